@@ -1,0 +1,91 @@
+"""feedback: versioned instruments by web link, SMS and interview; scored, de-identified data."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping
+
+from flask import Flask, g, has_request_context, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from .config import Settings, settings_from_environment
+from .extensions import babel, csrf, db, login_manager, migrate
+from .security import init_security_headers
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+LANGUAGES = ("en", "cy")
+LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
+
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from environment variables (``overrides`` win, as tests use)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings: Settings = settings_from_environment(Path(app.instance_path), overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(settings.flask_config())
+    app.config["FEEDBACK_SETTINGS"] = settings
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "staff.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    init_security_headers(app, settings.production)
+
+    from . import models  # noqa: F401  (every table registered before migrations or create_all)
+    from .cli import register_cli
+    from .staff.views import bp as staff_bp
+    from .survey.interviewer import bp as interviews_bp
+    from .survey.views import bp as survey_bp
+
+    app.register_blueprint(survey_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(interviews_bp)
+    register_cli(app)
+    register_error_pages(app)
+
+    @app.context_processor
+    def template_globals():
+        return {"language_names": LANGUAGE_NAMES, "current_language": select_locale()}
+
+    @app.get("/")
+    def index():
+        return render_template("index.html")
+
+    from .publishing.startup import load_and_verify_catalogue
+    load_and_verify_catalogue(app)
+    return app
+
+
+def select_locale() -> str:
+    chosen = g.get("locale")
+    if chosen:
+        return chosen
+    if not has_request_context():
+        return "en"
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("error.html", title=_("Page not found"),
+                               message=_("If you typed the web address, check it is correct. "
+                                         "If you followed a link from a text message, check you copied all of it.")), 404
+
+    @app.errorhandler(400)
+    def bad_request(_error):
+        return render_template("error.html", title=_("Something went wrong with that request"),
+                               message=_("Nothing was saved. Go back and try again.")), 400
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error):
+        return render_template("error.html", title=_("This page had expired"),
+                               message=_("For your security, nothing was saved. Go back, reload the page "
+                                         "and try again.")), 400

@@ -1,0 +1,125 @@
+"""Typed configuration read from environment variables and checked once, at start-up.
+
+A bad setting stops the app with a message saying which variable and what to do, rather than
+surfacing later as a confusing error in front of a family.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "testing", "production")
+WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    secret_key: str
+    database_url: str
+    questionnaires_dir: Path
+    organisation_name: str
+    link_valid_days: int
+    public_base_url: str | None
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> "Settings":
+        environment = environ.get("FEEDBACK_ENV", "development").strip().lower()
+        if environment not in ENVIRONMENTS:
+            raise ConfigurationError(f"FEEDBACK_ENV={environment!r}: use one of {', '.join(ENVIRONMENTS)}.")
+        production = environment == "production"
+
+        secret_key = environ.get("SECRET_KEY", "").strip()
+        if production:
+            if not secret_key:
+                raise ConfigurationError("SECRET_KEY is not set. Production needs a long random secret, e.g. "
+                                         "python -c 'import secrets; print(secrets.token_urlsafe(48))'.")
+            if len(secret_key) < MIN_SECRET_LENGTH or secret_key.lower() in WEAK_SECRETS:
+                raise ConfigurationError(f"SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random characters.")
+        elif not secret_key:
+            secret_key = _local_secret(instance_path)
+
+        database_url = environ.get("DATABASE_URL", "").strip()
+        if not database_url:
+            if production:
+                raise ConfigurationError("DATABASE_URL is not set. Production runs on PostgreSQL, e.g. "
+                                         "postgresql://user@host/feedback.")
+            database_url = f"sqlite:///{instance_path / 'feedback.sqlite3'}"
+        database_url = normalise_database_url(database_url)
+
+        questionnaires = Path(environ.get("FEEDBACK_QUESTIONNAIRES", PROJECT_ROOT / "questionnaires"))
+        try:
+            link_days = int(environ.get("FEEDBACK_LINK_VALID_DAYS", "28"))
+        except ValueError:
+            raise ConfigurationError("FEEDBACK_LINK_VALID_DAYS must be a whole number of days.") from None
+        if link_days < 1:
+            raise ConfigurationError("FEEDBACK_LINK_VALID_DAYS must be at least 1.")
+        base_url = environ.get("FEEDBACK_PUBLIC_BASE_URL", "").strip().rstrip("/") or None
+        if production and base_url and not base_url.startswith("https://"):
+            raise ConfigurationError("FEEDBACK_PUBLIC_BASE_URL must start with https:// in production.")
+        return cls(
+            environment=environment,
+            secret_key=secret_key,
+            database_url=database_url,
+            questionnaires_dir=questionnaires,
+            organisation_name=environ.get("FEEDBACK_ORGANISATION", "Family Support Service").strip(),
+            link_valid_days=link_days,
+            public_base_url=base_url,
+        )
+
+    def flask_config(self) -> dict:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "TESTING": self.environment == "testing",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.production,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SECURE": self.production,
+            "PREFERRED_URL_SCHEME": "https" if self.production else "http",
+            "WTF_CSRF_TIME_LIMIT": None,  # a parent may leave a page open for hours; the session still binds it
+            "BABEL_DEFAULT_LOCALE": "en",
+            "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+            "MAX_CONTENT_LENGTH": 1024 * 1024,
+        }
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the host gave (postgres://, postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _local_secret(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so development sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def settings_from_environment(instance_path: Path, overrides: Mapping[str, str] | None = None) -> Settings:
+    environ = dict(os.environ)
+    environ.update(overrides or {})
+    return Settings.from_env(environ, instance_path)

@@ -1,0 +1,1 @@
+"""Publishing: instrument versions become immutable rows the first time they are used."""

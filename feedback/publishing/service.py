@@ -1,0 +1,77 @@
+"""Publish instrument versions and refuse any published version whose file has changed."""
+from __future__ import annotations
+
+import json
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..instruments import Catalogue, Instrument, Problem
+from ..instruments.loader import build_instrument
+from .models import InstrumentVersion
+
+
+class PublishedVersionChanged(RuntimeError):
+    """A published version's file no longer matches what was published."""
+
+
+def changed_published_versions(catalogue: Catalogue) -> list[Problem]:
+    """Problems for every published version whose file now hashes differently (or vanished)."""
+    if not sa.inspect(db.engine).has_table(InstrumentVersion.__tablename__):
+        return []  # nothing published yet: the database has not been created
+    problems = []
+    for row in db.session.scalars(sa.select(InstrumentVersion)):
+        current = catalogue.instruments.get((row.instrument_id, row.version))
+        if current is not None and current.content_hash != row.content_hash:
+            problems.append(Problem(
+                current.path, "",
+                f"version {row.version} of '{row.instrument_id}' was published with hash "
+                f"{row.content_hash[:12]}… and the file has changed since (now {current.content_hash[:12]}…). "
+                f"A published version cannot change: restore the file and put your changes in a new "
+                f"file, v{_next_version(catalogue, row.instrument_id)}.yaml.",
+            ))
+    return problems
+
+
+def _next_version(catalogue: Catalogue, instrument_id: str) -> int:
+    return max(version for (key, version) in catalogue.instruments if key == instrument_id) + 1
+
+
+def verify_unchanged(catalogue: Catalogue) -> None:
+    problems = changed_published_versions(catalogue)
+    if problems:
+        raise PublishedVersionChanged("\n".join(str(problem) for problem in problems))
+
+
+def publish(instrument: Instrument) -> InstrumentVersion:
+    """Return the published row for this version, publishing it now if it is new.
+
+    Refuses (``PublishedVersionChanged``) when the version was published with other content.
+    """
+    row = db.session.scalar(sa.select(InstrumentVersion).filter_by(
+        instrument_id=instrument.id, version=instrument.version))
+    if row is None:
+        row = InstrumentVersion(
+            instrument_id=instrument.id, version=instrument.version, content_hash=instrument.content_hash,
+            # A JSON round-trip turns YAML dates into strings, as the JSON column would anyway.
+            definition=json.loads(json.dumps(instrument.raw, default=str)),
+        )
+        db.session.add(row)
+        db.session.flush()
+    elif row.content_hash != instrument.content_hash:
+        raise PublishedVersionChanged(
+            f"{instrument.path}: version {instrument.version} of '{instrument.id}' was published with "
+            f"different content; create a new version file instead of editing it.")
+    return row
+
+
+def published_instrument(row: InstrumentVersion) -> Instrument:
+    """The instrument exactly as published, whatever the file says today."""
+    # Keyed by hash: a version's definition never changes, so a built instrument never goes stale.
+    instrument = _built.get(row.content_hash)
+    if instrument is None:
+        instrument = build_instrument(row.definition, f"published {row.instrument_id} v{row.version}")
+        _built[row.content_hash] = instrument
+    return instrument
+
+
+_built: dict[str, Instrument] = {}

@@ -1,0 +1,1 @@
+"""Survey: the respondent's web flow and the interviewer mode, over stored responses."""

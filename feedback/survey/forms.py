@@ -1,0 +1,234 @@
+"""WTForms for one survey page, built from the instrument's visible items.
+
+Each field turns what was posted into the value stored for the item, or an error written for the
+respondent: what was wrong and what to do.  Field names are item ids, so a posted name that is
+not a field on this page is tampering and is refused before anything is saved.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.utils import unset_value
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..instruments import Item
+from ..timeutil import utcnow
+
+MISSING_SUFFIX = "__missing"
+DATE_PARTS = ("day", "month", "year")
+#: Names a page form may receive besides its fields.
+CONTROL_FIELDS = {"csrf_token"}
+INCOMPLETE_DATE = {
+    "day": _l("The date must include a day."),
+    "month": _l("The date must include a month."),
+    "year": _l("The date must include a year."),
+}
+
+
+class AnswerRadioField(RadioField):
+    """Radio buttons that treat "nothing chosen" as unanswered and a forged code as an error."""
+
+    def pre_validate(self, form):
+        if self.data in (None, "", "None"):
+            self.data = None
+            return
+        if self.data not in {str(value) for value, _label in self.choices}:
+            raise ValidationError(_l("Choose one of the answers shown."))
+
+
+class AnswerCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        known = {str(value) for value, _label in self.choices}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError(_l("Choose from the answers shown."))
+
+
+class DatePartsField(Field):
+    """A date typed as day, month and year boxes, the pattern people find easiest on a phone."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.process_errors = []
+        self.data = None
+        self.parts = {part: "" for part in DATE_PARTS}
+        if formdata is not None:
+            self.parts = {part: formdata.get(f"{self.name}-{part}", "").strip() for part in DATE_PARTS}
+            self.raw_data = [value for value in self.parts.values() if value]
+        else:
+            self.raw_data = []
+            if data not in (unset_value, None) and isinstance(data, str):
+                try:
+                    parsed = date.fromisoformat(data)
+                except ValueError:
+                    parsed = None
+                if parsed:
+                    self.data = parsed
+                    self.parts = {"day": str(parsed.day), "month": str(parsed.month), "year": str(parsed.year)}
+
+
+def _required_message(item: Item):
+    if item.type in ("single_choice", "agreement", "scale", "yes_no"):
+        return _l("Select an answer.")
+    if item.type == "multiple_choice":
+        return _l("Select at least one answer.")
+    if item.type == "number":
+        return _l("Enter a number.")
+    if item.type == "date":
+        return _l("Enter a date.")
+    return _l("Enter your answer.")
+
+
+def _choices(item: Item, language: str, include_missing: bool):
+    chosen = item.all_choices if include_missing else item.choices
+    return [(str(choice.code), choice.label.get(language)) for choice in chosen]
+
+
+def _field_for(item: Item, language: str) -> Field:
+    label = item.text.get(language)
+    description = item.hint.get(language) if item.hint else ""
+    kwargs = {"label": label, "description": description}
+    if item.type in ("single_choice", "agreement", "scale", "yes_no"):
+        return AnswerRadioField(choices=_choices(item, language, True), **kwargs)
+    if item.type == "multiple_choice":
+        return AnswerCheckboxField(choices=_choices(item, language, False), **kwargs)
+    if item.type == "date":
+        return DatePartsField(**kwargs)
+    if item.type == "long_text":
+        return TextAreaField(**kwargs)
+    return StringField(**kwargs)  # number and text are typed; parsed in ``item_value``
+
+
+def page_form_class(items: tuple[Item, ...], language: str) -> type[FlaskForm]:
+    """A FlaskForm class (CSRF included) with a field per visible item on the page."""
+
+    class PageForm(FlaskForm):
+        pass
+
+    for item in items:
+        setattr(PageForm, item.id, _field_for(item, language))
+        if item.missing_codes and item.type in ("number", "date", "text", "long_text"):
+            setattr(PageForm, item.id + MISSING_SUFFIX,
+                    AnswerRadioField(label=item.text.get(language),
+                                     choices=[(str(c.code), c.label.get(language)) for c in item.missing_codes]))
+    PageForm.items = items
+    return PageForm
+
+
+def allowed_names(form: FlaskForm) -> set[str]:
+    names = set(CONTROL_FIELDS)
+    for field in form:
+        if isinstance(field, DatePartsField):
+            names.update(f"{field.name}-{part}" for part in DATE_PARTS)
+        else:
+            names.add(field.name)
+    return names
+
+
+def form_data_for(items: tuple[Item, ...], answers: dict) -> dict:
+    """Stored answers shaped as the form's initial data, so a page shows what was saved."""
+    data = {}
+    for item in items:
+        if item.id not in answers:
+            continue
+        value = answers[item.id]
+        if item.missing_codes and value in item.missing_code_values and item.type in ("number", "date", "text", "long_text"):
+            data[item.id + MISSING_SUFFIX] = str(value)
+        elif isinstance(value, list):
+            data[item.id] = [str(code) for code in value]
+        elif value is not None:
+            data[item.id] = str(value) if not isinstance(value, str) else value
+    return data
+
+
+def read_answers(form: FlaskForm, items: tuple[Item, ...], language: str) -> tuple[dict, dict]:
+    """(values, errors): the value to store per item id (None = unanswered), or an error message."""
+    values, errors = {}, {}
+    for item in items:
+        field = form[item.id]
+        missing_field = form._fields.get(item.id + MISSING_SUFFIX)
+        missing = missing_field.data if missing_field is not None else None
+        try:
+            value = item_value(item, field)
+        except ValidationError as error:
+            errors[item.id] = str(error)
+            continue
+        if missing is not None:
+            if value is not None:
+                chosen = item.choice(int(missing))
+                label = chosen.label.get(language) if chosen else missing
+                errors[item.id] = _l("Either give an answer or choose “%(label)s”, not both.", label=label)
+                continue
+            value = int(missing)
+        if value is None and item.required:
+            errors[item.id] = str(_required_message(item))
+            continue
+        values[item.id] = value
+    return values, errors
+
+
+def item_value(item: Item, field: Field):
+    """Turn one field's data into the stored value; raise ValidationError with a helpful message."""
+    for message in field.errors:
+        raise ValidationError(message)
+    if item.type in ("single_choice", "agreement", "scale", "yes_no"):
+        if field.data is None:
+            return None
+        return next(choice.code for choice in item.all_choices if str(choice.code) == field.data)
+    if item.type == "multiple_choice":
+        picked = set(field.data or [])
+        return [choice.code for choice in item.choices if str(choice.code) in picked] or None
+    if item.type == "date":
+        return _date_value(item, field)
+    text = (field.data or "").strip()
+    if not text:
+        return None
+    if item.type == "number":
+        return _number_value(item, text)
+    if item.max_length and len(text) > item.max_length:
+        raise ValidationError(_l("Your answer must be %(n)s characters or fewer. It is now %(m)s.",
+                                 n=item.max_length, m=len(text)))
+    return text
+
+
+def _number_value(item: Item, text: str):
+    cleaned = text.replace(",", "").replace(" ", "")
+    try:
+        number = int(cleaned) if item.integer else float(cleaned)
+    except ValueError:
+        if item.integer:
+            raise ValidationError(_l("Enter a whole number, like 3.")) from None
+        raise ValidationError(_l("Enter a number, like 3 or 2.5.")) from None
+    if not (item.minimum <= number <= item.maximum):
+        raise ValidationError(_l("Enter a number from %(min)s to %(max)s.",
+                                 min=_plain(item.minimum), max=_plain(item.maximum)))
+    return number
+
+
+def _plain(number) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _date_value(item: Item, field: DatePartsField):
+    parts = field.parts
+    if not any(parts.values()):
+        return None
+    if not all(parts.values()):
+        missing = [part for part in DATE_PARTS if not parts[part]]
+        raise ValidationError(INCOMPLETE_DATE[missing[0]])
+    try:
+        value = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        raise ValidationError(_l("Enter a real date, for example 27 3 2024.")) from None
+    if value.year < 1900:
+        raise ValidationError(_l("Enter the year as four digits, for example 2024."))
+    if item.latest_today and value > utcnow().date():
+        raise ValidationError(_l("The date must be today or in the past."))
+    if item.earliest and value < item.earliest:
+        raise ValidationError(_l("The date must be on or after %(date)s.", date=item.earliest.strftime("%d %m %Y")))
+    return value.isoformat()

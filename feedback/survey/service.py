@@ -1,0 +1,104 @@
+"""Responses in the database: links, saving answers page by page, completing and scoring."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..instruments import Instrument, score_instrument
+from ..publishing.service import publish, published_instrument
+from ..timeutil import utcnow
+from . import navigation
+from .models import Answer, Response, Score
+from .tokens import looks_like_token, new_token, token_hash
+
+
+def create_response(instrument: Instrument, valid_days: int, respondent_label: str | None = None,
+                    language: str | None = None) -> tuple[Response, str]:
+    """A new response with its link token. The token is returned once and never stored."""
+    version = publish(instrument)
+    token = new_token()
+    response = Response(
+        token_hash=token_hash(token), instrument_version=version, instrument_id=instrument.id,
+        version=instrument.version, content_hash=instrument.content_hash,
+        respondent_label=respondent_label, language=language,
+        expires_at=utcnow() + timedelta(days=valid_days),
+    )
+    db.session.add(response)
+    db.session.flush()
+    return response, token
+
+
+def find_by_token(token: str) -> Response | None:
+    if not looks_like_token(token):
+        return None
+    return db.session.scalar(sa.select(Response).filter_by(token_hash=token_hash(token)))
+
+
+def instrument_for(response: Response) -> Instrument:
+    return published_instrument(response.instrument_version)
+
+
+def save_answers(response: Response, values: dict, mode: str, interviewer_id: int | None = None) -> None:
+    """Store one page's answers, item by item, in one statement per kind of change.
+
+    An upsert per item means a page submitted twice is stored once, and two tabs saving different
+    pages of the same response both keep their answers. ``None`` removes an answer the
+    respondent cleared.
+    """
+    now = utcnow()
+    given = {item_id: value for item_id, value in values.items() if value is not None}
+    cleared = [item_id for item_id, value in values.items() if value is None]
+    if given:
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(Answer).values([
+            {"response_id": response.id, "item_id": item_id, "value": value, "saved_at": now}
+            for item_id, value in given.items()
+        ])
+        statement = statement.on_conflict_do_update(
+            index_elements=["response_id", "item_id"],
+            set_={"value": statement.excluded.value, "saved_at": statement.excluded.saved_at},
+        )
+        db.session.execute(statement)
+    if cleared:
+        db.session.execute(sa.delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(cleared)))
+    changes = {"updated_at": now, "mode": mode}
+    if response.started_at is None:
+        changes["started_at"] = now
+    if interviewer_id is not None:
+        changes["interviewer_id"] = interviewer_id
+    db.session.execute(sa.update(Response).where(Response.id == response.id).values(**changes))
+    db.session.commit()
+    db.session.expire(response)
+
+
+def complete(response: Response, instrument: Instrument) -> bool:
+    """Mark the response completed and score it, once. False when it was already completed.
+
+    Answers to items that the respondent's later answers hid are discarded first, so a dataset
+    never holds an answer to a question the respondent was not finally asked.
+    """
+    answers = response.answer_values()
+    effective = navigation.effective_answers(instrument, answers)
+    hidden = [item_id for item_id in answers if item_id not in effective]
+    now = utcnow()
+    # The status guard makes completion happen once even when the last page is posted twice at once.
+    done = db.session.execute(
+        sa.update(Response).where(Response.id == response.id, Response.status == "open")
+        .values(status="completed", completed_at=now, updated_at=now)
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        return False
+    if hidden:
+        db.session.execute(sa.delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(hidden)))
+    for result in score_instrument(instrument, effective):
+        db.session.add(Score(
+            response_id=response.id, scale_id=result.scale_id, value=result.value, answered=result.answered,
+            items=result.items, flagged=result.flagged, band=result.band, scoring_version=result.scoring_version,
+        ))
+    db.session.commit()
+    db.session.expire(response)
+    return True

@@ -1,0 +1,96 @@
+"""The respondent's web flow at /s/<token>: welcome, pages, thank-you."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+
+from ..extensions import db
+from .flow import PageFlow
+from .service import find_by_token, instrument_for
+
+bp = Blueprint("survey", __name__, template_folder="templates")
+
+
+def _load(token: str):
+    """The response for a link, or the plain 404 that any missing page gets."""
+    response = find_by_token(token)
+    if response is None:
+        abort(404)
+    instrument = instrument_for(response)
+    g.locale = choose_language(response.language, instrument.languages)
+    g.instrument_languages = instrument.languages
+    return response, instrument
+
+
+def choose_language(stored: str | None, offered: tuple[str, ...]) -> str:
+    if stored in offered:
+        return stored
+    return request.accept_languages.best_match(offered) or offered[0]
+
+
+def _closed(response):
+    """A completed or expired link says so kindly and shows nothing of the answers."""
+    if response.status == "completed":
+        return render_template("survey/closed.html", reason="completed"), 200
+    if response.is_expired():
+        return render_template("survey/closed.html", reason="expired"), 410
+    return None
+
+
+@bp.get("/s/<token>")
+def welcome(token: str):
+    response, instrument = _load(token)
+    closed = _closed(response)
+    if closed:
+        return closed
+    return render_template(
+        "survey/welcome.html", response=response, instrument=instrument, token=token,
+        organisation=current_app.config["FEEDBACK_SETTINGS"].organisation_name,
+        started=response.started_at is not None,
+    )
+
+
+@bp.post("/s/<token>/language")
+def language(token: str):
+    response, instrument = _load(token)
+    closed = _closed(response)
+    if closed:
+        return closed
+    chosen = request.form.get("language")
+    if chosen not in instrument.languages:
+        abort(400)
+    response.language = chosen
+    db.session.commit()
+    return_to = request.form.get("return_to", "")
+    if return_to in {page.id for page in instrument.pages}:
+        return redirect(url_for("survey.page", token=token, page_id=return_to))
+    return redirect(url_for("survey.welcome", token=token))
+
+
+@bp.get("/s/<token>/start")
+def start(token: str):
+    return _flow(token).resume()
+
+
+@bp.route("/s/<token>/p/<page_id>", methods=["GET", "POST"])
+def page(token: str, page_id: str):
+    return _flow(token).handle(page_id)
+
+
+@bp.get("/s/<token>/done")
+def done(token: str):
+    response, _instrument = _load(token)
+    if response.status != "completed":
+        return redirect(url_for("survey.welcome", token=token))
+    return render_template("survey/done.html")
+
+
+def _flow(token: str) -> PageFlow:
+    response, instrument = _load(token)
+    closed = _closed(response)
+    if closed:
+        abort(current_app.make_response(closed))
+    return PageFlow(
+        response=response, instrument=instrument, language=g.locale, mode="web",
+        page_url=lambda page_id: url_for("survey.page", token=token, page_id=page_id),
+        done_url=url_for("survey.done", token=token), start_url=url_for("survey.welcome", token=token),
+    )

@@ -1,0 +1,146 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs against SQLite by default and against PostgreSQL when
+``FEEDBACK_TEST_DATABASE_URL`` names a throwaway database (``.ci/run`` does both).  The schema
+is built by the real migrations, once per run; each test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from feedback import create_app
+from feedback.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("FEEDBACK_TEST_DATABASE_URL")
+    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def questionnaires_dir(tmp_path_factory) -> Path:
+    """The shipped instruments plus the test-only ``household`` instrument, in a folder of their own."""
+    folder = tmp_path_factory.mktemp("questionnaires")
+    for source in (ROOT / "questionnaires", FIXTURES / "questionnaires"):
+        for sub in source.iterdir():
+            if sub.is_dir():
+                shutil.copytree(sub, folder / sub.name)
+    return folder
+
+
+def make_app(database_url: str, questionnaires: Path, **extra):
+    overrides = {
+        "FEEDBACK_ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "FEEDBACK_QUESTIONNAIRES": str(questionnaires),
+        "FEEDBACK_ORGANISATION": "Northbridge Family Support",
+    }
+    overrides.update(extra)
+    return create_app(overrides)
+
+
+@pytest.fixture(scope="session")
+def schema(database_url, questionnaires_dir):
+    from flask_migrate import downgrade, upgrade
+
+    app = make_app(database_url, questionnaires_dir)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory)
+        yield
+        db.session.remove()
+        downgrade(directory=directory, revision="base")
+
+
+@pytest.fixture
+def app(schema, database_url, questionnaires_dir):
+    app = make_app(database_url, questionnaires_dir)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        empty_tables()
+
+
+def empty_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def make_link(app):
+    """Create a response for an instrument and return (response id, token)."""
+    from feedback.publishing.startup import current_catalogue
+    from feedback.survey.service import create_response
+
+    def make(instrument_id: str = "household", version: int | None = None, days: int = 28, label=None):
+        with app.app_context():
+            catalogue = current_catalogue()
+            instrument = catalogue.get(instrument_id, version) if version else catalogue.latest(instrument_id)
+            response, token = create_response(instrument, days, label)
+            db.session.commit()
+            return response.id, token
+
+    return make
+
+
+@pytest.fixture
+def staff_user(app):
+    from feedback.staff.models import StaffUser
+
+    with app.app_context():
+        user = StaffUser(email="interviewer@example.org", name="Ida Interviewer")
+        user.set_password("correct horse battery staple")
+        db.session.add(user)
+        db.session.commit()
+        return {"id": user.id, "email": user.email, "password": "correct horse battery staple"}
+
+
+@pytest.fixture
+def signed_in(client, staff_user):
+    page = client.get("/staff/login")
+    response = client.post("/staff/login", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "email": staff_user["email"], "password": staff_user["password"],
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def table_count(model, **filters) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).filter_by(**filters))
