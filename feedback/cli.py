@@ -6,6 +6,7 @@ import sys
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from .extensions import db
 from .instruments import load_catalogue
@@ -21,7 +22,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
 
 
-@click.group(help="Check, list and publish instrument versions.")
+@click.group(cls=AppGroup, help="Check, list and publish instrument versions.")
 def instruments():
     pass
 
@@ -66,7 +67,7 @@ def instruments_publish():
     click.echo(f"{len(catalogue.instruments)} instrument version(s) published")
 
 
-@click.group(help="Staff accounts.")
+@click.group(cls=AppGroup, help="Staff accounts.")
 def users():
     pass
 

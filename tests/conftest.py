@@ -48,7 +48,31 @@ def make_app(database_url: str, questionnaires: Path, **extra):
         "FEEDBACK_ORGANISATION": "Northbridge Family Support",
     }
     overrides.update(extra)
-    return create_app(overrides)
+    try:
+        app = create_app(overrides)
+    finally:
+        # create_app may have opened connections before refusing to start: close them too.
+        _dispose_engines()
+    CREATED_APPS.append(app)
+    return app
+
+
+CREATED_APPS: list = []
+
+
+def _dispose_engines() -> None:
+    for engine in list(db._app_engines.values()) if hasattr(db, "_app_engines") else []:
+        for bound in engine.values():
+            bound.dispose()
+
+
+def dispose_apps() -> None:
+    """Close every pooled connection the test's apps opened (PostgreSQL warns otherwise)."""
+    while CREATED_APPS:
+        app = CREATED_APPS.pop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -56,12 +80,14 @@ def schema(database_url, questionnaires_dir):
     from flask_migrate import downgrade, upgrade
 
     app = make_app(database_url, questionnaires_dir)
+    directory = app.extensions["migrate"].directory
     with app.app_context():
-        directory = app.extensions["migrate"].directory
         upgrade(directory=directory)
-        yield
-        db.session.remove()
+    dispose_apps()
+    yield  # no app context stays pushed while the tests run
+    with app.app_context():
         downgrade(directory=directory, revision="base")
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -71,6 +97,7 @@ def app(schema, database_url, questionnaires_dir):
     with app.app_context():
         db.session.remove()
         empty_tables()
+    dispose_apps()
 
 
 def empty_tables() -> None:

@@ -521,6 +521,8 @@ class _Builder:
                 item = items.get(member)
                 if item is None:
                     self.problem(where, f"item '{member}' is not an item of this instrument")
+                elif item.type != "number" and not item.choices:
+                    continue  # its missing choices were reported with the item
                 elif item.type not in NUMERIC_TYPES or not all(isinstance(c.code, int) for c in item.choices):
                     self.problem(where, f"item '{member}' is {item.type} with non-numeric answers and cannot be scored")
                 elif item.type == "number":

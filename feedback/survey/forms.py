@@ -11,6 +11,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -36,7 +37,7 @@ class AnswerRadioField(RadioField):
         if self.data in (None, "", "None"):
             self.data = None
             return
-        if self.data not in {str(value) for value, _label in self.choices}:
+        if self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(_l("Choose one of the answers shown."))
 
 
@@ -45,7 +46,7 @@ class AnswerCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form):
-        known = {str(value) for value, _label in self.choices}
+        known = {choice.value for choice in self.choices}
         if any(value not in known for value in self.data or []):
             raise ValidationError(_l("Choose from the answers shown."))
 
@@ -86,7 +87,7 @@ def _required_message(item: Item):
 
 def _choices(item: Item, language: str, include_missing: bool):
     chosen = item.all_choices if include_missing else item.choices
-    return [(str(choice.code), choice.label.get(language)) for choice in chosen]
+    return [SelectChoice(str(choice.code), choice.label.get(language)) for choice in chosen]
 
 
 def _field_for(item: Item, language: str) -> Field:
@@ -115,7 +116,7 @@ def page_form_class(items: tuple[Item, ...], language: str) -> type[FlaskForm]:
         if item.missing_codes and item.type in ("number", "date", "text", "long_text"):
             setattr(PageForm, item.id + MISSING_SUFFIX,
                     AnswerRadioField(label=item.text.get(language),
-                                     choices=[(str(c.code), c.label.get(language)) for c in item.missing_codes]))
+                                     choices=[SelectChoice(str(c.code), c.label.get(language)) for c in item.missing_codes]))
     PageForm.items = items
     return PageForm
 

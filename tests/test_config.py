@@ -1,0 +1,52 @@
+"""Configuration is read from the environment and checked at start-up."""
+from pathlib import Path
+
+import pytest
+
+from feedback.config import ConfigurationError, Settings
+
+STRONG = "k" * 20 + "Q7x!pZ2mV9rT4wY8bN3c"
+
+
+def settings(tmp_path, **environ):
+    return Settings.from_env(environ, Path(tmp_path))
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is not set"):
+        settings(tmp_path, FEEDBACK_ENV="production", DATABASE_URL="postgresql://db/feedback")
+
+
+@pytest.mark.parametrize("weak", ["dev", "changeme", "short-but-random-9"])
+def test_production_refuses_a_weak_secret_key(tmp_path, weak):
+    with pytest.raises(ConfigurationError, match="too weak"):
+        settings(tmp_path, FEEDBACK_ENV="production", SECRET_KEY=weak, DATABASE_URL="postgresql://db/feedback")
+
+
+def test_production_needs_a_database_url(tmp_path):
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        settings(tmp_path, FEEDBACK_ENV="production", SECRET_KEY=STRONG)
+
+
+def test_production_settings_use_psycopg_and_secure_cookies(tmp_path):
+    config = settings(tmp_path, FEEDBACK_ENV="production", SECRET_KEY=STRONG, DATABASE_URL="postgres://u@db/feedback")
+    assert config.database_url == "postgresql+psycopg://u@db/feedback"
+    flask = config.flask_config()
+    assert flask["SESSION_COOKIE_SECURE"] and flask["SESSION_COOKIE_HTTPONLY"] and flask["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_development_defaults_to_sqlite_in_the_instance_folder_and_a_kept_random_key(tmp_path):
+    first = settings(tmp_path)
+    second = settings(tmp_path)
+    assert first.database_url == f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    assert len(first.secret_key) >= 32 and first.secret_key == second.secret_key
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("FEEDBACK_ENV", "staging", "FEEDBACK_ENV"),
+    ("FEEDBACK_LINK_VALID_DAYS", "soon", "whole number"),
+    ("FEEDBACK_LINK_VALID_DAYS", "0", "at least 1"),
+])
+def test_a_bad_setting_names_the_variable(tmp_path, name, value, message):
+    with pytest.raises(ConfigurationError, match=message):
+        settings(tmp_path, **{name: value})
