@@ -1,0 +1,141 @@
+"""Welsh interface wording. Run after `pybabel update` to fill new strings, then `pybabel compile`.
+
+Kept as data so a translator can review every string in one place; strings already translated in
+the catalogue are never overwritten.
+"""
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+WELSH = {
+    "Page not found": "Heb ddod o hyd i'r dudalen",
+    "If you typed the web address, check it is correct. If you followed a link from a text message, check you copied all of it.":
+        "Os gwnaethoch chi deipio'r cyfeiriad gwe, gwiriwch ei fod yn gywir. Os daethoch chi o ddolen mewn neges destun, gwiriwch eich bod wedi copïo'r cyfan.",
+    "Something went wrong with that request": "Aeth rhywbeth o'i le gyda'r cais hwnnw",
+    "Nothing was saved. Go back and try again.": "Ni chafodd dim ei gadw. Ewch yn ôl a rhowch gynnig arall arni.",
+    "This page had expired": "Roedd y dudalen hon wedi dod i ben",
+    "For your security, nothing was saved. Go back, reload the page and try again.":
+        "Er eich diogelwch, ni chafodd dim ei gadw. Ewch yn ôl, ail-lwythwch y dudalen a rhowch gynnig arall arni.",
+    "Email address": "Cyfeiriad e-bost",
+    "Enter your email address.": "Rhowch eich cyfeiriad e-bost.",
+    "Password": "Cyfrinair",
+    "Enter your password.": "Rhowch eich cyfrinair.",
+    "The email address or password is not right.": "Nid yw'r cyfeiriad e-bost neu'r cyfrinair yn gywir.",
+    "Staff": "Staff",
+    "Sign out": "Allgofnodi",
+    "Open surveys": "Arolygon agored",
+    "Signed in as %(name)s.": "Wedi mewngofnodi fel %(name)s.",
+    "Respondent": "Ymatebydd",
+    "Instrument": "Holiadur",
+    "Action": "Gweithred",
+    "Interview by telephone": "Cyfweld dros y ffôn",
+    "No open surveys.": "Dim arolygon agored.",
+    "Sign in": "Mewngofnodi",
+    "The date must include a day.": "Rhaid i'r dyddiad gynnwys diwrnod.",
+    "The date must include a month.": "Rhaid i'r dyddiad gynnwys mis.",
+    "The date must include a year.": "Rhaid i'r dyddiad gynnwys blwyddyn.",
+    "Choose one of the answers shown.": "Dewiswch un o'r atebion a ddangosir.",
+    "Choose from the answers shown.": "Dewiswch o'r atebion a ddangosir.",
+    "Select an answer.": "Dewiswch ateb.",
+    "Select at least one answer.": "Dewiswch o leiaf un ateb.",
+    "Enter a number.": "Rhowch rif.",
+    "Enter a date.": "Rhowch ddyddiad.",
+    "Enter your answer.": "Rhowch eich ateb.",
+    "Either give an answer or choose “%(label)s”, not both.": "Rhowch ateb neu dewiswch “%(label)s”, nid y ddau.",
+    "Your answer must be %(n)s characters or fewer. It is now %(m)s.":
+        "Rhaid i'ch ateb fod yn %(n)s nod neu lai. Mae'n %(m)s nod ar hyn o bryd.",
+    "Enter a whole number, like 3.": "Rhowch rif cyfan, fel 3.",
+    "Enter a number, like 3 or 2.5.": "Rhowch rif, fel 3 neu 2.5.",
+    "Enter a number from %(min)s to %(max)s.": "Rhowch rif o %(min)s i %(max)s.",
+    "Enter a real date, for example 27 3 2024.": "Rhowch ddyddiad go iawn, er enghraifft 27 3 2024.",
+    "Enter the year as four digits, for example 2024.": "Rhowch y flwyddyn fel pedwar digid, er enghraifft 2024.",
+    "The date must be today or in the past.": "Rhaid i'r dyddiad fod heddiw neu yn y gorffennol.",
+    "The date must be on or after %(date)s.": "Rhaid i'r dyddiad fod ar %(date)s neu ar ôl hynny.",
+    "There is a problem": "Mae problem",
+    "Error:": "Gwall:",
+    "or": "neu",
+    "optional": "dewisol",
+    "Day": "Diwrnod",
+    "Month": "Mis",
+    "Year": "Blwyddyn",
+    "You have already answered": "Rydych chi eisoes wedi ateb",
+    "This link has expired": "Mae'r ddolen hon wedi dod i ben",
+    "Thank you – your answers were sent. For your privacy, they cannot be seen or changed from this link.":
+        "Diolch – cafodd eich atebion eu hanfon. Er mwyn eich preifatrwydd, does dim modd eu gweld na'u newid o'r ddolen hon.",
+    "Thank you for wanting to take part. The time for answering this survey has ended, so this link no longer works.":
+        "Diolch am fod eisiau cymryd rhan. Mae'r amser i ateb yr arolwg hwn wedi dod i ben, felly nid yw'r ddolen hon yn gweithio mwyach.",
+    "If you would still like to share your views, please speak to your key worker.":
+        "Os hoffech chi rannu eich barn o hyd, siaradwch â'ch gweithiwr allweddol.",
+    "Thank you": "Diolch",
+    "Your answers have been sent.": "Mae eich atebion wedi'u hanfon.",
+    "Your views help us improve support for families. You do not need to do anything else, and you can close this page.":
+        "Mae eich barn yn ein helpu i wella'r cymorth i deuluoedd. Does dim angen i chi wneud dim byd arall, a gallwch gau'r dudalen hon.",
+    "Telephone interview": "Cyfweliad ffôn",
+    "Interview saved": "Cyfweliad wedi'i gadw",
+    "Thank the person for their time. Their answers are stored as a telephone interview.":
+        "Diolchwch i'r person am ei amser. Mae ei atebion wedi'u cadw fel cyfweliad ffôn.",
+    "Back to your list": "Yn ôl i'ch rhestr",
+    "Read each question and its answers aloud. Enter what the person says.":
+        "Darllenwch bob cwestiwn a'i atebion yn uchel. Rhowch yr hyn mae'r person yn ei ddweud.",
+    "Respondent:": "Ymatebydd:",
+    "Back": "Yn ôl",
+    "This response is already completed.": "Mae'r ymateb hwn eisoes wedi'i gwblhau.",
+    "This link has expired.": "Mae'r ddolen hon wedi dod i ben.",
+    "Read this aloud:": "Darllenwch hwn yn uchel:",
+    "%(organisation)s would like your views.": "Hoffai %(organisation)s gael eich barn.",
+    "It takes about %(num)s minutes. Your answers are confidential and taking part is up to you.":
+        "Mae'n cymryd tua %(num)s munud. Mae eich atebion yn gyfrinachol a chi sy'n dewis a ydych am gymryd rhan.",
+    "Start the interview": "Dechrau'r cyfweliad",
+    "Page %(number)s of %(total)s": "Tudalen %(number)s o %(total)s",
+    "Send my answers": "Anfon fy atebion",
+    "Save and continue": "Cadw a pharhau",
+    "Your answers could not be saved": "Nid oedd modd cadw eich atebion",
+    "The page sent answers to questions that are not on it, so nothing was saved. This can happen if the survey was open in an old tab.":
+        "Anfonodd y dudalen atebion i gwestiynau nad ydynt arni, felly ni chafodd dim ei gadw. Gall hyn ddigwydd os oedd yr arolwg ar agor mewn hen dab.",
+    "Go back to the page and try again": "Ewch yn ôl i'r dudalen a rhowch gynnig arall arni",
+    "%(organisation)s is asking for your views.": "Mae %(organisation)s yn gofyn am eich barn.",
+    "It takes about %(num)s minute.": "Mae'n cymryd tua %(num)s munud.",
+    "Your answers are confidential. They are used to improve the help families get, and reports never name you.":
+        "Mae eich atebion yn gyfrinachol. Maen nhw'n cael eu defnyddio i wella'r help mae teuluoedd yn ei gael, a fydd adroddiadau byth yn eich enwi.",
+    "Taking part is up to you. You can skip questions marked optional, and it will not change the help you get.":
+        "Chi sy'n dewis a ydych am gymryd rhan. Gallwch hepgor cwestiynau sydd wedi'u marcio'n ddewisol, ac ni fydd hynny'n newid yr help rydych chi'n ei gael.",
+    "Your answers are saved after each page. You can stop and come back to this link later, on any phone or computer.":
+        "Mae eich atebion yn cael eu cadw ar ôl pob tudalen. Gallwch stopio a dod yn ôl at y ddolen hon yn nes ymlaen, ar unrhyw ffôn neu gyfrifiadur.",
+    "Carry on where you left off": "Parhau o'r man lle gwnaethoch chi adael",
+    "Start": "Dechrau",
+    "Feedback": "Adborth",
+    "Skip to main content": "Neidio i'r prif gynnwys",
+    "If you were sent a link to a survey, please open the link from your message.":
+        "Os cawsoch chi ddolen i arolwg, agorwch y ddolen o'ch neges.",
+    "Staff sign in": "Mewngofnodi staff",
+}
+
+
+def fill(po_path: Path) -> list[str]:
+    """Fill untranslated entries; return the ids still untranslated."""
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    missing = []
+    for message in catalog:
+        if not message.id:
+            continue
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        translated = message.string if isinstance(message.string, str) else any(message.string)
+        if translated and "fuzzy" not in message.flags:
+            continue
+        if key not in WELSH:
+            missing.append(key)
+            continue
+        message.flags.discard("fuzzy")
+        if isinstance(message.id, tuple):
+            message.string = tuple(WELSH[key] for _ in range(catalog.num_plurals))
+        else:
+            message.string = WELSH[key]
+    with po_path.open("wb") as handle:
+        write_po(handle, catalog, width=100)
+    return missing
+
+
+if __name__ == "__main__":
+    left = fill(Path(__file__).parent / "cy" / "LC_MESSAGES" / "messages.po")
+    print("untranslated:", *left, sep="\n  ") if left else print("every string has Welsh")
