@@ -66,6 +66,8 @@ def demo(seed: int):
 
     family_instruments = [catalogue.latest(name) for name in ("follow-up", "exit-interview", "family-functioning")
                           if any(key[0] == name for key in catalogue.instruments)]
+    # A folder without the shipped family instruments (e.g. a service's own) still gets a demo.
+    family_instruments = family_instruments or [instrument for instrument in catalogue if "web" in instrument.modes]
     links = []
     for site in (f"{fake.city()} Family Support" for _ in range(3)):
         for family_number in range(1, 5):

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..survey.models import Response
+from ..survey.service import instrument_for
 from .forms import LoginForm
 from .models import StaffUser
 
@@ -49,4 +50,6 @@ def home():
     open_responses = db.session.scalars(
         sa.select(Response).where(Response.status == "open").order_by(Response.created_at.desc()).limit(200)
     ).all()
-    return render_template("staff/home.html", responses=open_responses, user=current_user)
+    interviewable = [response for response in open_responses
+                     if not response.is_expired() and "interview" in instrument_for(response).modes]
+    return render_template("staff/home.html", responses=interviewable, user=current_user)
