@@ -122,3 +122,14 @@ def test_the_catalogue_collects_problems_from_every_file_and_keeps_the_good_ones
     catalogue = load_catalogue(tmp_path)
     assert list(catalogue.instruments) == [("demo", 1)]
     assert catalogue.problems and all("broken/v1.yaml" in str(problem) for problem in catalogue.problems)
+
+
+def test_one_question_per_page_gives_each_item_a_page_of_its_own(tmp_path):
+    instrument = load_instrument(write(tmp_path, VALID.replace("modes: [web]", "modes: [web]\none_question_per_page: true")))
+    assert [page.id for page in instrument.pages] == ["one__q1", "one__q2", "two__q3"]
+    assert all(len(page.items) == 1 for page in instrument.pages)
+
+
+def test_a_number_item_must_state_its_range_so_impossible_answers_are_refused(tmp_path):
+    text = VALID.replace("{id: q2, type: yes_no, text: {en: Two, cy: Dau}}", "{id: q2, type: number, text: {en: Two, cy: Dau}}")
+    assert any("item 'q2': a number item needs min and max" in p for p in problems_for(tmp_path, text))
