@@ -190,6 +190,8 @@ class _Builder:
         title = self.text(data.get("title"), "title", "title")
         description = self.text(data.get("description"), "description", "description", optional=True)
         minutes = self.number(data.get("estimated_minutes", 5), "estimated_minutes", "estimated_minutes", integer=True)
+        if minutes is not None and minutes < 1:
+            self.problem("estimated_minutes", "must be at least 1")
         source = data.get("source", "")
         if not isinstance(source, str):
             self.problem("source", "must be a sentence saying where the wording comes from and its licence")
@@ -380,6 +382,15 @@ class _Builder:
             if item_type == "multiple_choice" and missing:
                 self.problem(where, "a multiple_choice item cannot offer missing codes; offer a 'none' choice instead")
             missing = tuple(missing)
+
+        # A missing code that is also an answer (a choice code, or a step or number in range)
+        # would be scored as an answer: refuse the clash.
+        for choice in missing:
+            clashes = any(option.code == choice.code for option in choices) or (
+                item_type == "number" and minimum is not None and maximum is not None
+                and minimum <= choice.code <= maximum)
+            if clashes:
+                self.problem(where, f"missing code {choice.code} is also a possible answer; use a code outside the answers")
 
         max_length = None
         if item_type in DEFAULT_MAX_LENGTH:

@@ -133,3 +133,15 @@ def test_one_question_per_page_gives_each_item_a_page_of_its_own(tmp_path):
 def test_a_number_item_must_state_its_range_so_impossible_answers_are_refused(tmp_path):
     text = VALID.replace("{id: q2, type: yes_no, text: {en: Two, cy: Dau}}", "{id: q2, type: number, text: {en: Two, cy: Dau}}")
     assert any("item 'q2': a number item needs min and max" in p for p in problems_for(tmp_path, text))
+
+
+def test_a_missing_code_that_is_also_an_answer_is_refused(tmp_path):
+    text = VALID.replace("{id: q2, type: yes_no, text: {en: Two, cy: Dau}}",
+                         "{id: q2, type: scale, min: -10, max: 10, missing: [-9], text: {en: Two, cy: Dau}}")
+    text = text.replace("show_if: {item: q2, equals: 1}", "show_if: {item: q1, equals: 1}")
+    assert any("item 'q2': missing code -9 is also a possible answer" in p for p in problems_for(tmp_path, text))
+
+
+def test_estimated_minutes_must_be_positive(tmp_path):
+    text = VALID.replace("modes: [web]", "modes: [web]\nestimated_minutes: 0")
+    assert any("estimated_minutes: must be at least 1" in p for p in problems_for(tmp_path, text))
