@@ -27,21 +27,20 @@ def choose_language(stored: str | None, offered: tuple[str, ...]) -> str:
     return request.accept_languages.best_match(offered) or offered[0]
 
 
-def _closed(response):
-    """A completed or expired link says so kindly and shows nothing of the answers."""
+def _load_open(token: str):
+    """Like ``_load``, but a completed or expired link stops here with a kind page that shows
+    nothing of the answers."""
+    response, instrument = _load(token)
     if response.status == "completed":
-        return render_template("survey/closed.html", reason="completed"), 200
+        abort(current_app.make_response((render_template("survey/closed.html", reason="completed"), 200)))
     if response.is_expired():
-        return render_template("survey/closed.html", reason="expired"), 410
-    return None
+        abort(current_app.make_response((render_template("survey/closed.html", reason="expired"), 410)))
+    return response, instrument
 
 
 @bp.get("/s/<token>")
 def welcome(token: str):
-    response, instrument = _load(token)
-    closed = _closed(response)
-    if closed:
-        return closed
+    response, instrument = _load_open(token)
     return render_template(
         "survey/welcome.html", response=response, instrument=instrument, token=token,
         organisation=current_app.config["FEEDBACK_SETTINGS"].organisation_name,
@@ -51,10 +50,7 @@ def welcome(token: str):
 
 @bp.post("/s/<token>/language")
 def language(token: str):
-    response, instrument = _load(token)
-    closed = _closed(response)
-    if closed:
-        return closed
+    response, instrument = _load_open(token)
     chosen = request.form.get("language")
     if chosen not in instrument.languages:
         abort(400)
@@ -85,10 +81,7 @@ def done(token: str):
 
 
 def _flow(token: str) -> PageFlow:
-    response, instrument = _load(token)
-    closed = _closed(response)
-    if closed:
-        abort(current_app.make_response(closed))
+    response, instrument = _load_open(token)
     return PageFlow(
         response=response, instrument=instrument, language=g.locale, mode="web",
         page_url=lambda page_id: url_for("survey.page", token=token, page_id=page_id),

@@ -284,3 +284,11 @@ def test_pages_use_no_script_and_no_external_asset(client, make_link):
     html = client.get(page_url(token, "more")).get_data(as_text=True)
     assert "<script" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_prefer_not_to_say_on_a_typed_question_is_stored_as_its_missing_code_and_shown_again(app, client, make_link):
+    response_id, token = make_link()
+    assert post_page(client, token, "about", {"has_children": "0", "adults__missing": "-9"}).status_code == 302
+    assert answers(app, response_id)["adults"] == -9
+    html = client.get(page_url(token, "about")).get_data(as_text=True)
+    assert re.search(r'name="adults__missing" value="-9"\s+checked', html)
