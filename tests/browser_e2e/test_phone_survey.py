@@ -1,0 +1,138 @@
+"""A parent answers the follow-up survey on a phone-sized screen, in real headless Chromium.
+
+JavaScript is switched off for the whole run (the pages must not need it), every page is checked
+with axe-core, and no request may leave this machine.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from werkzeug.serving import make_server
+
+from feedback.extensions import db
+from feedback.survey.models import Response
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed at /usr/bin/chromium; .ci/run installs it")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def browser_page(browser):
+    """The respondent's phone, with JavaScript off: the survey must work without it."""
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def axe_page(browser, live_server):
+    """A second phone-sized page where axe-core runs on a copy of each page the respondent saw.
+
+    axe needs JavaScript, which the respondent's page has switched off, so each page's exact DOM
+    (error states included) is copied here, on the same origin so the stylesheet applies.
+    """
+    context = browser.new_context(bypass_csp=True, **PHONE)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto(f"{live_server}/")
+    yield page
+    context.close()
+
+
+def serious_violations(page, axe_page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe_page.set_content(page.content(), wait_until="load")
+    results = Axe().run(axe_page)
+    return [f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']} — "
+            f"{[node['target'] for node in violation['nodes']]}"
+            for violation in results.response["violations"] if violation["impact"] in ("serious", "critical")]
+
+
+def answer_visible_questions(page) -> None:
+    """Answer whatever the page asks: the first choice of each group, something in each box."""
+    for fieldset in page.locator("fieldset.question").all():
+        choice = fieldset.locator("input[type=radio], input[type=checkbox]").first
+        if choice.count():
+            page.locator(f"label[for='{choice.get_attribute('id')}']").click()
+    for box in page.locator("input[inputmode=numeric]").all():
+        box.fill("2")
+    for box in page.locator("main input[type=text]:not([inputmode]), main textarea").all():
+        box.fill("Things are a bit better.")
+
+
+def test_a_parent_answers_the_follow_up_on_a_phone(app, live_server, browser_page, axe_page, make_link):
+    response_id, token = make_link("follow-up")
+    page = browser_page
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    problems: list[str] = []
+
+    page.goto(f"{live_server}/s/{token}")
+    assert page.locator("h1").inner_text()
+    problems += serious_violations(page, axe_page)
+    page.get_by_role("link", name="Start").click()
+
+    # One validation error: send the first page empty, see the message, then answer it.
+    first_page = page.url
+    page.get_by_role("button").filter(has_text="Save and continue").click()
+    assert page.locator(".error-summary").is_visible()
+    assert page.locator(".error-message").count() >= 1
+    problems += serious_violations(page, axe_page)
+
+    visited = 0
+    while "/done" not in page.url:
+        problems += serious_violations(page, axe_page)
+        answer_visible_questions(page)
+        page.locator("main form button[type=submit]").click()
+        visited += 1
+        if visited == 1:
+            # Back once to the first page, where the saved answer is still ticked, then forward.
+            page.get_by_role("link", name="Back").click()
+            assert page.url == first_page
+            assert page.locator("input[type=radio]:checked").count() >= 1
+            page.locator("main form button[type=submit]").click()
+        assert visited < 30, "the survey never reached the thank-you page"
+
+    assert page.locator("h1").inner_text() == "Thank you"
+    problems += serious_violations(page, axe_page)
+    assert problems == []
+    assert {urlparse(url).hostname for url in requests} == {"127.0.0.1"}
+    with app.app_context():
+        response = db.session.get(Response, response_id)
+        assert response.status == "completed" and response.mode == "web"
+        assert response.answer_values()["outcome_behaviour"] == 1
