@@ -35,7 +35,9 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.login_message = None
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": strong mode rewrites the cookie of every anonymous respondent on every
+    # page (it sees a session with no user id as stolen). Staff sessions are renewed at sign-in.
+    login_manager.session_protection = "basic"
     init_security_headers(app, settings.production)
 
     from . import models  # noqa: F401  (every table registered before migrations or create_all)

@@ -84,7 +84,8 @@ class Settings:
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # Recycling old connections instead of pinging before each use saves a round trip per request.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800} if not self.database_url.startswith("sqlite") else {},
             "TESTING": self.environment == "testing",
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",

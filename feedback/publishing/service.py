@@ -64,13 +64,17 @@ def publish(instrument: Instrument) -> InstrumentVersion:
     return row
 
 
-def published_instrument(row: InstrumentVersion) -> Instrument:
-    """The instrument exactly as published, whatever the file says today."""
-    # Keyed by hash: a version's definition never changes, so a built instrument never goes stale.
-    instrument = _built.get(row.content_hash)
+def published_instrument(content_hash: str, load_row) -> Instrument:
+    """The instrument exactly as published, whatever the file says today.
+
+    Keyed by content hash: a published definition never changes, so a built instrument never goes
+    stale, and ``load_row`` (which reads the stored definition) runs once per process and version.
+    """
+    instrument = _built.get(content_hash)
     if instrument is None:
+        row: InstrumentVersion = load_row()
         instrument = build_instrument(row.definition, f"published {row.instrument_id} v{row.version}")
-        _built[row.content_hash] = instrument
+        _built[content_hash] = instrument
     return instrument
 
 

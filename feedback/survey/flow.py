@@ -48,7 +48,9 @@ class PageFlow:
             values, errors = read_answers(form, items, self.language)
             if not errors:
                 save_answers(self.response, values, self.mode, self.interviewer_id)
-                return self._after_save(page.id)
+                # The answers now stored, worked out here rather than read back from the database.
+                saved = {key: value for key, value in {**answers, **values}.items() if value is not None}
+                return self._after_save(page.id, saved)
         else:
             form = form_class(formdata=None, data=form_data_for(items, answers))
         number, total = navigation.progress(self.instrument, answers, page.id)
@@ -59,8 +61,7 @@ class PageFlow:
             last=navigation.next_page(self.instrument, answers, page.id) is None,
         ), (200 if not errors else 422)
 
-    def _after_save(self, page_id: str):
-        answers = self.response.answer_values()
+    def _after_save(self, page_id: str, answers: dict):
         following = navigation.next_page(self.instrument, answers, page_id)
         if following is not None:
             return redirect(self.page_url(following.id))
@@ -68,5 +69,6 @@ class PageFlow:
         if gaps:
             # Someone reached the end by skipping pages (an old bookmark, a typed URL): send them back.
             return redirect(self.page_url(gaps[0][0].id))
+        # Completion re-reads the stored answers: another tab may have saved a page meanwhile.
         complete(self.response, self.instrument)
         return redirect(self.done_url)

@@ -38,7 +38,7 @@ def find_by_token(token: str) -> Response | None:
 
 
 def instrument_for(response: Response) -> Instrument:
-    return published_instrument(response.instrument_version)
+    return published_instrument(response.content_hash, lambda: response.instrument_version)
 
 
 def save_answers(response: Response, values: dict, mode: str, interviewer_id: int | None = None) -> None:
@@ -71,7 +71,6 @@ def save_answers(response: Response, values: dict, mode: str, interviewer_id: in
         changes["interviewer_id"] = interviewer_id
     db.session.execute(sa.update(Response).where(Response.id == response.id).values(**changes))
     db.session.commit()
-    db.session.expire(response)
 
 
 def complete(response: Response, instrument: Instrument) -> bool:
@@ -80,6 +79,7 @@ def complete(response: Response, instrument: Instrument) -> bool:
     Answers to items that the respondent's later answers hid are discarded first, so a dataset
     never holds an answer to a question the respondent was not finally asked.
     """
+    db.session.expire(response)  # answers saved by statements the loaded object has not seen
     answers = response.answer_values()
     effective = navigation.effective_answers(instrument, answers)
     hidden = [item_id for item_id in answers if item_id not in effective]
