@@ -31,12 +31,15 @@ class PageFlow:
 
     def handle(self, page_id: str):
         answers = self.response.answer_values()
-        pages = navigation.visible_pages(self.instrument, answers)
-        page = next((candidate for candidate in pages if candidate.id == page_id), None)
-        if page is None:
+        # Visibility is worked out once per request; position, back and progress all derive from it.
+        effective = navigation.effective_answers(self.instrument, answers)
+        pages = [candidate for candidate in self.instrument.pages if candidate.visible_items(effective)]
+        position = next((index for index, candidate in enumerate(pages) if candidate.id == page_id), None)
+        if position is None:
             # A page that does not exist, or one the respondent's answers hide: the same 404.
             abort(404)
-        items = navigation.visible_items(self.instrument, page, answers)
+        page = pages[position]
+        items = page.visible_items(effective)
         form_class = page_form_class(items, self.language)
         errors: dict = {}
         if request.method == "POST":
@@ -53,12 +56,10 @@ class PageFlow:
                 return self._after_save(page.id, saved)
         else:
             form = form_class(formdata=None, data=form_data_for(items, answers))
-        number, total = navigation.progress(self.instrument, answers, page.id)
-        previous = navigation.previous_page(self.instrument, answers, page.id)
+        back_url = self.page_url(pages[position - 1].id) if position > 0 else self.start_url
         return render_template(
             self.template, flow=self, page=page, items=items, form=form, errors=errors,
-            number=number, total=total, back_url=self.page_url(previous.id) if previous else self.start_url,
-            last=navigation.next_page(self.instrument, answers, page.id) is None,
+            number=position + 1, total=len(pages), back_url=back_url, last=position == len(pages) - 1,
         ), (200 if not errors else 422)
 
     def _after_save(self, page_id: str, answers: dict):

@@ -35,12 +35,6 @@ def next_page(instrument: Instrument, answers: Mapping[str, Any], page_id: str) 
     return after[0] if after else None
 
 
-def previous_page(instrument: Instrument, answers: Mapping[str, Any], page_id: str) -> Page | None:
-    pages = visible_pages(instrument, answers)
-    before = [page for page in pages if instrument.page_index(page.id) < instrument.page_index(page_id)]
-    return before[-1] if before else None
-
-
 def unanswered_required(instrument: Instrument, answers: Mapping[str, Any]) -> list[tuple[Page, Item]]:
     effective = effective_answers(instrument, answers)
     return [(page, item) for page in instrument.pages for item in page.visible_items(effective)
@@ -55,9 +49,3 @@ def resume_page(instrument: Instrument, answers: Mapping[str, Any]) -> Page:
         if any(item.id not in effective for item in page.visible_items(effective)):
             return page
     return pages[-1]
-
-
-def progress(instrument: Instrument, answers: Mapping[str, Any], page_id: str) -> tuple[int, int]:
-    """(this page's number, number of pages) counting only the pages this respondent will see."""
-    ids = [page.id for page in visible_pages(instrument, answers)]
-    return (ids.index(page_id) + 1 if page_id in ids else 1, len(ids))
