@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..instruments import Instrument, score_instrument
@@ -34,7 +36,9 @@ def create_response(instrument: Instrument, valid_days: int, respondent_label: s
 def find_by_token(token: str) -> Response | None:
     if not looks_like_token(token):
         return None
-    return db.session.scalar(sa.select(Response).filter_by(token_hash=token_hash(token)))
+    # The answers come in the same query: every survey page needs them.
+    statement = sa.select(Response).filter_by(token_hash=token_hash(token)).options(joinedload(Response.answers))
+    return db.session.execute(statement).unique().scalar_one_or_none()
 
 
 def instrument_for(response: Response) -> Instrument:
@@ -52,16 +56,10 @@ def save_answers(response: Response, values: dict, mode: str, interviewer_id: in
     given = {item_id: value for item_id, value in values.items() if value is not None}
     cleared = [item_id for item_id, value in values.items() if value is None]
     if given:
-        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(Answer).values([
+        db.session.execute(_upsert_answer(db.engine.dialect.name), [
             {"response_id": response.id, "item_id": item_id, "value": value, "saved_at": now}
             for item_id, value in given.items()
         ])
-        statement = statement.on_conflict_do_update(
-            index_elements=["response_id", "item_id"],
-            set_={"value": statement.excluded.value, "saved_at": statement.excluded.saved_at},
-        )
-        db.session.execute(statement)
     if cleared:
         db.session.execute(sa.delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(cleared)))
     changes = {"updated_at": now, "mode": mode}
@@ -71,6 +69,17 @@ def save_answers(response: Response, values: dict, mode: str, interviewer_id: in
         changes["interviewer_id"] = interviewer_id
     db.session.execute(sa.update(Response).where(Response.id == response.id).values(**changes))
     db.session.commit()
+
+
+@lru_cache(maxsize=4)
+def _upsert_answer(dialect: str):
+    """One upsert statement per dialect, built once so SQLAlchemy compiles it once."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Answer)
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "item_id"],
+        set_={"value": statement.excluded.value, "saved_at": statement.excluded.saved_at},
+    )
 
 
 def complete(response: Response, instrument: Instrument) -> bool:
