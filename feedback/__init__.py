@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from .config import Settings, settings_from_environment
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .security import init_security_headers
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.login_message = None
     # "basic", not "strong": strong mode rewrites the cookie of every anonymous respondent on every
@@ -85,6 +86,11 @@ def register_error_pages(app: Flask) -> None:
     def bad_request(_error):
         return render_template("error.html", title=_("Something went wrong with that request"),
                                message=_("Nothing was saved. Go back and try again.")), 400
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        return render_template("error.html", title=_("Too many attempts"),
+                               message=_("Please wait a few minutes before trying again.")), 429
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):

@@ -30,6 +30,9 @@ class Settings:
     organisation_name: str
     link_valid_days: int
     public_base_url: str | None
+    rate_limit_storage: str = "memory://"
+    staff_idle_minutes: int = 30
+    staff_session_hours: int = 10
 
     @property
     def production(self) -> bool:
@@ -70,7 +73,18 @@ class Settings:
         base_url = environ.get("FEEDBACK_PUBLIC_BASE_URL", "").strip().rstrip("/") or None
         if production and base_url and not base_url.startswith("https://"):
             raise ConfigurationError("FEEDBACK_PUBLIC_BASE_URL must start with https:// in production.")
+        limits = {}
+        for name, variable, default in (("staff_idle_minutes", "FEEDBACK_STAFF_IDLE_MINUTES", 30),
+                                        ("staff_session_hours", "FEEDBACK_STAFF_SESSION_HOURS", 10)):
+            try:
+                limits[name] = int(environ.get(variable, default))
+            except ValueError:
+                raise ConfigurationError(f"{variable} must be a whole number.") from None
+            if limits[name] < 1:
+                raise ConfigurationError(f"{variable} must be at least 1.")
         return cls(
+            **limits,
+            rate_limit_storage=environ.get("FEEDBACK_RATE_LIMIT_STORAGE", "memory://").strip(),
             environment=environment,
             secret_key=secret_key,
             database_url=database_url,
@@ -97,6 +111,10 @@ class Settings:
             "BABEL_DEFAULT_LOCALE": "en",
             "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
             "MAX_CONTENT_LENGTH": 1024 * 1024,
+            # In memory by default (one process); set FEEDBACK_RATE_LIMIT_STORAGE=redis://… so that
+            # every gunicorn worker counts the same sign-in attempts.
+            "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
+            "RATELIMIT_HEADERS_ENABLED": True,
         }
 
 

@@ -1,5 +1,7 @@
 """Extension objects, created here and bound to the app in ``create_app``."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,5 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+# No default limits: each view that needs one (sign-in) states its own.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from feedback import create_app
-from feedback.extensions import db
+from feedback.extensions import db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -97,6 +97,7 @@ def app(schema, database_url, questionnaires_dir):
     with app.app_context():
         db.session.remove()
         empty_tables()
+        limiter.reset()  # the limiter is one object across apps: each test starts uncounted
     dispose_apps()
 
 

@@ -31,3 +31,49 @@ def test_the_staff_list_offers_only_surveys_that_can_be_done_by_telephone(signed
     make_link("partner-survey", label="Partner respondent")  # web only
     html = signed_in.get("/staff/").get_data(as_text=True)
     assert "Household respondent" in html and "Partner respondent" not in html
+
+
+def login(client, email, password):
+    form = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    return client.post("/staff/login", data={"csrf_token": form, "email": email, "password": password})
+
+
+def test_sign_in_attempts_are_recorded_whether_they_succeed_or_not(app, client, staff_user):
+    import sqlalchemy as sa
+
+    from feedback.extensions import db
+    from feedback.staff.models import LoginAttempt
+
+    login(client, staff_user["email"], "wrong")
+    login(client, staff_user["email"].upper(), staff_user["password"])
+    with app.app_context():
+        attempts = db.session.scalars(sa.select(LoginAttempt).order_by(LoginAttempt.id)).all()
+        assert [(a.email, a.succeeded) for a in attempts] == [(staff_user["email"], False), (staff_user["email"], True)]
+        assert attempts[0].remote_address == "127.0.0.1"
+
+
+def test_guessing_passwords_is_slowed_down_with_a_plain_message(client, staff_user):
+    statuses = [login(client, staff_user["email"], f"guess {n}").status_code for n in range(10)]
+    assert statuses == [401] * 10
+    blocked = login(client, staff_user["email"], staff_user["password"])
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    # The limit counts this account from any address too.
+    other = client.application.test_client()
+    assert login(other, staff_user["email"], "another guess").status_code == 429
+
+
+def test_an_idle_staff_session_ends(signed_in):
+    assert signed_in.get("/staff/").status_code == 200
+    with signed_in.session_transaction() as session:
+        session["last_seen"] -= 31 * 60
+    expired = signed_in.get("/staff/")
+    assert expired.status_code == 302 and "expired=1" in expired.location
+    assert "signed out because you had not used" in signed_in.get(expired.location).get_data(as_text=True)
+    assert signed_in.get("/staff/").status_code == 302
+
+
+def test_a_staff_session_ends_after_the_working_day_however_busy(signed_in):
+    with signed_in.session_transaction() as session:
+        session["signed_in_at"] -= 11 * 3600
+    assert signed_in.get("/staff/").status_code == 302

@@ -108,6 +108,10 @@ WELSH = {
     "If you were sent a link to a survey, please open the link from your message.":
         "Os cawsoch chi ddolen i arolwg, agorwch y ddolen o'ch neges.",
     "Staff sign in": "Mewngofnodi staff",
+    "Too many attempts": "Gormod o ymdrechion",
+    "Please wait a few minutes before trying again.": "Arhoswch ychydig funudau cyn rhoi cynnig arall arni.",
+    "You were signed out because you had not used the service for a while. Please sign in again.":
+        "Cawsoch eich allgofnodi am nad oeddech wedi defnyddio'r gwasanaeth ers tro. Mewngofnodwch eto.",
 }
 
 

@@ -33,3 +33,15 @@ class StaffUser(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class LoginAttempt(db.Model):
+    """Every sign-in attempt, kept so that guessing can be seen and investigated."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True, info=IDENTIFYING)
+    remote_address: Mapped[str | None] = mapped_column(String(64), info=IDENTIFYING)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

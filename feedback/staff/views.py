@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..survey.models import Response
 from ..survey.service import instrument_for
+from ..timeutil import utcnow
 from .forms import LoginForm
-from .models import StaffUser
+from .models import LoginAttempt, StaffUser
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -20,20 +21,51 @@ def load_user(user_id: str):
     return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
 
 
+def _email_key() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Limits per address and per account: a guesser cannot go fast from one address, nor spread
+# guesses at one account over many addresses.
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_email_key)
 def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalar(sa.select(StaffUser).filter_by(email=email))
-        if user is not None and user.active and user.check_password(form.password.data):
+        succeeded = user is not None and user.active and user.check_password(form.password.data)
+        db.session.add(LoginAttempt(email=email[:254], remote_address=request.remote_addr, succeeded=succeeded))
+        db.session.commit()
+        if succeeded:
             session.clear()  # a fresh session at sign-in, so a planted session id is worthless
             login_user(user)
+            session["signed_in_at"] = session["last_seen"] = utcnow().timestamp()
             return redirect(url_for("staff.home"))
         # One message for every failure, so the form never tells whether an account exists.
         error = _("The email address or password is not right.")
-    return render_template("staff/login.html", form=form, error=error), (401 if error else 200)
+    expired = request.args.get("expired") == "1"
+    return render_template("staff/login.html", form=form, error=error, expired=expired), (401 if error else 200)
+
+
+@bp.before_app_request
+def end_stale_staff_sessions():
+    """Sign staff out after a spell of inactivity, and in any case at the end of a working day."""
+    if not current_user.is_authenticated:
+        return None
+    settings = current_app.config["FEEDBACK_SETTINGS"]
+    now = utcnow().timestamp()
+    signed_in_at = session.get("signed_in_at", 0)
+    last_seen = session.get("last_seen", 0)
+    if (now - last_seen > settings.staff_idle_minutes * 60
+            or now - signed_in_at > settings.staff_session_hours * 3600):
+        logout_user()
+        session.clear()
+        return redirect(url_for("staff.login", expired=1))
+    session["last_seen"] = now
+    return None
 
 
 @bp.post("/logout")
