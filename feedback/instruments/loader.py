@@ -557,6 +557,7 @@ class _Builder:
                 self.problem(where, "min_answered is the share of items that must be answered, above 0 and at most 1")
             cutoff = self.cutoff(data.get("cutoff"), where)
             bands = self.bands(data.get("bands"), where)
+            self.check_bands_do_not_overlap(bands, where)
             if len(ranges) == 1 and label and method in ("mean", "sum") and min_answered:
                 low, high = ranges.pop()
                 scales.append(Scale(scale_id, label, tuple(members), method, frozenset(reverse),
@@ -574,6 +575,12 @@ class _Builder:
         value = self.number(data[directions[0]], where, "cutoff")
         label = self.text(data.get("label"), where, "cutoff label")
         return Cutoff(float(value), directions[0], label) if value is not None and label else None
+
+    def check_bands_do_not_overlap(self, bands: tuple[Band, ...], where: str) -> None:
+        ordered = sorted(bands, key=lambda band: band.minimum)
+        for lower, upper in zip(ordered, ordered[1:]):
+            if upper.minimum <= lower.maximum:
+                self.problem(where, f"bands '{lower.id}' and '{upper.id}' overlap; a score must fall in one band")
 
     def bands(self, raw, where) -> tuple[Band, ...]:
         if raw is None:

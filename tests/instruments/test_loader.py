@@ -145,3 +145,9 @@ def test_a_missing_code_that_is_also_an_answer_is_refused(tmp_path):
 def test_estimated_minutes_must_be_positive(tmp_path):
     text = VALID.replace("modes: [web]", "modes: [web]\nestimated_minutes: 0")
     assert any("estimated_minutes: must be at least 1" in p for p in problems_for(tmp_path, text))
+
+
+def test_overlapping_bands_are_refused(tmp_path):
+    text = VALID.replace("method: mean}", "method: mean, bands: [{id: low, min: 1, max: 1.6, label: {en: L, cy: I}}, "
+                                           "{id: high, min: 1.5, max: 2, label: {en: H, cy: U}}]}")
+    assert any("bands 'low' and 'high' overlap" in p for p in problems_for(tmp_path, text))
