@@ -16,11 +16,10 @@ from typing import Any
 import yaml
 
 from .definition import (
-    CHOICE_TYPES, ITEM_TYPES, MODES, NUMERIC_TYPES, RESPONDENT_ROLES,
-    Band, Choice, Condition, Cutoff, Instrument, Item, Page, Respondent, Scale, Text,
+    CHOICE_TYPES, ITEM_TYPES, MODES, RESPONDENT_ROLES, Choice, Condition, Instrument, Item, Page, Respondent, Text,
 )
+from .scale_rules import ScaleRules
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 INSTRUMENT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 
 #: Labels for ``yes_no`` items when the instrument defines no ``yes_no`` choice set.
@@ -39,7 +38,6 @@ ITEM_FIELDS = {
     "id", "type", "text", "hint", "required", "choices", "missing", "min", "max", "integer",
     "max_length", "identifying", "sms", "show_if", "anchors", "earliest", "not_in_future",
 }
-SCALE_FIELDS = {"id", "label", "items", "method", "reverse", "min_answered", "cutoff", "bands"}
 DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 2000}
 
 
@@ -97,7 +95,7 @@ def build_instrument(raw: Any, name: str, path_version: int | None = None, folde
     return instrument
 
 
-class _Builder:
+class _Builder(ScaleRules):
     def __init__(self, name: str):
         self.name = name
         self.problems: list[Problem] = []
@@ -105,60 +103,6 @@ class _Builder:
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(self.name, where, message))
-
-    # -- small checkers -------------------------------------------------------------------
-    def fields(self, data: Any, allowed: set[str], required: set[str], where: str) -> dict:
-        if not isinstance(data, dict):
-            self.problem(where, f"must be a mapping of fields, not {type(data).__name__}")
-            return {}
-        for key in sorted(set(data) - allowed, key=str):
-            self.problem(where, f"unknown field '{key}' (allowed: {', '.join(sorted(allowed))})")
-        for key in sorted(required - set(data)):
-            self.problem(where, f"missing required field '{key}'")
-        return data
-
-    def text(self, value: Any, where: str, what: str, optional: bool = False) -> Text | None:
-        if value is None:
-            if not optional:
-                self.problem(where, f"missing {what}")
-            return None
-        if isinstance(value, str) and len(self.languages) == 1:
-            value = {self.languages[0]: value}
-        if not isinstance(value, dict):
-            self.problem(where, f"{what} must give the text in each language, e.g. {{en: ..., cy: ...}}")
-            return None
-        texts = {}
-        for language in self.languages:
-            entry = value.get(language)
-            if not isinstance(entry, str) or not entry.strip():
-                self.problem(where, f"{what} has no '{language}' text (declared in languages)")
-            else:
-                texts[language] = entry.strip()
-        for language in sorted(set(value) - set(self.languages), key=str):
-            self.problem(where, f"{what} has text in '{language}', which is not in languages")
-        return Text(texts) if texts else None
-
-    def number(self, value: Any, where: str, what: str, integer: bool = False) -> float | int | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-            self.problem(where, f"{what} must be {'a whole number' if integer else 'a number'}, not {value!r}")
-            return None
-        return value
-
-    def boolean(self, value: Any, where: str, what: str, default: bool) -> bool:
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.problem(where, f"{what} must be true or false, not {value!r}")
-            return default
-        return value
-
-    def identifier(self, value: Any, where: str, what: str) -> str | None:
-        if not isinstance(value, str) or not ID_PATTERN.match(value):
-            self.problem(where, f"{what} {value!r} must be lower-case letters, digits and underscores, starting with a letter")
-            return None
-        return value
 
     # -- the instrument -------------------------------------------------------------------
     def instrument(self, raw: Any, path_version: int | None, folder: str | None) -> Instrument | None:
@@ -505,99 +449,3 @@ class _Builder:
                 if not item.sms and item.required:
                     self.problem(f"item '{item.id}'", "an item left out of SMS (sms: false) must be optional")
 
-    def scales(self, raw: Any, pages: tuple[Page, ...]) -> tuple[Scale, ...]:
-        if raw is None:
-            return ()
-        if not isinstance(raw, list):
-            self.problem("scales", "must be a list of scales")
-            return ()
-        items = {item.id: item for page in pages for item in page.items}
-        scales, seen = [], set()
-        for index, entry in enumerate(raw):
-            data = self.fields(entry, SCALE_FIELDS, {"id", "label", "items", "method"}, f"scale {index + 1}")
-            scale_id = self.identifier(data.get("id"), f"scale {index + 1}", "scale id")
-            if not scale_id:
-                continue
-            where = f"scale '{scale_id}'"
-            if scale_id in seen:
-                self.problem(where, "duplicate scale id")
-            seen.add(scale_id)
-            label = self.text(data.get("label"), where, "label")
-            members = data.get("items")
-            if not isinstance(members, list) or not members:
-                self.problem(where, "items must list the item ids the scale is made of")
-                continue
-            ranges = set()
-            for member in members:
-                item = items.get(member)
-                if item is None:
-                    self.problem(where, f"item '{member}' is not an item of this instrument")
-                elif item.type != "number" and not item.choices:
-                    continue  # its missing choices were reported with the item
-                elif item.type not in NUMERIC_TYPES or not all(isinstance(c.code, int) for c in item.choices):
-                    self.problem(where, f"item '{member}' is {item.type} with non-numeric answers and cannot be scored")
-                elif item.type == "number":
-                    ranges.add((item.minimum, item.maximum))
-                else:
-                    codes = [choice.code for choice in item.choices]
-                    ranges.add((min(codes), max(codes)))
-            if len(set(members)) != len(members):
-                self.problem(where, "lists an item twice")
-            reverse = data.get("reverse") or []
-            for member in reverse:
-                if member not in members:
-                    self.problem(where, f"reverse item '{member}' is not in the scale's items")
-            if len(ranges) > 1:
-                self.problem(where, f"items have different answer ranges {sorted(ranges)}; a scale needs one range")
-            method = data.get("method")
-            if method not in ("mean", "sum"):
-                self.problem(where, f"method {method!r} must be mean or sum")
-            min_answered = self.number(data.get("min_answered", 1.0), where, "min_answered")
-            if min_answered is not None and not 0 < min_answered <= 1:
-                self.problem(where, "min_answered is the share of items that must be answered, above 0 and at most 1")
-            cutoff = self.cutoff(data.get("cutoff"), where)
-            bands = self.bands(data.get("bands"), where)
-            self.check_bands_do_not_overlap(bands, where)
-            if len(ranges) == 1 and label and method in ("mean", "sum") and min_answered:
-                low, high = ranges.pop()
-                scales.append(Scale(scale_id, label, tuple(members), method, frozenset(reverse),
-                                    float(min_answered), low, high, cutoff, bands))
-        return tuple(scales)
-
-    def cutoff(self, raw, where) -> Cutoff | None:
-        if raw is None:
-            return None
-        data = self.fields(raw, {"at_or_above", "at_or_below", "label"}, {"label"}, f"{where} cutoff")
-        directions = [key for key in ("at_or_above", "at_or_below") if key in data]
-        if len(directions) != 1:
-            self.problem(where, "cutoff needs exactly one of at_or_above or at_or_below")
-            return None
-        value = self.number(data[directions[0]], where, "cutoff")
-        label = self.text(data.get("label"), where, "cutoff label")
-        return Cutoff(float(value), directions[0], label) if value is not None and label else None
-
-    def check_bands_do_not_overlap(self, bands: tuple[Band, ...], where: str) -> None:
-        ordered = sorted(bands, key=lambda band: band.minimum)
-        for lower, upper in zip(ordered, ordered[1:]):
-            if upper.minimum <= lower.maximum:
-                self.problem(where, f"bands '{lower.id}' and '{upper.id}' overlap; a score must fall in one band")
-
-    def bands(self, raw, where) -> tuple[Band, ...]:
-        if raw is None:
-            return ()
-        if not isinstance(raw, list):
-            self.problem(where, "bands must be a list of {id, min, max, label}")
-            return ()
-        bands = []
-        for index, entry in enumerate(raw):
-            spot = f"{where} band {index + 1}"
-            data = self.fields(entry, {"id", "min", "max", "label"}, {"id", "min", "max", "label"}, spot)
-            band_id = self.identifier(data.get("id"), spot, "band id")
-            low = self.number(data.get("min"), spot, "min")
-            high = self.number(data.get("max"), spot, "max")
-            label = self.text(data.get("label"), spot, "label")
-            if low is not None and high is not None and low > high:
-                self.problem(spot, f"min {low} is above max {high}")
-            elif band_id and low is not None and high is not None and label:
-                bands.append(Band(band_id, float(low), float(high), label))
-        return tuple(bands)
