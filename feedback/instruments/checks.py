@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .definition import Text
@@ -9,13 +10,28 @@ from .definition import Text
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class Checks:
-    """Small checks that record a problem (``self.problem``) rather than stop at the first."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an instrument file, written for the person who edits it."""
 
-    languages: tuple[str, ...]
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}" if self.where else f"{self.file}: {self.message}"
+
+
+class Checks:
+    """Small checks that record a problem rather than stop at the first, so an author sees all."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.problems: list[Problem] = []
+        self.languages: tuple[str, ...] = ("en",)
 
     def problem(self, where: str, message: str) -> None:
-        raise NotImplementedError
+        self.problems.append(Problem(self.name, where, message))
 
     def fields(self, data: Any, allowed: set[str], required: set[str], where: str) -> dict:
         if not isinstance(data, dict):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 from .definition import (
     CHOICE_TYPES, ITEM_TYPES, MODES, RESPONDENT_ROLES, Choice, Condition, Instrument, Item, Page, Respondent, Text,
 )
+from .checks import Problem
 from .scale_rules import ScaleRules
 
 INSTRUMENT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -39,18 +39,6 @@ ITEM_FIELDS = {
     "max_length", "identifying", "sms", "show_if", "anchors", "earliest", "not_in_future",
 }
 DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 2000}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an instrument file, written for the person who edits it."""
-
-    file: str
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.where}: {self.message}" if self.where else f"{self.file}: {self.message}"
 
 
 class InstrumentError(Exception):
@@ -96,14 +84,6 @@ def build_instrument(raw: Any, name: str, path_version: int | None = None, folde
 
 
 class _Builder(ScaleRules):
-    def __init__(self, name: str):
-        self.name = name
-        self.problems: list[Problem] = []
-        self.languages: tuple[str, ...] = ("en",)
-
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(Problem(self.name, where, message))
-
     # -- the instrument -------------------------------------------------------------------
     def instrument(self, raw: Any, path_version: int | None, folder: str | None) -> Instrument | None:
         data = self.fields(raw, INSTRUMENT_FIELDS,
