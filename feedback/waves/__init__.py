@@ -1,0 +1,1 @@
+"""Waves: schedules, invitations and their dispatch. (Scheduling arithmetic so far.)"""
