@@ -9,6 +9,7 @@ from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from . import crypto
 from .config import Settings, settings_from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .security import init_security_headers
@@ -27,6 +28,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(settings.flask_config())
     app.config["FEEDBACK_SETTINGS"] = settings
+    crypto.configure(settings.data_key)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)

@@ -5,6 +5,9 @@ surfacing later as a confusing error in front of a family.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -15,6 +18,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "testing", "production")
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
 MIN_SECRET_LENGTH = 32
+ERASURE_POLICIES = ("deidentify", "delete")
+CHANNEL_BACKENDS = ("outbox",)
 
 
 class ConfigurationError(RuntimeError):
@@ -33,6 +38,13 @@ class Settings:
     rate_limit_storage: str = "memory://"
     staff_idle_minutes: int = 30
     staff_session_hours: int = 10
+    #: Fernet key (urlsafe base64, 32 bytes) that encrypts phone numbers and message texts at rest.
+    data_key: str = ""
+    #: What erasing a family does to its responses: "deidentify" keeps answers with no link to the
+    #: family's identity; "delete" removes them too.
+    erasure_responses: str = "deidentify"
+    #: Message-sending backend for the dispatcher ("outbox" keeps messages in the database).
+    channel_backend: str = "outbox"
 
     @property
     def production(self) -> bool:
@@ -82,8 +94,26 @@ class Settings:
                 raise ConfigurationError(f"{variable} must be a whole number.") from None
             if limits[name] < 1:
                 raise ConfigurationError(f"{variable} must be at least 1.")
+        data_key = environ.get("FEEDBACK_DATA_KEY", "").strip()
+        if not data_key:
+            if production:
+                raise ConfigurationError("FEEDBACK_DATA_KEY is not set. Production encrypts phone numbers with it: "
+                                         "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'.")
+            data_key = derived_data_key(secret_key)
+        elif not valid_data_key(data_key):
+            raise ConfigurationError("FEEDBACK_DATA_KEY is not a Fernet key (32 bytes, urlsafe base64). Generate one with "
+                                     "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'.")
+        erasure = environ.get("FEEDBACK_ERASURE_RESPONSES", "deidentify").strip().lower()
+        if erasure not in ERASURE_POLICIES:
+            raise ConfigurationError(f"FEEDBACK_ERASURE_RESPONSES={erasure!r}: use one of {', '.join(ERASURE_POLICIES)}.")
+        backend = environ.get("FEEDBACK_CHANNEL_BACKEND", "outbox").strip().lower()
+        if backend not in CHANNEL_BACKENDS:
+            raise ConfigurationError(f"FEEDBACK_CHANNEL_BACKEND={backend!r}: use one of {', '.join(CHANNEL_BACKENDS)}.")
         return cls(
             **limits,
+            data_key=data_key,
+            erasure_responses=erasure,
+            channel_backend=backend,
             rate_limit_storage=environ.get("FEEDBACK_RATE_LIMIT_STORAGE", "memory://").strip(),
             environment=environment,
             secret_key=secret_key,
@@ -124,6 +154,19 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def derived_data_key(secret_key: str) -> str:
+    """Outside production, a data key derived from the secret key, so nothing more needs setting up."""
+    digest = hashlib.sha256(b"feedback data key\0" + secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def valid_data_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (ValueError, binascii.Error):
+        return False
 
 
 def _local_secret(instance_path: Path) -> str:

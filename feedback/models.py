@@ -1,6 +1,10 @@
 """Every table, imported in one place so migrations and ``create_all`` see them all."""
+from .audit.models import AuditEvent
+from .families.models import Consent, ContactPause, Family, Member
 from .publishing.models import InstrumentVersion
-from .staff.models import LoginAttempt, StaffUser
+from .staff.models import LoginAttempt, Site, StaffUser
 from .survey.models import Answer, Response, Score
+from .waves.models import Invitation, InvitationEvent, OutboxMessage
 
-__all__ = ["Answer", "InstrumentVersion", "LoginAttempt", "Response", "Score", "StaffUser"]
+__all__ = ["Answer", "AuditEvent", "Consent", "ContactPause", "Family", "InstrumentVersion", "Invitation",
+           "InvitationEvent", "LoginAttempt", "Member", "OutboxMessage", "Response", "Score", "Site", "StaffUser"]

@@ -6,6 +6,7 @@ import pytest
 from feedback.config import ConfigurationError, Settings
 
 STRONG = "k" * 20 + "Q7x!pZ2mV9rT4wY8bN3c"
+DATA_KEY = "0" * 43 + "="  # 32 bytes, urlsafe base64: a well-formed Fernet key
 
 
 def settings(tmp_path, **environ):
@@ -29,7 +30,8 @@ def test_production_needs_a_database_url(tmp_path):
 
 
 def test_production_settings_use_psycopg_and_secure_cookies(tmp_path):
-    config = settings(tmp_path, FEEDBACK_ENV="production", SECRET_KEY=STRONG, DATABASE_URL="postgres://u@db/feedback")
+    config = settings(tmp_path, FEEDBACK_ENV="production", SECRET_KEY=STRONG, DATABASE_URL="postgres://u@db/feedback",
+                      FEEDBACK_DATA_KEY=DATA_KEY)
     assert config.database_url == "postgresql+psycopg://u@db/feedback"
     flask = config.flask_config()
     assert flask["SESSION_COOKIE_SECURE"] and flask["SESSION_COOKIE_HTTPONLY"] and flask["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -46,7 +48,21 @@ def test_development_defaults_to_sqlite_in_the_instance_folder_and_a_kept_random
     ("FEEDBACK_ENV", "staging", "FEEDBACK_ENV"),
     ("FEEDBACK_LINK_VALID_DAYS", "soon", "whole number"),
     ("FEEDBACK_LINK_VALID_DAYS", "0", "at least 1"),
+    ("FEEDBACK_DATA_KEY", "not-a-key", "Fernet key"),
+    ("FEEDBACK_ERASURE_RESPONSES", "shred", "FEEDBACK_ERASURE_RESPONSES"),
+    ("FEEDBACK_CHANNEL_BACKEND", "pigeon", "FEEDBACK_CHANNEL_BACKEND"),
 ])
 def test_a_bad_setting_names_the_variable(tmp_path, name, value, message):
     with pytest.raises(ConfigurationError, match=message):
         settings(tmp_path, **{name: value})
+
+
+def test_production_refuses_to_start_without_a_data_key(tmp_path):
+    with pytest.raises(ConfigurationError, match="FEEDBACK_DATA_KEY"):
+        settings(tmp_path, FEEDBACK_ENV="production", SECRET_KEY=STRONG, DATABASE_URL="postgresql://db/feedback")
+
+
+def test_development_derives_a_stable_data_key_from_the_secret(tmp_path):
+    first = settings(tmp_path, SECRET_KEY=STRONG).data_key
+    assert first == settings(tmp_path, SECRET_KEY=STRONG).data_key
+    assert first != settings(tmp_path, SECRET_KEY=STRONG + "x").data_key

@@ -11,7 +11,8 @@ def test_every_page_forbids_framing_scripts_and_referrers(client):
 
 
 def test_production_sends_hsts_and_marks_the_session_cookie_secure(database_url, questionnaires_dir):
-    app = make_app(database_url, questionnaires_dir, FEEDBACK_ENV="production")
+    app = make_app(database_url, questionnaires_dir, FEEDBACK_ENV="production",
+                   FEEDBACK_DATA_KEY="0" * 43 + "=")
     client = app.test_client()
     page = client.get("/staff/login", base_url="https://feedback.example")
     assert "max-age=" in page.headers["Strict-Transport-Security"]

@@ -3,14 +3,35 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..timeutil import utcnow
 
 IDENTIFYING = {"identifying": True}
+
+#: admin: everything; researcher: instruments, schedules, waves and exports for granted sites;
+#: manager: granted sites' summaries and status; practitioner: their sites' families.
+ROLES = ("admin", "researcher", "manager", "practitioner")
+
+
+class Site(db.Model):
+    """A service or local authority: the unit every family, and every staff grant, belongs to."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+staff_sites = Table(
+    "staff_sites", db.metadata,
+    Column("staff_id", ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class StaffUser(UserMixin, db.Model):
@@ -21,7 +42,18 @@ class StaffUser(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), info=IDENTIFYING)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    role: Mapped[str] = mapped_column(String(16), default="practitioner")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    sites: Mapped[list[Site]] = relationship(secondary=staff_sites, order_by=Site.code)
+
+    @property
+    def site_ids(self) -> set[int]:
+        return {site.id for site in self.sites}
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

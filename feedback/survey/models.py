@@ -36,6 +36,10 @@ class Response(db.Model):
     mode: Mapped[str] = mapped_column(String(16), default="web")
     language: Mapped[str | None] = mapped_column(String(8))
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    #: Whose answers these are. Erasing a family may keep the answers with both set to NULL.
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    wave: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)

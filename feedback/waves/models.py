@@ -1,0 +1,101 @@
+"""Invitations (one per recipient × wave × instrument), their history, and the console outbox."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..crypto import Encrypted
+from ..extensions import db
+from ..families.models import Family, Member
+from ..timeutil import utcnow
+
+IDENTIFYING = {"identifying": True}
+
+#: planned → due → sent → opened → started → completed; or expired, cancelled, failed.
+STATES = ("planned", "due", "sent", "opened", "started", "completed", "expired", "cancelled", "failed")
+#: States in which the invitation may still be re-planned or cancelled by the planner.
+WAITING = ("planned", "due")
+#: States in which the window may still close on it.
+OPEN_STATES = ("planned", "due", "sent", "opened", "started")
+#: A claim older than this with no confirmation is shown as "unknown": a person must check.
+UNKNOWN_AFTER_MINUTES = 10
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("family_id", "schedule_id", "wave", "instrument_id", "recipient_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    #: For staff tasks (the key worker's assessment), the member of staff who answers.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    #: ``m<member id>`` or ``key_worker``: one invitation per recipient, wave and instrument.
+    recipient_key: Mapped[str] = mapped_column(String(32))
+    schedule_id: Mapped[str] = mapped_column(String(64))
+    wave: Mapped[str] = mapped_column(String(64))
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(24))
+    due_on: Mapped[date] = mapped_column(Date)
+    opens_at: Mapped[datetime] = mapped_column(DateTime)
+    closes_at: Mapped[datetime] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(16), default="planned")
+    reason: Mapped[str | None] = mapped_column(String(32))
+    #: When the dispatcher should next act: the first send (not before quiet hours end) or a reminder.
+    next_send_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set when a dispatcher claims a send, cleared when it confirms; left set if it died between.
+    pending_send: Mapped[str | None] = mapped_column(String(16))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    family: Mapped[Family] = relationship()
+    member: Mapped[Member | None] = relationship()
+    events: Mapped[list[InvitationEvent]] = relationship(order_by="InvitationEvent.id", cascade="all, delete-orphan",
+                                                         back_populates="invitation")
+
+    def is_unknown(self, now: datetime | None = None) -> bool:
+        """Claimed for sending but never confirmed: it may or may not have reached the family."""
+        if self.pending_send is None or self.claimed_at is None:
+            return False
+        return ((now or utcnow()) - self.claimed_at).total_seconds() > UNKNOWN_AFTER_MINUTES * 60
+
+    @property
+    def display_state(self) -> str:
+        return "unknown" if self.is_unknown() else self.state
+
+
+class InvitationEvent(db.Model):
+    """One transition of one invitation, with its time and cause."""
+
+    __tablename__ = "invitation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+
+    invitation: Mapped[Invitation] = relationship(back_populates="events")
+
+
+class OutboxMessage(db.Model):
+    """A text the console backend "sent": kept in the database so the whole flow runs without an SMS account."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    to_number: Mapped[str] = mapped_column(Encrypted, info=IDENTIFYING)
+    #: The text holds the survey link, which is as good as a password: encrypted too.
+    body: Mapped[str] = mapped_column(Encrypted, info=IDENTIFYING)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
