@@ -64,7 +64,9 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
         return render_template("index.html")
 
     from .publishing.startup import load_and_verify_catalogue
-    load_and_verify_catalogue(app)
+    catalogue = load_and_verify_catalogue(app)
+    from .waves.startup import load_schedules_into
+    load_schedules_into(app, catalogue)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Command-line commands: ``flask instruments``, ``flask users``, ``flask demo``."""
+"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``, ``flask demo``."""
 from __future__ import annotations
 
 import sys
@@ -11,12 +11,17 @@ from flask.cli import AppGroup
 from .extensions import db
 from .instruments import load_catalogue
 from .publishing.service import changed_published_versions, publish
-from .staff.models import StaffUser
+from .audit.service import record
+from .staff.models import ROLES, Site, StaffUser
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(instruments)
     app.cli.add_command(users)
+    app.cli.add_command(sites)
+    from .waves.cli import dispatch
+
+    app.cli.add_command(dispatch)
     from .demo import demo
 
     app.cli.add_command(demo)
@@ -75,15 +80,42 @@ def users():
 @users.command("create", help="Create a staff account; the password is asked for, never shown.")
 @click.argument("email")
 @click.option("--name", prompt=True)
+@click.option("--role", type=click.Choice(ROLES), default="practitioner", show_default=True)
+@click.option("--site", "site_codes", multiple=True, help="Site code the account may work with (repeatable).")
 @click.password_option()
-def users_create(email: str, name: str, password: str):
+def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], password: str):
     email = email.strip().lower()
     if db.session.scalar(sa.select(StaffUser).filter_by(email=email)):
         raise click.ClickException(f"an account for {email} already exists")
     if len(password) < 12:
         raise click.ClickException("use a password of at least 12 characters")
-    user = StaffUser(email=email, name=name)
+    granted = db.session.scalars(sa.select(Site).where(Site.code.in_(site_codes))).all()
+    unknown = set(site_codes) - {site.code for site in granted}
+    if unknown:
+        raise click.ClickException(f"no site with code {', '.join(sorted(unknown))}: create it with `flask sites create`")
+    if role != "admin" and not granted:
+        raise click.ClickException(f"a {role} needs at least one --site")
+    user = StaffUser(email=email, name=name, role=role, sites=list(granted))
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    record("staff.created", user, actor_id=None, role=role, sites=sorted(site_codes))
     db.session.commit()
-    click.echo(f"created {email}")
+    click.echo(f"created {email} ({role})")
+
+
+@click.group(cls=AppGroup, help="Sites: the services or local authorities families belong to.")
+def sites():
+    pass
+
+
+@sites.command("create", help="Create a site with a short code and a name.")
+@click.argument("code")
+@click.argument("name")
+def sites_create(code: str, name: str):
+    code = code.strip().lower()
+    if db.session.scalar(sa.select(Site).filter_by(code=code)):
+        raise click.ClickException(f"a site with code {code} already exists")
+    db.session.add(Site(code=code, name=name.strip()))
+    db.session.commit()
+    click.echo(f"created site {code}")

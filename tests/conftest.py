@@ -152,7 +152,7 @@ def staff_user(app):
     from feedback.staff.models import StaffUser
 
     with app.app_context():
-        user = StaffUser(email="interviewer@example.org", name="Ida Interviewer")
+        user = StaffUser(email="interviewer@example.org", name="Ida Interviewer", role="admin")
         user.set_password("correct horse battery staple")
         db.session.add(user)
         db.session.commit()
@@ -172,3 +172,41 @@ def signed_in(client, staff_user):
 
 def table_count(model, **filters) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).filter_by(**filters))
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def world(app):
+    """Two sites and one member of staff per role: admin; and per site a practitioner, a manager and
+    a researcher (plus ``kw_north``, a second practitioner at north). Returns ids by name."""
+    from feedback.staff.models import Site, StaffUser
+
+    with app.app_context():
+        north, south = Site(code="north", name="North Family Support"), Site(code="south", name="South Family Support")
+        db.session.add_all([north, south])
+        people = {"admin": ("admin", [])}
+        for site_name, site in (("north", north), ("south", south)):
+            for role in ("practitioner", "manager", "researcher"):
+                people[f"{role}_{site_name}"] = (role, [site])
+        people["kw_north"] = ("practitioner", [north])
+        ids = {}
+        for name, (role, sites) in people.items():
+            user = StaffUser(email=f"{name}@example.org", name=name.replace("_", " ").title(), role=role, sites=sites)
+            user.set_password(PASSWORD)
+            db.session.add(user)
+            db.session.flush()
+            ids[name] = user.id
+        db.session.commit()
+        ids["north"], ids["south"] = north.id, south.id
+        return ids
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    page = client.get("/staff/login")
+    response = client.post("/staff/login", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": email, "password": password,
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client

@@ -51,6 +51,9 @@ class Invitation(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
+    #: The survey link's token, encrypted, so reminders can repeat the same link. Responses are
+    #: still looked up only by the token's hash.
+    link_token: Mapped[str | None] = mapped_column(Encrypted, info=IDENTIFYING)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

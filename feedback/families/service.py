@@ -1,0 +1,142 @@
+"""Recording families, members, consent and pauses; each change re-plans the family's invitations."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..audit.service import record
+from ..crypto import lookup_digest
+from ..extensions import db
+from ..survey.models import Answer, Response, Score
+from ..timeutil import utcnow
+from ..waves.models import Invitation, OutboxMessage
+from ..waves.service import cancel_waiting, replan_family
+from .models import Consent, ContactPause, Family, Member
+from .phones import normalise_mobile
+
+
+class FamilyError(ValueError):
+    """Bad input about a family: the message says what is wrong and what to do; nothing was saved."""
+
+
+def check_dates(referral: date | None, entry: date | None, exit_: date | None) -> None:
+    if entry and exit_ and exit_ < entry:
+        raise FamilyError("The exit date is before the entry date. Check both dates.")
+    if referral and entry and entry < referral:
+        raise FamilyError("The entry date is before the referral date. Check both dates.")
+
+
+def create_family(site_id: int, case_ref: str, key_worker_id: int | None, referral_date=None, entry_date=None,
+                  exit_date=None, actor_id: int | None = None) -> Family:
+    case_ref = case_ref.strip()
+    if not case_ref:
+        raise FamilyError("Enter the case reference.")
+    check_dates(referral_date, entry_date, exit_date)
+    taken = db.session.scalar(sa.select(Family.id).filter_by(site_id=site_id, case_ref=case_ref))
+    if taken:
+        raise FamilyError(f"Case reference {case_ref} is already used at this site. Check the reference.")
+    family = Family(site_id=site_id, case_ref=case_ref, key_worker_id=key_worker_id, referral_date=referral_date,
+                    entry_date=entry_date, exit_date=exit_date)
+    db.session.add(family)
+    db.session.flush()
+    replan_family(family, "family recorded", actor_id)
+    return family
+
+
+def update_family(family: Family, expected_version: int, actor_id: int | None = None, **changes) -> dict:
+    """Change dates, key worker or status, refusing if someone else saved the family meanwhile."""
+    if family.version != expected_version:
+        raise FamilyError("Someone else changed this family while you were editing. "
+                          "Your changes were not saved: reload the page to see theirs, then make yours again.")
+    merged = {name: changes.get(name, getattr(family, name))
+              for name in ("referral_date", "entry_date", "exit_date")}
+    check_dates(merged["referral_date"], merged["entry_date"], merged["exit_date"])
+    for name, value in changes.items():
+        setattr(family, name, value)
+    return replan_family(family, "family dates changed", actor_id)
+
+
+def set_phone(member: Member, typed: str | None) -> None:
+    """Validate and store a mobile number (raises ``InvalidPhoneNumber`` with a message for staff)."""
+    if not typed or not typed.strip():
+        member.phone = member.phone_digest = None
+    else:
+        member.phone = normalise_mobile(typed)
+        member.phone_digest = lookup_digest(member.phone)
+    member.phone_invalid = False
+
+
+def add_member(family: Family, role: str, name: str | None, birth_year: int | None, birth_month: int | None,
+               language: str, channel: str, phone: str | None, actor_id: int | None = None) -> Member:
+    member = Member(family=family, role=role, name=name, birth_year=birth_year, birth_month=birth_month,
+                    language=language, channel=channel)
+    set_phone(member, phone)
+    db.session.add(member)
+    db.session.flush()
+    replan_family(family, "member added", actor_id)
+    return member
+
+
+def update_member(member: Member, expected_version: int, phone: str | None, actor_id: int | None = None,
+                  **changes) -> None:
+    if member.version != expected_version:
+        raise FamilyError("Someone else changed this member while you were editing. "
+                          "Your changes were not saved: reload the page to see theirs, then make yours again.")
+    for name, value in changes.items():
+        setattr(member, name, value)
+    set_phone(member, phone)
+    replan_family(member.family, "member changed", actor_id)
+
+
+def record_consent(member: Member, purpose: str, party: str, given: bool, text_version: str,
+                   actor_id: int | None) -> Consent:
+    """Record a decision; a withdrawal cancels waiting invitations at once (and the dispatcher re-checks)."""
+    decision = Consent(member=member, purpose=purpose, party=party, given=given, text_version=text_version,
+                       recorded_at=utcnow(), recorded_by_id=actor_id)
+    db.session.add(decision)
+    record("consent.recorded", member, member.family.site_id, actor_id, purpose=purpose, party=party, given=given,
+           text_version=text_version)
+    replan_family(member.family, f"consent {'given' if given else 'withdrawn'} ({purpose}, {party})", actor_id)
+    return decision
+
+
+def pause_contact(family: Family, member: Member | None, reason: str, actor_id: int | None) -> ContactPause:
+    pause = ContactPause(family=family, member_id=member.id if member else None, reason=reason.strip() or None,
+                         started_at=utcnow(), started_by_id=actor_id)
+    db.session.add(pause)
+    record("pause.started", family, family.site_id, actor_id, member_id=member.id if member else None)
+    cancel_waiting(family.id, member.id if member else None, "paused", "contact paused", actor_id)
+    return pause
+
+
+def lift_pause(pause: ContactPause, actor_id: int | None) -> dict:
+    pause.lifted_at = utcnow()
+    pause.lifted_by_id = actor_id
+    record("pause.lifted", pause.family, pause.family.site_id, actor_id, member_id=pause.member_id)
+    return replan_family(pause.family, "contact pause lifted", actor_id)
+
+
+def erase_family(family: Family, actor_id: int | None) -> str:
+    """Remove the family's identifying details; its responses go or stay de-identified, by setting.
+
+    FEEDBACK_ERASURE_RESPONSES=deidentify keeps the answers and scores with no link to any family
+    or member (a dataset can still count them); =delete removes them too.
+    """
+    policy = current_app.config["FEEDBACK_SETTINGS"].erasure_responses
+    responses = sa.select(Response.id).filter_by(family_id=family.id)
+    if policy == "delete":
+        db.session.execute(sa.delete(Answer).where(Answer.response_id.in_(responses)))
+        db.session.execute(sa.delete(Score).where(Score.response_id.in_(responses)))
+        db.session.execute(sa.delete(Response).where(Response.family_id == family.id))
+    else:
+        db.session.execute(sa.update(Response).where(Response.family_id == family.id)
+                           .values(family_id=None, member_id=None, respondent_label=None))
+    invitation_ids = sa.select(Invitation.id).filter_by(family_id=family.id)
+    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.invitation_id.in_(invitation_ids)))
+    record("family.erased", family, family.site_id, actor_id, responses=policy)
+    family_id = family.id
+    db.session.delete(family)  # members, consents, pauses and invitations go with it
+    db.session.flush()
+    return f"Family {family_id} erased; responses {'deleted' if policy == 'delete' else 'kept de-identified'}."

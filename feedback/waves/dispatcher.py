@@ -1,0 +1,253 @@
+"""The dispatcher: one pass sends every text that is due, exactly once, obeying every contact rule.
+
+Exactly once by construction: a batch of invitations is *claimed* in one statement (on
+PostgreSQL ``FOR UPDATE SKIP LOCKED``, so parallel dispatchers take disjoint rows) and committed
+before anything is sent; each send is then confirmed by clearing the claim. A dispatcher that
+dies between claiming and confirming leaves the claim in place: the invitation shows as
+"unknown" to staff and is never picked up again automatically, because a second text to a family
+is worse than a missing one.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..families.consent import Decision, in_force
+from ..families.contact import ContactFacts, refusal
+from ..families.eligibility import age_on
+from ..families.models import Family, Member
+from ..publishing.service import publish
+from ..publishing.startup import current_catalogue
+from ..survey.models import Response
+from ..survey.tokens import new_token, token_hash
+from ..timeutil import utcnow
+from .channels import ChannelBackend, SendFailed
+from .messages import invitation_text, reminder_text
+from .models import Invitation, InvitationEvent
+from .scheduling import reminder_times
+from .service import current_schedules, move
+
+UTC = ZoneInfo("UTC")
+SENDABLE = ("due", "sent", "opened", "started")
+STAFF_CHANNELS = ("interview", "staff_task")
+
+
+@dataclass
+class PassResult:
+    expired: int = 0
+    due: int = 0
+    tasks: int = 0
+    sent: int = 0
+    reminders: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    failed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "PassResult") -> None:
+        for name in ("expired", "due", "tasks", "sent", "reminders", "cancelled", "deferred", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, count in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + count
+
+
+def dispatch_once(backend: ChannelBackend, now: datetime | None = None, batch_size: int = 500,
+                  worker: str | None = None) -> PassResult:
+    """One pass: expire closed windows, mark opened windows due, issue staff tasks, send texts."""
+    now = now or utcnow()
+    worker = worker or uuid.uuid4().hex
+    result = PassResult()
+    result.expired = _bulk_move(["planned", "due", "sent", "opened", "started"], "expired", "window closed",
+                                Invitation.closes_at <= now)
+    result.due = _bulk_move(["planned"], "due", "window opened", Invitation.opens_at <= now)
+    result.tasks = _issue_staff_tasks(now)
+    while True:
+        claimed = _claim(now, batch_size, worker)
+        if not claimed:
+            break
+        result.add(_send_claimed(claimed, backend, now))
+    return result
+
+
+def _bulk_move(from_states: list[str], to_state: str, cause: str, condition) -> int:
+    """Move every unclaimed invitation matching ``condition`` and record one event each."""
+    now = utcnow()
+    total = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(Invitation.id, Invitation.state)
+            .where(Invitation.state.in_(from_states), Invitation.pending_send.is_(None), condition)
+            .limit(5000).with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            db.session.commit()
+            return total
+        ids = [row.id for row in rows]
+        db.session.execute(sa.insert(InvitationEvent), [
+            {"invitation_id": row.id, "at": now, "from_state": row.state, "to_state": to_state, "cause": cause}
+            for row in rows
+        ])
+        db.session.execute(sa.update(Invitation).where(Invitation.id.in_(ids))
+                           .values(state=to_state, updated_at=now, reason=None), execution_options={"synchronize_session": False})
+        db.session.commit()
+        total += len(rows)
+
+
+def _issue_staff_tasks(now: datetime) -> int:
+    """Due interviews and key-worker assessments get a response to fill in, shown on staff lists."""
+    invitations = db.session.scalars(
+        sa.select(Invitation).where(Invitation.state == "due", Invitation.channel.in_(STAFF_CHANNELS),
+                                    Invitation.response_id.is_(None)).limit(1000).with_for_update(skip_locked=True)
+        .options(selectinload(Invitation.member))
+    ).all()
+    versions = {}
+    for invitation in invitations:
+        response, _token = _new_response(invitation, versions, "interview" if invitation.channel == "interview" else "staff")
+        invitation.response_id = response.id
+    db.session.commit()
+    return len(invitations)
+
+
+def _new_response(invitation: Invitation, versions: dict, mode: str) -> tuple[Response, str]:
+    instrument = current_catalogue().latest(invitation.instrument_id)
+    version = versions.get(instrument.key) or versions.setdefault(instrument.key, publish(instrument))
+    token = new_token()
+    member = invitation.member
+    response = Response(
+        token_hash=token_hash(token), instrument_version_id=version.id, instrument_id=instrument.id,
+        version=instrument.version, content_hash=instrument.content_hash, mode=mode,
+        language=member.language if member else None, family_id=invitation.family_id,
+        member_id=invitation.member_id, wave=invitation.wave, expires_at=invitation.closes_at,
+    )
+    db.session.add(response)
+    db.session.flush()
+    return response, token
+
+
+def _claim(now: datetime, batch_size: int, worker: str) -> list[int]:
+    candidates = (
+        sa.select(Invitation.id)
+        .where(Invitation.pending_send.is_(None), Invitation.channel == "sms_link",
+               Invitation.state.in_(SENDABLE), Invitation.next_send_at <= now)
+        .order_by(Invitation.next_send_at, Invitation.id).limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id.in_(candidates.scalar_subquery()), Invitation.pending_send.is_(None))
+        .values(pending_send=sa.case((Invitation.state == "due", "invitation"), else_="reminder"),
+                claimed_at=now, claimed_by=worker)
+        .returning(Invitation.id),
+        execution_options={"synchronize_session": False},
+    ).scalars().all()
+    db.session.commit()
+    return list(claimed)
+
+
+def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime) -> PassResult:
+    result = PassResult()
+    invitations = db.session.scalars(
+        sa.select(Invitation).where(Invitation.id.in_(ids)).order_by(Invitation.id).options(
+            selectinload(Invitation.member).selectinload(Member.consents),
+            selectinload(Invitation.family).selectinload(Family.pauses),
+        )
+    ).all()
+    schedules = current_schedules()
+    settings = current_app.config["FEEDBACK_SETTINGS"]
+    base_url = public_base_url(settings)
+    versions: dict = {}
+    for invitation in invitations:
+        outcome = _send_one(invitation, backend, now, schedules[invitation.schedule_id], base_url, versions)
+        if outcome.startswith("cancelled:"):
+            result.cancelled += 1
+            reason = outcome.split(":", 1)[1]
+            result.reasons[reason] = result.reasons.get(reason, 0) + 1
+        else:
+            setattr(result, outcome, getattr(result, outcome) + 1)
+        if not backend.transactional:
+            db.session.commit()  # confirm each text the moment the provider took it
+    db.session.commit()
+    return result
+
+
+def _send_one(invitation: Invitation, backend: ChannelBackend, now: datetime, schedule, base_url: str,
+              versions: dict) -> str:
+    kind = invitation.pending_send
+    release = dict(pending_send=None, claimed_at=None, claimed_by=None)
+    if invitation.closes_at <= now:
+        _update(invitation, **release)
+        move(invitation, "expired", "window closed", now)
+        return "expired"
+    quiet = schedule.quiet_hours
+    if not quiet.allows(now.replace(tzinfo=UTC)):
+        _update(invitation, next_send_at=quiet.next_allowed(now.replace(tzinfo=UTC)).replace(tzinfo=None), **release)
+        return "deferred"
+    member = invitation.member
+    reason = refusal(contact_facts(invitation, now))
+    if reason:
+        _update(invitation, next_send_at=None, **release)
+        move(invitation, "cancelled", f"{reason}: checked before sending", now, reason=reason)
+        return f"cancelled:{reason}"
+    if kind == "invitation":
+        response, token = _new_response(invitation, versions, "web")
+        invitation.response_id = response.id
+        invitation.link_token = token
+        instrument = current_catalogue().latest(invitation.instrument_id)
+        body = invitation_text(member.language, f"{base_url}/s/{token}", instrument.estimated_minutes)
+    else:
+        body = reminder_text(member.language, f"{base_url}/s/{invitation.link_token}")
+    try:
+        backend.send(member.phone, body, invitation.id, kind)
+    except SendFailed as failure:
+        _update(invitation, next_send_at=None if failure.permanent else now + timedelta(minutes=30), **release)
+        if failure.permanent:
+            move(invitation, "failed", f"send failed: {failure}", now)
+        return "failed"
+    if kind == "invitation":
+        invitation.sent_at = now
+        move(invitation, "sent", "text sent", now)
+    else:
+        invitation.reminders_sent += 1
+        db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
+                                       to_state=invitation.state, cause=f"reminder {invitation.reminders_sent} sent"))
+    times = reminder_times(invitation.sent_at.replace(tzinfo=UTC), schedule.reminders.after_days,
+                           schedule.reminders.limit, invitation.closes_at.replace(tzinfo=UTC), quiet)
+    later = times[invitation.reminders_sent:]
+    _update(invitation, next_send_at=later[0].replace(tzinfo=None) if later else None, **release)
+    return "sent" if kind == "invitation" else "reminders"
+
+
+def _update(invitation: Invitation, **values) -> None:
+    for name, value in values.items():
+        setattr(invitation, name, value)
+
+
+def contact_facts(invitation: Invitation, now: datetime) -> ContactFacts:
+    """Everything the contact rules need, read fresh from the database just before sending."""
+    member, family = invitation.member, invitation.family
+    age = None
+    if member.birth_year and member.birth_month:
+        age = age_on(member.birth_year, member.birth_month, now.date())
+    decisions = [Decision(c.purpose, c.party, c.given, c.recorded_at) for c in member.consents]
+    return ContactFacts(
+        family_status=family.status, channel=invitation.channel,
+        participation_consent=in_force(decisions, "participation", member.role, age),
+        sms_consent=in_force(decisions, "sms", member.role, age),
+        paused=any(pause.covers(member.id) for pause in family.pauses),
+        opted_out=member.opted_out_at is not None, has_phone=bool(member.phone), phone_invalid=member.phone_invalid,
+    )
+
+
+def public_base_url(settings) -> str:
+    if settings.public_base_url:
+        return settings.public_base_url
+    if settings.production:
+        raise RuntimeError("FEEDBACK_PUBLIC_BASE_URL is not set: texts need the address families open links at.")
+    return "http://127.0.0.1:5000"

@@ -1,0 +1,197 @@
+"""Which invitations a family should have under a schedule. Pure: facts in, a plan out.
+
+The plan is recomputed from scratch whenever a family's dates, members or consent change; the
+service then compares it with the invitations already stored (see ``waves.service``). Every
+member × send left out comes with the reason, so a stored invitation that is no longer wanted is
+cancelled with that reason rather than silently dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Mapping
+
+from ..families.consent import Decision, in_force
+from ..families.contact import REASONS as CONTACT_REASONS
+from ..families.eligibility import age_on, may_answer
+from ..instruments.definition import Instrument
+from .schedule import Schedule, Send, Wave
+from .scheduling import due_date
+
+#: Channels a member may prefer, mapped to the instrument mode each needs.
+MODE_OF_CHANNEL = {"sms_link": "web", "sms_conversation": "sms", "interview": "interview"}
+#: Until SMS conversations arrive (issue "SMS through Twilio"), a member who prefers them gets a
+#: link by text, which every web instrument supports.
+FALLBACK = {"sms_conversation": "sms_link"}
+
+
+#: Why an invitation was not planned, or was cancelled, in the words shown to staff.
+REASONS = {
+    **CONTACT_REASONS,
+    "no_anchor": "the family has no date for this wave yet",
+    "window_closed": "the wave's window had already closed",
+    "no_key_worker": "the family has no key worker",
+    "role": "the wave does not ask members in this role",
+    "too_young": "the member is too young for this wave",
+    "not_respondent": "the instrument is not meant for this member",
+    "channel_unsupported": "the instrument cannot be answered on the member's preferred channel",
+    "not_in_schedule": "the schedule no longer includes it",
+    "staff": "cancelled by staff",
+}
+
+
+@dataclass(frozen=True)
+class FamilyFacts:
+    entry_date: date | None
+    exit_date: date | None
+    key_worker_id: int | None
+    status: str = "open"
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    id: int
+    role: str
+    birth_year: int | None
+    birth_month: int | None
+    channel: str
+    decisions: tuple[Decision, ...] = ()
+    paused: bool = False
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_year is None or self.birth_month is None:
+            return None
+        return age_on(self.birth_year, self.birth_month, day)
+
+
+@dataclass(frozen=True)
+class PlannedInvitation:
+    recipient_key: str
+    member_id: int | None
+    staff_id: int | None
+    wave: str
+    instrument_id: str
+    channel: str
+    due_on: date
+    opens_on: date
+    closes_on: date
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.wave, self.instrument_id, self.recipient_key)
+
+
+@dataclass
+class Plan:
+    invitations: list[PlannedInvitation] = field(default_factory=list)
+    #: (wave, instrument, recipient key) → why it was left out.
+    left_out: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+
+def anchor_of(wave: Wave, family: FamilyFacts) -> date | None:
+    if wave.anchor == "entry":
+        return family.entry_date
+    if wave.anchor == "exit":
+        return family.exit_date
+    return None  # fixed calendar dates (the partner survey) are not planned per family
+
+
+def plan_family(schedule: Schedule, instruments: Mapping[str, Instrument], family: FamilyFacts,
+                members: list[MemberFacts], today: date) -> Plan:
+    """Every invitation the family should have, and why each one left out was left out.
+
+    Waves whose window has already closed are left out, so recording an old case does not
+    produce invitations that could only expire.
+    """
+    plan = Plan()
+    if family.status != "open":
+        return _all_left_out(plan, schedule, members, "family_closed")
+    for wave in schedule.waves:
+        anchor = anchor_of(wave, family)
+        for send in wave.sends:
+            instrument = instruments[send.instrument]
+            recipients = ["key_worker"] if send.to == "key_worker" else [f"m{m.id}" for m in members]
+            if send.to not in ("key_worker", "members"):
+                continue
+            if anchor is None:
+                for key in recipients:
+                    plan.left_out[(wave.name, send.instrument, key)] = "no_anchor"
+                continue
+            due = due_date(anchor, wave.offset_months)
+            opens, closes = wave.window.dates(due)
+            if closes < today:
+                for key in recipients:
+                    plan.left_out[(wave.name, send.instrument, key)] = "window_closed"
+                continue
+            if send.to == "key_worker":
+                _plan_key_worker(plan, wave, send, family, due, opens, closes)
+                continue
+            for member in members:
+                key = f"m{member.id}"
+                reason, channel = member_reason(send, instrument, member, due)
+                if reason:
+                    plan.left_out[(wave.name, send.instrument, key)] = reason
+                    continue
+                plan.invitations.append(PlannedInvitation(key, member.id, None, wave.name, send.instrument,
+                                                          channel, due, opens, closes))
+    return plan
+
+
+def _all_left_out(plan: Plan, schedule: Schedule, members: list[MemberFacts], reason: str) -> Plan:
+    for wave in schedule.waves:
+        for send in wave.sends:
+            keys = ["key_worker"] if send.to == "key_worker" else [f"m{m.id}" for m in members]
+            for key in keys:
+                plan.left_out[(wave.name, send.instrument, key)] = reason
+    return plan
+
+
+def _plan_key_worker(plan: Plan, wave: Wave, send: Send, family: FamilyFacts, due, opens, closes) -> None:
+    if family.key_worker_id is None:
+        plan.left_out[(wave.name, send.instrument, "key_worker")] = "no_key_worker"
+        return
+    plan.invitations.append(PlannedInvitation("key_worker", None, family.key_worker_id, wave.name,
+                                              send.instrument, "staff_task", due, opens, closes))
+
+
+def member_reason(send: Send, instrument: Instrument, member: MemberFacts, due: date) -> tuple[str | None, str | None]:
+    """Why this member gets no invitation for this send (a code of ``REASONS``), or (None, channel)."""
+    age = member.age_on(due)
+    if send.roles and member.role not in send.roles:
+        return "role", None
+    if send.min_age is not None and (age is None or age < send.min_age):
+        return "too_young", None
+    if not may_answer(instrument, member.role, age):
+        return "not_respondent", None
+    if not in_force(member.decisions, "participation", member.role, age):
+        return "no_consent", None
+    if member.paused:
+        return "paused", None
+    if member.channel == "none":
+        return "no_channel", None
+    channel = choose_channel(member.channel, send, instrument)
+    if channel is None:
+        return "channel_unsupported", None
+    return None, channel
+
+
+def choose_channel(preferred: str, send: Send, instrument: Instrument) -> str | None:
+    """The member's own preference if the wave and instrument allow it, else none.
+
+    SMS conversations are not built yet, so that preference is served by a link by text.
+    """
+    allowed = send.channels or tuple(c for c, mode in MODE_OF_CHANNEL.items() if mode in instrument.modes)
+    if preferred not in MODE_OF_CHANNEL or preferred not in allowed:
+        return None
+    channel = FALLBACK.get(preferred, preferred)
+    return channel if MODE_OF_CHANNEL[channel] in instrument.modes else None
+
+
+def window_moments(opens_on: date, closes_on: date, zone) -> tuple[datetime, datetime]:
+    """A window's first and last moments in UTC (naive): from local midnight on the day it opens
+    to local midnight after the day it closes."""
+    from zoneinfo import ZoneInfo
+    utc = ZoneInfo("UTC")
+    start = datetime.combine(opens_on, time(0), tzinfo=zone).astimezone(utc).replace(tzinfo=None)
+    end = datetime.combine(closes_on + timedelta(days=1), time(0), tzinfo=zone).astimezone(utc).replace(tzinfo=None)
+    return start, end

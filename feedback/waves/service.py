@@ -1,0 +1,134 @@
+"""Invitations in the database: planning them from a family's facts and moving them through their states."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..extensions import db
+from ..families.consent import Decision
+from ..families.models import Family
+from ..publishing.startup import current_catalogue
+from ..timeutil import utcnow
+from .models import WAITING, Invitation, InvitationEvent
+from .planning import FamilyFacts, MemberFacts, plan_family, window_moments
+from .schedule import Schedule
+
+UTC = ZoneInfo("UTC")
+#: Cancelled invitations these reasons produced come back when the reason goes (e.g. a pause is lifted).
+NOT_REVIVED = {"staff"}
+
+
+def current_schedules() -> dict[str, Schedule]:
+    return current_app.extensions["feedback.schedules"]
+
+
+def move(invitation: Invitation, to_state: str, cause: str, now: datetime | None = None,
+         actor_id: int | None = None, reason: str | None = None) -> None:
+    """Change state and record the transition with its time and cause."""
+    now = now or utcnow()
+    db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state, to_state=to_state,
+                                   cause=cause, actor_id=actor_id))
+    invitation.state = to_state
+    invitation.reason = reason
+    invitation.updated_at = now
+
+
+def family_facts(family: Family) -> tuple[FamilyFacts, list[MemberFacts]]:
+    paused_family = any(p.covers(None) and p.member_id is None for p in family.pauses)
+    members = [
+        MemberFacts(
+            id=member.id, role=member.role, birth_year=member.birth_year, birth_month=member.birth_month,
+            channel=member.channel,
+            decisions=tuple(Decision(c.purpose, c.party, c.given, c.recorded_at) for c in member.consents),
+            paused=paused_family or any(p.covers(member.id) for p in family.pauses),
+        )
+        for member in family.members
+    ]
+    return FamilyFacts(family.entry_date, family.exit_date, family.key_worker_id, family.status), members
+
+
+def replan_family(family: Family, cause: str, actor_id: int | None = None, today: date | None = None) -> dict:
+    """Bring the family's stored invitations in line with every schedule; returns counts of changes.
+
+    New invitations are planned; waiting ones whose dates or channel changed are re-planned;
+    waiting ones no longer wanted are cancelled with the reason; cancelled ones whose reason has
+    gone come back. Anything already sent is history and is left alone.
+    """
+    db.session.flush()  # new members and consent decisions need ids before they can be planned
+    now = utcnow()
+    today = today or now.date()
+    catalogue = current_catalogue()
+    facts, members = family_facts(family)
+    stored = db.session.scalars(db.select(Invitation).filter_by(family_id=family.id)).all()
+    existing = {(i.schedule_id, i.wave, i.instrument_id, i.recipient_key): i for i in stored}
+    counts = {"planned": 0, "replanned": 0, "cancelled": 0, "revived": 0}
+    wanted = set()
+    for schedule in current_schedules().values():
+        instruments = {send.instrument: catalogue.latest(send.instrument)
+                       for wave in schedule.waves for send in wave.sends}
+        plan = plan_family(schedule, instruments, facts, members, today)
+        zone = ZoneInfo(schedule.quiet_hours.timezone)
+        for planned in plan.invitations:
+            key = (schedule.id, *planned.key)
+            wanted.add(key)
+            opens_at, closes_at = window_moments(planned.opens_on, planned.closes_on, zone)
+            first_send = schedule.quiet_hours.next_allowed(opens_at.replace(tzinfo=UTC)).replace(tzinfo=None)
+            values = dict(channel=planned.channel, due_on=planned.due_on, opens_at=opens_at, closes_at=closes_at,
+                          next_send_at=first_send, member_id=planned.member_id, staff_id=planned.staff_id)
+            invitation = existing.get(key)
+            if invitation is None:
+                invitation = Invitation(family_id=family.id, schedule_id=schedule.id, wave=planned.wave,
+                                        instrument_id=planned.instrument_id, recipient_key=planned.recipient_key,
+                                        state="planned", created_at=now, updated_at=now, **values)
+                db.session.add(invitation)
+                db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=None, to_state="planned",
+                                               cause=cause, actor_id=actor_id))
+                counts["planned"] += 1
+            elif invitation.state in WAITING:
+                if any(getattr(invitation, name) != value for name, value in values.items()):
+                    for name, value in values.items():
+                        setattr(invitation, name, value)
+                    move(invitation, "planned", f"re-planned: {cause}", now, actor_id)
+                    counts["replanned"] += 1
+            elif invitation.state == "cancelled" and invitation.reason not in NOT_REVIVED:
+                for name, value in values.items():
+                    setattr(invitation, name, value)
+                move(invitation, "planned", f"planned again: {cause}", now, actor_id)
+                counts["revived"] += 1
+        for key, reason in plan.left_out.items():
+            invitation = existing.get((schedule.id, *key))
+            if invitation is not None and invitation.state in WAITING:
+                move(invitation, "cancelled", f"{reason}: {cause}", now, actor_id, reason=reason)
+                counts["cancelled"] += 1
+            wanted.add((schedule.id, *key))
+    for key, invitation in existing.items():
+        if key not in wanted and invitation.state in WAITING:
+            move(invitation, "cancelled", f"not_in_schedule: {cause}", now, actor_id, reason="not_in_schedule")
+            counts["cancelled"] += 1
+    return counts
+
+
+def cancel_waiting(family_id: int, member_id: int | None, reason: str, cause: str, actor_id: int | None = None) -> int:
+    """Cancel the waiting invitations of one member, or of the whole family when ``member_id`` is None."""
+    query = db.select(Invitation).filter(Invitation.family_id == family_id, Invitation.state.in_(WAITING))
+    if member_id is not None:
+        query = query.filter(Invitation.member_id == member_id)
+    invitations = db.session.scalars(query).all()
+    for invitation in invitations:
+        move(invitation, "cancelled", cause, actor_id=actor_id, reason=reason)
+    return len(invitations)
+
+
+def response_progressed(response_id: int, to_state: str) -> None:
+    """The respondent opened, started or completed the survey an invitation led to."""
+    order = ("sent", "opened", "started", "completed")
+    invitation = db.session.scalars(db.select(Invitation).filter_by(response_id=response_id)).first()
+    if invitation is None:
+        return
+    # States only move forward; "due" covers interview tasks, which are never "sent".
+    if invitation.state in ("due", *order[:order.index(to_state)]):
+        move(invitation, to_state, f"respondent {to_state} the survey")
+        if to_state == "completed":
+            invitation.next_send_at = None
