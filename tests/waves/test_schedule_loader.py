@@ -353,3 +353,10 @@ def test_the_parsed_yaml_is_kept_for_storing_the_schedule(tmp_path):
     schedule = load_schedule(write(tmp_path, VALID), FILE, CATALOGUE)
     assert schedule.raw == yaml.safe_load(VALID)
     assert schedule.path == FILE
+
+
+def test_the_example_in_the_format_guide_is_a_valid_schedule():
+    guide = (ROOT / "questionnaires" / "README.md").read_text(encoding="utf-8")
+    example = guide.split("## Schedules", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    schedule = build_schedule(yaml.safe_load(example), "README.md", CATALOGUE)
+    assert [wave.name for wave in schedule.waves] == ["exit-3m", "annual"]
