@@ -13,6 +13,7 @@ from .instruments import load_catalogue
 from .publishing.service import changed_published_versions, publish
 from .audit.service import record
 from .staff.models import ROLES, Site, StaffUser
+from .waves.schedule_loader import load_schedules
 
 
 def register_cli(app: Flask) -> None:
@@ -32,17 +33,19 @@ def instruments():
     pass
 
 
-@instruments.command("check", help="Validate every instrument file; exit non-zero on any problem.")
+@instruments.command("check", help="Validate every instrument and schedule file; exit non-zero on any problem.")
 def instruments_check():
     settings = current_app.config["FEEDBACK_SETTINGS"]
     catalogue = load_catalogue(settings.questionnaires_dir)
-    problems = catalogue.problems + changed_published_versions(catalogue)
+    schedules, schedule_problems = load_schedules(settings.questionnaires_dir, catalogue)
+    problems = catalogue.problems + changed_published_versions(catalogue) + schedule_problems
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     if problems:
         click.echo(f"{len(problems)} problem(s) in {settings.questionnaires_dir}", err=True)
         sys.exit(1)
     click.echo(f"{len(catalogue.instruments)} instrument version(s) OK")
+    click.echo(f"{len(schedules)} schedule(s) OK")
 
 
 @instruments.command("list", help="List the instrument versions and whether each is published.")

@@ -11,6 +11,7 @@ def test_check_passes_on_the_shipped_instruments(runner):
     result = runner.invoke(args=["instruments", "check"])
     assert result.exit_code == 0, result.output
     assert "instrument version(s) OK" in result.output
+    assert "2 schedule(s) OK" in result.output
 
 
 def test_check_names_file_item_and_problem_and_exits_non_zero(app, tmp_path):
@@ -50,3 +51,19 @@ def test_the_demo_prints_survey_links_that_open_and_a_staff_login_that_works(app
     form = csrf_token(client.get("/staff/login").get_data(as_text=True))
     signed_in = client.post("/staff/login", data={"csrf_token": form, "email": "demo@example.org", "password": password})
     assert signed_in.status_code == 302
+
+
+def test_check_also_validates_schedules_naming_file_wave_and_send(app, questionnaires_dir, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    folder = tmp_path / "q"
+    shutil.copytree(questionnaires_dir, folder)
+    (folder / "schedules" / "broken.yaml").write_text(
+        "id: broken\ntitle: Broken\nwaves:\n  - name: exit\n    title: Exit\n    anchor: exit\n"
+        "    window: {opens: -7, closes: 28}\n    sends: [{instrument: exit-survey, to: members}]\n")
+    app.config["FEEDBACK_SETTINGS"] = replace(app.config["FEEDBACK_SETTINGS"], questionnaires_dir=folder)
+    result = app.test_cli_runner().invoke(args=["instruments", "check"])
+    assert result.exit_code == 1
+    assert "q/schedules/broken.yaml: waves[0] 'exit' sends[0]: instrument 'exit-survey' is not in the catalogue" \
+        in result.output

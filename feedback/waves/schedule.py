@@ -1,0 +1,104 @@
+"""The shape of a validated follow-up schedule: which instruments go to whom, and when.
+
+A schedule is a list of waves; each wave falls due a number of calendar months after an anchor
+(a family's entry or exit, or a fixed date every year), may be answered within a window of days
+around that, and sends one or more instruments to family members, the family's key worker or
+partner-agency contacts.  These objects are built only by ``schedule_loader.load_schedule`` from
+a file that has passed validation, so code that receives one may trust it: every instrument
+exists and suits its recipients and channels.  Pure Python: no Flask, no database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .scheduling import QuietHours, Window
+
+#: How an invitation reaches someone, in the order a member send prefers them by default.
+CHANNELS = ("sms_link", "sms_conversation", "interview", "staff_task")
+#: Who a send goes to: the family's members, the family's key worker (as a staff task), or the
+#: service's contacts in partner agencies (not family members; no family is involved).
+RECIPIENTS = ("members", "key_worker", "partner_contacts")
+ANCHORS = ("entry", "exit", "date")
+#: The instrument mode each respondent-facing channel needs.
+CHANNEL_MODES = {"sms_link": "web", "sms_conversation": "sms", "interview": "interview"}
+#: Instrument respondent roles filled by family members (``practitioner`` and ``partner_staff`` are not).
+FAMILY_RESPONDENT_ROLES = ("parent_carer", "young_person", "child", "family_member")
+#: The instrument respondent role each recipient kind must find among an instrument's respondents;
+#: ``None`` means any of ``FAMILY_RESPONDENT_ROLES``.
+RECIPIENT_RESPONDENT_ROLES = {"members": None, "key_worker": "practitioner", "partner_contacts": "partner_staff"}
+
+
+def default_channels(to: str, modes: tuple[str, ...]) -> tuple[str, ...]:
+    """The channels a send uses when its file names none.
+
+    Members: an SMS link, an SMS conversation, then an interview, keeping those the instrument's
+    modes allow.  Key worker: a staff task.  Partner contacts: an SMS link.
+    """
+    if to == "key_worker":
+        return ("staff_task",)
+    if to == "partner_contacts":
+        return ("sms_link",)
+    return tuple(channel for channel in CHANNELS[:3] if CHANNEL_MODES[channel] in modes)
+
+
+@dataclass(frozen=True)
+class Send:
+    """One instrument sent to one kind of recipient in a wave."""
+
+    instrument: str
+    #: ``"members"``, ``"key_worker"`` or ``"partner_contacts"`` (see ``RECIPIENTS``).
+    to: str
+    #: Member roles (``eligibility.MEMBER_ROLES``) the send is limited to; () = any the instrument allows.
+    roles: tuple[str, ...] = ()
+    #: A minimum age at the due date, on top of the instrument's own respondent rules.
+    min_age: int | None = None
+    #: Channels in order of preference; the loader always fills in the defaults (``default_channels``).
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Wave:
+    #: Stable id: lower-case letters, digits and hyphens, e.g. ``exit-3m``.
+    name: str
+    #: English label for staff pages.
+    title: str
+    #: ``"entry"``, ``"exit"`` or ``"date"`` (see ``ANCHORS``).
+    anchor: str
+    #: Calendar months after the anchor (0–120).
+    offset_months: int
+    #: Days relative to the due date when the wave may be answered.
+    window: Window
+    sends: tuple[Send, ...]
+    #: ``(month, day)`` of the yearly fixed date when ``anchor == "date"``, e.g. ``(3, 1)``.
+    anchor_date: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """Reminders go out these many days after the first message, at most ``limit`` of them."""
+
+    after_days: tuple[int, ...] = (3, 7)
+    limit: int = 2
+
+
+@dataclass(frozen=True)
+class Schedule:
+    id: str
+    title: str
+    description: str
+    #: Its ``timezone`` is the schedule's time zone.
+    quiet_hours: QuietHours
+    reminders: Reminders
+    waves: tuple[Wave, ...]
+    #: SHA-256 of the canonical JSON of the parsed YAML, as for instruments.
+    content_hash: str
+    path: str = ""
+    #: The parsed YAML, kept so the schedule a wave ran under can be stored and re-read exactly.
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def wave(self, name: str) -> Wave:
+        for wave in self.waves:
+            if wave.name == name:
+                return wave
+        raise KeyError(name)
