@@ -14,8 +14,7 @@ from .schedule_loader import load_schedules
 
 def load_schedules_into(app: Flask, catalogue: Catalogue) -> None:
     settings = app.config["FEEDBACK_SETTINGS"]
-    folder = settings.questionnaires_dir / "schedules"
-    schedules, problems = load_schedules(folder, catalogue) if folder.is_dir() else ({}, [])
+    schedules, problems = load_schedules(settings.questionnaires_dir, catalogue)
     if problems:
         listed = "\n".join(f"  {problem}" for problem in problems)
         raise ConfigurationError(f"{len(problems)} problem(s) in the schedules; fix them and start again "

@@ -53,8 +53,8 @@ def test_recording_an_exit_date_plans_exit_and_follow_up_waves_for_the_right_mem
     assert [e.to_state for e in three_months.events] == ["planned"]
 
 
-def test_the_entry_wave_is_planned_when_the_family_is_recorded(family):
-    family, (mother, *_rest) = family
+def test_the_entry_wave_is_planned_when_the_family_is_recorded(app, ctx, world):
+    family, (mother, _child) = family_with_members(world["north"], world["kw_north"], entry=TODAY)
     keys = {(i.wave, i.instrument_id, i.recipient_key) for i in invitations(family.id)}
     assert ("entry", "practitioner-assessment", "key_worker") in keys
     assert ("entry", "family-functioning", f"m{mother.id}") in keys

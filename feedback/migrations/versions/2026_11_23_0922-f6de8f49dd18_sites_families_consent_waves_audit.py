@@ -146,6 +146,7 @@ def upgrade():
     sa.Column('claimed_at', sa.DateTime(), nullable=True),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
     sa.Column('response_id', sa.Integer(), nullable=True),
+    sa.Column('link_token', sa.Text(), nullable=True),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
