@@ -10,9 +10,11 @@ exists and suits its recipients and channels.  Pure Python: no Flask, no databas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any, Mapping
 
-from .scheduling import QuietHours, Window
+from .scheduling import QuietHours, Window, due_date
 
 #: How an invitation reaches someone, in the order a member send prefers them by default.
 CHANNELS = ("sms_link", "sms_conversation", "interview", "staff_task")
@@ -102,3 +104,33 @@ class Schedule:
             if wave.name == name:
                 return wave
         raise KeyError(name)
+
+
+#: Anchor dates spanning a leap year, over which two waves' windows are compared: months differ in
+#: length, so two windows may overlap for some families' anchor dates and not for others'.
+SAMPLE_ANCHORS = tuple(date(2024, 1, 1) + timedelta(days=days) for days in range(4 * 365 + 1))
+SAMPLE_YEARS = range(2023, 2029)
+
+
+def windows_can_overlap(a: Wave, b: Wave) -> bool:
+    """Whether two waves with the same anchor can be open on the same day: for some family's
+    entry or exit date, or for ``date`` waves in any two years (so December and January meet).
+
+    Refuses waves with different anchors: the time between a family's entry and exit is unknown.
+    """
+    if a.anchor != b.anchor:
+        raise ValueError(f"cannot compare a wave anchored on {a.anchor} with one anchored on {b.anchor}")
+    if a.anchor == "date":
+        spans_a = [a.window.dates(due_date(date(year, *a.anchor_date), a.offset_months)) for year in SAMPLE_YEARS]
+        spans_b = [b.window.dates(due_date(date(year, *b.anchor_date), b.offset_months)) for year in SAMPLE_YEARS]
+        return any(sa[0] <= sb[1] and sb[0] <= sa[1] for sa in spans_a for sb in spans_b)
+    # For one anchor, b's window is a's shifted by the days between their due dates (``gap``):
+    # they overlap when a.opens - b.closes <= gap <= a.closes - b.opens.
+    low, high = a.window.opens - b.window.closes, a.window.closes - b.window.opens
+    return any(low <= gap <= high for gap in _due_gaps(a.offset_months, b.offset_months))
+
+
+@lru_cache(maxsize=None)
+def _due_gaps(months_a: int, months_b: int) -> frozenset[int]:
+    """Every number of days from the due date ``months_a`` after an anchor to the one ``months_b`` after."""
+    return frozenset((due_date(anchor, months_b) - due_date(anchor, months_a)).days for anchor in SAMPLE_ANCHORS)

@@ -9,8 +9,7 @@ catalogue.  Pure Python: no Flask, no database.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from datetime import date, time, timedelta
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,9 +23,9 @@ from ..instruments.definition import Instrument
 from ..instruments.loader import INSTRUMENT_ID_PATTERN, content_hash
 from .schedule import (
     ANCHORS, CHANNEL_MODES, CHANNELS, FAMILY_RESPONDENT_ROLES, RECIPIENT_RESPONDENT_ROLES, RECIPIENTS,
-    Reminders, Schedule, Send, Wave, default_channels,
+    Reminders, Schedule, Send, Wave, default_channels, windows_can_overlap,
 )
-from .scheduling import QuietHours, Window, due_date
+from .scheduling import QuietHours, Window
 
 SCHEDULE_FIELDS = {"id", "title", "description", "timezone", "quiet_hours", "reminders", "waves"}
 WAVE_FIELDS = {"name", "title", "anchor", "offset_months", "anchor_date", "window", "sends"}
@@ -35,10 +34,6 @@ MAX_OFFSET_MONTHS = 120
 MAX_WINDOW_DAYS = 366
 OLDEST = 120
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-#: Anchor dates spanning a leap year, over which two waves' windows are compared: months have
-#: different lengths, so two windows may overlap for some families' anchors and not others'.
-SAMPLE_ANCHORS = tuple(date(2024, 1, 1) + timedelta(days=days) for days in range(4 * 365 + 1))
-SAMPLE_YEARS = range(2023, 2029)
 
 
 class ScheduleError(Exception):
@@ -192,23 +187,25 @@ class _Builder(Checks):
         if not isinstance(raw, list) or not raw:
             self.problem("waves", "must be a list of waves, each with a name, anchor, window and sends")
             return ()
-        waves, names = [], set()
+        waves, names, placed = [], set(), []
         for index, entry in enumerate(raw):
             name = entry.get("name") if isinstance(entry, dict) else None
             where = f"waves[{index}] '{name}'" if isinstance(name, str) else f"waves[{index}]"
             if isinstance(name, str) and name in names:
                 self.problem(where, f"duplicate wave name '{name}'; each wave needs its own name")
             names.add(name)
-            wave = self.wave(entry, where)
+            wave, places = self.wave(entry, where)
             if wave is not None:
-                waves.append((where, wave))
-        self.check_overlaps(waves)
-        return tuple(wave for _, wave in waves)
+                waves.append(wave)
+                placed.extend((place, wave, send) for place, send in zip(places, wave.sends))
+        self.check_overlaps(placed)
+        return tuple(waves)
 
-    def wave(self, raw: Any, where: str) -> Wave | None:
+    def wave(self, raw: Any, where: str) -> tuple[Wave | None, list[str]]:
+        """The wave, and where each of its sends is in the file (for problems found later)."""
         data = self.fields(raw, WAVE_FIELDS, {"name", "title", "anchor", "window", "sends"}, where)
         if not data:
-            return None
+            return None, []
         name = data.get("name")
         if not isinstance(name, str) or not INSTRUMENT_ID_PATTERN.match(name):
             self.problem(where, f"name {name!r} must be lower-case letters, digits and hyphens, e.g. exit-3m")
@@ -219,10 +216,10 @@ class _Builder(Checks):
         offset = self.whole(data.get("offset_months", 0), where, "offset_months", 0, MAX_OFFSET_MONTHS)
         anchor_date = self.anchor_date(data.get("anchor_date"), where, anchor)
         window = self.window(data.get("window"), where, anchor)
-        sends = self.sends(data.get("sends"), where)
+        places, sends = self.sends(data.get("sends"), where)
         if None in (offset, window) or anchor not in ANCHORS or (anchor == "date" and anchor_date is None):
-            return None
-        return Wave(name, title, anchor, offset, window, sends, anchor_date)
+            return None, []
+        return Wave(name, title, anchor, offset, window, sends, anchor_date), places
 
     def anchor_date(self, raw: Any, where: str, anchor: Any) -> tuple[int, int] | None:
         if anchor != "date":
@@ -269,12 +266,17 @@ class _Builder(Checks):
         return Window(opens, closes)
 
     # -- sends ----------------------------------------------------------------------------
-    def sends(self, raw: Any, wave_where: str) -> tuple[Send, ...]:
+    def sends(self, raw: Any, wave_where: str) -> tuple[list[str], tuple[Send, ...]]:
         if not isinstance(raw, list) or not raw:
             self.problem(wave_where, "sends must be a list of {instrument, to}, e.g. [{instrument: follow-up, to: members}]")
-            return ()
-        sends = (self.send(entry, f"{wave_where} sends[{index}]") for index, entry in enumerate(raw))
-        return tuple(send for send in sends if send is not None)
+            return [], ()
+        places, sends = [], []
+        for index, entry in enumerate(raw):
+            send = self.send(entry, f"{wave_where} sends[{index}]")
+            if send is not None:
+                places.append(f"{wave_where} sends[{index}]")
+                sends.append(send)
+        return places, tuple(sends)
 
     def send(self, raw: Any, where: str) -> Send | None:
         data = self.fields(raw, SEND_FIELDS, {"instrument", "to"}, where)
@@ -377,19 +379,17 @@ class _Builder(Checks):
                                 f"{_respondents(instrument)}); widen roles or lower min_age")
 
     # -- across waves ---------------------------------------------------------------------
-    def check_overlaps(self, waves: list[tuple[str, Wave]]) -> None:
+    def check_overlaps(self, placed: list[tuple[str, Wave, Send]]) -> None:
         """Refuse the same instrument to the same recipients in two windows that can be open at once.
 
         Entry and exit waves are not compared with each other: the time between a family's entry
         and exit is not known in advance.
         """
-        sends = [(where, index, wave, send) for where, wave in waves for index, send in enumerate(wave.sends)]
-        for position, (where_a, index_a, wave_a, send_a) in enumerate(sends):
-            for where_b, index_b, wave_b, send_b in sends[position + 1:]:
+        for position, (_, wave_a, send_a) in enumerate(placed):
+            for spot, wave_b, send_b in placed[position + 1:]:
                 if not (_same_recipients(send_a, send_b) and wave_a.anchor == wave_b.anchor
-                        and _windows_overlap(wave_a, wave_b)):
+                        and windows_can_overlap(wave_a, wave_b)):
                     continue
-                spot = f"{where_b} sends[{index_b}]"
                 if wave_a is wave_b:
                     self.problem(spot, f"sends '{send_b.instrument}' to {send_b.to} twice in one wave; remove one")
                 else:
@@ -401,25 +401,6 @@ def _same_recipients(a: Send, b: Send) -> bool:
     if a.instrument != b.instrument or a.to != b.to:
         return False
     return not a.roles or not b.roles or bool(set(a.roles) & set(b.roles))
-
-
-def _windows_overlap(a: Wave, b: Wave) -> bool:
-    """Whether the two waves' windows can be open on the same day for one anchor (or, for yearly
-    fixed dates, in any two years)."""
-    if a.anchor == "date":
-        spans_a = [a.window.dates(due_date(date(year, *a.anchor_date), a.offset_months)) for year in SAMPLE_YEARS]
-        spans_b = [b.window.dates(due_date(date(year, *b.anchor_date), b.offset_months)) for year in SAMPLE_YEARS]
-        return any(sa[0] <= sb[1] and sb[0] <= sa[1] for sa in spans_a for sb in spans_b)
-    # For one anchor, b's window is a's shifted by the days between their due dates (``gap``):
-    # they overlap when a.opens - b.closes <= gap <= a.closes - b.opens.
-    low, high = a.window.opens - b.window.closes, a.window.closes - b.window.opens
-    return any(low <= gap <= high for gap in _due_gaps(a.offset_months, b.offset_months))
-
-
-@lru_cache(maxsize=None)
-def _due_gaps(months_a: int, months_b: int) -> frozenset[int]:
-    """Every number of days from the due date ``months_a`` after an anchor to the one ``months_b`` after."""
-    return frozenset((due_date(anchor, months_b) - due_date(anchor, months_a)).days for anchor in SAMPLE_ANCHORS)
 
 
 def _respondents(instrument: Instrument) -> str:

@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feedback.instruments import load_catalogue
-from feedback.waves.schedule import Send
+from feedback.waves.schedule import Send, Wave, windows_can_overlap
 from feedback.waves.schedule_loader import ScheduleError, build_schedule, load_schedule, load_schedules
 from feedback.waves.scheduling import QuietHours, Window, due_date
 
@@ -267,6 +267,15 @@ def test_yearly_windows_are_compared_across_the_turn_of_the_year(tmp_path):
     assert load_schedule(write(tmp_path, later), FILE, CATALOGUE).wave("partners-again").anchor_date == (2, 15)
 
 
+def test_a_later_problem_names_the_send_by_its_place_in_the_file_even_after_a_refused_send(tmp_path):
+    text = changed("      - {instrument: practitioner-assessment, to: key_worker}\n",
+                   "      - {instrument: nothing, to: members}\n"
+                   "      - {instrument: practitioner-assessment, to: key_worker}\n" * 2)
+    problems = problems_for(tmp_path, text)
+    assert f"{FILE}: waves[0] 'exit' sends[1]: instrument 'nothing' is not in the catalogue" in problems[0]
+    assert problems[-1].startswith(f"{FILE}: waves[0] 'exit' sends[4]: sends 'practitioner-assessment' to key_worker twice")
+
+
 def test_malformed_yaml_is_reported_with_its_line(tmp_path):
     problems = problems_for(tmp_path, changed("title: Demo schedule", "title: [Demo schedule"))
     assert len(problems) == 1
@@ -360,3 +369,10 @@ def test_the_example_in_the_format_guide_is_a_valid_schedule():
     example = guide.split("## Schedules", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     schedule = build_schedule(yaml.safe_load(example), "README.md", CATALOGUE)
     assert [wave.name for wave in schedule.waves] == ["exit-3m", "annual"]
+
+
+def test_waves_with_different_anchors_cannot_be_compared():
+    entry = Wave("entry", "Entry", "entry", 0, Window(0, 28), ())
+    exit_wave = Wave("exit", "Exit", "exit", 0, Window(0, 28), ())
+    with pytest.raises(ValueError, match="cannot compare"):
+        windows_can_overlap(entry, exit_wave)
