@@ -8,6 +8,10 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 WELSH = {
+    "Hello. We would like to hear how things are for you. It takes about %(minutes)s minutes: %(link)s Reply STOP to stop these messages.":
+        "Helo. Hoffem glywed sut mae pethau i chi. Mae'n cymryd tua %(minutes)s munud: %(link)s Atebwch STOP i atal y negeseuon hyn.",
+    "A reminder: your answers would help. You can still answer here: %(link)s Reply STOP to stop these messages.":
+        "Nodyn atgoffa: byddai eich atebion o help. Gallwch ateb yma o hyd: %(link)s Atebwch STOP i atal y negeseuon hyn.",
     "Page not found": "Heb ddod o hyd i'r dudalen",
     "If you typed the web address, check it is correct. If you followed a link from a text message, check you copied all of it.":
         "Os gwnaethoch chi deipio'r cyfeiriad gwe, gwiriwch ei fod yn gywir. Os daethoch chi o ddolen mewn neges destun, gwiriwch eich bod wedi copïo'r cyfan.",
