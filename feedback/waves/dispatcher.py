@@ -203,6 +203,9 @@ def _send_one(invitation: Invitation, backend: ChannelBackend, now: datetime, sc
         body = invitation_text(member.language, f"{base_url}/s/{token}", instrument.estimated_minutes)
     else:
         body = reminder_text(member.language, f"{base_url}/s/{invitation.link_token}")
+    if not backend.transactional:
+        # The link must work before the text can reach anyone, whatever happens to this process next.
+        db.session.commit()
     try:
         backend.send(member.phone, body, invitation.id, kind)
     except SendFailed as failure:
@@ -251,3 +254,59 @@ def public_base_url(settings) -> str:
     if settings.production:
         raise RuntimeError("FEEDBACK_PUBLIC_BASE_URL is not set: texts need the address families open links at.")
     return "http://127.0.0.1:5000"
+
+
+def send_now(invitation_id: int, backend: ChannelBackend, actor_id: int | None) -> str:
+    """Staff asked for one invitation to go now. Same claim and the same checks as the dispatcher,
+    so a member who must not be contacted is not; returns what happened, for the staff page."""
+    now = utcnow()
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation.channel != "sms_link":
+        return "Only invitations sent by text can be sent now."
+    if invitation.state not in ("planned", "due"):
+        return f"Not sent: the invitation is {invitation.display_state}."
+    if invitation.opens_at > now:
+        return "Not sent: the wave's window has not opened yet."
+    schedule = current_schedules()[invitation.schedule_id]
+    if not schedule.quiet_hours.allows(now.replace(tzinfo=UTC)):
+        return "Not sent: it is quiet hours. The dispatcher will send it when they end."
+    if invitation.state == "planned":
+        move(invitation, "due", "window opened", now)
+    invitation.next_send_at = now
+    db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
+                                   to_state=invitation.state, cause="send now requested", actor_id=actor_id))
+    db.session.commit()
+    claimed = db.session.execute(
+        sa.update(Invitation).where(Invitation.id == invitation_id, Invitation.pending_send.is_(None),
+                                    Invitation.state == "due")
+        .values(pending_send="invitation", claimed_at=now, claimed_by=f"staff-{actor_id}")
+        .returning(Invitation.id), execution_options={"synchronize_session": False},
+    ).scalars().all()
+    db.session.commit()
+    if not claimed:
+        return "Not sent: a dispatcher is sending it already."
+    db.session.expire_all()
+    result = _send_claimed(claimed, backend, now)
+    if result.sent:
+        return "Sent."
+    if result.cancelled:
+        reason = next(iter(result.reasons))
+        return f"Not sent, and cancelled: {reason.replace('_', ' ')}."
+    return "Not sent: the text could not be delivered to the provider; see the invitation's history."
+
+
+def resolve_unknown(invitation: Invitation, reached: bool, actor_id: int | None) -> None:
+    """A person checked an "unknown" send with the provider: either it went (record it as sent) or it
+    did not (release it, so the dispatcher sends it). Only a person may make that call."""
+    now = utcnow()
+    kind = invitation.pending_send
+    _update(invitation, pending_send=None, claimed_at=None, claimed_by=None)
+    if reached and kind == "invitation":
+        invitation.sent_at = invitation.sent_at or now
+        move(invitation, "sent", "staff confirmed the text was sent", now, actor_id)
+    elif reached:
+        invitation.reminders_sent += 1
+    else:
+        db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
+                                       to_state=invitation.state, cause="staff found the text was not sent; released",
+                                       actor_id=actor_id))
