@@ -65,6 +65,7 @@ def save_answers(response: Response, values: dict, mode: str, interviewer_id: in
     changes = {"updated_at": now, "mode": mode}
     if response.started_at is None:
         changes["started_at"] = now
+        progressed(response, "started")
     if interviewer_id is not None:
         changes["interviewer_id"] = interviewer_id
     db.session.execute(sa.update(Response).where(Response.id == response.id).values(**changes))
@@ -101,6 +102,7 @@ def complete(response: Response, instrument: Instrument) -> bool:
     if done.rowcount != 1:
         db.session.rollback()
         return False
+    progressed(response, "completed")
     if hidden:
         db.session.execute(sa.delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(hidden)))
     for result in score_instrument(instrument, effective):
@@ -111,3 +113,12 @@ def complete(response: Response, instrument: Instrument) -> bool:
     db.session.commit()
     db.session.expire(response)
     return True
+
+
+def progressed(response: Response, to_state: str) -> None:
+    """Tell the invitation behind a response (if any) that its respondent opened, started or finished."""
+    if response.family_id is None:
+        return  # not from an invitation: nothing to update, and no query spent finding that out
+    from ..waves.service import response_progressed
+
+    response_progressed(response.id, to_state)

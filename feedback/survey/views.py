@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 
 from ..extensions import db
 from .flow import PageFlow
-from .service import find_by_token, instrument_for
+from .service import find_by_token, instrument_for, progressed
 
 bp = Blueprint("survey", __name__, template_folder="templates")
 
@@ -41,6 +41,9 @@ def _load_open(token: str):
 @bp.get("/s/<token>")
 def welcome(token: str):
     response, instrument = _load_open(token)
+    if response.started_at is None and response.family_id is not None:
+        progressed(response, "opened")
+        db.session.commit()
     return render_template(
         "survey/welcome.html", response=response, instrument=instrument, token=token,
         organisation=current_app.config["FEEDBACK_SETTINGS"].organisation_name,
