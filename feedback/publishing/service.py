@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import json
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..instruments import Catalogue, Instrument, Problem
 from ..instruments.loader import build_instrument
+from ..timeutil import utcnow
 from .models import InstrumentVersion
 
 
@@ -47,17 +50,19 @@ def publish(instrument: Instrument) -> InstrumentVersion:
 
     Refuses (``PublishedVersionChanged``) when the version was published with other content.
     """
-    row = db.session.scalar(sa.select(InstrumentVersion).filter_by(
-        instrument_id=instrument.id, version=instrument.version))
+    lookup = sa.select(InstrumentVersion).filter_by(instrument_id=instrument.id, version=instrument.version)
+    row = db.session.scalar(lookup)
     if row is None:
-        row = InstrumentVersion(
+        # Insert-or-nothing, so two processes publishing the same version at once (parallel
+        # dispatchers, two web workers) both end up with the one row instead of one failing.
+        insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(InstrumentVersion)
+        db.session.execute(insert.values(
             instrument_id=instrument.id, version=instrument.version, content_hash=instrument.content_hash,
             # A JSON round-trip turns YAML dates into strings, as the JSON column would anyway.
-            definition=json.loads(json.dumps(instrument.raw, default=str)),
-        )
-        db.session.add(row)
-        db.session.flush()
-    elif row.content_hash != instrument.content_hash:
+            definition=json.loads(json.dumps(instrument.raw, default=str)), published_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["instrument_id", "version"]))
+        row = db.session.scalar(lookup)
+    if row.content_hash != instrument.content_hash:
         raise PublishedVersionChanged(
             f"{instrument.path}: version {instrument.version} of '{instrument.id}' was published with "
             f"different content; create a new version file instead of editing it.")

@@ -64,6 +64,7 @@ def dispatch_once(backend: ChannelBackend, now: datetime | None = None, batch_si
     now = now or utcnow()
     worker = worker or uuid.uuid4().hex
     result = PassResult()
+    _publish_scheduled_instruments()
     result.expired = _bulk_move(["planned", "due", "sent", "opened", "started"], "expired", "window closed",
                                 Invitation.closes_at <= now)
     result.due = _bulk_move(["planned"], "due", "window opened", Invitation.opens_at <= now)
@@ -74,6 +75,16 @@ def dispatch_once(backend: ChannelBackend, now: datetime | None = None, batch_si
             break
         result.add(_send_claimed(claimed, backend, now))
     return result
+
+
+def _publish_scheduled_instruments() -> None:
+    """Publish every instrument a schedule sends, in a short transaction of its own, before any
+    batch: parallel dispatchers publishing mid-batch would wait on each other's inserts."""
+    catalogue = current_catalogue()
+    for instrument_id in sorted({send.instrument for schedule in current_schedules().values()
+                                 for wave in schedule.waves for send in wave.sends}):
+        publish(catalogue.latest(instrument_id))
+    db.session.commit()
 
 
 def _bulk_move(from_states: list[str], to_state: str, cause: str, condition) -> int:
