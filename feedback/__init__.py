@@ -45,13 +45,19 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
 
     from . import models  # noqa: F401  (every table registered before migrations or create_all)
     from .cli import register_cli
+    from .audit.views import bp as audit_bp
+    from .families.views import bp as families_bp
     from .staff.views import bp as staff_bp
     from .survey.interviewer import bp as interviews_bp
     from .survey.views import bp as survey_bp
+    from .waves.views import bp as waves_bp
 
     app.register_blueprint(survey_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(interviews_bp)
+    app.register_blueprint(families_bp)
+    app.register_blueprint(waves_bp)
+    app.register_blueprint(audit_bp)
     register_cli(app)
     register_error_pages(app)
 
@@ -85,6 +91,13 @@ def register_error_pages(app: Flask) -> None:
         return render_template("error.html", title=_("Page not found"),
                                message=_("If you typed the web address, check it is correct. "
                                          "If you followed a link from a text message, check you copied all of it.")), 404
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        # Only staff pages refuse by role, and staff pages are not translated.
+        return render_template("error.html", title="You cannot use this page",
+                               message="Your role does not include this page. If you need it for your work, "
+                                       "ask an administrator."), 403
 
     @app.errorhandler(400)
     def bad_request(_error):

@@ -6,6 +6,7 @@ is built by the real migrations, once per run; each test starts from empty table
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -177,6 +178,15 @@ def table_count(model, **filters) -> int:
 PASSWORD = "correct horse battery staple"
 
 
+@functools.cache
+def world_password_hash() -> str:
+    """One cheap hash for every ``world`` account: signing in six roles per test with the real
+    (deliberately slow) scrypt would dominate the suite. ``staff_user`` keeps the real one."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
 @pytest.fixture
 def world(app):
     """Two sites and one member of staff per role: admin; and per site a practitioner, a manager and
@@ -194,7 +204,7 @@ def world(app):
         ids = {}
         for name, (role, sites) in people.items():
             user = StaffUser(email=f"{name}@example.org", name=name.replace("_", " ").title(), role=role, sites=sites)
-            user.set_password(PASSWORD)
+            user.password_hash = world_password_hash()
             db.session.add(user)
             db.session.flush()
             ids[name] = user.id

@@ -11,7 +11,7 @@ from ..crypto import lookup_digest
 from ..extensions import db
 from ..survey.models import Answer, Response, Score
 from ..timeutil import utcnow
-from ..waves.models import Invitation, OutboxMessage
+from ..waves.models import Invitation, InvitationEvent, OutboxMessage
 from ..waves.service import cancel_waiting, replan_family
 from .models import Consent, ContactPause, Family, Member
 from .phones import normalise_mobile
@@ -135,6 +135,9 @@ def erase_family(family: Family, actor_id: int | None) -> str:
                            .values(family_id=None, member_id=None, respondent_label=None))
     invitation_ids = sa.select(Invitation.id).filter_by(family_id=family.id)
     db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.invitation_id.in_(invitation_ids)))
+    # Deleted here, not left to ON DELETE CASCADE: SQLite does not enforce foreign keys unless told to.
+    db.session.execute(sa.delete(InvitationEvent).where(InvitationEvent.invitation_id.in_(invitation_ids)))
+    db.session.execute(sa.delete(Invitation).where(Invitation.family_id == family.id))
     record("family.erased", family, family.site_id, actor_id, responses=policy)
     family_id = family.id
     db.session.delete(family)  # members, consents, pauses and invitations go with it

@@ -10,8 +10,10 @@ from ..extensions import db, limiter, login_manager
 from ..survey.models import Response
 from ..survey.service import instrument_for
 from ..timeutil import utcnow
+from .access import navigation, require_roles
 from .forms import LoginForm
-from .models import LoginAttempt, StaffUser
+from .models import ROLES, LoginAttempt, StaffUser
+from .tasks import tasks_for
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -76,12 +78,22 @@ def logout():
     return redirect(url_for("staff.login"))
 
 
+@bp.app_context_processor
+def staff_pages():
+    return {"staff_navigation": navigation}
+
+
 @bp.get("/")
-@login_required
+@require_roles(*ROLES)
 def home():
-    open_responses = db.session.scalars(
-        sa.select(Response).where(Response.status == "open").order_by(Response.created_at.desc()).limit(200)
-    ).all()
-    interviewable = [response for response in open_responses
-                     if not response.is_expired() and "interview" in instrument_for(response).modes]
-    return render_template("staff/home.html", responses=interviewable, user=current_user)
+    """Admins: every open survey that can be done by telephone. Practitioners: their tasks.
+    Everyone: the pages their role may use."""
+    interviewable = []
+    if current_user.is_admin:
+        open_responses = db.session.scalars(
+            sa.select(Response).where(Response.status == "open").order_by(Response.created_at.desc()).limit(200)
+        ).all()
+        interviewable = [response for response in open_responses
+                         if not response.is_expired() and "interview" in instrument_for(response).modes]
+    tasks = tasks_for(current_user) if current_user.role == "practitioner" else []
+    return render_template("staff/home.html", responses=interviewable, tasks=tasks, user=current_user)

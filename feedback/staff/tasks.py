@@ -1,0 +1,29 @@
+"""A practitioner's to-do list: interviews due at their sites, and the assessments that are theirs."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..families.models import Family
+from ..timeutil import utcnow
+from ..waves.models import Invitation
+
+#: Still to be done: issued (or opened, or half-done) and the window not yet closed.
+TASK_STATES = ("due", "opened", "started")
+
+
+def tasks_for(user) -> list[Invitation]:
+    """Telephone interviews due for families of the user's sites, and key-worker assessments
+    assigned to the user (at a site still granted to them), soonest closing first."""
+    if not user.site_ids:
+        return []
+    query = (
+        sa.select(Invitation).join(Family, Family.id == Invitation.family_id)
+        .where(Family.site_id.in_(user.site_ids), Invitation.state.in_(TASK_STATES), Invitation.closes_at > utcnow(),
+               sa.or_(Invitation.channel == "interview",
+                      sa.and_(Invitation.channel == "staff_task", Invitation.staff_id == user.id)))
+        .order_by(Invitation.closes_at, Invitation.id)
+        .options(selectinload(Invitation.member), selectinload(Invitation.family))
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,172 @@
+"""Staff pages for invitations: the calendar and status counts (no identifiable details), one
+invitation's history and the actions on it, and the outbox (admins only).
+
+Counts are always limited to the user's sites; an invitation of another site is a 404.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..audit.service import record
+from ..extensions import db
+from ..families.forms import ConfirmForm
+from ..families.models import Family
+from ..staff.access import (ADMIN_ONLY, CALENDAR, FAMILY_PAGES, WAVE_STATUS, chosen_site_id, invitation_or_404,
+                            require_roles, scope, visible_sites)
+from ..staff.models import StaffUser
+from ..timeutil import utcnow
+from .channels import backend_for
+from .dispatcher import resolve_unknown, send_now
+from .models import STATES, UNKNOWN_AFTER_MINUTES, Invitation, OutboxMessage
+from .planning import REASONS
+from .service import move
+from .forms import ResolveForm
+
+bp = Blueprint("waves", __name__, template_folder="templates")
+
+#: States staff may still cancel: nothing has been answered yet.
+CANCELLABLE = ("planned", "due", "sent", "opened")
+STATUS_COLUMNS = (*STATES, "unknown")
+
+
+def _counted(query, site_id: int | None):
+    """Invitations of the user's sites (or of one of them) only."""
+    query = scope(query.join(Family, Family.id == Invitation.family_id), Family.site_id)
+    return query.where(Family.site_id == site_id) if site_id else query
+
+
+def _wave_titles() -> dict[tuple[str, str], str]:
+    schedules = current_app.extensions["feedback.schedules"]
+    return {(schedule.id, wave.name): wave.title for schedule in schedules.values() for wave in schedule.waves}
+
+
+@bp.get("/staff/waves")
+@require_roles(*CALENDAR)
+def calendar():
+    """Invitations falling due in the coming weeks, by week and wave, counted by instrument and channel."""
+    try:
+        weeks = min(max(int(request.args.get("weeks", 6)), 1), 52)
+    except ValueError:
+        weeks = 6
+    site_id = chosen_site_id(request.args.get("site"))
+    today = date.today()
+    rows = db.session.execute(_counted(
+        sa.select(Invitation.due_on, Invitation.schedule_id, Invitation.wave, Invitation.instrument_id,
+                  Invitation.channel, sa.func.count())
+        .where(Invitation.due_on >= today, Invitation.due_on < today + timedelta(weeks=weeks),
+               Invitation.state != "cancelled")
+        .group_by(Invitation.due_on, Invitation.schedule_id, Invitation.wave, Invitation.instrument_id,
+                  Invitation.channel), site_id)).all()
+    # week (its Monday) → (schedule, wave) → (instrument, channel) → count
+    calendar: dict[date, dict[tuple[str, str], dict[tuple[str, str], int]]] = {}
+    for due_on, schedule_id, wave, instrument_id, channel, count in rows:
+        monday = due_on - timedelta(days=due_on.weekday())
+        cell = calendar.setdefault(monday, {}).setdefault((schedule_id, wave), {})
+        cell[(instrument_id, channel)] = cell.get((instrument_id, channel), 0) + count
+    return render_template("waves/calendar.html", calendar=dict(sorted(calendar.items())), weeks=weeks,
+                           titles=_wave_titles(), sites=visible_sites(), site_id=site_id)
+
+
+@bp.get("/staff/waves/status")
+@require_roles(*WAVE_STATUS)
+def status():
+    """How many invitations of each wave are in each state; "unknown" ones are counted on their own."""
+    site_id = chosen_site_id(request.args.get("site"))
+    stale = utcnow() - timedelta(minutes=UNKNOWN_AFTER_MINUTES)
+    shown = sa.case((sa.and_(Invitation.pending_send.is_not(None), Invitation.claimed_at < stale), "unknown"),
+                    else_=Invitation.state)
+    rows = db.session.execute(_counted(
+        sa.select(Invitation.schedule_id, Invitation.wave, shown, sa.func.count())
+        .group_by(Invitation.schedule_id, Invitation.wave, shown), site_id)).all()
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for schedule_id, wave, state, count in rows:
+        counts.setdefault((schedule_id, wave), {})[state] = count
+    return render_template("waves/status.html", counts=dict(sorted(counts.items())), columns=STATUS_COLUMNS,
+                           titles=_wave_titles(), sites=visible_sites(), site_id=site_id)
+
+
+@bp.get("/staff/invitations/<int:invitation_id>")
+@require_roles(*FAMILY_PAGES)
+def invitation(invitation_id: int):
+    invitation = invitation_or_404(invitation_id)
+    actors = {user.id: user.name for user in db.session.scalars(sa.select(StaffUser).where(
+        StaffUser.id.in_({event.actor_id for event in invitation.events if event.actor_id})))}
+    return render_template("waves/invitation.html", invitation=invitation, reasons=REASONS, actors=actors,
+                           cancellable=invitation.state in CANCELLABLE and invitation.pending_send is None,
+                           titles=_wave_titles(), resolve_form=ResolveForm(formdata=None))
+
+
+def _back(invitation: Invitation):
+    return redirect(url_for(".invitation", invitation_id=invitation.id))
+
+
+@bp.post("/staff/invitations/<int:invitation_id>/cancel")
+@require_roles(*FAMILY_PAGES)
+def cancel(invitation_id: int):
+    invitation = invitation_or_404(invitation_id)
+    ConfirmForm().validate_on_submit()  # CSRF is checked for every POST before the view runs
+    if invitation.pending_send is not None:
+        # A dispatcher holds it (or held it and died): cancelling now could race a text on its way.
+        flash("Not cancelled: a text for this invitation is being sent, or its sending must be checked first.")
+    elif invitation.state not in CANCELLABLE:
+        flash(f"Not cancelled: the invitation is {invitation.display_state}.")
+    else:
+        move(invitation, "cancelled", "cancelled by staff", actor_id=current_user.id, reason="staff")
+        invitation.next_send_at = None
+        record("invitation.cancelled", invitation, invitation.family.site_id)
+        db.session.commit()
+        flash("Invitation cancelled. It will not be planned again.")
+    return _back(invitation)
+
+
+@bp.post("/staff/invitations/<int:invitation_id>/send-now")
+@require_roles(*FAMILY_PAGES)
+def send(invitation_id: int):
+    invitation = invitation_or_404(invitation_id)
+    site_id = invitation.family.site_id
+    backend = backend_for(current_app.config["FEEDBACK_SETTINGS"].channel_backend)
+    outcome = send_now(invitation.id, backend, current_user.id)
+    record("invitation.sent_manually", invitation, site_id, outcome=outcome)
+    db.session.commit()
+    flash(outcome)
+    return _back(invitation)
+
+
+@bp.post("/staff/invitations/<int:invitation_id>/resolve")
+@require_roles(*ADMIN_ONLY)
+def resolve(invitation_id: int):
+    invitation = invitation_or_404(invitation_id)
+    form = ResolveForm()
+    if not invitation.is_unknown():
+        flash("Nothing to check: this invitation's sending is not in doubt.")
+    elif not form.validate_on_submit():
+        flash("Choose whether the provider says the text reached the family.")
+    else:
+        reached = form.reached.data == "yes"
+        resolve_unknown(invitation, reached, current_user.id)
+        record("invitation.resolved", invitation, invitation.family.site_id, reached=reached)
+        db.session.commit()
+        flash("Recorded as sent." if reached else "Recorded as not sent: the dispatcher will send it.")
+    return _back(invitation)
+
+
+@bp.get("/staff/outbox")
+@require_roles(*ADMIN_ONLY)
+def outbox():
+    """Texts the outbox backend "sent", newest first, in full: an admin's view, and audited."""
+    page = db.paginate(sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+                       per_page=50, max_per_page=50, error_out=False)
+    record("outbox.viewed", None, None, page=page.page)
+    db.session.commit()
+    return render_template("waves/outbox.html", page=page)
+
+
+def week_label(monday: date) -> str:
+    return f"Week of {monday.strftime('%d %B %Y')}"
+
+
+bp.add_app_template_filter(week_label)

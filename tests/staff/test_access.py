@@ -1,0 +1,212 @@
+"""Who may use each staff page: the refusal matrix, route by route and role by role.
+
+A role that may not use a page gets 403; a record of a site not granted gets 404, as if it did
+not exist; nobody signed in is sent to sign in. Every POST carries a valid CSRF token, so a
+refusal is about access, and a refused request (GET or POST) must change nothing at all, not
+even the audit log.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+import sqlalchemy as sa
+
+from feedback.extensions import db
+from feedback.families.models import Family, Member
+from tests.staff.scene import ROLES, build_scene, client_as, form_token, snapshot
+
+OK, LOGIN, INVALID = "ok", "sign in", "invalid"
+
+
+def row(admin=OK, practitioner_north=OK, practitioner_south=OK, manager_north=403, researcher_north=403,
+        anonymous=LOGIN) -> dict:
+    return dict(admin=admin, practitioner_north=practitioner_north, practitioner_south=practitioner_south,
+                manager_north=manager_north, researcher_north=researcher_north, anonymous=anonymous)
+
+
+EVERYONE = row(manager_north=OK, researcher_north=OK)
+#: Family pages of a north family: south's practitioner is told it does not exist.
+NORTH_FAMILY = row(practitioner_south=404)
+#: Lists that a practitioner of any site may use (each sees their own sites).
+PRACTITIONERS = row()
+ADMINS = row(practitioner_north=403, practitioner_south=403)
+CALENDAR = row(practitioner_north=403, practitioner_south=403, researcher_north=OK)
+STATUS = row(practitioner_north=403, practitioner_south=403, researcher_north=OK, manager_north=OK)
+SIGNED_OUT = {role: LOGIN for role in ROLES}
+
+
+def version_of(model, ident) -> int:
+    return db.session.get(model, ident).version
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    rule: str
+    url: Callable
+    expected: dict
+    data: Callable = field(default=lambda s, role: {})
+
+    def __str__(self):
+        return f"{self.method} {self.rule}"
+
+
+F = "/staff/families/<int:family_id>"
+MATRIX = [
+    Route("GET", "/staff/", lambda s: "/staff/", EVERYONE | {"anonymous": LOGIN}),
+    Route("POST", "/staff/logout", lambda s: "/staff/logout", SIGNED_OUT),
+    Route("GET", "/staff/families", lambda s: "/staff/families", PRACTITIONERS),
+    Route("GET", "/staff/families/new", lambda s: "/staff/families/new", PRACTITIONERS),
+    # South's practitioner may record families, but not at north: north is not among the choices.
+    Route("POST", "/staff/families/new", lambda s: "/staff/families/new", row(practitioner_south=INVALID),
+          lambda s, role: {"site_id": s.world["north"], "case_ref": f"NEW-{role}", "key_worker_id": "0"}),
+    Route("GET", F, lambda s: f"/staff/families/{s.family}", NORTH_FAMILY),
+    Route("GET", F + "/edit", lambda s: f"/staff/families/{s.family}/edit", NORTH_FAMILY),
+    Route("POST", F + "/edit", lambda s: f"/staff/families/{s.family}/edit", NORTH_FAMILY,
+          lambda s, role: {"version": version_of(Family, s.family), "key_worker_id": s.world["kw_north"],
+                           "entry_date": "2026-01-05", "status": "open"}),
+    Route("GET", F + "/members/new", lambda s: f"/staff/families/{s.family}/members/new", NORTH_FAMILY),
+    Route("POST", F + "/members/new", lambda s: f"/staff/families/{s.family}/members/new", NORTH_FAMILY,
+          lambda s, role: {"role": "other_carer", "name": "Gran", "language": "en", "channel": "none"}),
+    Route("GET", F + "/members/<int:member_id>/edit",
+          lambda s: f"/staff/families/{s.family}/members/{s.mother}/edit", NORTH_FAMILY),
+    Route("POST", F + "/members/<int:member_id>/edit",
+          lambda s: f"/staff/families/{s.family}/members/{s.mother}/edit", NORTH_FAMILY,
+          lambda s, role: {"version": version_of(Member, s.mother), "role": "mother", "name": "Mum",
+                           "birth_year": "1988", "birth_month": "3", "language": "cy", "channel": "sms_link"}),
+    Route("POST", F + "/members/<int:member_id>/consent",
+          lambda s: f"/staff/families/{s.family}/members/{s.mother}/consent", NORTH_FAMILY,
+          lambda s, role: {"purpose": "sms", "party": "self", "given": "no", "text_version": "v2"}),
+    Route("GET", F + "/pause", lambda s: f"/staff/families/{s.family}/pause", NORTH_FAMILY),
+    Route("POST", F + "/pause", lambda s: f"/staff/families/{s.family}/pause", NORTH_FAMILY,
+          lambda s, role: {"member_id": s.mother, "reason": "matrix"}),
+    Route("POST", F + "/pauses/<int:pause_id>/lift", lambda s: f"/staff/families/{s.family}/pauses/{s.pause}/lift",
+          NORTH_FAMILY),
+    Route("GET", F + "/erase", lambda s: f"/staff/families/{s.family}/erase", ADMINS),
+    Route("POST", F + "/erase", lambda s: f"/staff/families/{s.family}/erase", ADMINS,
+          lambda s, role: {"case_ref": "N-1"}),
+    Route("GET", "/staff/waves", lambda s: "/staff/waves", CALENDAR),
+    Route("GET", "/staff/waves/status", lambda s: "/staff/waves/status", STATUS),
+    Route("GET", "/staff/invitations/<int:invitation_id>", lambda s: f"/staff/invitations/{s.invitation}", NORTH_FAMILY),
+    Route("POST", "/staff/invitations/<int:invitation_id>/cancel",
+          lambda s: f"/staff/invitations/{s.invitation}/cancel", NORTH_FAMILY),
+    Route("POST", "/staff/invitations/<int:invitation_id>/send-now",
+          lambda s: f"/staff/invitations/{s.invitation}/send-now", NORTH_FAMILY),
+    Route("POST", "/staff/invitations/<int:invitation_id>/resolve",
+          lambda s: f"/staff/invitations/{s.invitation}/resolve", ADMINS, lambda s, role: {"reached": "yes"}),
+    Route("GET", "/staff/outbox", lambda s: "/staff/outbox", ADMINS),
+    Route("GET", "/staff/audit", lambda s: "/staff/audit", ADMINS),
+    Route("GET", "/staff/interviews/<int:response_id>", lambda s: f"/staff/interviews/{s.response}", NORTH_FAMILY),
+    Route("GET", "/staff/interviews/<int:response_id>/resume", lambda s: f"/staff/interviews/{s.response}/resume",
+          NORTH_FAMILY),
+    Route("GET", "/staff/interviews/<int:response_id>/p/<page_id>",
+          lambda s: f"/staff/interviews/{s.response}/p/about", NORTH_FAMILY),
+    Route("POST", "/staff/interviews/<int:response_id>/p/<page_id>",
+          lambda s: f"/staff/interviews/{s.response}/p/about", NORTH_FAMILY,
+          lambda s, role: {"has_children": "0", "adults": "2"}),
+    Route("GET", "/staff/interviews/<int:response_id>/done", lambda s: f"/staff/interviews/{s.response}/done",
+          NORTH_FAMILY),
+]
+#: The one staff page everybody may use.
+PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login")}
+
+
+class Setting:
+    """The scene's ids plus ``world``'s, for the URL and form builders."""
+
+    def __init__(self, scene, world):
+        self.__dict__.update(scene.__dict__)
+        self.world = world
+
+
+def outcome(response) -> str | int:
+    if response.status_code == 302 and "/staff/login" in response.location:
+        return LOGIN
+    if response.status_code in (200, 302):
+        return OK
+    if response.status_code == 422:
+        return INVALID
+    return response.status_code
+
+
+@pytest.mark.parametrize("route", MATRIX, ids=str)
+def test_each_role_gets_what_the_access_rules_say(app, world, route):
+    setting = Setting(build_scene(app, world), world)
+    clients = {role: client_as(app, role) for role in ROLES}
+    tokens = {role: form_token(client) for role, client in clients.items()}
+    got = {}
+    # Refused roles go first, so the allowed ones' changes cannot hide a refused one's.
+    for role in ROLES:
+        with app.app_context():  # closed before the request, so the view has a session of its own
+            before = snapshot()
+            url, data = route.url(setting), route.data(setting, role)
+        if route.method == "GET":
+            response = clients[role].get(url)
+        else:
+            response = clients[role].post(url, data={"csrf_token": tokens[role], **data})
+        got[role] = outcome(response)
+        if got[role] != OK:
+            with app.app_context():
+                assert snapshot() == before, f"{role}: refused {route} changed the database"
+    assert got == route.expected
+
+
+def test_every_staff_route_is_in_the_matrix(app):
+    routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/staff")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    covered = {(route.method, route.rule) for route in MATRIX}
+    assert routes - PUBLIC - covered == set(), "add the new route to MATRIX with the roles that may use it"
+    assert covered - routes == set(), "MATRIX names a route that no longer exists"
+
+
+@pytest.mark.parametrize("role, url", [
+    # South's practitioner, through their own family, naming north's member or pause.
+    ("practitioner_south", "/staff/families/{s.south_family}/members/{s.mother}/edit"),
+    ("practitioner_south", "/staff/families/{s.south_family}/pauses/{s.pause}/lift"),
+    # North's practitioner, through their own family, naming south's member or pause.
+    ("practitioner_north", "/staff/families/{s.family}/members/{s.south_member}/edit"),
+    ("practitioner_north", "/staff/families/{s.family}/members/{s.south_member}/consent"),
+    ("practitioner_north", "/staff/families/{s.family}/pauses/{s.south_pause}/lift"),
+    # Even an admin cannot reach one family's records through another family's address.
+    ("admin", "/staff/families/{s.south_family}/members/{s.mother}/edit"),
+    ("admin", "/staff/families/{s.south_family}/pauses/{s.pause}/lift"),
+])
+def test_a_record_named_through_another_familys_address_is_not_found(app, world, role, url):
+    scene = build_scene(app, world)
+    client = client_as(app, role)
+    token = form_token(client)
+    url = url.format(s=scene)
+    with app.app_context():
+        before = snapshot()
+    if url.endswith("/edit"):
+        assert client.get(url).status_code == 404
+    form = {"csrf_token": token, "version": 1, "role": "mother", "language": "en", "channel": "none",
+            "purpose": "sms", "party": "self", "given": "no", "text_version": "v1"}
+    assert client.post(url, data=form).status_code == 404
+    with app.app_context():
+        assert snapshot() == before
+
+
+def test_pausing_a_member_of_another_family_is_refused(app, world):
+    scene = build_scene(app, world)
+    client = client_as(app, "practitioner_north")
+    response = client.post(f"/staff/families/{scene.family}/pause",
+                           data={"csrf_token": form_token(client), "member_id": scene.south_member, "reason": "x"})
+    assert response.status_code == 422
+    with app.app_context():
+        from feedback.families.models import ContactPause
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ContactPause)
+                                 .filter_by(member_id=scene.south_member)) == 0
+
+
+def test_a_deactivated_account_is_signed_out_at_its_next_request(app, world):
+    from feedback.staff.models import StaffUser
+
+    client = client_as(app, "practitioner_north")
+    with app.app_context():
+        db.session.get(StaffUser, world["practitioner_north"]).active = False
+        db.session.commit()
+    response = client.get("/staff/families")
+    assert response.status_code == 302 and "/staff/login" in response.location
