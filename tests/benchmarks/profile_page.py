@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
-from survey_pages import FormReader  # noqa: E402  (the same reading of a page as the load test)
+from survey_pages import read_form  # noqa: E402  (the same reading of a page as the load test)
 
 
 PHASES = {
@@ -87,9 +87,8 @@ def answer_all(client, tokens, timings, profiler=None, only=None):
         while path and "/done" not in path:
             page = timed("GET", lambda: client.get(path))
             assert page.status_code == 200, page.status_code
-            reader = FormReader()
-            reader.feed(page.get_data(as_text=True))
-            posted = timed("POST", lambda: client.post(path, data=reader.fields))
+            fields = read_form(page.get_data(as_text=True))
+            posted = timed("POST", lambda: client.post(path, data=fields))
             assert posted.status_code == 302, (posted.status_code, posted.get_data(as_text=True)[:500])
             path = urlsplit(posted.headers["Location"]).path
 
