@@ -93,6 +93,25 @@ def answer_all(client, tokens, timings, profiler=None, only=None):
             path = urlsplit(posted.headers["Location"]).path
 
 
+def print_by_package(stats: pstats.Stats, requests: int) -> None:
+    """Own time (cProfile's tottime) summed by top-level package: which library the time is in."""
+    totals: dict[str, float] = {}
+    for (filename, _line, _name), (_calls, _primitive, own, _cumulative, _callers) in stats.stats.items():
+        if "site-packages/" in filename:
+            package = filename.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif "/feedback/" in filename or filename.endswith(".html"):
+            package = "feedback (code and templates)"
+        elif filename.startswith("~") or filename.startswith("<"):
+            package = "builtins"
+        else:
+            package = "standard library"
+        totals[package] = totals.get(package, 0.0) + own
+    grand = sum(totals.values())
+    print(f"  profiled own time by package, ms per request (profiler overhead included), of {grand * 1000 / requests:.2f}:")
+    for package, own in sorted(totals.items(), key=lambda pair: -pair[1])[:14]:
+        print(f"    {package:32} {own * 1000 / requests:6.2f}  {own / grand:4.0%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
@@ -154,6 +173,7 @@ def main() -> None:
                 print(f"    {label:28} {total * 1000 / requests:6.2f}")
         if profiler:
             stats = pstats.Stats(profiler)
+            print_by_package(stats, len(timings["GET"]) + len(timings["POST"]))
             stats.sort_stats("cumulative").print_stats(options.top)
             stats.sort_stats("tottime").print_stats(options.top)
             for name in options.callees:
