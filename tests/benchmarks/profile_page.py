@@ -52,6 +52,10 @@ def time_phases(totals: dict) -> None:
     import functools
     import importlib
 
+    import flask
+
+    last_method = [None]
+
     for label, (module_name, attribute) in PHASES.items():
         owner = importlib.import_module(module_name)
         *path, name = attribute.split(".")
@@ -64,7 +68,11 @@ def time_phases(totals: dict) -> None:
             try:
                 return __original(*args, **kwargs)
             finally:
-                totals[__label] = totals.get(__label, 0.0) + time.process_time() - started
+                # The app context is torn down after the request context: count it to the last request.
+                if flask.has_request_context():
+                    last_method[0] = flask.request.method
+                key = (last_method[0], __label)
+                totals[key] = totals.get(key, 0.0) + time.process_time() - started
         setattr(owner, name, functools.wraps(original)(wrapper))
 
 
@@ -167,10 +175,10 @@ def main() -> None:
             print(f"  {method:9} median {statistics.median(ordered) * 1000:6.2f} ms   "
                   f"p90 {ordered[int(0.9 * len(ordered))] * 1000:6.2f} ms")
         if phases:
-            requests = len(timings["GET"]) + len(timings["POST"])
-            print("  mean CPU ms per request (GETs and POSTs together) spent in:")
-            for label, total in phases.items():
-                print(f"    {label:28} {total * 1000 / requests:6.2f}")
+            print(f"  mean CPU ms per request spent in:{'GET':>9}{'POST':>8}")
+            for label in PHASES:
+                shares = [phases.get((method, label), 0.0) * 1000 / len(timings[method]) for method in ("GET", "POST")]
+                print(f"    {label:32}{shares[0]:8.2f}{shares[1]:8.2f}")
         if profiler:
             stats = pstats.Stats(profiler)
             print_by_package(stats, len(timings["GET"]) + len(timings["POST"]))
