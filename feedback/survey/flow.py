@@ -40,7 +40,7 @@ class PageFlow:
             abort(404)
         page = pages[position]
         items = page.visible_items(effective)
-        form_class = page_form_class(items, self.language)
+        form_class = page_form_class(items, self.language, self.instrument.content_hash)
         errors: dict = {}
         if request.method == "POST":
             form = form_class()

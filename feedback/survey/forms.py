@@ -105,9 +105,29 @@ def _field_for(item: Item, language: str) -> Field:
     return StringField(**kwargs)  # number and text are typed; parsed in ``item_value``
 
 
-def page_form_class(items: tuple[Item, ...], language: str) -> type[FlaskForm]:
-    """A FlaskForm class (CSRF included) with a field per visible item on the page."""
+#: Built form classes by (instrument content hash, visible item ids, language). A published
+#: version never changes, so a class never goes stale; the bound only guards against growth.
+_FORM_CLASSES: dict[tuple, type[FlaskForm]] = {}
+MAX_FORM_CLASSES = 1024
 
+
+def page_form_class(items: tuple[Item, ...], language: str, instrument_hash: str) -> type[FlaskForm]:
+    """A FlaskForm class (CSRF included) with a field per visible item on the page.
+
+    Built once per page, set of visible items and language, then reused: making the class and
+    WTForms' first binding of it cost more than filling in a form. Each request still gets its
+    own form instance, with its own CSRF token, data and errors.
+    """
+    key = (instrument_hash, tuple(item.id for item in items), language)
+    form_class = _FORM_CLASSES.get(key)
+    if form_class is None:
+        if len(_FORM_CLASSES) >= MAX_FORM_CLASSES:
+            _FORM_CLASSES.clear()
+        form_class = _FORM_CLASSES[key] = _build_form_class(items, language)
+    return form_class
+
+
+def _build_form_class(items: tuple[Item, ...], language: str) -> type[FlaskForm]:
     class PageForm(FlaskForm):
         pass
 
@@ -118,17 +138,23 @@ def page_form_class(items: tuple[Item, ...], language: str) -> type[FlaskForm]:
                     AnswerRadioField(label=item.text.get(language),
                                      choices=[SelectChoice(str(c.code), c.label.get(language)) for c in item.missing_codes]))
     PageForm.items = items
+    # Item ids start with a letter, so this name cannot clash with a field.
+    PageForm._allowed_names = None  # filled in by the first ``allowed_names`` call
     return PageForm
 
 
-def allowed_names(form: FlaskForm) -> set[str]:
-    names = set(CONTROL_FIELDS)
-    for field in form:
-        if isinstance(field, DatePartsField):
-            names.update(f"{field.name}-{part}" for part in DATE_PARTS)
-        else:
-            names.add(field.name)
-    return names
+def allowed_names(form: FlaskForm) -> frozenset[str]:
+    """The names a post of this form may carry; the same for every instance of a page's class."""
+    form_class = type(form)
+    if getattr(form_class, "_allowed_names", None) is None:
+        names = set(CONTROL_FIELDS)
+        for field in form:
+            if isinstance(field, DatePartsField):
+                names.update(f"{field.name}-{part}" for part in DATE_PARTS)
+            else:
+                names.add(field.name)
+        form_class._allowed_names = frozenset(names)
+    return form_class._allowed_names
 
 
 def form_data_for(items: tuple[Item, ...], answers: dict) -> dict:

@@ -16,6 +16,9 @@ from . import navigation
 from .models import Answer, Response, Score
 from .tokens import looks_like_token, new_token, token_hash
 
+ANSWERS = Answer.__table__
+RESPONSES = Response.__table__
+
 
 def create_response(instrument: Instrument, valid_days: int, respondent_label: str | None = None,
                     language: str | None = None) -> tuple[Response, str]:
@@ -33,12 +36,16 @@ def create_response(instrument: Instrument, valid_days: int, respondent_label: s
     return response, token
 
 
+# Built once: every survey request runs it, and a reused statement skips rebuilding the query
+# and its cache key. The answers come in the same query: every survey page needs them.
+_BY_TOKEN_HASH = (sa.select(Response).where(Response.token_hash == sa.bindparam("token_hash"))
+                  .options(joinedload(Response.answers)))
+
+
 def find_by_token(token: str) -> Response | None:
     if not looks_like_token(token):
         return None
-    # The answers come in the same query: every survey page needs them.
-    statement = sa.select(Response).filter_by(token_hash=token_hash(token)).options(joinedload(Response.answers))
-    return db.session.execute(statement).unique().scalar_one_or_none()
+    return db.session.execute(_BY_TOKEN_HASH, {"token_hash": token_hash(token)}).unique().scalar_one_or_none()
 
 
 def instrument_for(response: Response) -> Instrument:
@@ -55,20 +62,23 @@ def save_answers(response: Response, values: dict, mode: str, interviewer_id: in
     now = utcnow()
     given = {item_id: value for item_id, value in values.items() if value is not None}
     cleared = [item_id for item_id, value in values.items() if value is None]
+    # Core statements on the tables, not the ORM classes: the ORM's bulk and "synchronize session"
+    # paths cost more than the statements, and the commit below expires the loaded objects anyway.
     if given:
         db.session.execute(_upsert_answer(db.engine.dialect.name), [
             {"response_id": response.id, "item_id": item_id, "value": value, "saved_at": now}
             for item_id, value in given.items()
         ])
     if cleared:
-        db.session.execute(sa.delete(Answer).where(Answer.response_id == response.id, Answer.item_id.in_(cleared)))
+        db.session.execute(sa.delete(ANSWERS).where(ANSWERS.c.response_id == response.id,
+                                                    ANSWERS.c.item_id.in_(cleared)))
     changes = {"updated_at": now, "mode": mode}
     if response.started_at is None:
         changes["started_at"] = now
         progressed(response, "started")
     if interviewer_id is not None:
         changes["interviewer_id"] = interviewer_id
-    db.session.execute(sa.update(Response).where(Response.id == response.id).values(**changes))
+    db.session.execute(sa.update(RESPONSES).where(RESPONSES.c.id == response.id).values(**changes))
     db.session.commit()
 
 
@@ -76,7 +86,7 @@ def save_answers(response: Response, values: dict, mode: str, interviewer_id: in
 def _upsert_answer(dialect: str):
     """One upsert statement per dialect, built once so SQLAlchemy compiles it once."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Answer)
+    statement = insert(ANSWERS)
     return statement.on_conflict_do_update(
         index_elements=["response_id", "item_id"],
         set_={"value": statement.excluded.value, "saved_at": statement.excluded.saved_at},

@@ -1,19 +1,27 @@
 """Benchmark: answering survey pages under gunicorn on PostgreSQL, against a bare Flask app.
 
-Run:  python tests/benchmarks/survey_pages.py [--concurrency 32] [--seconds 15]
+Run:  python tests/benchmarks/survey_pages.py [--concurrency 32] [--seconds 15] [--rounds 1]
 
 Creates a throwaway PostgreSQL database, migrates it, makes survey links for ``follow-up``,
 serves the app with gunicorn (2 sync workers) and, in the same run, a bare Flask "hello" app
 with the same settings. Simulated respondents each GET a question page, read its CSRF token and
-inputs, and POST valid answers, following the redirect to the next page. One "page answered" is
-one GET plus one POST. Prints pages per second and latency percentiles for both, and the ratio.
-Traffic goes only to 127.0.0.1. Not a pytest test: figures are printed, nothing is asserted.
+inputs, and POST valid answers; the POST's redirect names the next page, which is the next
+GET. One "page answered" is one GET plus one POST, and its latency is the time of those two
+requests (reading the form in between is the respondent's time, not the server's). Both apps
+are driven by the same code, with a new connection per request for both (gunicorn's sync
+workers close every connection anyway). Prints pages per second and latency percentiles for
+both, the ratio, and the CPU time per page of the servers, the database and the load generator,
+which all share the machine's cores. Traffic goes only to 127.0.0.1. Not a pytest test: figures
+are printed, nothing is asserted.
 """
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
 import os
+import re
+import resource
 import secrets
 import socket
 import statistics
@@ -23,12 +31,12 @@ import tempfile
 import textwrap
 import threading
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 BARE_APP = textwrap.dedent('''
     from flask import Flask, redirect, request
@@ -43,33 +51,34 @@ BARE_APP = textwrap.dedent('''
         return PAGE
 ''')
 
+# The load generator shares the cores with the servers, so it reads forms with regular
+# expressions rather than html.parser: several times cheaper, and the same for both apps.
+FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
+INPUT = re.compile(r"<input\b([^>]*)>", re.S)
+ATTRIBUTE = re.compile(r'([a-zA-Z-]+)(?:="([^"]*)")?')
 
-class FormReader(HTMLParser):
-    """Collects the inputs of the page's form: enough to answer it like a respondent would."""
 
-    def __init__(self):
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self.other_form = False  # the language switch posts elsewhere
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.other_form = False
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "form":
-            self.other_form = "action" in attributes
-        name = attributes.get("name")
-        if tag != "input" or not name or self.other_form:
-            return
-        kind = attributes.get("type", "text")
-        if kind == "hidden":
-            self.fields[name] = attributes.get("value", "")
-        elif kind == "radio" and not name.endswith("__missing"):
-            self.fields.setdefault(name, attributes.get("value", ""))  # the first answer offered
-        elif kind == "text":
-            self.fields[name] = "2" if attributes.get("inputmode") else "fine"
+def read_form(page: str) -> dict[str, str]:
+    """The answers a respondent would send: hidden inputs as they are, the first answer offered
+    for each question (never a "prefer not to say" missing code), a number or a word for typed
+    answers. Only the form that posts to the page itself: the language switch posts elsewhere."""
+    fields: dict[str, str] = {}
+    for form_attributes, body in FORM.findall(page):
+        if "action=" in form_attributes:
+            continue
+        for tag in INPUT.findall(body):
+            attributes = {key: html.unescape(value) for key, value in ATTRIBUTE.findall(tag)}
+            name = attributes.get("name")
+            if not name:
+                continue
+            kind = attributes.get("type", "text")
+            if kind == "hidden":
+                fields[name] = attributes.get("value", "")
+            elif kind == "radio" and not name.endswith("__missing"):
+                fields.setdefault(name, attributes.get("value", ""))
+            elif kind == "text":
+                fields[name] = "2" if attributes.get("inputmode") else "fine"
+    return fields
 
 
 def free_port() -> int:
@@ -94,37 +103,102 @@ def request(port: int, method: str, path: str, cookie: str | None, body: str | N
     return data, location, (new_cookie.split(";", 1)[0] if new_cookie else cookie)
 
 
+def answer_page(port: int, path: str, cookie: str | None):
+    """GET a page and POST its answers: (seconds spent in the two requests, redirect, cookie)."""
+    started = time.perf_counter()
+    page, _, cookie = request(port, "GET", path, cookie)
+    spent = time.perf_counter() - started
+    fields = read_form(page)
+    started = time.perf_counter()
+    _, location, cookie = request(port, "POST", path, cookie, urlencode(fields))
+    return spent + time.perf_counter() - started, location, cookie
+
+
 def respondent(port, tokens, stop, record, lock):
     """Answer surveys page by page until told to stop, taking a fresh link after each one."""
     while not stop.is_set():
         with lock:
             if not tokens:
-                return
+                raise RuntimeError("ran out of survey links: give --links a larger number")
             token = tokens.pop()
-        cookie = None
-        _, path, cookie = request(port, "GET", f"/s/{token}/start", cookie)
+        # Opening the link (a redirect to the first unanswered page) is load on the server but
+        # not a page answered, so it is not counted.
+        _, path, cookie = request(port, "GET", f"/s/{token}/start", None)
         while path and "/done" not in path and not stop.is_set():
-            started = time.perf_counter()
-            html, _, cookie = request(port, "GET", path, cookie)
-            reader = FormReader()
-            reader.feed(html)
-            _, next_path, cookie = request(port, "POST", path, cookie, urlencode(reader.fields))
-            record(time.perf_counter() - started)
-            path = next_path
+            spent, path, cookie = answer_page(port, path, cookie)
+            record(spent)
 
 
 def bare_respondent(port, stop, record):
     cookie = None
     while not stop.is_set():
-        started = time.perf_counter()
-        html, _, cookie = request(port, "GET", "/", cookie)
-        reader = FormReader()
-        reader.feed(html)
-        request(port, "POST", "/", cookie, urlencode(reader.fields))
-        record(time.perf_counter() - started)
+        spent, _, cookie = answer_page(port, "/", cookie)
+        record(spent)
 
 
-def measure(target, concurrency: int, seconds: float, warmup: float):
+class CpuMeter:
+    """CPU seconds used by each party on the machine, read from /proc (Linux)."""
+
+    def __init__(self, server: subprocess.Popen, database: str):
+        self.server = server
+        self.database = database
+
+    @staticmethod
+    def _process_seconds(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+    def _server_pids(self) -> list[int]:
+        pid = self.server.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [pid, *map(int, children)]
+
+    def _database_pids(self) -> list[int]:
+        """PostgreSQL backends serving the benchmark database (their title names it)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    title = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if title.startswith(b"postgres: ") and f" {self.database} ".encode() in title:
+                    pids.append(int(entry.name))
+        return pids
+
+    @staticmethod
+    def _machine_busy() -> float:
+        values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+    def snapshot(self) -> dict:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "app server": {pid: self._process_seconds(pid) for pid in self._server_pids()},
+            "database": {pid: self._process_seconds(pid) for pid in self._database_pids()},
+            "load generator": usage.ru_utime + usage.ru_stime,
+            "machine": self._machine_busy(),
+        }
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> dict:
+        def per_pid(key):
+            return sum(seconds - before[key].get(pid, 0.0) for pid, seconds in after[key].items())
+
+        result = {"app server": per_pid("app server"), "database": per_pid("database"),
+                  "load generator": after["load generator"] - before["load generator"]}
+        result["other processes"] = max(0.0, after["machine"] - before["machine"] - sum(result.values()))
+        return result
+
+
+def measure(target, concurrency: int, seconds: float, warmup: float, meter: CpuMeter):
     latencies: list[float] = []
     measuring = threading.Event()
     stop = threading.Event()
@@ -145,11 +219,13 @@ def measure(target, concurrency: int, seconds: float, warmup: float):
     for thread in threads:
         thread.start()
     time.sleep(warmup)
+    before = meter.snapshot()
     measuring.set()
     began = time.perf_counter()
     time.sleep(seconds)
     measuring.clear()
     elapsed = time.perf_counter() - began
+    cpu = CpuMeter.spent(before, meter.snapshot())
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
@@ -160,9 +236,12 @@ def measure(target, concurrency: int, seconds: float, warmup: float):
     def percentile(share):
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else float("nan")
 
+    pages = max(len(ordered), 1)
     return {"pages": len(ordered), "rate": len(ordered) / elapsed, "p50": percentile(0.50),
             "p95": percentile(0.95), "p99": percentile(0.99),
-            "mean": statistics.fmean(ordered) * 1000 if ordered else float("nan")}
+            "mean": statistics.fmean(ordered) * 1000 if ordered else float("nan"),
+            "cpu_ms": {party: seconds * 1000 / pages for party, seconds in cpu.items()},
+            "others_share": cpu["other processes"] / elapsed / os.cpu_count()}
 
 
 def wait_for(port: int, process: subprocess.Popen, path: str = "/") -> None:
@@ -190,7 +269,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--links", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=1, help="measure both apps this many times, alternately")
+    parser.add_argument("--links", type=int, default=3000, help="survey links to make (each is about 6 pages)")
     options = parser.parse_args()
 
     import psycopg
@@ -201,6 +281,7 @@ def main() -> None:
     processes: list[subprocess.Popen] = []
     env = {**os.environ, "FEEDBACK_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}"}
+    rounds = []
     try:
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
@@ -215,10 +296,18 @@ def main() -> None:
         wait_for(bare_port, processes[1])
 
         lock = threading.Lock()
-        survey = measure(lambda stop, record: respondent(survey_port, tokens, stop, record, lock),
-                         options.concurrency, options.seconds, options.warmup)
-        bare = measure(lambda stop, record: bare_respondent(bare_port, stop, record),
-                       options.concurrency, options.seconds, options.warmup)
+        for number in range(options.rounds):
+            survey = measure(lambda stop, record: respondent(survey_port, tokens, stop, record, lock),
+                             options.concurrency, options.seconds, options.warmup,
+                             CpuMeter(processes[0], database))
+            bare = measure(lambda stop, record: bare_respondent(bare_port, stop, record),
+                           options.concurrency, options.seconds, options.warmup,
+                           CpuMeter(processes[1], database))
+            rounds.append((survey, bare))
+            if options.rounds > 1:
+                print(f"round {number + 1}: survey {survey['rate']:.1f} pages/s p95 {survey['p95']:.1f} ms; "
+                      f"bare {bare['rate']:.1f} pages/s p95 {bare['p95']:.1f} ms; "
+                      f"ratio {survey['rate'] / bare['rate']:.2f}", flush=True)
     finally:
         for process in processes:
             process.terminate()
@@ -229,15 +318,32 @@ def main() -> None:
                 process.kill()
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    report(options, rounds)
 
+
+def report(options, rounds) -> None:
+    def median(index, key, party=None):
+        values = [figures[index]["cpu_ms"][party] if party else figures[index][key] for figures in rounds]
+        return statistics.median(values)
+
+    label = "median of " + str(len(rounds)) + " rounds" if len(rounds) > 1 else "one round"
     print(f"\nSurvey pages answered (GET + POST) — gunicorn 2 sync workers, PostgreSQL, "
-          f"{options.concurrency} concurrent respondents, {options.seconds:g} s after {options.warmup:g} s warm-up")
-    print(f"{'':22}{'pages':>8}{'pages/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-    for name, figures in (("survey (follow-up)", survey), ("bare Flask hello", bare)):
-        print(f"{name:22}{figures['pages']:>8}{figures['rate']:>10.1f}{figures['p50']:>9.1f}"
-              f"{figures['p95']:>9.1f}{figures['p99']:>9.1f}")
-    print(f"ratio survey/bare pages per second: {survey['rate'] / bare['rate']:.2f} (target ≥ 0.50); "
-          f"survey p95 {survey['p95']:.1f} ms (target < 50 ms)")
+          f"{options.concurrency} concurrent respondents, {options.seconds:g} s after {options.warmup:g} s "
+          f"warm-up, {label}, {os.cpu_count()} CPUs")
+    print(f"{'':20}{'pages/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+          f"{'CPU ms per page: app':>22}{'db':>6}{'loadgen':>9}{'others':>8}")
+    for index, name in ((0, "survey (follow-up)"), (1, "bare Flask hello")):
+        print(f"{name:20}{median(index, 'rate'):>9.1f}{median(index, 'p50'):>8.1f}{median(index, 'p95'):>8.1f}"
+              f"{median(index, 'p99'):>8.1f}{median(index, None, 'app server'):>22.2f}"
+              f"{median(index, None, 'database'):>6.2f}{median(index, None, 'load generator'):>9.2f}"
+              f"{median(index, None, 'other processes'):>8.2f}")
+    ratio = statistics.median(survey["rate"] / bare["rate"] for survey, bare in rounds)
+    print(f"ratio survey/bare pages per second: {ratio:.2f} (target ≥ 0.50); "
+          f"survey p95 {median(0, 'p95'):.1f} ms (target < 50 ms)")
+    busy = max(figures["others_share"] for pair in rounds for figures in pair)
+    if busy > 0.05:
+        print(f"note: other processes used up to {busy:.0%} of the machine's CPU during a measurement; "
+              f"figures from a busy machine are low and noisy")
 
 
 def make_links(env: dict, count: int) -> list[str]:
