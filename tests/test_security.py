@@ -7,7 +7,7 @@ def test_every_page_forbids_framing_scripts_and_referrers(client):
         headers = client.get(url).headers
         assert headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
 
 
 def test_production_sends_hsts_and_marks_the_session_cookie_secure(database_url, questionnaires_dir):
@@ -78,3 +78,19 @@ def test_a_staff_session_ends_after_the_working_day_however_busy(signed_in):
     with signed_in.session_transaction() as session:
         session["signed_in_at"] -= 11 * 3600
     assert signed_in.get("/staff/").status_code == 302
+
+
+def test_a_form_posted_over_https_from_this_site_passes_the_referrer_check(app, make_link):
+    """Behind a TLS proxy Flask-WTF wants a same-site Referer; the policy must let browsers send it."""
+    from conftest import csrf_token
+
+    _id, token = make_link("household")
+    client = app.test_client()
+    page = client.get(f"/s/{token}/p/about", base_url="https://localhost")
+    data = {"csrf_token": csrf_token(page.get_data(as_text=True)), "has_children": "1", "adults": "2"}
+    refused = client.post(f"/s/{token}/p/about", data=data, base_url="https://localhost")
+    assert refused.status_code == 400  # no Referer at all: refused, as under no-referrer
+    accepted = client.post(f"/s/{token}/p/about", data=data, base_url="https://localhost",
+                           headers={"Referer": f"https://localhost/s/{token}/p/about"})
+    assert accepted.status_code == 302
+    assert page.headers["Referrer-Policy"] == "same-origin"

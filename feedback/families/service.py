@@ -59,13 +59,16 @@ def update_family(family: Family, expected_version: int, actor_id: int | None = 
 
 
 def set_phone(member: Member, typed: str | None) -> None:
-    """Validate and store a mobile number (raises ``InvalidPhoneNumber`` with a message for staff)."""
-    if not typed or not typed.strip():
-        member.phone = member.phone_digest = None
-    else:
-        member.phone = normalise_mobile(typed)
-        member.phone_digest = lookup_digest(member.phone)
-    member.phone_invalid = False
+    """Validate and store a mobile number (raises ``InvalidPhoneNumber`` with a message for staff).
+
+    Only a different number clears the "does not work" mark: saving the member's name again must
+    not make a failed number look usable.
+    """
+    number = normalise_mobile(typed) if typed and typed.strip() else None
+    if number != member.phone:
+        member.phone_invalid = False
+    member.phone = number
+    member.phone_digest = lookup_digest(number) if number else None
 
 
 def add_member(family: Family, role: str, name: str | None, birth_year: int | None, birth_month: int | None,

@@ -224,18 +224,26 @@ def _send_one(invitation: Invitation, backend: ChannelBackend, now: datetime, sc
         if failure.permanent:
             move(invitation, "failed", f"send failed: {failure}", now)
         return "failed"
+    _record_sent(invitation, kind, now, schedule, "text sent")
+    return "sent" if kind == "invitation" else "reminders"
+
+
+def _record_sent(invitation: Invitation, kind: str, now: datetime, schedule, cause: str,
+                 actor_id: int | None = None) -> None:
+    """Confirm a send: clear the claim, record it, and set when the next reminder (if any) is due."""
+    _update(invitation, pending_send=None, claimed_at=None, claimed_by=None)
     if kind == "invitation":
-        invitation.sent_at = now
-        move(invitation, "sent", "text sent", now)
+        invitation.sent_at = invitation.sent_at or now
+        move(invitation, "sent", cause, now, actor_id)
     else:
         invitation.reminders_sent += 1
         db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
-                                       to_state=invitation.state, cause=f"reminder {invitation.reminders_sent} sent"))
+                                       to_state=invitation.state, actor_id=actor_id,
+                                       cause=f"reminder {invitation.reminders_sent}: {cause}"))
     times = reminder_times(invitation.sent_at.replace(tzinfo=UTC), schedule.reminders.after_days,
-                           schedule.reminders.limit, invitation.closes_at.replace(tzinfo=UTC), quiet)
+                           schedule.reminders.limit, invitation.closes_at.replace(tzinfo=UTC), schedule.quiet_hours)
     later = times[invitation.reminders_sent:]
-    _update(invitation, next_send_at=later[0].replace(tzinfo=None) if later else None, **release)
-    return "sent" if kind == "invitation" else "reminders"
+    invitation.next_send_at = later[0].replace(tzinfo=None) if later else None
 
 
 def _update(invitation: Invitation, **values) -> None:
@@ -311,13 +319,11 @@ def resolve_unknown(invitation: Invitation, reached: bool, actor_id: int | None)
     did not (release it, so the dispatcher sends it). Only a person may make that call."""
     now = utcnow()
     kind = invitation.pending_send
+    if reached:
+        _record_sent(invitation, kind, now, current_schedules()[invitation.schedule_id],
+                     "staff confirmed the text was sent", actor_id)
+        return
     _update(invitation, pending_send=None, claimed_at=None, claimed_by=None)
-    if reached and kind == "invitation":
-        invitation.sent_at = invitation.sent_at or now
-        move(invitation, "sent", "staff confirmed the text was sent", now, actor_id)
-    elif reached:
-        invitation.reminders_sent += 1
-    else:
-        db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
-                                       to_state=invitation.state, cause="staff found the text was not sent; released",
-                                       actor_id=actor_id))
+    db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
+                                   to_state=invitation.state, cause="staff found the text was not sent; released",
+                                   actor_id=actor_id))

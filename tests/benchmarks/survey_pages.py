@@ -17,6 +17,7 @@ are printed, nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import base64
 import html
 import http.client
 import os
@@ -280,6 +281,7 @@ def main() -> None:
         admin.execute(f'CREATE DATABASE "{database}"')
     processes: list[subprocess.Popen] = []
     env = {**os.environ, "FEEDBACK_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
+           "FEEDBACK_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}"}
     rounds = []
     try:

@@ -271,7 +271,7 @@ def test_an_unoffered_language_is_refused(client, make_link):
 def test_survey_pages_carry_security_headers_and_are_never_cached(client, make_link):
     _, token = make_link()
     page = client.get(page_url(token, "about"))
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     assert "script-src" not in page.headers["Content-Security-Policy"]  # no script may run at all
     assert page.headers["X-Frame-Options"] == "DENY"

@@ -207,3 +207,30 @@ def test_answering_moves_the_invitation_through_opened_started_and_completed(exi
     db.session.expire_all()
     assert [e.to_state for e in invitation.events] == ["planned", "due", "sent", "opened", "started", "completed"]
     assert invitation.next_send_at is None  # no reminder for a finished survey
+
+
+def test_a_send_resolved_as_reached_waits_for_its_first_reminder(exited):
+    from feedback.waves.dispatcher import resolve_unknown
+
+    now = sending_moment(TODAY)
+    _bulk_move(["planned"], "due", "window opened", Invitation.opens_at <= now)
+    claimed = _claim(now, 1, "worker-that-dies")
+    invitation = db.session.get(Invitation, claimed[0])
+    resolve_unknown(invitation, True, None)
+    db.session.commit()
+    assert invitation.state == "sent" and invitation.pending_send is None
+    assert invitation.next_send_at >= invitation.sent_at + timedelta(days=3)
+    dispatch_once(OutboxBackend(), now=sending_moment(TODAY) + timedelta(hours=1))
+    assert not db.session.scalar(sa.select(OutboxMessage).filter_by(invitation_id=invitation.id))
+
+
+def test_saving_a_member_again_does_not_clear_a_failed_number(exited):
+    from feedback.families.service import update_member
+
+    _family, (mother, _father) = exited
+    mother.phone_invalid = True
+    db.session.commit()
+    update_member(mother, mother.version, mother.phone, name="Mum")
+    assert mother.phone_invalid
+    update_member(mother, mother.version, "07911 123456")
+    assert not mother.phone_invalid
