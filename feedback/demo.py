@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 import secrets
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -12,15 +14,25 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .extensions import db
+from .families.models import Family
+from .families.service import add_member, create_family, pause_contact, record_consent
 from .instruments import Instrument
 from .instruments.definition import Item
 from .publishing.startup import current_catalogue
-from .staff.models import StaffUser
+from .staff.models import Site, StaffUser
 from .survey import navigation
-from .survey.service import complete, create_response, save_answers
+from .survey.service import complete, instrument_for, save_answers
+from .timeutil import utcnow
+from .waves.channels import OutboxBackend
+from .waves.dispatcher import dispatch_once, public_base_url
+from .waves.models import Invitation
+from .waves.service import current_schedules
 
 DEMO_EMAIL = "demo@example.org"
-MEMBER_ROLES = ("mother", "father", "partner", "grandmother", "young person")
+UTC = ZoneInfo("UTC")
+#: (code, name): three services, so site scoping shows on every staff page.
+DEMO_SITES = (("demo-north", "North Family Support (demo)"), ("demo-valley", "Valley Early Help (demo)"),
+              ("demo-coast", "Coast Family Hub (demo)"))
 
 
 def random_answer(item: Item, rng: random.Random):
@@ -45,52 +57,141 @@ def random_answers(instrument: Instrument, rng: random.Random) -> dict:
     return answers
 
 
-@click.command("demo", help="Create the database, load instruments and make up demo families and links.")
+
+@click.command("demo", help="Create the database, and demo sites, staff and families whose follow-up waves have been sent.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed, for the same demo each time.")
 @with_appcontext
 def demo(seed: int):
     upgrade(directory=current_app.extensions["migrate"].directory)
-    catalogue = current_catalogue()
-    if not catalogue.instruments:
+    if not current_catalogue().instruments:
         raise click.ClickException("no valid instruments found; run: flask instruments check")
+    if "family-support" not in current_schedules():
+        raise click.ClickException("the demo needs the shipped family-support schedule in questionnaires/schedules/")
     rng = random.Random(seed)
     fake = Faker("en_GB")
     fake.seed_instance(seed)
-    settings = current_app.config["FEEDBACK_SETTINGS"]
 
+    sites, new_sites = [], []
+    for code, name in DEMO_SITES:
+        site = db.session.scalar(sa.select(Site).filter_by(code=code))
+        if site is None:
+            site = Site(code=code, name=name)
+            db.session.add(site)
+            new_sites.append(site)
+        sites.append(site)
+    db.session.flush()
     password = secrets.token_urlsafe(12)
-    user = db.session.scalar(sa.select(StaffUser).filter_by(email=DEMO_EMAIL)) or StaffUser(email=DEMO_EMAIL, name="Demo Interviewer")
-    user.set_password(password)
-    db.session.add(user)
+    logins = _staff(sites, password)
     db.session.commit()
+    for site in new_sites:
+        key_worker = logins[f"keyworker.{site.code.removeprefix('demo-')}@example.org"]
+        for shape in ("exiting", "followed_up", "starting", "paused"):
+            _family(site, key_worker, shape, rng, fake)
+        db.session.commit()
 
-    family_instruments = [catalogue.latest(name) for name in ("follow-up", "exit-interview", "family-functioning")
-                          if any(key[0] == name for key in catalogue.instruments)]
-    # A folder without the shipped family instruments (e.g. a service's own) still gets a demo.
-    family_instruments = family_instruments or [instrument for instrument in catalogue if "web" in instrument.modes]
-    links = []
-    for site in (f"{fake.city()} Family Support" for _ in range(3)):
-        for family_number in range(1, 5):
-            case = f"{site[:2].upper()}-{rng.randint(1000, 9999)}"
-            for role in rng.sample(MEMBER_ROLES, k=2):
-                instrument = rng.choice(family_instruments)
-                label = f"{site} · case {case} · {role} ({fake.first_name()})"
-                response, token = create_response(instrument, settings.link_valid_days, label)
-                db.session.commit()
-                if family_number <= 2:  # half the families have already answered
-                    answers = random_answers(instrument, rng)
-                    save_answers(response, answers, mode="web")
-                    complete(response, instrument)
-                else:
-                    links.append((instrument, label, token))
-    db.session.commit()
+    # Send what is due, as the dispatcher would. At night or on a Sunday the schedule's quiet
+    # hours hold every text back, so the demo sends as at the moment they end.
+    quiet = current_schedules()["family-support"].quiet_hours
+    now = utcnow()
+    if not quiet.allows(now.replace(tzinfo=UTC)):
+        now = quiet.next_allowed(now.replace(tzinfo=UTC)).replace(tzinfo=None)
+        click.echo(f"Quiet hours now: the demo sends texts as at {now:%a %H:%M} UTC, when they end.")
+    result = dispatch_once(OutboxBackend(), now=now)
+    answered = _answer_some(rng)
+    click.echo(f"Dispatcher: {result.sent} texts to the outbox, {result.tasks} staff tasks, "
+               f"{result.cancelled} held back by contact rules at sending; {answered} surveys answered.")
 
-    base = settings.public_base_url or "http://127.0.0.1:5000"
-    click.echo("Demo ready. Open one of these survey links on a phone-sized browser:")
-    shown = {}
-    for instrument, label, token in links:
-        shown.setdefault(instrument.id, (label, token))
-    for instrument_id, (label, token) in shown.items():
-        click.echo(f"  {instrument_id:20} {base}/s/{token}")
-    click.echo(f"\nStaff sign-in (interviewer mode): {base}/staff/login")
-    click.echo(f"  email: {DEMO_EMAIL}\n  password: {password}")
+    base = public_base_url(current_app.config["FEEDBACK_SETTINGS"])
+    click.echo("\nDemo ready. Open one of these survey links on a phone-sized browser:")
+    shown: dict[str, str] = {}
+    for invitation in db.session.scalars(sa.select(Invitation).where(Invitation.state == "sent")
+                                         .order_by(Invitation.id)):
+        shown.setdefault(invitation.instrument_id, f"{base}/s/{invitation.link_token}")
+    for instrument_id, link in sorted(shown.items()):
+        click.echo(f"  {instrument_id:20} {link}")
+    click.echo(f"\nStaff sign-in at {base}/staff/login — one account per role, all with the password below:")
+    for email, user in logins.items():
+        where = ", ".join(site.code for site in user.sites) or "all sites"
+        click.echo(f"  {user.role:12} {email:32} {where}")
+    click.echo(f"  password: {password}")
+
+
+def _staff(sites: list[Site], password: str) -> dict[str, StaffUser]:
+    """One account per role; each practitioner is the key worker of one site's families."""
+    wanted = {DEMO_EMAIL: ("Demo Admin", "admin", []),
+              "researcher@example.org": ("Rhiannon Researcher", "researcher", sites),
+              "manager@example.org": ("Manon Manager", "manager", sites[:1])}
+    for site in sites:
+        short = site.code.removeprefix("demo-")
+        wanted[f"keyworker.{short}@example.org"] = (f"Key Worker ({short})", "practitioner", [site])
+    logins = {}
+    for email, (name, role, user_sites) in wanted.items():
+        user = db.session.scalar(sa.select(StaffUser).filter_by(email=email)) or StaffUser(email=email, name=name)
+        user.role, user.sites = role, list(user_sites)
+        user.set_password(password)
+        db.session.add(user)
+        logins[email] = user
+    db.session.flush()
+    return logins
+
+
+def _family(site: Site, key_worker: StaffUser, shape: str, rng: random.Random, fake: Faker) -> Family:
+    """A made-up family whose dates put one of the schedule's waves in its window today.
+
+    ``exiting`` left support this week (exit wave); ``followed_up`` left three months ago (the
+    3-month follow-up, with the exit wave expired); ``starting`` began ten days ago (entry wave);
+    ``paused`` left three months ago but a key worker paused all contact.
+    """
+    today = date.today()
+    entry, exit_ = {
+        "exiting": (today - timedelta(days=190), today - timedelta(days=3)),
+        "followed_up": (today - timedelta(days=280), today - timedelta(days=88)),
+        "starting": (today - timedelta(days=10), None),
+        "paused": (today - timedelta(days=300), today - timedelta(days=90)),
+    }[shape]
+    case_ref = f"{site.code.removeprefix('demo-')[:3].upper()}-{rng.randint(1000, 9999)}"
+    while db.session.scalar(sa.select(Family.id).filter_by(site_id=site.id, case_ref=case_ref)):
+        case_ref = f"{case_ref}-{rng.randint(0, 9)}"
+    family = create_family(site.id, case_ref, key_worker.id, referral_date=entry - timedelta(days=21),
+                           entry_date=entry, exit_date=exit_, actor_id=key_worker.id)
+    welsh = site.code == "demo-valley" and shape == "exiting"
+    people = [("mother", today.year - rng.randint(28, 44), "sms_link"),
+              ("father", today.year - rng.randint(30, 50), "interview" if shape == "followed_up" else "sms_link")]
+    if shape in ("exiting", "starting"):
+        people.append(("young_person", today.year - 14, "sms_link"))  # needs a parent's consent too
+        people.append(("child", today.year - 6, "none"))  # too young to be asked
+    for role, birth_year, channel in people:
+        member = add_member(family, role, fake.first_name_female() if role == "mother" else fake.first_name(),
+                            birth_year, rng.randint(1, 12), "cy" if welsh and role == "mother" else "en", channel,
+                            f"07912 {rng.randint(100000, 999999)}" if channel != "none" else None,
+                            actor_id=key_worker.id)
+        if channel == "none":
+            continue
+        parties = ("self", "parent") if role in ("child", "young_person") else ("self",)
+        for purpose in ("participation", "sms"):
+            for party in parties:
+                record_consent(member, purpose, party, True, "consent-2026-1", key_worker.id)
+    if shape == "paused":
+        pause_contact(family, None, "Safety concern raised at the last visit: no contact until reviewed.",
+                      key_worker.id)
+    return family
+
+
+def _answer_some(rng: random.Random) -> int:
+    """Families at all but the first site answer their texts, so summaries and status pages show
+    completions; the first site's links stay open for whoever runs the demo."""
+    first_site = db.session.scalar(sa.select(Site.id).filter_by(code=DEMO_SITES[0][0]))
+    invitations = db.session.scalars(
+        sa.select(Invitation).join(Family).where(Invitation.state == "sent", Family.site_id != first_site)
+        .order_by(Invitation.id)
+    ).all()
+    answered = 0
+    for invitation in invitations:
+        if rng.random() < 0.35:
+            continue  # some families never answer
+        response = invitation.response
+        instrument = instrument_for(response)
+        save_answers(response, random_answers(instrument, rng), mode="web")
+        complete(response, instrument)
+        answered += 1
+    return answered

@@ -53,6 +53,37 @@ def test_the_demo_prints_survey_links_that_open_and_a_staff_login_that_works(app
     assert signed_in.status_code == 302
 
 
+def test_the_demo_records_families_at_three_sites_and_sends_their_waves_through_the_dispatcher(app, runner):
+    from feedback.families.models import Family, Member
+    from feedback.staff.models import Site, StaffUser
+    from feedback.waves.models import Invitation, OutboxMessage
+
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        def count(model, **where):
+            return db.session.scalar(sa.select(sa.func.count()).select_from(model).filter_by(**where))
+
+        assert count(Site) == 3
+        assert {role for (role,) in db.session.execute(sa.select(StaffUser.role))} == {
+            "admin", "researcher", "manager", "practitioner"}
+        families, members = count(Family), count(Member)
+        assert families == 12 and members > 24
+        # Texts went through the outbox to real members' numbers, one per sent invitation.
+        assert count(OutboxMessage) == db.session.scalar(
+            sa.select(sa.func.count()).select_from(Invitation).where(Invitation.sent_at.is_not(None)))
+        assert count(OutboxMessage) > 0
+        assert count(Invitation, state="cancelled", reason="paused") > 0  # the paused family gets nothing
+        assert count(Invitation, channel="staff_task", state="due") > 0  # key workers' assessments
+        texts = count(OutboxMessage)
+    # Running it again makes new passwords but no second set of families or texts.
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    with app.app_context():
+        assert (count(Site), count(Family), count(Member), count(OutboxMessage)) == (3, families, members, texts)
+    assert re.search(r"password: (\S+)", first.output).group(1) != re.search(r"password: (\S+)", second.output).group(1)
+
+
 def test_check_also_validates_schedules_naming_file_wave_and_send(app, questionnaires_dir, tmp_path):
     import shutil
     from dataclasses import replace

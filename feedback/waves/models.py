@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+import sqlalchemy as sa
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import Encrypted
 from ..extensions import db
 from ..families.models import Family, Member
+from ..survey.models import Response
 from ..timeutil import utcnow
 
 IDENTIFYING = {"identifying": True}
@@ -19,13 +21,27 @@ STATES = ("planned", "due", "sent", "opened", "started", "completed", "expired",
 WAITING = ("planned", "due")
 #: States in which the window may still close on it.
 OPEN_STATES = ("planned", "due", "sent", "opened", "started")
+#: States in which a text (the invitation or a reminder) may still go.
+SENDABLE = ("due", "sent", "opened", "started")
 #: A claim older than this with no confirmation is shown as "unknown": a person must check.
 UNKNOWN_AFTER_MINUTES = 10
 
 
 class Invitation(db.Model):
     __tablename__ = "invitations"
-    __table_args__ = (UniqueConstraint("family_id", "schedule_id", "wave", "instrument_id", "recipient_key"),)
+    # The dispatcher's three questions each pass — what is due to send, whose window opened, whose
+    # closed — read only partial indexes of invitations still in play, so a pass stays quick however
+    # many years of finished invitations the table holds. The predicates repeat the queries' own
+    # state lists (SENDABLE and OPEN_STATES, with the same tuples), which is what lets the database use them.
+    __table_args__ = (
+        UniqueConstraint("family_id", "schedule_id", "wave", "instrument_id", "recipient_key"),
+        Index("ix_invitations_to_send", "next_send_at", "id", postgresql_where=text(f"state IN {SENDABLE}"),
+              sqlite_where=text(f"state IN {SENDABLE}")),
+        Index("ix_invitations_to_open", "opens_at", postgresql_where=text("state = 'planned'"),
+              sqlite_where=text("state = 'planned'")),
+        Index("ix_invitations_to_close", "closes_at", postgresql_where=text(f"state IN {OPEN_STATES}"),
+              sqlite_where=text(f"state IN {OPEN_STATES}")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
@@ -60,6 +76,7 @@ class Invitation(db.Model):
 
     family: Mapped[Family] = relationship()
     member: Mapped[Member | None] = relationship()
+    response: Mapped[Response | None] = relationship()
     events: Mapped[list[InvitationEvent]] = relationship(order_by="InvitationEvent.id", cascade="all, delete-orphan",
                                                          back_populates="invitation")
 
@@ -102,3 +119,9 @@ class OutboxMessage(db.Model):
     #: The text holds the survey link, which is as good as a password: encrypted too.
     body: Mapped[str] = mapped_column(Encrypted, info=IDENTIFYING)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+def state_in(states) -> sa.ColumnElement[bool]:
+    """``state IN (...)`` with the states written into the SQL rather than bound: a prepared
+    statement's generic plan can then still prove the partial indexes' predicates and use them."""
+    return Invitation.state.in_(sa.bindparam("states", list(states), expanding=True, literal_execute=True, unique=True))

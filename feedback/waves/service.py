@@ -25,11 +25,18 @@ def current_schedules() -> dict[str, Schedule]:
 
 
 def move(invitation: Invitation, to_state: str, cause: str, now: datetime | None = None,
-         actor_id: int | None = None, reason: str | None = None) -> None:
-    """Change state and record the transition with its time and cause."""
+         actor_id: int | None = None, reason: str | None = None, log: list[dict] | None = None) -> None:
+    """Change state and record the transition with its time and cause.
+
+    With ``log``, the event is appended there as a row for the caller to insert in bulk (the
+    dispatcher does, a batch at a time) instead of being added to the session one by one.
+    """
     now = now or utcnow()
-    db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state, to_state=to_state,
-                                   cause=cause, actor_id=actor_id))
+    event = dict(at=now, from_state=invitation.state, to_state=to_state, cause=cause, actor_id=actor_id)
+    if log is None:
+        db.session.add(InvitationEvent(invitation=invitation, **event))
+    else:
+        log.append(dict(invitation_id=invitation.id, **event))
     invitation.state = to_state
     invitation.reason = reason
     invitation.updated_at = now
