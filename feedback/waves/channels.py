@@ -17,9 +17,15 @@ class ChannelBackend(Protocol):
 
 
 class SendFailed(RuntimeError):
-    def __init__(self, message: str, permanent: bool):
+    """The provider did not take the text. ``permanent`` means trying again cannot help; ``code`` is
+    the provider's error code and ``kind`` a provider-neutral name for the cause (for example
+    "opted_out", "invalid_number", "temporary"), when the backend knows them."""
+
+    def __init__(self, message: str, permanent: bool, *, code: int | None = None, kind: str | None = None):
         super().__init__(message)
         self.permanent = permanent
+        self.code = code
+        self.kind = kind
 
 
 class OutboxBackend:
