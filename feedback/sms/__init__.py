@@ -1,0 +1,1 @@
+"""SMS: the Twilio channel, inbound texts, keywords and conversations."""
