@@ -50,6 +50,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     from .staff.views import bp as staff_bp
     from .survey.interviewer import bp as interviews_bp
     from .survey.views import bp as survey_bp
+    from .sms.views import bp as sms_bp
     from .waves.views import bp as waves_bp
 
     app.register_blueprint(survey_bp)
@@ -58,6 +59,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(families_bp)
     app.register_blueprint(waves_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(sms_bp)
     register_cli(app)
     register_error_pages(app)
 
@@ -73,6 +75,8 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     catalogue = load_and_verify_catalogue(app)
     from .waves.startup import load_schedules_into
     load_schedules_into(app, catalogue)
+    from .waves.startup import check_text_templates
+    check_text_templates(app)
     return app
 
 

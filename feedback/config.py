@@ -19,11 +19,57 @@ ENVIRONMENTS = ("development", "testing", "production")
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
 MIN_SECRET_LENGTH = 32
 ERASURE_POLICIES = ("deidentify", "delete")
-CHANNEL_BACKENDS = ("outbox",)
+CHANNEL_BACKENDS = ("outbox", "twilio")
 
 
 class ConfigurationError(RuntimeError):
     """A setting is missing or wrong; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """How texts are worded and rationed, whatever the backend."""
+
+    #: Put before every text, e.g. "Valley Early Help: ". Empty by default: a neutral text tells
+    #: nobody who glances at a parent's phone which service the family is involved with.
+    sender_wording: str = ""
+    #: How the HELP reply tells people to reach the service, e.g. "call 01234 567890".
+    help_contact: str = ""
+    #: A text whose template needs more segments than this is refused (each segment is billed).
+    segment_budget: int = 3
+    #: At most this many texts the app starts (invitations, reminders) to one number in one day.
+    #: Replies within a conversation the member is having are not counted: they answer the member.
+    daily_cap: int = 4
+    #: At most this many texts the app starts to one member for one wave.
+    wave_cap: int = 8
+    #: True when the Twilio Messaging Service answers STOP/START/HELP itself (its default): the app
+    #: still acts on them but does not send a second reply.
+    provider_answers_keywords: bool = True
+    #: Extra keywords, "WORD=kind" comma-separated (kind: opt_out, opt_in or help).
+    extra_keywords: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "SmsSettings":
+        numbers = {}
+        for name, variable, default in (("segment_budget", "FEEDBACK_SMS_SEGMENT_BUDGET", 3),
+                                        ("daily_cap", "FEEDBACK_SMS_DAILY_CAP", 4),
+                                        ("wave_cap", "FEEDBACK_SMS_WAVE_CAP", 8)):
+            raw = environ.get(variable, str(default)).strip()
+            if not raw.isdigit() or int(raw) < 1:
+                raise ConfigurationError(f"{variable} must be a whole number, at least 1.")
+            numbers[name] = int(raw)
+        answers = environ.get("FEEDBACK_SMS_PROVIDER_ANSWERS_KEYWORDS", "true").strip().lower()
+        if answers not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigurationError("FEEDBACK_SMS_PROVIDER_ANSWERS_KEYWORDS must be true or false.")
+        extra = []
+        for pair in filter(None, (part.strip() for part in environ.get("FEEDBACK_SMS_KEYWORDS", "").split(","))):
+            word, _, kind = pair.partition("=")
+            if kind.strip() not in ("opt_out", "opt_in", "help") or not word.strip():
+                raise ConfigurationError(f"FEEDBACK_SMS_KEYWORDS: {pair!r} is not WORD=opt_out, WORD=opt_in or WORD=help.")
+            extra.append((word.strip().upper(), kind.strip()))
+        return cls(sender_wording=environ.get("FEEDBACK_SMS_SENDER_WORDING", ""),
+                   help_contact=environ.get("FEEDBACK_SMS_HELP_CONTACT", "").strip(),
+                   provider_answers_keywords=answers in ("true", "1", "yes"), extra_keywords=tuple(extra), **numbers)
 
 
 @dataclass(frozen=True)
@@ -45,6 +91,14 @@ class Settings:
     erasure_responses: str = "deidentify"
     #: Message-sending backend for the dispatcher ("outbox" keeps messages in the database).
     channel_backend: str = "outbox"
+    #: The ``TWILIO_*`` settings (a ``feedback.sms.twilio_backend.TwilioSettings``): set when the
+    #: backend is "twilio", and then also what inbound webhooks are verified with.
+    twilio: object | None = None
+    sms: "SmsSettings" = None  # type: ignore[assignment]  # filled by from_env
+
+    def __post_init__(self):
+        if self.sms is None:
+            object.__setattr__(self, "sms", SmsSettings())
 
     @property
     def production(self) -> bool:
@@ -109,8 +163,18 @@ class Settings:
         backend = environ.get("FEEDBACK_CHANNEL_BACKEND", "outbox").strip().lower()
         if backend not in CHANNEL_BACKENDS:
             raise ConfigurationError(f"FEEDBACK_CHANNEL_BACKEND={backend!r}: use one of {', '.join(CHANNEL_BACKENDS)}.")
+        twilio = None
+        if backend == "twilio":
+            from .sms.twilio_backend import TwilioSettings  # the library loads only when used
+
+            twilio = TwilioSettings.from_env(environ, environment == "production")
+            if not base_url:
+                raise ConfigurationError("FEEDBACK_PUBLIC_BASE_URL is not set: texts carry links to it and Twilio "
+                                         "reports deliveries and replies to it.")
         return cls(
             **limits,
+            twilio=twilio,
+            sms=SmsSettings.from_env(environ),
             data_key=data_key,
             erasure_responses=erasure,
             channel_backend=backend,

@@ -4,7 +4,9 @@ from .families.models import Consent, ContactPause, Family, Member
 from .publishing.models import InstrumentVersion
 from .staff.models import LoginAttempt, Site, StaffUser
 from .survey.models import Answer, Response, Score
+from .sms.models import InboundMessage, SmsConversation
 from .waves.models import Invitation, InvitationEvent, OutboxMessage
 
 __all__ = ["Answer", "AuditEvent", "Consent", "ContactPause", "Family", "InstrumentVersion", "Invitation",
-           "InvitationEvent", "LoginAttempt", "Member", "OutboxMessage", "Response", "Score", "Site", "StaffUser"]
+           "InboundMessage", "InvitationEvent", "LoginAttempt", "Member", "OutboxMessage", "Response", "Score", "Site",
+           "SmsConversation", "StaffUser"]

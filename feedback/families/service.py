@@ -105,6 +105,46 @@ def record_consent(member: Member, purpose: str, party: str, given: bool, text_v
     return decision
 
 
+def opt_out(member: Member, cause: str, actor_id: int | None, now=None) -> int:
+    """The member's number said STOP (or the provider says it did): no more texts, at once.
+
+    Waiting invitations by text are cancelled; sent ones get no more reminders and any SMS
+    conversation stops taking answers. A link already sent still works if the member chooses to
+    use it. Telephone interviews are not texts and are left to the key worker, who sees the flag.
+    Returns how many invitations were cancelled.
+    """
+    from ..sms.models import SmsConversation
+    from ..waves.dispatcher import TEXT_CHANNELS
+    from ..waves.service import move
+
+    now = now or utcnow()
+    if member.opted_out_at is None:
+        member.opted_out_at = now
+        record("member.opted_out", member, member.family.site_id, actor_id, cause=cause)
+    invitations = db.session.scalars(sa.select(Invitation).where(
+        Invitation.member_id == member.id, Invitation.channel.in_(TEXT_CHANNELS),
+        Invitation.state.in_(("planned", "due", "sent", "opened", "started")))).all()
+    cancelled = 0
+    for invitation in invitations:
+        invitation.next_send_at = None
+        if invitation.state in ("planned", "due"):
+            move(invitation, "cancelled", f"opted_out: {cause}", now, actor_id, reason="opted_out")
+            cancelled += 1
+    db.session.execute(sa.update(SmsConversation).where(
+        SmsConversation.invitation_id.in_([i.id for i in invitations]), SmsConversation.closed_at.is_(None))
+        .values(closed_at=now), execution_options={"synchronize_session": False})
+    return cancelled
+
+
+def opt_in(member: Member, cause: str, actor_id: int | None) -> dict:
+    """Texts switched back on (START): invitations cancelled by the opt-out come back where consent
+    and every other rule still allow them."""
+    if member.opted_out_at is not None:
+        member.opted_out_at = None
+        record("member.opted_in", member, member.family.site_id, actor_id, cause=cause)
+    return replan_family(member.family, f"opted in again: {cause}", actor_id)
+
+
 def pause_contact(family: Family, member: Member | None, reason: str, actor_id: int | None) -> ContactPause:
     pause = ContactPause(family=family, member_id=member.id if member else None, reason=reason.strip() or None,
                          started_at=utcnow(), started_by_id=actor_id)

@@ -83,6 +83,7 @@ class ApiBaseUrlHttpClient(TwilioHttpClient):
 class TwilioBackend:
     """A ``ChannelBackend`` sending through Twilio. Not transactional: a text Twilio took stays sent."""
 
+    name = "twilio"
     transactional = False
 
     def __init__(self, account_sid: str, auth_token: str, *, status_callback_url: str,
@@ -209,9 +210,12 @@ class TwilioSettings:
 
 
 def twilio_backend_from_settings(settings, environ: Mapping[str, str] | None = None) -> TwilioBackend:
-    """A ``TwilioBackend`` for the app's ``Settings`` and the ``TWILIO_*`` variables (``os.environ``
-    unless given). Refuses to start without ``FEEDBACK_PUBLIC_BASE_URL``: Twilio reports delivery there."""
-    twilio = TwilioSettings.from_env(os.environ if environ is None else environ, settings.production)
+    """A ``TwilioBackend`` for the app's ``Settings`` (their ``twilio`` part, read and checked at
+    start-up) or, given ``environ``, for the ``TWILIO_*`` variables there. Refuses to start without
+    ``FEEDBACK_PUBLIC_BASE_URL``: Twilio reports delivery there."""
+    twilio = getattr(settings, "twilio", None) if environ is None else None
+    if twilio is None:
+        twilio = TwilioSettings.from_env(os.environ if environ is None else environ, settings.production)
     if not settings.public_base_url:
         raise ConfigurationError("FEEDBACK_PUBLIC_BASE_URL is not set: Twilio needs the public address to "
                                  "report whether each text was delivered.")
@@ -219,3 +223,4 @@ def twilio_backend_from_settings(settings, environ: Mapping[str, str] | None = N
                          status_callback_url=settings.public_base_url + STATUS_CALLBACK_PATH,
                          messaging_service_sid=twilio.messaging_service_sid, from_number=twilio.from_number,
                          api_base_url=twilio.api_base_url)
+

@@ -12,7 +12,9 @@ class ChannelBackend(Protocol):
     #: dispatcher may confirm a whole batch in one commit.
     transactional: bool
 
-    def send(self, to: str, body: str, invitation_id: int | None, kind: str) -> str:
+    name: str
+
+    def send(self, to: str, body: str, invitation_id: int | None, kind: str) -> str | None:
         """Send one text; returns the provider's message id. Raises ``SendFailed`` on refusal."""
 
 
@@ -29,17 +31,35 @@ class SendFailed(RuntimeError):
 
 
 class OutboxBackend:
-    """The default: "sent" texts are rows in ``outbox_messages``, visible to admins."""
+    """The default: nothing leaves the app. The dispatcher's record of each text (a row in
+    ``outbox_messages``, visible to admins) is the whole of the "sending"."""
 
+    name = "outbox"
     transactional = True
 
-    def send(self, to: str, body: str, invitation_id: int | None, kind: str) -> str:
-        message = OutboxMessage(to_number=to, body=body, invitation_id=invitation_id, kind=kind)
-        db.session.add(message)
-        return "outbox"
+    def send(self, to: str, body: str, invitation_id: int | None, kind: str) -> str | None:
+        return None
 
 
-def backend_for(name: str) -> ChannelBackend:
-    if name == "outbox":
+def backend_for(settings) -> ChannelBackend:
+    """The backend the settings name (``FEEDBACK_CHANNEL_BACKEND``)."""
+    if settings.channel_backend == "outbox":
         return OutboxBackend()
-    raise ValueError(f"unknown channel backend {name!r}")
+    if settings.channel_backend == "twilio":
+        from ..sms.twilio_backend import twilio_backend_from_settings
+
+        return twilio_backend_from_settings(settings)
+    raise ValueError(f"unknown channel backend {settings.channel_backend!r}")
+
+
+def record_text(to: str, to_digest: str | None, body: str, kind: str, backend: str, provider_sid: str | None,
+                invitation_id: int | None = None, now=None) -> OutboxMessage:
+    """Keep a copy of a text that went (or, for the outbox, "went"): the outbox page, the caps and
+    Twilio's delivery reports all read these rows."""
+    message = OutboxMessage(to_number=to, to_digest=to_digest, body=body, kind=kind, backend=backend,
+                            provider_sid=provider_sid, invitation_id=invitation_id,
+                            status="queued" if provider_sid else None)
+    if now is not None:
+        message.created_at = now
+    db.session.add(message)
+    return message

@@ -16,7 +16,7 @@ from .dispatcher import dispatch_once
 @click.option("--batch-size", type=click.IntRange(min=1, max=5000), default=500, show_default=True)
 @with_appcontext
 def dispatch(every: int | None, batch_size: int):
-    backend = backend_for(current_app.config["FEEDBACK_SETTINGS"].channel_backend)
+    backend = backend_for(current_app.config["FEEDBACK_SETTINGS"])
     while True:
         result = dispatch_once(backend, batch_size=batch_size)
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(result.reasons.items()))

@@ -28,7 +28,9 @@ from ..publishing.startup import current_catalogue
 from ..survey.models import Response
 from ..survey.tokens import new_token, token_hash
 from ..timeutil import utcnow
-from .channels import ChannelBackend, SendFailed
+from ..sms import conversations
+from .caps import Caps
+from .channels import ChannelBackend, SendFailed, record_text
 from .messages import invitation_text, reminder_text
 from .models import OPEN_STATES, SENDABLE, Invitation, InvitationEvent, state_in
 from .scheduling import reminder_times
@@ -36,6 +38,15 @@ from .service import current_schedules, move
 
 UTC = ZoneInfo("UTC")
 STAFF_CHANNELS = ("interview", "staff_task")
+#: Channels the dispatcher sends texts for: a link, or the first question of a conversation.
+TEXT_CHANNELS = ("sms_link", "sms_conversation")
+#: Back-off after the provider was busy or down: 5 minutes, doubling, at most 6 hours.
+RETRY_FIRST, RETRY_MOST = timedelta(minutes=5), timedelta(hours=6)
+
+
+class DispatchStopped(RuntimeError):
+    """The provider refuses our account or sender: every text would fail alike, so the pass stops
+    (no family's invitation is failed for it) until an administrator fixes the settings."""
 
 
 @dataclass
@@ -145,7 +156,7 @@ def _new_response(invitation: Invitation, versions: dict, mode: str) -> tuple[Re
 def _claim(now: datetime, batch_size: int, worker: str) -> list[int]:
     candidates = (
         sa.select(Invitation.id)
-        .where(Invitation.pending_send.is_(None), Invitation.channel == "sms_link",
+        .where(Invitation.pending_send.is_(None), Invitation.channel.in_(TEXT_CHANNELS),
                state_in(SENDABLE), Invitation.next_send_at <= now)
         .order_by(Invitation.next_send_at, Invitation.id).limit(batch_size)
         .with_for_update(skip_locked=True)
@@ -175,8 +186,10 @@ def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime) -> Pas
     base_url = public_base_url(settings)
     versions: dict = {}
     events: list[dict] = []  # every transition of the batch, inserted in one statement
+    caps = Caps(invitations, now, settings.sms)
     for invitation in invitations:
-        outcome = _send_one(invitation, backend, now, schedules[invitation.schedule_id], base_url, versions, events)
+        outcome = _send_one(invitation, backend, now, schedules[invitation.schedule_id], base_url, versions, events,
+                            caps)
         if outcome.startswith("cancelled:"):
             result.cancelled += 1
             reason = outcome.split(":", 1)[1]
@@ -197,7 +210,7 @@ def _commit(events: list[dict]) -> None:
 
 
 def _send_one(invitation: Invitation, backend: ChannelBackend, now: datetime, schedule, base_url: str,
-              versions: dict, events: list[dict]) -> str:
+              versions: dict, events: list[dict], caps: Caps) -> str:
     kind = invitation.pending_send
     release = dict(pending_send=None, claimed_at=None, claimed_by=None)
     if invitation.closes_at <= now:
@@ -214,26 +227,85 @@ def _send_one(invitation: Invitation, backend: ChannelBackend, now: datetime, sc
         _update(invitation, next_send_at=None, **release)
         move(invitation, "cancelled", f"{reason}: checked before sending", now, reason=reason, log=events)
         return f"cancelled:{reason}"
+    capped = caps.check(invitation, quiet)
+    if capped:
+        cause, later = capped
+        if later is not None and later < invitation.closes_at:
+            _update(invitation, next_send_at=later, **release)
+            move(invitation, invitation.state, f"held back: {cause}", now, log=events)
+            return "deferred"
+        _update(invitation, next_send_at=None, **release)
+        if kind == "invitation":
+            move(invitation, "cancelled", f"text_cap: {cause}", now, reason="text_cap", log=events)
+            return "cancelled:text_cap"
+        move(invitation, invitation.state, f"no more reminders: {cause}", now, log=events)
+        return "deferred"
+    body = _compose(invitation, kind, base_url, versions)
+    if not backend.transactional:
+        # The link must work before the text can reach anyone, whatever happens to this process next.
+        _commit(events)
+    try:
+        sid = backend.send(member.phone, body, invitation.id, kind)
+    except SendFailed as failure:
+        return _failed(invitation, failure, now, schedule, events)
+    record_text(member.phone, member.phone_digest, body, kind, backend.name, sid, invitation.id, now)
+    caps.sent(invitation, quiet)
+    invitation.send_attempts = 0
+    _record_sent(invitation, kind, now, schedule, "text sent", log=events)
+    return "sent" if kind == "invitation" else "reminders"
+
+
+def _compose(invitation: Invitation, kind: str, base_url: str, versions: dict) -> str:
+    """The text to send: a link, or (for an SMS conversation) its opening and first question; a
+    reminder repeats the link, or the question waiting for an answer."""
+    member = invitation.member
+    if invitation.channel == "sms_conversation":
+        if kind == "invitation":
+            response, _token = _new_response(invitation, versions, "sms")
+            invitation.response = response
+            return conversations.open_conversation(invitation, response)
+        return conversations.reminder(invitation)
     if kind == "invitation":
         response, token = _new_response(invitation, versions, "web")
         invitation.response = response
         invitation.link_token = token
         instrument = current_catalogue().latest(invitation.instrument_id)
-        body = invitation_text(member.language, f"{base_url}/s/{token}", instrument.estimated_minutes)
-    else:
-        body = reminder_text(member.language, f"{base_url}/s/{invitation.link_token}")
-    if not backend.transactional:
-        # The link must work before the text can reach anyone, whatever happens to this process next.
-        _commit(events)
-    try:
-        backend.send(member.phone, body, invitation.id, kind)
-    except SendFailed as failure:
-        _update(invitation, next_send_at=None if failure.permanent else now + timedelta(minutes=30), **release)
-        if failure.permanent:
-            move(invitation, "failed", f"send failed: {failure}", now, log=events)
+        return invitation_text(member.language, f"{base_url}/s/{token}", instrument.estimated_minutes)
+    return reminder_text(member.language, f"{base_url}/s/{invitation.link_token}")
+
+
+def _failed(invitation: Invitation, failure: SendFailed, now: datetime, schedule, events: list[dict]) -> str:
+    """The provider refused or could not be reached: act on what the refusal says about the member."""
+    release = dict(pending_send=None, claimed_at=None, claimed_by=None)
+    member = invitation.member
+    if failure.kind == "unknown":
+        # It may have reached the family: keep the claim, so a person checks (shown as "unknown").
         return "failed"
-    _record_sent(invitation, kind, now, schedule, "text sent", log=events)
-    return "sent" if kind == "invitation" else "reminders"
+    if failure.kind == "configuration":
+        _update(invitation, **release)
+        _commit(events)
+        raise DispatchStopped(str(failure))
+    if failure.kind == "opted_out":
+        _update(invitation, next_send_at=None, **release)
+        from ..families.service import opt_out  # families → waves imports run the other way too
+
+        opt_out(member, f"the provider reports the number opted out (error {failure.code})", None, now)
+        return "cancelled:opted_out"
+    if failure.kind == "invalid_number":
+        member.phone_invalid = True
+        _update(invitation, next_send_at=None, **release)
+        move(invitation, "failed", f"send failed: {failure}", now, reason="phone_invalid", log=events)
+        return "failed"
+    if not failure.permanent:
+        invitation.send_attempts += 1
+        wait = min(RETRY_FIRST * 2 ** (invitation.send_attempts - 1), RETRY_MOST)
+        retry = schedule.quiet_hours.next_allowed((now + wait).replace(tzinfo=UTC)).replace(tzinfo=None)
+        if retry < invitation.closes_at:
+            _update(invitation, next_send_at=retry, **release)
+            return "failed"
+    _update(invitation, next_send_at=None, **release)
+    move(invitation, "failed", f"send failed: {failure}", now, log=events)
+    return "failed"
 
 
 def _record_sent(invitation: Invitation, kind: str, now: datetime, schedule, cause: str,

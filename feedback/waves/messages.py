@@ -1,17 +1,100 @@
-"""The texts families receive: short, neutral (no service name, no family details), in their language."""
+"""The texts families receive: short, neutral (no service name, no family details), in their language.
+
+A service may put its own wording before every text (``FEEDBACK_SMS_SENDER_WORDING``); by default
+there is none, because a text on a shared phone should not tell anyone which service a family
+is involved with. Every template is checked at start-up against the segment budget, in every
+language, with a link as long as real ones: a template that would cost more segments than the
+service allows stops the app with a message naming it.
+"""
 from __future__ import annotations
 
+from typing import Callable
+
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+
+from ..sms.segments import check_budget
+
+LANGUAGES = ("en", "cy")
+#: As long as a real survey link (https address, 32-character token) for the budget check.
+SAMPLE_LINK = "https://feedback.example.org/s/" + "x" * 32
+
+
+def _sender(text: str) -> str:
+    wording = current_app.config["FEEDBACK_SETTINGS"].sms.sender_wording
+    return f"{wording}{text}" if wording else text
 
 
 def invitation_text(language: str, link: str, minutes: int) -> str:
     with force_locale(language):
-        return _("Hello. We would like to hear how things are for you. It takes about %(minutes)s minutes: "
-                 "%(link)s Reply STOP to stop these messages.", minutes=minutes, link=link)
+        return _sender(_("Hello. We would like to hear how things are for you. It takes about %(minutes)s minutes: "
+                         "%(link)s Reply STOP to stop these messages.", minutes=minutes, link=link))
 
 
 def reminder_text(language: str, link: str) -> str:
     with force_locale(language):
-        return _("A reminder: your answers would help. You can still answer here: %(link)s "
-                 "Reply STOP to stop these messages.", link=link)
+        return _sender(_("A reminder: your answers would help. You can still answer here: %(link)s "
+                         "Reply STOP to stop these messages.", link=link))
+
+
+def conversation_opening(language: str, first_question: str) -> str:
+    with force_locale(language):
+        return _sender(_("Hello. We would like to hear how things are for you. Answer by replying to these "
+                         "texts; reply STOP to stop.")) + "\n" + first_question
+
+
+def conversation_reminder(language: str, question: str) -> str:
+    with force_locale(language):
+        return _sender(_("A reminder: your answers would help. Reply STOP to stop.")) + "\n" + question
+
+
+def opted_out_text(language: str) -> str:
+    with force_locale(language):
+        return _sender(_("You will get no more texts from us. Reply START if you change your mind."))
+
+
+def opted_in_text(language: str) -> str:
+    with force_locale(language):
+        return _sender(_("Texts from us are switched back on. Reply STOP at any time to stop them."))
+
+
+def help_text(language: str) -> str:
+    contact = current_app.config["FEEDBACK_SETTINGS"].sms.help_contact
+    with force_locale(language):
+        text = _("These texts ask how things are for you; answering is up to you. Reply STOP to stop them.")
+        if contact:
+            text += " " + _("To talk to someone: %(contact)s", contact=contact)
+        return _sender(text)
+
+
+def nothing_open_text(language: str) -> str:
+    """For a reply we cannot place: says nothing about any family, or whether the number is known."""
+    with force_locale(language):
+        return _sender(_("Thank you for your message. There is nothing to answer at the moment."))
+
+
+def already_answered_text(language: str) -> str:
+    with force_locale(language):
+        return _sender(_("Thank you: these questions have already been answered."))
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """A gettext for the SMS conversation wording (marked with ``N_``) in the member's language."""
+    def gettext(message: str) -> str:
+        with force_locale(language):
+            return _(message)
+    return gettext
+
+
+def check_templates(budget: int) -> None:
+    """Refuse to start when a template, in any language, needs more segments than the budget."""
+    samples = {
+        "invitation": lambda language: invitation_text(language, SAMPLE_LINK, 10),
+        "reminder": lambda language: reminder_text(language, SAMPLE_LINK),
+        "opted out": opted_out_text, "opted in": opted_in_text, "help": help_text,
+        "nothing open": nothing_open_text, "already answered": already_answered_text,
+    }
+    for name, render in samples.items():
+        for language in LANGUAGES:
+            check_budget(render(language), budget, f"{name} text ({language})")

@@ -62,6 +62,8 @@ class Invitation(db.Model):
     #: When the dispatcher should next act: the first send (not before quiet hours end) or a reminder.
     next_send_at: Mapped[datetime | None] = mapped_column(DateTime)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    #: Failed attempts in a row (the provider was busy or down): sets the back-off before the next.
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: Set when a dispatcher claims a send, cleared when it confirms; left set if it died between.
     pending_send: Mapped[str | None] = mapped_column(String(16))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -108,17 +110,31 @@ class InvitationEvent(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """A text the console backend "sent": kept in the database so the whole flow runs without an SMS account."""
+    """Every text the app sent, whatever the backend: with the outbox backend this *is* the message
+    (nothing leaves the app); with Twilio it is the record of what went, with Twilio's message id
+    and the delivery status Twilio reports back."""
 
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"), index=True)
+    #: "invitation", "reminder" or "question" (started by the app, counted against the caps), or
+    #: "reply" (an answer to a text the member sent).
     kind: Mapped[str] = mapped_column(String(16))
     to_number: Mapped[str] = mapped_column(Encrypted, info=IDENTIFYING)
+    #: A keyed digest of the number, so the caps can count texts to it without decrypting anything.
+    to_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     #: The text holds the survey link, which is as good as a password: encrypted too.
     body: Mapped[str] = mapped_column(Encrypted, info=IDENTIFYING)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    backend: Mapped[str] = mapped_column(String(16), default="outbox")
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Twilio's delivery status: queued, sent, delivered, undelivered, failed (None for the outbox).
+    status: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    status_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    invitation: Mapped[Invitation | None] = relationship()
 
 
 def state_in(states) -> sa.ColumnElement[bool]:

@@ -20,8 +20,8 @@ from .scheduling import due_date
 
 #: Channels a member may prefer, mapped to the instrument mode each needs.
 MODE_OF_CHANNEL = {"sms_link": "web", "sms_conversation": "sms", "interview": "interview"}
-#: Until SMS conversations arrive (issue "SMS through Twilio"), a member who prefers them gets a
-#: link by text, which every web instrument supports.
+#: A member who prefers answering by text, asked for an instrument that cannot be answered by text
+#: (long free text, tick-all lists), still gets it by text: as a link.
 FALLBACK = {"sms_conversation": "sms_link"}
 
 
@@ -37,6 +37,7 @@ REASONS = {
     "channel_unsupported": "the instrument cannot be answered on the member's preferred channel",
     "not_in_schedule": "the schedule no longer includes it",
     "staff": "cancelled by staff",
+    "text_cap": "the limit on texts to this member was reached",
 }
 
 
@@ -57,6 +58,8 @@ class MemberFacts:
     channel: str
     decisions: tuple[Decision, ...] = ()
     paused: bool = False
+    #: The member's number said STOP: nothing by text until START.
+    opted_out: bool = False
 
     def age_on(self, day: date) -> int | None:
         if self.birth_year is None or self.birth_month is None:
@@ -172,19 +175,19 @@ def member_reason(send: Send, instrument: Instrument, member: MemberFacts, due: 
     channel = choose_channel(member.channel, send, instrument)
     if channel is None:
         return "channel_unsupported", None
+    if member.opted_out and channel in ("sms_link", "sms_conversation"):
+        return "opted_out", None
     return None, channel
 
 
 def choose_channel(preferred: str, send: Send, instrument: Instrument) -> str | None:
-    """The member's own preference if the wave and instrument allow it, else none.
-
-    SMS conversations are not built yet, so that preference is served by a link by text.
-    """
+    """The member's own preference if the wave and instrument allow it (an SMS conversation the
+    instrument cannot have becomes a link by text), else none."""
     allowed = send.channels or tuple(c for c, mode in MODE_OF_CHANNEL.items() if mode in instrument.modes)
-    if preferred not in MODE_OF_CHANNEL or preferred not in allowed:
-        return None
-    channel = FALLBACK.get(preferred, preferred)
-    return channel if MODE_OF_CHANNEL[channel] in instrument.modes else None
+    for channel in (preferred, FALLBACK.get(preferred)):
+        if channel in allowed and MODE_OF_CHANNEL.get(channel) in instrument.modes:
+            return channel
+    return None
 
 
 def window_moments(opens_on: date, closes_on: date, zone) -> tuple[datetime, datetime]:

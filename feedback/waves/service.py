@@ -17,7 +17,7 @@ from .schedule import Schedule
 
 UTC = ZoneInfo("UTC")
 #: Cancelled invitations these reasons produced come back when the reason goes (e.g. a pause is lifted).
-NOT_REVIVED = {"staff"}
+NOT_REVIVED = {"staff", "text_cap"}
 
 
 def current_schedules() -> dict[str, Schedule]:
@@ -50,6 +50,7 @@ def family_facts(family: Family) -> tuple[FamilyFacts, list[MemberFacts]]:
             channel=member.channel,
             decisions=tuple(Decision(c.purpose, c.party, c.given, c.recorded_at) for c in member.consents),
             paused=paused_family or any(p.covers(member.id) for p in family.pauses),
+            opted_out=member.opted_out_at is not None,
         )
         for member in family.members
     ]

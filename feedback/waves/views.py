@@ -128,7 +128,7 @@ def cancel(invitation_id: int):
 def send(invitation_id: int):
     invitation = invitation_or_404(invitation_id)
     site_id = invitation.family.site_id
-    backend = backend_for(current_app.config["FEEDBACK_SETTINGS"].channel_backend)
+    backend = backend_for(current_app.config["FEEDBACK_SETTINGS"])
     outcome = send_now(invitation.id, backend, current_user.id)
     record("invitation.sent_manually", invitation, site_id, outcome=outcome)
     db.session.commit()

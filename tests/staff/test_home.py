@@ -10,7 +10,7 @@ from feedback.audit.models import AuditEvent
 from feedback.extensions import db
 from feedback.families.models import Family
 from feedback.families.service import add_member
-from feedback.waves.channels import backend_for
+from feedback.waves.channels import OutboxBackend
 from feedback.waves.dispatcher import dispatch_once
 from feedback.waves.models import Invitation
 from tests.families.helpers import consent_all
@@ -42,7 +42,7 @@ def tasks(app, world):
         gran = add_member(family, "other_carer", "Gran", 1955, 2, "en", "interview", None)
         consent_all(gran)
         db.session.commit()
-        dispatch_once(backend_for("outbox"))
+        dispatch_once(OutboxBackend())
         found = {i.channel: i.response_id for i in db.session.scalars(
             sa.select(Invitation).where(Invitation.channel.in_(("interview", "staff_task")),
                                         Invitation.family_id == scene.family))}

@@ -1,0 +1,87 @@
+"""What the app does with a text a member sends: keywords first (STOP, START, HELP), then the
+answer to the question waiting in their conversation, else a polite reply that reveals nothing.
+
+Every inbound text is stored under Twilio's ``MessageSid`` (unique), so a webhook Twilio retries
+is recognised and changes nothing the second time — no answer is ever recorded twice.
+"""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ..crypto import lookup_digest
+from ..extensions import db
+from ..families.models import Member
+from ..families.phones import InvalidPhoneNumber, normalise_mobile
+from ..families.service import opt_in, opt_out
+from ..timeutil import utcnow
+from ..waves.channels import record_text
+from ..waves.messages import help_text, nothing_open_text, opted_in_text, opted_out_text
+from .conversations import open_for, take_reply
+from .keywords import from_opt_out_type, keyword
+from .models import InboundMessage
+
+log = logging.getLogger(__name__)
+#: Longer texts are kept only up to this (a conversation answer is a word or a number).
+BODY_KEPT = 1600
+
+
+def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = None) -> str | None:
+    """Act on one inbound text; returns the reply to send (None: send nothing)."""
+    now = utcnow()
+    body = (body or "")[:BODY_KEPT]
+    digest = _digest(sender)
+    inbound = InboundMessage(message_sid=message_sid, from_digest=digest, body=body, received_at=now)
+    db.session.add(inbound)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        log.info("inbound %s seen before (a retried webhook): ignored", message_sid)
+        return None
+    members = list(db.session.scalars(sa.select(Member).where(Member.phone_digest == digest))) if digest else []
+    language = members[0].language if members else "en"
+    sms = current_app.config["FEEDBACK_SETTINGS"].sms
+    opted_out = any(member.opted_out_at is not None for member in members)
+    kind = from_opt_out_type(opt_out_type) or keyword(body, dict(sms.extra_keywords), opted_out=opted_out)
+    # Twilio sends OptOutType exactly when its own keyword handling matched (and answered) the
+    # text; a Welsh or extra keyword it does not know gets our reply, never a second one.
+    provider_replied = bool(opt_out_type) and sms.provider_answers_keywords
+    reply: str | None
+    if kind == "opt_out":
+        for member in members:
+            opt_out(member, "the member texted STOP", None, now)
+        inbound.handled_as, reply = "opt_out", None if provider_replied else opted_out_text(language)
+    elif kind == "opt_in":
+        for member in members:
+            opt_in(member, "the member texted START", None)
+        inbound.handled_as, reply = "opt_in", None if provider_replied else opted_in_text(language)
+    elif kind == "help":
+        inbound.handled_as, reply = "help", None if provider_replied else help_text(language)
+    else:
+        conversation = open_for(digest, now) if digest else None
+        if conversation is None:
+            inbound.handled_as, reply = "no_conversation", nothing_open_text(language)
+        else:
+            inbound.conversation_id = conversation.id
+            language = conversation.invitation.member.language if conversation.invitation.member else language
+            reply, inbound.handled_as = take_reply(conversation, body, language, now)
+            if reply is None:
+                reply = nothing_open_text(language)
+    if reply is not None and digest:
+        record_text(sender, digest, reply, "reply", current_app.config["FEEDBACK_SETTINGS"].channel_backend, None,
+                    now=now)
+    db.session.commit()
+    return reply
+
+
+def _digest(sender: str) -> str | None:
+    """The keyed digest members' numbers are looked up by; None for a number that is not a UK
+    mobile (it cannot belong to a member, and gets only the generic reply)."""
+    try:
+        return lookup_digest(normalise_mobile(sender))
+    except InvalidPhoneNumber:
+        return None
