@@ -104,7 +104,8 @@ def demo(seed: int):
     base = public_base_url(current_app.config["FEEDBACK_SETTINGS"])
     click.echo("\nDemo ready. Open one of these survey links on a phone-sized browser:")
     shown: dict[str, str] = {}
-    for invitation in db.session.scalars(sa.select(Invitation).where(Invitation.state == "sent")
+    for invitation in db.session.scalars(sa.select(Invitation).where(Invitation.state == "sent",
+                                                                     Invitation.channel == "sms_link")
                                          .order_by(Invitation.id)):
         shown.setdefault(invitation.instrument_id, f"{base}/s/{invitation.link_token}")
     for instrument_id, link in sorted(shown.items()):
@@ -182,7 +183,8 @@ def _answer_some(rng: random.Random) -> int:
     completions; the first site's links stay open for whoever runs the demo."""
     first_site = db.session.scalar(sa.select(Site.id).filter_by(code=DEMO_SITES[0][0]))
     invitations = db.session.scalars(
-        sa.select(Invitation).join(Family).where(Invitation.state == "sent", Family.site_id != first_site)
+        sa.select(Invitation).join(Family).where(Invitation.state == "sent", Invitation.channel == "sms_link",
+                                                 Family.site_id != first_site)
         .order_by(Invitation.id)
     ).all()
     answered = 0

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 METHODS = [("feedback/**.py", "python"), ("feedback/**/templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
 
 
 def catalogue():

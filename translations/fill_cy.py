@@ -12,6 +12,39 @@ WELSH = {
         "Helo. Hoffem glywed sut mae pethau i chi. Mae'n cymryd tua %(minutes)s munud: %(link)s Atebwch STOP i atal y negeseuon hyn.",
     "A reminder: your answers would help. You can still answer here: %(link)s Reply STOP to stop these messages.":
         "Nodyn atgoffa: byddai eich atebion o help. Gallwch ateb yma o hyd: %(link)s Atebwch STOP i atal y negeseuon hyn.",
+    # SMS conversations and replies (kept to GSM-7 letters where Welsh allows: each text is billed).
+    "Reply with the number of your answer.": "Atebwch gyda rhif eich ateb.",
+    "Reply YES or NO, or the number of your answer.": "Atebwch IE neu NA, neu rif eich ateb.",
+    "Reply with a number from %(min)s to %(max)s.": "Atebwch gyda rhif o %(min)s i %(max)s.",
+    "Reply with a few words.": "Atebwch mewn ychydig eiriau.",
+    "Or reply: %(labels)s": "Neu atebwch: %(labels)s",
+    "Or reply %(skip)s.": "Neu atebwch %(skip)s.",
+    "SKIP": "HEPGOR",
+    "Sorry, your reply was empty.": "Mae'n ddrwg gennym, roedd eich ateb yn wag.",
+    "Sorry, that is not one of the answers.": "Mae'n ddrwg gennym, nid yw hynny'n un o'r atebion.",
+    "Sorry, that could be more than one answer.": "Mae'n ddrwg gennym, gallai hynny fod yn fwy nag un ateb.",
+    "Sorry, that is not a number.": "Mae'n ddrwg gennym, nid yw hynny'n rhif.",
+    "Sorry, that is not a whole number.": "Mae'n ddrwg gennym, nid yw hynny'n rhif cyfan.",
+    "Sorry, %(number)s is not from %(min)s to %(max)s.": "Mae'n ddrwg gennym, nid yw %(number)s rhwng %(min)s a %(max)s.",
+    "Sorry, we could not find any words in your reply.": "Mae'n ddrwg gennym, ni welsom unrhyw eiriau yn eich ateb.",
+    "This question needs an answer.": "Mae angen ateb i'r cwestiwn hwn.",
+    "We have left that question unanswered.": "Rydym wedi gadael y cwestiwn hwnnw heb ateb.",
+    "Thank you. That was the last question, and your answers are saved.":
+        "Diolch. Dyna'r cwestiwn olaf, ac mae eich atebion wedi'u cadw.",
+    "Hello. We would like to hear how things are for you. Answer by replying to these texts; reply STOP to stop.":
+        "Helo. Hoffem glywed sut mae pethau i chi. Atebwch drwy ymateb i'r negeseuon hyn; atebwch STOP i atal.",
+    "A reminder: your answers would help. Reply STOP to stop.":
+        "Nodyn atgoffa: byddai eich atebion o help. Atebwch STOP i atal.",
+    "You will get no more texts from us. Reply START if you change your mind.":
+        "Ni chewch ragor o negeseuon gennym. Atebwch START os byddwch yn newid eich meddwl.",
+    "Texts from us are switched back on. Reply STOP at any time to stop them.":
+        "Mae negeseuon gennym wedi'u troi ymlaen eto. Atebwch STOP unrhyw bryd i'w hatal.",
+    "These texts ask how things are for you; answering is up to you. Reply STOP to stop them.":
+        "Mae'r negeseuon hyn yn gofyn sut mae pethau i chi; chi sy'n dewis a ydych am ateb. Atebwch STOP i'w hatal.",
+    "To talk to someone: %(contact)s": "I siarad gyda rhywun: %(contact)s",
+    "Thank you for your message. There is nothing to answer at the moment.":
+        "Diolch am eich neges. Nid oes dim i'w ateb ar hyn o bryd.",
+    "Thank you: these questions have already been answered.": "Diolch: mae'r cwestiynau hyn wedi'u hateb yn barod.",
     "Page not found": "Heb ddod o hyd i'r dudalen",
     "If you typed the web address, check it is correct. If you followed a link from a text message, check you copied all of it.":
         "Os gwnaethoch chi deipio'r cyfeiriad gwe, gwiriwch ei fod yn gywir. Os daethoch chi o ddolen mewn neges destun, gwiriwch eich bod wedi copïo'r cyfan.",

@@ -12,7 +12,7 @@ from ..timeutil import utcnow
 ACTIONS = (
     "consent.recorded", "pause.started", "pause.lifted", "family.erased", "family.viewed",
     "member.viewed", "invitation.cancelled", "invitation.sent_manually", "invitation.resolved",
-    "outbox.viewed", "interview.opened", "export.run", "staff.created",
+    "outbox.viewed", "interview.opened", "export.run", "staff.created", "member.opted_out", "member.opted_in",
 )
 
 

@@ -177,7 +177,16 @@ def erase_family(family: Family, actor_id: int | None) -> str:
         db.session.execute(sa.update(Response).where(Response.family_id == family.id)
                            .values(family_id=None, member_id=None, respondent_label=None))
     invitation_ids = sa.select(Invitation.id).filter_by(family_id=family.id)
-    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.invitation_id.in_(invitation_ids)))
+    digests = [member.phone_digest for member in family.members if member.phone_digest]
+    db.session.execute(sa.delete(OutboxMessage).where(sa.or_(OutboxMessage.invitation_id.in_(invitation_ids),
+                                                             OutboxMessage.to_digest.in_(digests))))
+    # What members texted us, and their conversations, are theirs too.
+    from ..sms.models import InboundMessage, SmsConversation
+
+    conversation_ids = sa.select(SmsConversation.id).where(SmsConversation.invitation_id.in_(invitation_ids))
+    db.session.execute(sa.delete(InboundMessage).where(sa.or_(InboundMessage.conversation_id.in_(conversation_ids),
+                                                              InboundMessage.from_digest.in_(digests))))
+    db.session.execute(sa.delete(SmsConversation).where(SmsConversation.invitation_id.in_(invitation_ids)))
     # Deleted here, not left to ON DELETE CASCADE: SQLite does not enforce foreign keys unless told to.
     db.session.execute(sa.delete(InvitationEvent).where(InvitationEvent.invitation_id.in_(invitation_ids)))
     db.session.execute(sa.delete(Invitation).where(Invitation.family_id == family.id))

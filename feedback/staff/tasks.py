@@ -27,3 +27,17 @@ def tasks_for(user) -> list[Invitation]:
         .options(selectinload(Invitation.member), selectinload(Invitation.family))
     )
     return list(db.session.scalars(query))
+
+
+def numbers_to_check(user) -> list:
+    """Members of the key worker's own families whose mobile number the provider says does not
+    work (invalid, or not a mobile): texts to them have stopped until someone corrects it."""
+    from ..families.models import Member
+
+    if not user.site_ids:
+        return []
+    return list(db.session.scalars(
+        sa.select(Member).join(Family, Family.id == Member.family_id)
+        .where(Family.key_worker_id == user.id, Family.site_id.in_(user.site_ids), Member.phone_invalid.is_(True))
+        .order_by(Family.case_ref, Member.id).options(selectinload(Member.family))
+    ))

@@ -13,7 +13,7 @@ from ..timeutil import utcnow
 from .access import navigation, require_roles
 from .forms import LoginForm
 from .models import ROLES, LoginAttempt, StaffUser
-from .tasks import tasks_for
+from .tasks import numbers_to_check, tasks_for
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -95,5 +95,7 @@ def home():
         ).all()
         interviewable = [response for response in open_responses
                          if not response.is_expired() and "interview" in instrument_for(response).modes]
-    tasks = tasks_for(current_user) if current_user.role == "practitioner" else []
-    return render_template("staff/home.html", responses=interviewable, tasks=tasks, user=current_user)
+    practitioner = current_user.role == "practitioner"
+    tasks = tasks_for(current_user) if practitioner else []
+    numbers = numbers_to_check(current_user) if practitioner else []
+    return render_template("staff/home.html", responses=interviewable, tasks=tasks, numbers=numbers, user=current_user)

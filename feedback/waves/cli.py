@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .channels import backend_for
-from .dispatcher import dispatch_once
+from .dispatcher import DispatchStopped, dispatch_once
 
 
 @click.command("dispatch", help="Send every due invitation and reminder once; with --every, keep doing so.")
@@ -18,7 +18,14 @@ from .dispatcher import dispatch_once
 def dispatch(every: int | None, batch_size: int):
     backend = backend_for(current_app.config["FEEDBACK_SETTINGS"])
     while True:
-        result = dispatch_once(backend, batch_size=batch_size)
+        try:
+            result = dispatch_once(backend, batch_size=batch_size)
+        except DispatchStopped as stopped:
+            if every is None:
+                raise click.ClickException(f"stopped: {stopped}") from None
+            click.echo(f"stopped: {stopped}; trying again in {every} s", err=True)
+            time.sleep(every)
+            continue
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(result.reasons.items()))
         click.echo(f"sent {result.sent}, reminders {result.reminders}, staff tasks {result.tasks}, "
                    f"due {result.due}, expired {result.expired}, deferred {result.deferred}, "

@@ -187,9 +187,15 @@ def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime) -> Pas
     versions: dict = {}
     events: list[dict] = []  # every transition of the batch, inserted in one statement
     caps = Caps(invitations, now, settings.sms)
-    for invitation in invitations:
-        outcome = _send_one(invitation, backend, now, schedules[invitation.schedule_id], base_url, versions, events,
-                            caps)
+    for index, invitation in enumerate(invitations):
+        try:
+            outcome = _send_one(invitation, backend, now, schedules[invitation.schedule_id], base_url, versions,
+                                events, caps)
+        except DispatchStopped:
+            for untried in invitations[index:]:  # release the rest of the batch: nothing was sent to them
+                _update(untried, pending_send=None, claimed_at=None, claimed_by=None)
+            _commit(events)
+            raise
         if outcome.startswith("cancelled:"):
             result.cancelled += 1
             reason = outcome.split(":", 1)[1]
@@ -282,8 +288,6 @@ def _failed(invitation: Invitation, failure: SendFailed, now: datetime, schedule
         # It may have reached the family: keep the claim, so a person checks (shown as "unknown").
         return "failed"
     if failure.kind == "configuration":
-        _update(invitation, **release)
-        _commit(events)
         raise DispatchStopped(str(failure))
     if failure.kind == "opted_out":
         _update(invitation, next_send_at=None, **release)

@@ -1,0 +1,88 @@
+"""An app configured for Twilio, with the real ``twilio`` client talking to a fake Twilio API on
+127.0.0.1, and helpers to post webhooks signed exactly as Twilio signs them."""
+from __future__ import annotations
+
+import itertools
+import secrets
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from feedback.extensions import db, limiter
+from tests.conftest import dispose_apps, empty_tables, make_app
+from tests.sms.fake_twilio import FakeTwilio
+
+PUBLIC = "https://feedback.example.org"
+FROM_NUMBER = "+447700900123"
+SIDS = (f"SM{n:032x}" for n in itertools.count(1))
+
+
+@pytest.fixture
+def fake_twilio():
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def twilio_app(schema, database_url, questionnaires_dir, fake_twilio):
+    app = make_app(database_url, questionnaires_dir, FEEDBACK_CHANNEL_BACKEND="twilio",
+                   TWILIO_ACCOUNT_SID=fake_twilio.account_sid, TWILIO_AUTH_TOKEN=fake_twilio.auth_token,
+                   TWILIO_FROM_NUMBER=FROM_NUMBER, TWILIO_API_BASE_URL=fake_twilio.base_url,
+                   FEEDBACK_PUBLIC_BASE_URL=PUBLIC, FEEDBACK_SMS_HELP_CONTACT="call 01632 960000")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        empty_tables()
+        limiter.reset()
+    dispose_apps()
+
+
+class Webhooks:
+    """Posts to the app's webhooks as Twilio does: form-encoded, signed over the public URL."""
+
+    def __init__(self, client, auth_token: str):
+        self.client, self.validator = client, RequestValidator(auth_token)
+
+    def post(self, path: str, params: dict, signature: str | None = None, signed_url: str | None = None):
+        signature = signature if signature is not None else self.validator.compute_signature(
+            signed_url or PUBLIC + path, params)
+        return self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+    def text(self, sender: str, body: str, sid: str | None = None, **extra):
+        params = {"MessageSid": sid or next(SIDS), "AccountSid": "AC" + secrets.token_hex(16), "From": sender,
+                  "To": FROM_NUMBER, "Body": body, "NumMedia": "0", **extra}
+        return self.post("/sms/inbound", params)
+
+    def status(self, sid: str, status: str, error_code: str | None = None):
+        params = {"MessageSid": sid, "MessageStatus": status, "To": "+447911100000", "From": FROM_NUMBER}
+        if error_code:
+            params["ErrorCode"] = error_code
+        return self.post("/sms/status", params)
+
+
+@pytest.fixture
+def webhooks(twilio_app, fake_twilio):
+    return Webhooks(twilio_app.test_client(), fake_twilio.auth_token)
+
+
+def reply_of(response) -> str:
+    """The text of the TwiML reply ('' when the app sends nothing)."""
+    import re
+    from html import unescape
+
+    match = re.search(r"<Message>(.*?)</Message>", response.get_data(as_text=True), re.S)
+    return unescape(match.group(1)) if match else ""
+
+
+@pytest.fixture
+def north(twilio_app):
+    """One site and its key worker; yields (site id, key worker id) inside an app context."""
+    from feedback.staff.models import Site, StaffUser
+
+    with twilio_app.app_context():
+        site = Site(code="north", name="North Family Support")
+        worker = StaffUser(email="kw@example.org", name="Kim Worker", role="practitioner", sites=[site])
+        worker.password_hash = "x"
+        db.session.add_all([site, worker])
+        db.session.commit()
+        yield site.id, worker.id
