@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from datetime import date, datetime, timedelta
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -86,3 +87,26 @@ def north(twilio_app):
         db.session.add_all([site, worker])
         db.session.commit()
         yield site.id, worker.id
+
+
+def leaving_family(north, channel="sms_link", exit_: date | None = None, case="C-1", members=(("mother", 1988, 3),)):
+    """A family recorded through the services, leaving support on ``exit_`` (today by default)."""
+    from feedback.families.service import update_family
+    from tests.families.helpers import family_with_members
+
+    exit_ = exit_ or date.today()
+    site, worker = north
+    family, made = family_with_members(site, worker, case_ref=case, entry=exit_ - timedelta(days=150),
+                                       members=members, channel=channel)
+    update_family(family, family.version, exit_date=exit_)
+    db.session.commit()
+    return family, made
+
+
+def dispatch(app, now: datetime | None = None):
+    """One dispatcher pass with the app's own backend (Twilio, through the fake), at ``now``."""
+    from feedback.waves.channels import backend_for
+    from feedback.waves.dispatcher import dispatch_once
+    from tests.waves.seeding import sending_moment
+
+    return dispatch_once(backend_for(app.config["FEEDBACK_SETTINGS"]), now=now or sending_moment(date.today()))

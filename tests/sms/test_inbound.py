@@ -10,14 +10,10 @@ from dateutil.relativedelta import relativedelta
 from feedback.audit.models import AuditEvent
 from feedback.extensions import db
 from feedback.families.models import Member
-from feedback.families.service import update_family
 from feedback.sms.models import InboundMessage, SmsConversation
 from feedback.survey.models import Answer, Response, Score
-from feedback.waves.channels import backend_for
-from feedback.waves.dispatcher import dispatch_once
 from feedback.waves.models import Invitation, OutboxMessage
-from tests.families.helpers import family_with_members
-from tests.sms.conftest import PUBLIC, reply_of
+from tests.sms.conftest import PUBLIC, dispatch, leaving_family, reply_of
 from tests.waves.seeding import sending_moment
 
 TODAY = date.today()
@@ -25,19 +21,6 @@ TODAY = date.today()
 
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def family(north, channel="sms_link", exit_=TODAY, case="C-1", members=(("mother", 1988, 3),)):
-    site, worker = north
-    made_family, made = family_with_members(site, worker, case_ref=case, entry=exit_ - timedelta(days=150),
-                                            members=members, channel=channel)
-    update_family(made_family, made_family.version, exit_date=exit_)
-    db.session.commit()
-    return made_family, made
-
-
-def dispatch(app, when=None):
-    return dispatch_once(backend_for(app.config["FEEDBACK_SETTINGS"]), now=when or sending_moment(TODAY))
 
 
 # -- signatures ---------------------------------------------------------------------------------------
@@ -53,7 +36,7 @@ def test_a_correctly_signed_text_is_accepted(webhooks, north):
 def test_forged_webhooks_are_refused_and_change_nothing(webhooks, north, forge):
     from twilio.request_validator import RequestValidator
 
-    family(north)
+    leaving_family(north)
     mother = db.session.scalars(sa.select(Member)).one()
     params = {"MessageSid": "SM" + "a" * 32, "From": mother.phone, "To": "+447700900123", "Body": "STOP"}
     signature = webhooks.validator.compute_signature(PUBLIC + "/sms/inbound", params)
@@ -87,7 +70,7 @@ def test_without_a_twilio_account_the_webhooks_accept_nothing(app, client):
 
 @pytest.mark.parametrize("body", ["STOP", " stop. ", "Unsubscribe", "QUIT!", "stopio"])
 def test_stop_opts_the_number_out_cancels_what_waits_and_is_audited(webhooks, north, body):
-    made, (mother,) = family(north, exit_=TODAY + timedelta(days=30))  # exit wave not open yet: all waiting
+    made, (mother,) = leaving_family(north, exit_=TODAY + timedelta(days=30))  # exit wave not open yet: all waiting
     response = webhooks.text(mother.phone, body)
     assert response.status_code == 200
     db.session.expire_all()
@@ -100,7 +83,7 @@ def test_stop_opts_the_number_out_cancels_what_waits_and_is_audited(webhooks, no
 
 
 def test_when_twilio_already_answered_stop_the_app_does_not_reply_again(webhooks, north):
-    made, (mother,) = family(north)
+    made, (mother,) = leaving_family(north)
     response = webhooks.text(mother.phone, "STOP", OptOutType="STOP")
     assert reply_of(response) == ""
     db.session.expire_all()
@@ -108,7 +91,7 @@ def test_when_twilio_already_answered_stop_the_app_does_not_reply_again(webhooks
 
 
 def test_start_opts_back_in_and_the_waiting_invitations_come_back(webhooks, north):
-    made, (mother,) = family(north, exit_=TODAY + timedelta(days=30))
+    made, (mother,) = leaving_family(north, exit_=TODAY + timedelta(days=30))
     webhooks.text(mother.phone, "STOP")
     response = webhooks.text(mother.phone, "start")
     db.session.expire_all()
@@ -118,20 +101,20 @@ def test_start_opts_back_in_and_the_waiting_invitations_come_back(webhooks, nort
 
 
 def test_yes_is_an_answer_not_an_opt_in_for_a_member_who_never_opted_out(webhooks, north):
-    made, (mother,) = family(north)
+    made, (mother,) = leaving_family(north)
     response = webhooks.text(mother.phone, "YES")
     assert db.session.scalar(sa.select(InboundMessage.handled_as)) == "no_conversation"
     assert "nothing to answer" in reply_of(response)
 
 
 def test_help_says_how_to_reach_the_service(webhooks, north):
-    made, (mother,) = family(north)
+    made, (mother,) = leaving_family(north)
     assert "01632 960000" in reply_of(webhooks.text(mother.phone, "help"))
 
 
 @pytest.mark.parametrize("body", ["", " ", "x" * 2000, "🙂🙂", "Здравствуйте", "مرحبا", "STOP STOP", "07911 123456"])
 def test_odd_texts_from_unknown_numbers_get_a_reply_that_reveals_nothing(webhooks, north, body):
-    family(north)
+    leaving_family(north)
     response = webhooks.text("+447911000999", body)
     assert response.status_code == 200
     assert reply_of(response) == "Thank you for your message. There is nothing to answer at the moment."
@@ -145,7 +128,7 @@ def test_any_sender_format_is_handled(webhooks, north, sender):
 # -- delivery reports ---------------------------------------------------------------------------------
 
 def test_delivery_reports_update_the_text_and_only_move_forward(twilio_app, webhooks, north, fake_twilio):
-    family(north)
+    leaving_family(north)
     dispatch(twilio_app)
     sid = fake_twilio.created[0]["sid"]
     assert webhooks.status(sid, "delivered").status_code == 204
@@ -157,7 +140,7 @@ def test_delivery_reports_update_the_text_and_only_move_forward(twilio_app, webh
 
 
 def test_an_undelivered_text_to_an_opted_out_or_dead_number_is_acted_on(twilio_app, webhooks, north, fake_twilio):
-    made, (mother, father) = family(north, members=(("mother", 1988, 3), ("father", 1986, 1)))
+    made, (mother, father) = leaving_family(north, members=(("mother", 1988, 3), ("father", 1986, 1)))
     dispatch(twilio_app)
     sid_of = {m["to"]: m["sid"] for m in fake_twilio.created}
     webhooks.status(sid_of[mother.phone], "failed", "21610")
@@ -173,7 +156,7 @@ def test_an_undelivered_text_to_an_opted_out_or_dead_number_is_acted_on(twilio_a
 @pytest.fixture
 def conversation(twilio_app, north, fake_twilio):
     """A mother who prefers answering by text, three months after her family left support."""
-    made, (mother,) = family(north, channel="sms_conversation", exit_=TODAY - relativedelta(months=3))
+    made, (mother,) = leaving_family(north, channel="sms_conversation", exit_=TODAY - relativedelta(months=3))
     result = dispatch(twilio_app)
     assert result.sent == 1
     opening = fake_twilio.sent()[-1].form["Body"]

@@ -9,33 +9,16 @@ import sqlalchemy as sa
 
 from feedback.audit.models import AuditEvent
 from feedback.extensions import db
-from feedback.families.service import update_family
-from feedback.waves.channels import backend_for
-from feedback.waves.dispatcher import dispatch_once
 from feedback.waves.models import Invitation, OutboxMessage
-from tests.families.helpers import family_with_members
-from tests.sms.conftest import FROM_NUMBER, PUBLIC
+from tests.sms.conftest import FROM_NUMBER, PUBLIC, dispatch, leaving_family
 from tests.waves.seeding import sending_moment
 
 TODAY = date.today()
 LONDON, UTC = ZoneInfo("Europe/London"), ZoneInfo("UTC")
 
 
-def exited(north, case="C-1", members=(("mother", 1988, 3),), channel="sms_link"):
-    site, worker = north
-    family, made = family_with_members(site, worker, case_ref=case, entry=TODAY - timedelta(days=120),
-                                       members=members, channel=channel)
-    update_family(family, family.version, exit_date=TODAY)
-    db.session.commit()
-    return family, made
-
-
-def dispatch(twilio_app, now):
-    return dispatch_once(backend_for(twilio_app.config["FEEDBACK_SETTINGS"]), now=now)
-
-
 def test_each_due_text_goes_to_twilio_once_and_records_its_sid(twilio_app, north, fake_twilio):
-    family, (mother,) = exited(north)
+    family, (mother,) = leaving_family(north)
     result = dispatch(twilio_app, sending_moment(TODAY))
     assert result.sent == 2  # exit-interview and family-functioning
     requests = fake_twilio.sent()
@@ -53,7 +36,7 @@ def test_each_due_text_goes_to_twilio_once_and_records_its_sid(twilio_app, north
 
 
 def test_twilio_saying_the_number_opted_out_stops_every_text_to_the_member(twilio_app, north, fake_twilio):
-    family, (mother,) = exited(north)
+    family, (mother,) = leaving_family(north)
     fake_twilio.fail_number(mother.phone, 21610)
     result = dispatch(twilio_app, sending_moment(TODAY))
     assert result.sent == 0 and len(fake_twilio.sent()) == 1  # the first refusal stops the second text
@@ -66,7 +49,7 @@ def test_twilio_saying_the_number_opted_out_stops_every_text_to_the_member(twili
 
 
 def test_an_invalid_or_landline_number_is_marked_and_not_tried_again(twilio_app, north, fake_twilio):
-    family, (mother,) = exited(north)
+    family, (mother,) = leaving_family(north)
     fake_twilio.fail_number(mother.phone, 21614)
     dispatch(twilio_app, sending_moment(TODAY))
     db.session.refresh(mother)
@@ -78,7 +61,7 @@ def test_an_invalid_or_landline_number_is_marked_and_not_tried_again(twilio_app,
 
 
 def test_a_busy_or_failing_twilio_is_retried_with_back_off_outside_quiet_hours(twilio_app, north, fake_twilio):
-    family, (mother,) = exited(north)
+    family, (mother,) = leaving_family(north)
     fake_twilio.fail_next(20429, times=2)
     now = sending_moment(TODAY)
     assert dispatch(twilio_app, now).sent == 0
@@ -92,7 +75,7 @@ def test_a_busy_or_failing_twilio_is_retried_with_back_off_outside_quiet_hours(t
 
 
 def test_a_retry_that_would_fall_in_quiet_hours_waits_for_the_morning(twilio_app, north, fake_twilio):
-    family, (mother,) = exited(north)
+    family, (mother,) = leaving_family(north)
     day = TODAY if TODAY.weekday() < 5 else TODAY - timedelta(days=TODAY.weekday() - 4)
     evening = datetime.combine(day, time(19, 58), tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
     fake_twilio.fail_next(20503, times=2)
@@ -105,7 +88,7 @@ def test_a_retry_that_would_fall_in_quiet_hours_waits_for_the_morning(twilio_app
 def test_the_daily_cap_holds_texts_to_one_number_until_the_next_day(twilio_app, north, fake_twilio):
     settings = twilio_app.config["FEEDBACK_SETTINGS"]
     twilio_app.config["FEEDBACK_SETTINGS"] = replace(settings, sms=replace(settings.sms, daily_cap=1))
-    family, (mother,) = exited(north)
+    family, (mother,) = leaving_family(north)
     now = sending_moment(TODAY)
     result = dispatch(twilio_app, now)
     assert result.sent == 1 and result.deferred == 1 and len(fake_twilio.sent()) == 1
@@ -118,7 +101,7 @@ def test_the_daily_cap_holds_texts_to_one_number_until_the_next_day(twilio_app, 
 def test_the_wave_cap_stops_texts_for_the_wave(twilio_app, north, fake_twilio):
     settings = twilio_app.config["FEEDBACK_SETTINGS"]
     twilio_app.config["FEEDBACK_SETTINGS"] = replace(settings, sms=replace(settings.sms, wave_cap=1))
-    family, (mother,) = exited(north)
+    family, (mother,) = leaving_family(north)
     result = dispatch(twilio_app, sending_moment(TODAY))
     assert result.sent == 1 and result.reasons == {"text_cap": 1}
     capped = db.session.scalars(sa.select(Invitation).filter_by(member_id=mother.id, wave="exit", state="cancelled")).one()
@@ -130,7 +113,7 @@ def test_a_wrong_account_stops_the_pass_without_failing_any_family(twilio_app, n
 
     from feedback.waves.dispatcher import DispatchStopped
 
-    exited(north)
+    leaving_family(north)
     fake_twilio.auth_token = "not-the-token-the-app-has"
     with pytest.raises(DispatchStopped):
         dispatch(twilio_app, sending_moment(TODAY))
@@ -145,7 +128,7 @@ def test_the_key_worker_is_told_when_a_number_does_not_work(twilio_app, north, f
     from tests.conftest import sign_in, world_password_hash
 
     site, worker = north
-    family, (mother,) = exited(north)
+    family, (mother,) = leaving_family(north)
     fake_twilio.fail_number(mother.phone, 21211)
     dispatch(twilio_app, sending_moment(TODAY))
     db.session.get(StaffUser, worker).password_hash = world_password_hash()
