@@ -260,3 +260,17 @@ def test_erasing_the_family_removes_what_its_members_texted_and_were_sent(twilio
     erase_family(db.session.scalars(sa.select(Family)).one(), None)
     db.session.commit()
     assert (count(InboundMessage), count(SmsConversation), count(OutboxMessage)) == (0, 0, 0)
+
+
+def test_a_welsh_speaker_is_asked_and_answered_in_welsh(twilio_app, webhooks, north, fake_twilio):
+    from feedback.families.models import Member
+
+    made, (mother,) = leaving_family(north, channel="sms_conversation", exit_=TODAY - relativedelta(months=3))
+    db.session.get(Member, mother.id).language = "cy"
+    db.session.commit()
+    dispatch(twilio_app)
+    opening = fake_twilio.sent()[-1].form["Body"]
+    assert opening.startswith("Helo.") and "atebwch STOP" in opening and "\n1 Gwell" in opening
+    unclear = reply_of(webhooks.text(mother.phone, "banana"))
+    assert unclear.startswith("Mae'n ddrwg gennym")
+    assert "I siarad gyda rhywun: call 01632 960000" in reply_of(webhooks.text(mother.phone, "CYMORTH"))
