@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..publishing.startup import current_catalogue
 from ..survey.models import Response
 from ..survey.service import complete, instrument_for, save_answers
-from ..timeutil import utcnow
 from ..waves.messages import already_answered_text, conversation_opening, conversation_reminder, translator
 from ..waves.models import Invitation
 from .conversation import ConversationState, advance, prompt, start
@@ -52,6 +52,9 @@ def open_for(digest: str, now: datetime) -> SmsConversation | None:
         sa.select(SmsConversation).join(Invitation)
         .where(SmsConversation.phone_digest == digest, SmsConversation.closed_at.is_(None))
         .order_by(SmsConversation.last_message_at.desc(), SmsConversation.id.desc()).limit(1)
+        # The reply needs the invitation, its member and its response: one query, not three.
+        .options(joinedload(SmsConversation.invitation).joinedload(Invitation.member),
+                 joinedload(SmsConversation.invitation).joinedload(Invitation.response))
         .with_for_update(of=SmsConversation)
     )
 
@@ -72,11 +75,13 @@ def take_reply(conversation: SmsConversation, body: str, language: str, now: dat
     conversation.state = step.state.to_dict()
     conversation.last_message_at = now
     added = {item_id: value for item_id, value in step.state.answers.items() if before.answers.get(item_id) != value}
+    # Nothing is committed here: the caller saves the answer, the conversation's new state, the
+    # completion and the inbound text in one commit, so a crash can never leave half of them.
     if added:
-        save_answers(response, added, mode="sms")  # commits, with the conversation's new state
+        save_answers(response, added, mode="sms", commit=False)
     if step.complete:
-        complete(response, instrument)
-        conversation.closed_at = utcnow()
+        complete(response, instrument, commit=False)
+        conversation.closed_at = now
     if added:
         taken = "answer"
     elif step.state.skipped != before.skipped:

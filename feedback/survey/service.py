@@ -52,7 +52,8 @@ def instrument_for(response: Response) -> Instrument:
     return published_instrument(response.content_hash, lambda: response.instrument_version)
 
 
-def save_answers(response: Response, values: dict, mode: str, interviewer_id: int | None = None) -> None:
+def save_answers(response: Response, values: dict, mode: str, interviewer_id: int | None = None,
+                 commit: bool = True) -> None:
     """Store one page's answers, item by item, in one statement per kind of change.
 
     An upsert per item means a page submitted twice is stored once, and two tabs saving different
@@ -79,7 +80,8 @@ def save_answers(response: Response, values: dict, mode: str, interviewer_id: in
     if interviewer_id is not None:
         changes["interviewer_id"] = interviewer_id
     db.session.execute(sa.update(RESPONSES).where(RESPONSES.c.id == response.id).values(**changes))
-    db.session.commit()
+    if commit:  # an SMS reply saves its answer, the conversation and the inbound text in one commit
+        db.session.commit()
 
 
 @lru_cache(maxsize=4)
@@ -93,7 +95,7 @@ def _upsert_answer(dialect: str):
     )
 
 
-def complete(response: Response, instrument: Instrument) -> bool:
+def complete(response: Response, instrument: Instrument, commit: bool = True) -> bool:
     """Mark the response completed and score it, once. False when it was already completed.
 
     Answers to items that the respondent's later answers hid are discarded first, so a dataset
@@ -110,7 +112,8 @@ def complete(response: Response, instrument: Instrument) -> bool:
         .values(status="completed", completed_at=now, updated_at=now)
     )
     if done.rowcount != 1:
-        db.session.rollback()
+        if commit:
+            db.session.rollback()
         return False
     progressed(response, "completed")
     if hidden:
@@ -120,8 +123,9 @@ def complete(response: Response, instrument: Instrument) -> bool:
             response_id=response.id, scale_id=result.scale_id, value=result.value, answered=result.answered,
             items=result.items, flagged=result.flagged, band=result.band, scoring_version=result.scoring_version,
         ))
-    db.session.commit()
-    db.session.expire(response)
+    if commit:
+        db.session.commit()
+        db.session.expire(response)
     return True
 
 
