@@ -10,7 +10,7 @@ import binascii
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -94,11 +94,7 @@ class Settings:
     #: The ``TWILIO_*`` settings (a ``feedback.sms.twilio_backend.TwilioSettings``): set when the
     #: backend is "twilio", and then also what inbound webhooks are verified with.
     twilio: object | None = None
-    sms: "SmsSettings" = None  # type: ignore[assignment]  # filled by from_env
-
-    def __post_init__(self):
-        if self.sms is None:
-            object.__setattr__(self, "sms", SmsSettings())
+    sms: SmsSettings = field(default_factory=SmsSettings)
 
     @property
     def production(self) -> bool:

@@ -274,3 +274,9 @@ def test_a_welsh_speaker_is_asked_and_answered_in_welsh(twilio_app, webhooks, no
     unclear = reply_of(webhooks.text(mother.phone, "banana"))
     assert unclear.startswith("Mae'n ddrwg gennym")
     assert "I siarad gyda rhywun: call 01632 960000" in reply_of(webhooks.text(mother.phone, "CYMORTH"))
+
+
+def test_one_number_cannot_flood_the_webhook(webhooks, north):
+    statuses = [webhooks.text("+447911000555", "hello").status_code for _ in range(31)]
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429
+    assert webhooks.text("+447911000556", "hello").status_code == 200  # other numbers are unaffected

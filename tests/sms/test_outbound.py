@@ -154,3 +154,19 @@ def test_a_text_template_over_the_segment_budget_stops_the_app(schema, database_
     with pytest.raises(ConfigurationError, match="UCS-2"):
         make_app(database_url, questionnaires_dir, FEEDBACK_SMS_SENDER_WORDING="Gwasanaeth Cymorth i Deuluoedd 🙂: ",
                  FEEDBACK_SMS_SEGMENT_BUDGET="3")
+
+
+def test_a_text_twilio_may_have_taken_is_left_for_a_person_never_sent_again(twilio_app, north, fake_twilio):
+    from tests.sms.fake_twilio import HANG_UP
+
+    family, (mother,) = leaving_family(north)
+    fake_twilio.fail_next(HANG_UP)
+    now = sending_moment(TODAY)
+    dispatch(twilio_app, now)
+    assert len(fake_twilio.sent()) == 2
+    unknown = [i for i in db.session.scalars(sa.select(Invitation).filter_by(member_id=mother.id, wave="exit"))
+               if i.pending_send is not None]
+    assert len(unknown) == 1 and unknown[0].state == "due"
+    assert unknown[0].is_unknown(now + timedelta(minutes=11))
+    dispatch(twilio_app, now + timedelta(hours=1))
+    assert len(fake_twilio.sent()) == 2  # no second attempt on its own
