@@ -42,40 +42,47 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
         db.session.rollback()
         log.info("inbound %s seen before (a retried webhook): ignored", message_sid)
         return None
-    members = list(db.session.scalars(sa.select(Member).where(Member.phone_digest == digest))) if digest else []
-    language = members[0].language if members else "en"
+    # The open conversation (if any) first: it is the common case, and its member's language and
+    # opt-out state are all a plain answer needs. Everyone sharing the number is read only for a
+    # keyword, or when there is no conversation (an opted-out number has none: STOP closes them).
+    conversation = open_for(digest, now) if digest else None
+    member = conversation.invitation.member if conversation else None
+    members = None if member else _members(digest)
+    language = member.language if member else (members[0].language if members else "en")
     sms = current_app.config["FEEDBACK_SETTINGS"].sms
-    opted_out = any(member.opted_out_at is not None for member in members)
+    opted_out = member is None and any(other.opted_out_at is not None for other in members)
     kind = from_opt_out_type(opt_out_type) or keyword(body, dict(sms.extra_keywords), opted_out=opted_out)
     # Twilio sends OptOutType exactly when its own keyword handling matched (and answered) the
     # text; a Welsh or extra keyword it does not know gets our reply, never a second one.
     provider_replied = bool(opt_out_type) and sms.provider_answers_keywords
     reply: str | None
     if kind == "opt_out":
-        for member in members:
-            opt_out(member, "the member texted STOP", None, now)
+        for other in members if members is not None else _members(digest):
+            opt_out(other, "the member texted STOP", None, now)
         inbound.handled_as, reply = "opt_out", None if provider_replied else opted_out_text(language)
     elif kind == "opt_in":
-        for member in members:
-            opt_in(member, "the member texted START", None)
+        for other in members if members is not None else _members(digest):
+            opt_in(other, "the member texted START", None)
         inbound.handled_as, reply = "opt_in", None if provider_replied else opted_in_text(language)
     elif kind == "help":
         inbound.handled_as, reply = "help", None if provider_replied else help_text(language)
+    elif conversation is None:
+        inbound.handled_as, reply = "no_conversation", nothing_open_text(language)
     else:
-        conversation = open_for(digest, now) if digest else None
-        if conversation is None:
-            inbound.handled_as, reply = "no_conversation", nothing_open_text(language)
-        else:
-            inbound.conversation_id = conversation.id
-            language = conversation.invitation.member.language if conversation.invitation.member else language
-            reply, inbound.handled_as = take_reply(conversation, body, language, now)
-            if reply is None:
-                reply = nothing_open_text(language)
+        inbound.conversation_id = conversation.id
+        reply, inbound.handled_as = take_reply(conversation, body, language, now)
+        if reply is None:
+            reply = nothing_open_text(language)
     if reply is not None and digest:
         record_text(sender, digest, reply, "reply", current_app.config["FEEDBACK_SETTINGS"].channel_backend, None,
                     now=now)
     db.session.commit()
     return reply
+
+
+def _members(digest: str | None) -> list[Member]:
+    """Everyone whose number this is (a family may share one phone)."""
+    return list(db.session.scalars(sa.select(Member).where(Member.phone_digest == digest))) if digest else []
 
 
 def _digest(sender: str) -> str | None:
