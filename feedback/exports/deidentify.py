@@ -1,0 +1,161 @@
+"""De-identification for evaluator datasets: dates, ages, timestamps and spreadsheet-safe cells.
+
+Pure functions, no Flask and no database, so every rule can be tested on its own. This module
+is also the one place to import the whole toolkit from: pseudonymous ids and date offsets
+(``pseudonyms``), free-text scrubbing (``scrub``) and disclosure control (``disclosure``).
+
+Missing values (None) pass through every function here unchanged: an export has gaps, and a
+gap must stay a gap rather than become an error or a made-up value.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..families.eligibility import age_on
+from .disclosure import Drop, Generalised, Recode, generalise, smallest_group
+from .pseudonyms import MAX_SHIFT_DAYS, MIN_KEY_BYTES, check_key, pseudonym, recipient_key, shift_days
+from .scrub import PLACEHOLDERS, scrub
+
+__all__ = [
+    "MAX_SHIFT_DAYS", "MIN_KEY_BYTES", "PLACEHOLDERS", "AGE_EDGES", "COARSE_UNITS",
+    "check_key", "recipient_key", "pseudonym", "shift_days",
+    "scrub",
+    "days_since", "shifted", "age_at", "age_band", "wider_bands", "coarsen", "defuse",
+    "Recode", "Drop", "Generalised", "smallest_group", "generalise",
+]
+
+#: Default age bands: the ages services and evaluators report by (under 8s do not answer
+#: questionnaires; 16–17 and 18–24 separate young people from young adults).
+AGE_EDGES = (0, 8, 12, 16, 18, 25, 35, 50, 65)
+COARSE_UNITS = ("day", "week", "month")
+SERVICE_ZONE = "Europe/London"
+
+
+# Dates -----------------------------------------------------------------------------------------
+
+def days_since(day: date | None, anchor: date | None) -> int | None:
+    """Whole days from ``anchor`` (the family's entry or exit) to ``day``; negative if before."""
+    if day is None or anchor is None:
+        return None
+    return (_as_date(day) - _as_date(anchor)).days
+
+
+def shifted(day: date | None, offset: int) -> date | None:
+    """``day`` moved by ``offset`` days (from ``shift_days``); intervals within a family keep their length."""
+    if day is None:
+        return None
+    return _as_date(day) + timedelta(days=offset)
+
+
+def _as_date(value: date) -> date:
+    # A datetime is a date too, but subtracting one from a plain date fails; take its own calendar day.
+    return value.date() if isinstance(value, datetime) else value
+
+
+# Ages ------------------------------------------------------------------------------------------
+
+def age_at(birth_year: int | None, birth_month: int | None, on: date) -> int | None:
+    """Age in whole years on ``on``, from the birth year and month the service holds.
+
+    A missing month counts as December, the youngest the person could be, in keeping with
+    ``age_on`` never overstating an age.
+    """
+    if birth_year is None:
+        return None
+    return age_on(birth_year, birth_month or 12, _as_date(on))
+
+
+def age_band(age: int | None, edges: Sequence[int] = AGE_EDGES) -> str | None:
+    """The band holding ``age``: with edges 0, 8, 12, 16, 18, …, 65 → "0–7", "16–17", "65+".
+
+    Each edge starts a band that runs to the year before the next edge; the last is open. A band
+    one year wide is written as that year ("16"). Refuses edges that do not rise, and ages below
+    the first edge.
+    """
+    if age is None:
+        return None
+    if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ValueError(f"age band edges must be one or more rising whole numbers, not {list(edges)}")
+    if age < edges[0]:
+        raise ValueError(f"age {age} is below the first band, which starts at {edges[0]}")
+    for low, high in zip(edges, edges[1:]):
+        if age < high:
+            return str(low) if high - low == 1 else f"{low}–{high - 1}"
+    return f"{edges[-1]}+"
+
+
+def wider_bands(edges: Sequence[int]) -> Callable[[str | None], str | None]:
+    """A recoding from age bands (as ``age_band`` writes them) to the wider bands of ``edges``.
+
+    For a disclosure ladder: ``Recode("age_band", wider_bands([0, 18, 65]), "wider age bands")``.
+    The recoding refuses a band that straddles two wider bands ("16–17" into bands split at 17):
+    the wider edges must be chosen from among the narrower ones.
+    """
+    def recode(label: str | None) -> str | None:
+        if label is None or label != label:  # None, or NaN from pandas
+            return None
+        low, high = _band_limits(str(label))
+        wider = age_band(low, edges)
+        top = age_band(high, edges) if high is not None else None
+        if (high is None and not wider.endswith("+")) or (high is not None and top != wider):
+            raise ValueError(f"the age band {label} does not fit inside one of the bands made by edges "
+                             f"{list(edges)}; choose wider edges from among the narrower ones")
+        return wider
+    return recode
+
+
+def _band_limits(label: str) -> tuple[int, int | None]:
+    if label.endswith("+"):
+        return int(label[:-1]), None
+    low, _, high = label.partition("–")
+    return int(low), int(high or low)
+
+
+# Timestamps ------------------------------------------------------------------------------------
+
+def coarsen(ts: datetime | date | None, unit: str, timezone: str = SERVICE_ZONE) -> date | None:
+    """The first day of the day, ISO week (Monday) or month that ``ts`` falls in.
+
+    An exact submission time can single out a respondent ("the one who answered at 02:14"), so
+    exports carry only its day, week or month. Time-zone aware moments are read in the service's
+    zone first, so an answer at 00:30 on a summer night belongs to that day, not the day before
+    in UTC; naive ones are taken as local already.
+    """
+    if unit not in COARSE_UNITS:
+        raise ValueError(f"timestamps are coarsened to a {', a '.join(COARSE_UNITS)}, not {unit!r}")
+    if ts is None:
+        return None
+    if isinstance(ts, datetime):
+        if ts.tzinfo is not None:
+            ts = ts.astimezone(ZoneInfo(timezone))
+        ts = ts.date()
+    if unit == "week":
+        return ts - timedelta(days=ts.weekday())
+    if unit == "month":
+        return ts.replace(day=1)
+    return ts
+
+
+# Spreadsheet cells -----------------------------------------------------------------------------
+
+#: OWASP's list: a cell starting with one of these may be run as a formula by a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain signed number ("-3", "+1.5", "-2e3") is read as a number, not a formula; missing-value
+# codes such as "-9" must reach the evaluator unchanged.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
+
+
+def defuse(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run: text starting ``=``, ``+``, ``-``, ``@``, tab or
+    carriage return gets a leading apostrophe. Numbers, dates, None and plain signed numbers
+    written as text are returned unchanged, so -3 stays -3.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
