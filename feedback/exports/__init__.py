@@ -1,0 +1,1 @@
+"""Evaluator datasets: export profiles, de-identification and file formats."""
