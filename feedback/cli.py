@@ -26,6 +26,9 @@ def register_cli(app: Flask) -> None:
     from .demo import demo
 
     app.cli.add_command(demo)
+    from .exports.cli import export
+
+    app.cli.add_command(export)
 
 
 @click.group(cls=AppGroup, help="Check, list and publish instrument versions.")

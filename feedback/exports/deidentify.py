@@ -9,13 +9,12 @@ gap must stay a gap rather than become an error or a made-up value.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..families.eligibility import age_on
+from .formulas import FORMULA_STARTS, defuse
 from .disclosure import Drop, Generalised, Recode, generalise, smallest_group
 from .pseudonyms import MAX_SHIFT_DAYS, MIN_KEY_BYTES, check_key, pseudonym, recipient_key, shift_days
 from .scrub import PLACEHOLDERS, scrub
@@ -140,22 +139,4 @@ def coarsen(ts: datetime | date | None, unit: str, timezone: str = SERVICE_ZONE)
     return ts
 
 
-# Spreadsheet cells -----------------------------------------------------------------------------
-
-#: OWASP's list: a cell starting with one of these may be run as a formula by a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A plain signed number ("-3", "+1.5", "-2e3") is read as a number, not a formula; missing-value
-# codes such as "-9" must reach the evaluator unchanged.
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
-
-
-def defuse(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run: text starting ``=``, ``+``, ``-``, ``@``, tab or
-    carriage return gets a leading apostrophe. Numbers, dates, None and plain signed numbers
-    written as text are returned unchanged, so -3 stays -3.
-    """
-    if not isinstance(value, str):
-        return value
-    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
+# Spreadsheet cells: ``defuse`` (re-exported above) lives in ``formulas``, shared with the writers.

@@ -8,17 +8,20 @@ score stays a number.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 
 #: ``=``, ``+``, ``-`` and ``@`` start formulas; a leading tab or carriage return can hide one.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A signed number written as text ("-9", a missing code) runs nothing: it keeps its value.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
 
 
 def defuse(value: Any) -> Any:
     """``"=1+2"`` → ``"'=1+2"``; any non-string value (numbers, dates, missing) is returned as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(value):
         return "'" + value
     return value
 

@@ -1,0 +1,391 @@
+"""Running an export profile: select completed responses, de-identify them, shape them, write the
+bundle (data files, codebook, manifest, README) and a zip of it, and audit the run.
+
+The bundle is built in a hidden folder next to its destination and renamed into place only when
+every file is written, so a failure (a refused disclosure check, a missing key, a full disk)
+leaves no partial bundle behind.
+
+Built so far: the ``long`` shape (one row per response, one file per instrument) and
+``wide_member`` (one row per member, wave-prefixed columns, one file per instrument). Not yet:
+``wide_family``, change scores and family aggregates (the manifest says so), and merging item
+columns across instrument versions (versions are kept apart, with the version as a column).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ..audit.service import record
+from ..extensions import db
+from ..families.models import Family, Member
+from ..instruments.definition import Instrument
+from ..publishing.startup import current_catalogue
+from ..timeutil import utcnow
+from .codebook import Codebook, Variable
+from .dataset import Selection, answers, responses, scores
+from .deidentify import (Drop, Recode, age_at, age_band, coarsen, days_since, generalise, pseudonym, scrub,
+                         shift_days, shifted, wider_bands)
+from .profile import Profile
+from .writers import write_bundle_files, write_manifest, write_readme
+
+TEXT_TYPES = ("short_text", "long_text")
+CHOICE_TYPES = ("single_choice", "agreement", "scale", "yes_no")
+
+
+class ExportError(RuntimeError):
+    """The export cannot be made as asked; the message says why and what to do. Nothing was written."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    directory: Path
+    zip_path: Path
+    manifest: dict
+
+
+def pseudonym_key(profile: Profile) -> bytes | None:
+    """The key pseudonyms are made with, from the setting the profile names (never from the profile)."""
+    if profile.deidentification.identifiable:
+        return None
+    setting = profile.deidentification.pseudonym.key_setting
+    value = os.environ.get(setting, "").strip()
+    if not value:
+        raise ExportError(f"{setting} is not set: de-identified exports need a pseudonym key (at least 32 "
+                          "random bytes, e.g. python -c 'import secrets; print(secrets.token_hex(32))'). "
+                          "Keep it: the same key gives the same ids in every export.")
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        return value.encode()
+
+
+def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None) -> Bundle:
+    """Write the profile's bundle under ``out``; returns where it went. Raises ``ExportError``."""
+    full = profile.deidentification.identifiable
+    if full and not (actor is not None and getattr(actor, "is_admin", False)):
+        raise ExportError(f"{profile.id} is an identifiable (full) export: only an admin may run it.")
+    if not full:
+        key = key if key is not None else pseudonym_key(profile)
+    if profile.shape == "wide_family":
+        raise ExportError("the wide_family shape is not built yet: use long or wide_member.")
+    now = utcnow()
+    catalogue = current_catalogue()
+    chosen = ([key_[0] for key_ in catalogue.instruments] if profile.instruments == "all"
+              else [choice.id for choice in profile.instruments])
+    chosen = sorted(set(chosen))
+    selection = dict(waves=None if profile.waves == "all" else tuple(profile.waves),
+                     site_codes=None if profile.sites == "all" else tuple(profile.sites))
+    tables, counts, versions, steps, smallest = {}, {}, {}, [], None
+    for instrument_id in chosen:
+        frame = responses(Selection(instruments=(instrument_id,), **selection))
+        if frame.empty:
+            continue
+        table, codebook = _table(profile, instrument_id, frame, key, catalogue, full)
+        tables[instrument_id] = (table, codebook)
+        counts[instrument_id] = len(frame)
+        versions[instrument_id] = sorted(int(v) for v in frame["version"].unique())
+    if not tables:
+        raise ExportError(f"nothing to export: no completed responses match {profile.id} "
+                          "(its instruments, waves and sites).")
+    if not full and profile.disclosure is not None:
+        tables, steps, smallest = _disclosure(profile, tables)
+    suffix = "-IDENTIFIABLE" if full else ""
+    name = f"{profile.id}{suffix}-{now:%Y%m%d-%H%M%S}"
+    out.mkdir(parents=True, exist_ok=True)
+    final, building = out / name, out / f".{name}.partial"
+    try:
+        building.mkdir()
+        files = []
+        for instrument_id, (table, codebook) in tables.items():
+            stem = f"{instrument_id}{suffix}"
+            written = write_bundle_files(table, codebook, building, stem, profile.formats)
+            files.extend(path.name for path in written.values())
+            codebook.write_codebook_csv(building / f"{stem}-codebook.csv")
+            codebook.write_codebook_json(building / f"{stem}-codebook.json")
+            files.extend([f"{stem}-codebook.csv", f"{stem}-codebook.json"])
+        manifest = {
+            "profile": profile.id, "profile_hash": profile.content_hash, "created_at": now.isoformat(timespec="seconds"),
+            "identifiable": full, "shape": profile.shape, "rows": counts, "versions": versions,
+            "deidentification": None if full else {
+                "pseudonyms": "HMAC-SHA256 of internal ids" + (f", recipient {profile.deidentification.pseudonym.recipient}"
+                                                               if profile.deidentification.pseudonym.recipient else ""),
+                "dates": profile.deidentification.dates, "ages": profile.deidentification.ages,
+                "free_text": profile.deidentification.free_text, "timestamps": profile.deidentification.timestamps,
+                "identifying_items": "removed"},
+            "disclosure": None if full or profile.disclosure is None else {
+                "quasi_identifiers": list(profile.disclosure.quasi_identifiers), "threshold": profile.disclosure.k,
+                "k": smallest, "generalised": steps},
+            "scoring_versions": sorted({v for table, _ in tables.values() if "scoring_version" in table
+                                        for v in table["scoring_version"].dropna().unique()}),
+            "not_yet_computed": ["change scores", "family aggregates"],
+            "files": sorted(files),
+        }
+        write_manifest(building / "manifest.json", manifest)
+        write_readme(building / "README.txt", _readme(profile, manifest))
+        building.rename(final)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    zip_path = final.with_suffix(".zip")
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(final.iterdir()):
+            archive.write(path, f"{final.name}/{path.name}")
+    record("export.run", None, None, getattr(actor, "id", None), profile=profile.id, hash=profile.content_hash,
+           rows=counts, identifiable=full, bundle=final.name)
+    db.session.commit()
+    return Bundle(final, zip_path, manifest)
+
+
+def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes | None, catalogue,
+           full: bool) -> tuple[pd.DataFrame, Codebook]:
+    """One instrument's responses as a de-identified table (long, or wide per member) and its codebook."""
+    deid = profile.deidentification
+    instrument = catalogue.latest(instrument_id)
+    items = _items(catalogue, instrument_id, profile)
+    long_answers = answers(frame["response_id"])
+    values = long_answers.pivot(index="response_id", columns="item_id", values="value") if not long_answers.empty \
+        else pd.DataFrame(index=pd.Index([], name="response_id"))
+    known = {} if full or deid.free_text != "scrub" else _known_strings(frame["family_id"].dropna().unique())
+    rows, variables = [], _base_variables(full, deid)
+    for record_ in frame.itertuples(index=False):
+        row = _respondent(record_, key, deid, full)
+        answered = values.loc[record_.response_id] if record_.response_id in values.index else {}
+        for item in items:
+            value = answered.get(item.id) if hasattr(answered, "get") else None
+            value = None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+            if not full and item.identifying:
+                continue
+            if item.type in TEXT_TYPES and not full:
+                if deid.free_text == "drop":
+                    continue
+                if isinstance(value, str):
+                    value, _changed = scrub(value, known.get(record_.family_id, ()))
+            if isinstance(value, list):
+                value = ";".join(str(code) for code in value)
+            elif value is not None and not _is_numeric(item):
+                value = str(value)
+            row[item.id] = value
+        rows.append(row)
+    for item in items:
+        if (not full and item.identifying) or (item.type in TEXT_TYPES and not full and deid.free_text == "drop"):
+            continue
+        variables.append(_variable(item, instrument))
+    table = pd.DataFrame(rows)
+    if profile.scores.scales:
+        table, score_variables = _with_scores(table, frame, instrument)
+        variables.extend(score_variables)
+    if profile.shape == "wide_member":
+        table, variables = _wide_member(table, variables, full)
+    return table, Codebook(tuple(variable for variable in variables if variable.name in table.columns))
+
+
+def _items(catalogue, instrument_id: str, profile: Profile):
+    """Every item of every version (nothing silently dropped), in the latest version's order, or
+    only the items the profile names."""
+    seen, ordered = set(), []
+    versions = sorted((v for (i, v) in catalogue.instruments if i == instrument_id), reverse=True)
+    for version in versions:
+        for item in catalogue.get(instrument_id, version).items:
+            if item.id not in seen:
+                seen.add(item.id)
+                ordered.append(item)
+    if profile.instruments != "all":
+        choice = next(choice for choice in profile.instruments if choice.id == instrument_id)
+        if choice.items:
+            ordered = [item for item in ordered if item.id in choice.items]
+    return ordered
+
+
+def _respondent(record_, key: bytes | None, deid, full: bool) -> dict:
+    completed = record_.completed_at
+    if full:
+        return {"response_id": record_.response_id, "family_id": record_.family_id, "member_id": record_.member_id,
+                "site": record_.site, "role": record_.role, "birth_year": record_.birth_year,
+                "birth_month": record_.birth_month, "language": record_.language, "wave": record_.wave,
+                "instrument_version": record_.version, "mode": record_.mode, "completed_at": completed,
+                "entry_date": record_.entry_date, "exit_date": record_.exit_date}
+    family = None if pd.isna(record_.family_id) else int(record_.family_id)
+    member = None if pd.isna(record_.member_id) else int(record_.member_id)
+    recipient = deid.pseudonym.recipient
+    row = {"response": pseudonym("response", int(record_.response_id), key, recipient),
+           "family": pseudonym("family", family, key, recipient) if family is not None else None,
+           "member": pseudonym("member", member, key, recipient) if member is not None else None,
+           "site": record_.site, "role": record_.role, "language": record_.language, "wave": record_.wave,
+           "instrument_version": int(record_.version), "mode": record_.mode}
+    age = age_at(_int(record_.birth_year), _int(record_.birth_month), completed.date())
+    if deid.ages == "bands":
+        row["age_band"] = age_band(age, deid.age_bands)
+    else:
+        row["age"] = age
+    if deid.dates == "days_since_entry":
+        row["days_since_entry"] = days_since(completed, _date(record_.entry_date))
+    elif deid.dates == "days_since_exit":
+        row["days_since_exit"] = days_since(completed, _date(record_.exit_date))
+    elif deid.dates == "shifted" and row["family"]:
+        row["completed_on_shifted"] = shifted(completed, shift_days(row["family"], key))
+    row["completed"] = coarsen(completed, deid.timestamps) if deid.timestamps else None
+    return row
+
+
+def _int(value):
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _date(value):
+    return None if value is None or (not isinstance(value, datetime) and pd.isna(value)) else value
+
+
+def _known_strings(family_ids) -> dict[int, tuple[str, ...]]:
+    """For scrubbing free text: each family's names, numbers and case reference."""
+    known: dict[int, list[str]] = {}
+    for family in db.session.scalars(sa.select(Family).where(Family.id.in_([int(i) for i in family_ids]))):
+        strings = known.setdefault(family.id, [family.case_ref])
+        for member in family.members:
+            strings.extend(s for s in (member.name, member.phone) if s)
+            if member.phone and member.phone.startswith("+44"):
+                strings.append("0" + member.phone[3:])
+    return {family_id: tuple(strings) for family_id, strings in known.items()}
+
+
+def _base_variables(full: bool, deid) -> list[Variable]:
+    if full:
+        names = [("response_id", "Response (internal id)", "numeric"), ("family_id", "Family (internal id)", "numeric"),
+                 ("member_id", "Member (internal id)", "numeric"), ("site", "Site", "string"),
+                 ("role", "Member's role", "string"), ("birth_year", "Birth year", "numeric"),
+                 ("birth_month", "Birth month", "numeric"), ("language", "Language answered in", "string"),
+                 ("wave", "Wave", "string"), ("instrument_version", "Instrument version", "numeric"),
+                 ("mode", "How it was answered", "string"), ("completed_at", "Completed at (UTC)", "date"),
+                 ("entry_date", "Entry date", "date"), ("exit_date", "Exit date", "date")]
+    else:
+        names = [("response", "Response (pseudonymous id)", "string"), ("family", "Family (pseudonymous id)", "string"),
+                 ("member", "Member (pseudonymous id)", "string"), ("site", "Site", "string"),
+                 ("role", "Member's role", "string"), ("language", "Language answered in", "string"),
+                 ("wave", "Wave", "string"), ("instrument_version", "Instrument version", "numeric"),
+                 ("mode", "How it was answered", "string"), ("age", "Age in whole years at completion", "numeric"),
+                 ("age_band", "Age band at completion", "string"),
+                 ("days_since_entry", "Days from entry to completion", "numeric"),
+                 ("days_since_exit", "Days from exit to completion", "numeric"),
+                 ("completed_on_shifted", "Completion date, shifted by a per-family offset", "date"),
+                 ("completed", f"Completed ({deid.timestamps} it began)", "date")]
+    return [Variable(name=name, label=label, type=kind) for name, label, kind in names]
+
+
+def _variable(item, instrument: Instrument) -> Variable:
+    numeric = _is_numeric(item)
+    code = (lambda value: value) if numeric else str  # a text column's codes are text too
+    return Variable(
+        name=item.id, label=item.text.get("en"), type="numeric" if numeric else "string",
+        value_labels={code(choice.code): choice.label.get("en") for choice in item.all_choices},
+        missing_codes=tuple(code(value) for value in sorted(item.missing_code_values, key=str)),
+        instrument=instrument.id, versions=(str(instrument.version),))
+
+
+def _is_numeric(item) -> bool:
+    return item.type in ("number", "scale") or (item.type in CHOICE_TYPES and
+                                                 all(isinstance(c.code, int) for c in item.all_choices))
+
+
+def _with_scores(table: pd.DataFrame, frame: pd.DataFrame, instrument: Instrument):
+    scored = scores(frame["response_id"])
+    if scored.empty:
+        return table, []
+    ids = frame["response_id"].tolist()
+    by_response = {rid: group for rid, group in scored.groupby("response_id")}
+    variables = []
+    for scale in instrument.scales:
+        values, bands = [], []
+        for rid in ids:
+            group = by_response.get(rid)
+            match = group[group["scale_id"] == scale.id] if group is not None else None
+            values.append(None if match is None or match.empty else match.iloc[0]["value"])
+            bands.append(None if match is None or match.empty else match.iloc[0]["band"])
+        table[f"score_{scale.id}"] = values
+        table[f"band_{scale.id}"] = bands
+        variables.append(Variable(name=f"score_{scale.id}", label=f"Score: {scale.id}", type="numeric",
+                                  instrument=instrument.id, versions=(str(instrument.version),),
+                                  scoring_rule=f"{scale.method} of {len(scale.items)} items"))
+        variables.append(Variable(name=f"band_{scale.id}", label=f"Band: {scale.id}", type="string",
+                                  instrument=instrument.id, versions=(str(instrument.version),)))
+    table["scoring_version"] = [by_response[rid].iloc[0]["scoring_version"] if rid in by_response else None
+                                for rid in ids]
+    variables.append(Variable(name="scoring_version", label="Scoring version", type="string"))
+    return table, variables
+
+
+def _wide_member(table: pd.DataFrame, variables: list[Variable], full: bool):
+    """One row per member: the member's facts once, every other column once per wave, prefixed
+    with the wave's name (letters and digits only, so the names suit SPSS and Stata)."""
+    member = "member_id" if full else "member"
+    fixed = [c for c in (member, "family_id" if full else "family", "site", "role") if c in table.columns]
+    per_wave = [c for c in table.columns if c not in fixed and c != "wave"]
+    by_name = {variable.name: variable for variable in variables}
+    blocks, out_vars = [], [by_name[c] for c in fixed if c in by_name]
+    for wave, group in table.groupby("wave", sort=True):
+        prefix = "".join(ch for ch in str(wave) if ch.isalnum())
+        block = group.drop_duplicates(member, keep="last").set_index(member)[per_wave]
+        block.columns = [f"{prefix}_{column}" for column in per_wave]
+        blocks.append(block)
+        out_vars += [replace(by_name[c], name=f"{prefix}_{c}", label=f"{by_name[c].label} ({wave})")
+                     for c in per_wave if c in by_name]
+    facts = table.drop_duplicates(member, keep="last").set_index(member)[[c for c in fixed if c != member]]
+    wide = facts.join(blocks, how="left") if blocks else facts
+    return wide.reset_index(), out_vars
+
+
+def _disclosure(profile: Profile, tables: dict):
+    """Check k over the quasi-identifiers in every table; generalise or refuse as the profile says."""
+    disclosure = profile.disclosure
+    deid = profile.deidentification
+    quasi = list(disclosure.quasi_identifiers)
+    ladder = []
+    if "age_band" in quasi:
+        ladder.append(Recode("age_band", wider_bands(deid.age_bands), "wider age bands"))
+    elif "age" in quasi:
+        ladder.append(Recode("age", lambda age: age_band(age, deid.age_bands), "ages as bands"))
+    ladder += [Drop(column) for column in ("language", "role", "site") if column in quasi]
+    steps, smallest = [], None
+    result = {}
+    for instrument_id, (table, codebook) in tables.items():
+        # In a wide table a quasi-identifier may appear once per wave ("exit_age_band"): each copy counts.
+        def copies(name):
+            return [c for c in table.columns if c == name or c.endswith("_" + name)]
+
+        present = [column for name in quasi for column in copies(name)]
+        steps_here = [replace(step, column=column) for step in ladder for column in copies(step.column)]
+        rows = table.to_dict("records")
+        outcome = generalise(rows, present, disclosure.k, steps_here if disclosure.on_fail == "generalise" else [])
+        if outcome.refused:
+            raise ExportError(f"{instrument_id}: {outcome.message} The profile says to "
+                              f"{'refuse' if disclosure.on_fail == 'refuse' else 'generalise, and even that was not enough'}; "
+                              "widen the selection, or lower the threshold only with the data owner's agreement.")
+        steps.extend(outcome.steps)
+        smallest = outcome.k if smallest is None else min(smallest, outcome.k)
+        generalised = pd.DataFrame(outcome.rows, columns=[c for c in table.columns if c in outcome.rows[0]]) \
+            if outcome.rows else table
+        recoded = {step.column for step in steps_here if isinstance(step, Recode) and step.description in outcome.steps}
+        # Dropped columns leave the codebook; a recoded one (ages → bands) now holds text.
+        variables = tuple(replace(v, type="string", value_labels={}, missing_codes=(), label=f"{v.label} (generalised)")
+                          if v.name in recoded else v for v in codebook if v.name in generalised.columns)
+        result[instrument_id] = (generalised, Codebook(variables))
+    return result, sorted(set(steps)), smallest
+
+
+def _readme(profile: Profile, manifest: dict) -> str:
+    lines = [f"{profile.title}", "", profile.description or "", "",
+             "Files: one data file per instrument and format, with a codebook (CSV and JSON) for each.",
+             "manifest.json lists the profile and its hash, row counts, instrument versions and what",
+             "de-identification was applied." ]
+    if manifest["identifiable"]:
+        lines += ["", "IDENTIFIABLE: this bundle identifies families. Keep it where only those allowed can read it."]
+    else:
+        lines += ["", "De-identified: ids are pseudonyms (the same in later exports made with the same key), dates",
+                  "are relative or shifted, identifying items and (unless scrubbed) free text are removed."]
+    return "\n".join(lines) + "\n"

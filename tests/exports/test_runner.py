@@ -1,0 +1,145 @@
+"""Running a profile: a de-identified bundle that leaks nothing, links across exports, refuses bad input."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from feedback.audit.models import AuditEvent
+from feedback.extensions import db
+from feedback.exports.profile import load_profile
+from feedback.exports.runner import ExportError, run_export
+from feedback.families.models import Member
+from feedback.survey.models import Response
+from feedback.survey.service import save_answers
+from tests.exports.test_dataset import answered_family
+
+KEY = bytes.fromhex("11" * 32)
+PROFILE = """id: {id}
+title: Test export
+instruments: [exit-interview, family-functioning]
+waves: all
+shape: {shape}
+deidentification:
+  free_text: {free_text}
+{extra}disclosure:
+  k: 2
+  on_fail: refuse
+formats: [csv]
+"""
+
+
+def profile(tmp_path: Path, shape="long", free_text="drop", recipient=None, name="test-export", k=2):
+    extra = f"  pseudonym: {{recipient: {recipient}}}\n" if recipient else ""
+    text = PROFILE.format(id=name, shape=shape, free_text=free_text, extra=extra).replace("k: 2", f"k: {k}")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return load_profile(path)
+
+
+@pytest.fixture
+def families(app, ctx, world):
+    """Two families with distinctive names and numbers, which also appear inside free-text answers."""
+    made = []
+    for case in ("CASE-7781", "CASE-9914"):
+        family, members = answered_family(world, case)
+        for member, name in zip(members, ("Zephyrine", "Balthazar") if case == "CASE-7781" else ("Quentinella", "Ozymandias")):
+            db.session.get(Member, member.id).name = name
+        made.append((family, members))
+    db.session.commit()
+    for family, members in made:
+        for member in members:
+            response = db.session.scalars(sa.select(Response).filter_by(member_id=member.id, instrument_id="exit-interview")).one()
+            save_answers(response, {"what_made_difference": f"{db.session.get(Member, member.id).name} at "
+                                    f"{member.phone}, case {family.case_ref}, write to parent@example.com"}, mode="web")
+    db.session.commit()
+    return made
+
+
+def bundle_bytes(bundle) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(bundle.directory.iterdir())) + bundle.zip_path.read_bytes()
+
+
+def secrets_of(made) -> list[str]:
+    found = []
+    for family, members in made:
+        found.append(family.case_ref)
+        for member in members:
+            found += [db.session.get(Member, member.id).name, member.phone, "0" + member.phone[3:]]
+    return found + ["parent@example.com"]
+
+
+@pytest.mark.parametrize("free_text", ["drop", "scrub"])
+@pytest.mark.parametrize("shape", ["long", "wide_member"])
+def test_a_deidentified_bundle_holds_no_name_number_or_reference(families, tmp_path, shape, free_text):
+    bundle = run_export(profile(tmp_path, shape, free_text), tmp_path / "out", key=KEY)
+    data = bundle_bytes(bundle)
+    for secret in secrets_of(families):
+        assert secret.encode() not in data, secret
+    frame = pd.read_csv(bundle.directory / "family-functioning.csv")
+    assert len(frame) == (4 if shape == "long" else 4)
+    assert "member_id" not in frame.columns and "birth_year" not in frame.columns
+    if free_text == "scrub":
+        text = pd.read_csv(bundle.directory / "exit-interview.csv").filter(like="what_made_difference").iloc[:, 0]
+        assert text.str.contains(r"\[name\]").all()
+    assert bundle.manifest["rows"] == {"exit-interview": 4, "family-functioning": 4}
+    assert db.session.scalar(sa.select(AuditEvent).filter_by(action="export.run")).detail["profile"] == "test-export"
+
+
+def test_the_same_key_links_exports_and_another_recipient_cannot(families, tmp_path):
+    first = run_export(profile(tmp_path), tmp_path / "a", key=KEY)
+    second = run_export(profile(tmp_path), tmp_path / "b", key=KEY)
+    other = run_export(profile(tmp_path, recipient="evaluator-b", name="test-export"), tmp_path / "c", key=KEY)
+    ids = [set(pd.read_csv(bundle.directory / "family-functioning.csv")["member"]) for bundle in (first, second, other)]
+    assert ids[0] == ids[1] and not ids[0] & ids[2]
+
+
+def test_a_disclosure_check_that_fails_refuses_and_leaves_nothing(families, tmp_path):
+    with pytest.raises(ExportError, match="smallest|group"):
+        run_export(profile(tmp_path, k=50), tmp_path / "out", key=KEY)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_bad_requests_are_refused_with_the_reason(app, ctx, world, tmp_path, monkeypatch):
+    monkeypatch.delenv("FEEDBACK_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(ExportError, match="FEEDBACK_PSEUDONYM_KEY is not set"):
+        run_export(profile(tmp_path), tmp_path / "out")
+    with pytest.raises(ExportError, match="nothing to export"):
+        run_export(profile(tmp_path), tmp_path / "out", key=KEY)
+    full = tmp_path / "full.yaml"
+    full.write_text("id: full\ntitle: Full\ninstruments: all\nwaves: all\nshape: long\n"
+                    "deidentification: {level: full}\n")
+    with pytest.raises(ExportError, match="only an admin"):
+        run_export(load_profile(full), tmp_path / "out")
+
+
+def test_flask_export_run_writes_the_shipped_evaluation_profile(families, app, world, monkeypatch, tmp_path):
+    for case in ("CASE-3333", "CASE-4444", "CASE-5555"):  # five mothers and five fathers: the profile's k is 5
+        answered_family(world, case)
+    monkeypatch.setenv("FEEDBACK_PSEUDONYM_KEY", "22" * 32)
+    result = app.test_cli_runner().invoke(args=["export", "run", "exports/evaluation.yaml", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [bundle] = [path for path in tmp_path.iterdir() if path.is_dir()]
+    names = {path.name for path in bundle.iterdir()}
+    assert {"manifest.json", "README.txt", "family-functioning.csv", "family-functioning.sav",
+            "family-functioning.dta", "family-functioning.parquet", "family-functioning.xlsx"} <= names
+    import pyreadstat
+
+    frame, meta = pyreadstat.read_sav(str(bundle / "family-functioning.sav"))
+    assert len(frame) == 10 and meta.column_labels  # one row per member
+    manifest = __import__("json").loads((bundle / "manifest.json").read_text())
+    assert manifest["disclosure"]["k"] >= 5 and manifest["disclosure"]["threshold"] == 5
+    data = b"".join(path.read_bytes() for path in bundle.iterdir())
+    for secret in secrets_of(families):
+        assert secret.encode() not in data, secret
+
+
+def test_flask_export_run_names_a_bad_profile(app, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\ntitle: Bad\ninstruments: [no-such-thing]\nwaves: all\nshape: tall\n")
+    result = app.test_cli_runner().invoke(args=["export", "run", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0 and "no-such-thing" in result.output and "shape" in result.output
+    assert not (tmp_path / "out").exists()
