@@ -6,9 +6,9 @@ every file is written, so a failure (a refused disclosure check, a missing key, 
 leaves no partial bundle behind.
 
 Built so far: the ``long`` shape (one row per response, one file per instrument) and
-``wide_member`` (one row per member, wave-prefixed columns, one file per instrument). Not yet:
-``wide_family``, change scores and family aggregates (the manifest says so), and merging item
-columns across instrument versions (versions are kept apart, with the version as a column).
+``wide_member`` (one row per member, wave-prefixed columns, one file per instrument), with scale
+scores, change scores between waves and family aggregates. Not yet: ``wide_family``, and checking
+that an item's type and codes agree across instrument versions before sharing a column.
 """
 from __future__ import annotations
 
@@ -125,7 +125,8 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                 "k": smallest, "generalised": steps},
             "scoring_versions": sorted({v for table, _ in tables.values() if "scoring_version" in table
                                         for v in table["scoring_version"].dropna().unique()}),
-            "not_yet_computed": ["change scores", "family aggregates"],
+            "change_scores": [f"{pair.to_wave} − {pair.from_wave}" for pair in profile.change_pairs(_schedule_waves())],
+            "not_yet_computed": ["wide_family shape", "derived counts (star, practitioner assessment)"],
             "files": sorted(files),
         }
         write_manifest(building / "manifest.json", manifest)
@@ -182,6 +183,18 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
     if profile.scores.scales:
         table, score_variables = _with_scores(table, frame, instrument)
         variables.extend(score_variables)
+        pairs = profile.change_pairs(_schedule_waves())
+        member, family = ("member_id", "family_id") if full else ("member", "family")
+        for scale in instrument.scales:
+            column = f"score_{scale.id}"
+            if column not in table.columns:
+                continue
+            for pair in pairs:
+                table, variable = _with_change(table, member, column, pair, scale, instrument)
+                variables.append(variable)
+            if profile.scores.family_aggregates:
+                table, added = _with_family_aggregate(table, family, column, scale, instrument)
+                variables.extend(added)
     if profile.shape == "wide_member":
         table, variables = _wide_member(table, variables, full)
     return table, Codebook(tuple(variable for variable in variables if variable.name in table.columns))
@@ -307,7 +320,7 @@ def _with_scores(table: pd.DataFrame, frame: pd.DataFrame, instrument: Instrumen
             match = group[group["scale_id"] == scale.id] if group is not None else None
             values.append(None if match is None or match.empty else match.iloc[0]["value"])
             bands.append(None if match is None or match.empty else match.iloc[0]["band"])
-        table[f"score_{scale.id}"] = values
+        table[f"score_{scale.id}"] = pd.to_numeric(pd.Series(values, index=table.index, dtype="object"), errors="coerce")
         table[f"band_{scale.id}"] = bands
         variables.append(Variable(name=f"score_{scale.id}", label=f"Score: {scale.id}", type="numeric",
                                   instrument=instrument.id, versions=(str(instrument.version),),
@@ -320,6 +333,57 @@ def _with_scores(table: pd.DataFrame, frame: pd.DataFrame, instrument: Instrumen
     return table, variables
 
 
+def _schedule_waves():
+    """Every wave of every schedule, in schedule order (change pairs are worked out from them)."""
+    from ..waves.service import current_schedules
+
+    return [wave for schedule in current_schedules().values() for wave in schedule.waves]
+
+
+def _with_change(table: pd.DataFrame, member: str, column: str, pair, scale, instrument: Instrument):
+    """The member's score at ``pair.to_wave`` minus their score at ``pair.from_wave``, on the row of
+    the later wave (a member with either score missing gets none)."""
+    name = f"chg_{_plain(pair.from_wave)}_{_plain(pair.to_wave)}_{scale.id}"
+    scored = table.dropna(subset=[member])
+    before = scored[scored["wave"] == pair.from_wave].drop_duplicates(member, keep="last").set_index(member)[column]
+    after = scored[scored["wave"] == pair.to_wave].drop_duplicates(member, keep="last").set_index(member)[column]
+    change = (pd.to_numeric(after, errors="coerce") - pd.to_numeric(before, errors="coerce")).dropna()
+    values = [change.get(who) if wave == pair.to_wave else None for who, wave in zip(table[member], table["wave"])]
+    table[name] = pd.to_numeric(pd.Series(values, index=table.index, dtype="object"), errors="coerce")
+    return table, Variable(name=name, label=f"Change in {scale.id}: {pair.to_wave} − {pair.from_wave}",
+                           type="numeric", instrument=instrument.id, versions=(str(instrument.version),),
+                           scoring_rule=f"{column} at {pair.to_wave} minus {column} at {pair.from_wave}, same member")
+
+
+def _with_family_aggregate(table: pd.DataFrame, family: str, column: str, scale, instrument: Instrument):
+    """The mean of the family's members' scores at the same wave, and how many members scored."""
+    mean_name, count_name = f"fam_mean_{scale.id}", f"fam_n_{scale.id}"
+    numbers = pd.to_numeric(table[column], errors="coerce")
+    grouped = numbers.groupby([table[family], table["wave"]])
+    means, counts = grouped.mean(), grouped.count()
+    keys = list(zip(table[family], table["wave"]))
+    # Numeric columns even when every value is missing (an all-None list would become text).
+    table[mean_name] = pd.to_numeric(pd.Series([None if pd.isna(f) else _float(means.get(key))
+                                                for key, f in zip(keys, table[family])], index=table.index,
+                                               dtype="object"), errors="coerce")
+    table[count_name] = pd.to_numeric(pd.Series([None if pd.isna(f) else int(counts.get(key, 0))
+                                                 for key, f in zip(keys, table[family])], index=table.index,
+                                                dtype="object"), errors="coerce")
+    rule = f"mean of {column} over the family's members at the same wave"
+    return table, [Variable(name=mean_name, label=f"Family mean of {scale.id}", type="numeric",
+                            instrument=instrument.id, versions=(str(instrument.version),), scoring_rule=rule),
+                   Variable(name=count_name, label=f"Members of the family with a {scale.id} score", type="numeric",
+                            instrument=instrument.id, versions=(str(instrument.version),))]
+
+
+def _float(value):
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _plain(wave: str) -> str:
+    return "".join(ch for ch in str(wave) if ch.isalnum())
+
+
 def _wide_member(table: pd.DataFrame, variables: list[Variable], full: bool):
     """One row per member: the member's facts once, every other column once per wave, prefixed
     with the wave's name (letters and digits only, so the names suit SPSS and Stata)."""
@@ -329,7 +393,7 @@ def _wide_member(table: pd.DataFrame, variables: list[Variable], full: bool):
     by_name = {variable.name: variable for variable in variables}
     blocks, out_vars = [], [by_name[c] for c in fixed if c in by_name]
     for wave, group in table.groupby("wave", sort=True):
-        prefix = "".join(ch for ch in str(wave) if ch.isalnum())
+        prefix = _plain(wave)
         block = group.drop_duplicates(member, keep="last").set_index(member)[per_wave]
         block.columns = [f"{prefix}_{column}" for column in per_wave]
         blocks.append(block)

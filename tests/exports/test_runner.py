@@ -143,3 +143,49 @@ def test_flask_export_run_names_a_bad_profile(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["export", "run", str(bad), "--out", str(tmp_path / "out")])
     assert result.exit_code != 0 and "no-such-thing" in result.output and "shape" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_change_scores_and_family_means_follow_the_members_across_waves(app, ctx, world, tmp_path):
+    from datetime import date, timedelta
+    import random
+
+    from feedback.demo import random_answers
+    from feedback.families.service import update_family
+    from feedback.survey.service import complete, instrument_for
+    from feedback.waves.channels import OutboxBackend
+    from feedback.waves.dispatcher import dispatch_once
+    from feedback.waves.models import Invitation
+    from tests.families.helpers import family_with_members
+    from tests.waves.seeding import sending_moment
+
+    today = date.today()
+    rng = random.Random(5)
+    family, members = family_with_members(world["north"], world["kw_north"], case_ref="CASE-CHG",
+                                          entry=today - timedelta(days=3),
+                                          members=(("mother", 1988, 3), ("father", 1985, 7)))
+    db.session.commit()
+
+    def answer_due(now):
+        dispatch_once(OutboxBackend(), now=now)
+        for invitation in db.session.scalars(sa.select(Invitation).filter_by(family_id=family.id, state="sent",
+                                                                              instrument_id="family-functioning")):
+            response = invitation.response
+            instrument = instrument_for(response)
+            save_answers(response, random_answers(instrument, rng), mode="web")
+            complete(response, instrument)
+
+    answer_due(sending_moment(today))  # the entry wave
+    update_family(family, family.version, exit_date=today)
+    db.session.commit()
+    answer_due(sending_moment(today) + timedelta(minutes=1))  # the exit wave
+    bundle = run_export(profile(tmp_path), tmp_path / "out", key=KEY)
+    table = pd.read_csv(bundle.directory / "family-functioning.csv")
+    scale = next(c for c in table.columns if c.startswith("score_"))[len("score_"):]
+    for _member, rows in table.groupby("member"):
+        entry, leaving = rows[rows.wave == "entry"].iloc[0], rows[rows.wave == "exit"].iloc[0]
+        assert leaving[f"chg_entry_exit_{scale}"] == pytest.approx(leaving[f"score_{scale}"] - entry[f"score_{scale}"])
+        assert pd.isna(entry[f"chg_entry_exit_{scale}"])
+    for wave, rows in table.groupby("wave"):
+        assert rows[f"fam_mean_{scale}"].iloc[0] == pytest.approx(rows[f"score_{scale}"].mean())
+        assert (rows[f"fam_n_{scale}"] == 2).all()
+    assert "exit − entry" in bundle.manifest["change_scores"]
