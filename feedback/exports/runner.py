@@ -7,8 +7,8 @@ leaves no partial bundle behind.
 
 Built so far: the ``long`` shape (one row per response, one file per instrument) and
 ``wide_member`` (one row per member, wave-prefixed columns, one file per instrument), with scale
-scores, change scores between waves and family aggregates. Not yet: ``wide_family``, and checking
-that an item's type and codes agree across instrument versions before sharing a column.
+scores, change scores between waves and family aggregates; item columns across instrument
+versions follow ``versions`` (shared only while type and codes agree). Not yet: ``wide_family``.
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from .dataset import Selection, answers, responses, scores
 from .deidentify import (Drop, Recode, age_at, age_band, coarsen, days_since, generalise, pseudonym, scrub,
                          shift_days, shifted, wider_bands)
 from .profile import Profile
+from .versions import VersionMismatch, item_columns
 from .writers import write_bundle_files, write_manifest, write_readme
 
 TEXT_TYPES = ("short_text", "long_text")
@@ -150,7 +151,13 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
     """One instrument's responses as a de-identified table (long, or wide per member) and its codebook."""
     deid = profile.deidentification
     instrument = catalogue.latest(instrument_id)
-    items = _items(catalogue, instrument_id, profile)
+    only = None
+    if profile.instruments != "all":
+        only = next(choice.items for choice in profile.instruments if choice.id == instrument_id)
+    try:
+        columns = item_columns(catalogue, instrument_id, profile.on_version_mismatch, only)
+    except VersionMismatch as error:
+        raise ExportError(str(error)) from None
     long_answers = answers(frame["response_id"])
     values = long_answers.pivot(index="response_id", columns="item_id", values="value") if not long_answers.empty \
         else pd.DataFrame(index=pd.Index([], name="response_id"))
@@ -159,9 +166,12 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
     for record_ in frame.itertuples(index=False):
         row = _respondent(record_, key, deid, full)
         answered = values.loc[record_.response_id] if record_.response_id in values.index else {}
-        for item in items:
+        for column in columns:
+            item = column.item
             value = answered.get(item.id) if hasattr(answered, "get") else None
             value = None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+            if int(record_.version) not in column.versions:
+                value = None  # this version's answer belongs to another column (or the item was not asked)
             if not full and item.identifying:
                 continue
             if item.type in TEXT_TYPES and not full:
@@ -173,12 +183,14 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
                 value = ";".join(str(code) for code in value)
             elif value is not None and not _is_numeric(item):
                 value = str(value)
-            row[item.id] = value
+            row[column.name] = value
         rows.append(row)
-    for item in items:
+    for column in columns:
+        item = column.item
         if (not full and item.identifying) or (item.type in TEXT_TYPES and not full and deid.free_text == "drop"):
             continue
-        variables.append(_variable(item, instrument))
+        variables.append(replace(_variable(item, instrument), name=column.name,
+                                 versions=tuple(str(v) for v in sorted(column.versions))))
     table = pd.DataFrame(rows)
     if profile.scores.scales:
         table, score_variables = _with_scores(table, frame, instrument)
@@ -198,23 +210,6 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
     if profile.shape == "wide_member":
         table, variables = _wide_member(table, variables, full)
     return table, Codebook(tuple(variable for variable in variables if variable.name in table.columns))
-
-
-def _items(catalogue, instrument_id: str, profile: Profile):
-    """Every item of every version (nothing silently dropped), in the latest version's order, or
-    only the items the profile names."""
-    seen, ordered = set(), []
-    versions = sorted((v for (i, v) in catalogue.instruments if i == instrument_id), reverse=True)
-    for version in versions:
-        for item in catalogue.get(instrument_id, version).items:
-            if item.id not in seen:
-                seen.add(item.id)
-                ordered.append(item)
-    if profile.instruments != "all":
-        choice = next(choice for choice in profile.instruments if choice.id == instrument_id)
-        if choice.items:
-            ordered = [item for item in ordered if item.id in choice.items]
-    return ordered
 
 
 def _respondent(record_, key: bytes | None, deid, full: bool) -> dict:
