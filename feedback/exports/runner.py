@@ -5,10 +5,11 @@ The bundle is built in a hidden folder next to its destination and renamed into 
 every file is written, so a failure (a refused disclosure check, a missing key, a full disk)
 leaves no partial bundle behind.
 
-Built so far: the ``long`` shape (one row per response, one file per instrument) and
+Shapes: ``long`` (one row per response, one file per instrument),
 ``wide_member`` (one row per member, wave-prefixed columns, one file per instrument), with scale
 scores, change scores between waves and family aggregates; item columns across instrument
-versions follow ``versions`` (shared only while type and codes agree). Not yet: ``wide_family``.
+versions follow ``versions`` (shared only while type and codes agree). ``wide_family`` gives one row
+per family: a family-level instrument's columns per wave, a members' instrument's family aggregates.
 """
 from __future__ import annotations
 
@@ -75,8 +76,6 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
         raise ExportError(f"{profile.id} is an identifiable (full) export: only an admin may run it.")
     if not full:
         key = key if key is not None else pseudonym_key(profile)
-    if profile.shape == "wide_family":
-        raise ExportError("the wide_family shape is not built yet: use long or wide_member.")
     now = utcnow()
     catalogue = current_catalogue()
     chosen = ([key_[0] for key_ in catalogue.instruments] if profile.instruments == "all"
@@ -127,7 +126,7 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
             "scoring_versions": sorted({v for table, _ in tables.values() if "scoring_version" in table
                                         for v in table["scoring_version"].dropna().unique()}),
             "change_scores": [f"{pair.to_wave} − {pair.from_wave}" for pair in profile.change_pairs(_schedule_waves())],
-            "not_yet_computed": ["wide_family shape", "derived counts (star, practitioner assessment)"],
+            "not_yet_computed": ["derived counts (star, practitioner assessment)"],
             "files": sorted(files),
         }
         write_manifest(building / "manifest.json", manifest)
@@ -209,6 +208,8 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
                 variables.extend(added)
     if profile.shape == "wide_member":
         table, variables = _wide_member(table, variables, full)
+    elif profile.shape == "wide_family":
+        table, variables = _wide_family(table, variables, full)
     return table, Codebook(tuple(variable for variable in variables if variable.name in table.columns))
 
 
@@ -379,24 +380,42 @@ def _plain(wave: str) -> str:
     return "".join(ch for ch in str(wave) if ch.isalnum())
 
 
-def _wide_member(table: pd.DataFrame, variables: list[Variable], full: bool):
-    """One row per member: the member's facts once, every other column once per wave, prefixed
-    with the wave's name (letters and digits only, so the names suit SPSS and Stata)."""
-    member = "member_id" if full else "member"
-    fixed = [c for c in (member, "family_id" if full else "family", "site", "role") if c in table.columns]
-    per_wave = [c for c in table.columns if c not in fixed and c != "wave"]
+def _wide(table: pd.DataFrame, variables: list[Variable], key: str, fixed: list[str]):
+    """One row per ``key`` (member or family): its ``fixed`` facts once, every other column once
+    per wave, prefixed with the wave's name (letters and digits only, so the names suit SPSS and
+    Stata). Rows without the key (an erased family's kept responses) cannot be placed and are left
+    out of a wide table; the long shape keeps them."""
+    table = table.dropna(subset=[key])
+    fixed = [c for c in fixed if c in table.columns]
+    per_wave = [c for c in table.columns if c not in fixed and c not in (key, "wave")]
     by_name = {variable.name: variable for variable in variables}
-    blocks, out_vars = [], [by_name[c] for c in fixed if c in by_name]
+    blocks, out_vars = [], [by_name[c] for c in (key, *fixed) if c in by_name]
     for wave, group in table.groupby("wave", sort=True):
         prefix = _plain(wave)
-        block = group.drop_duplicates(member, keep="last").set_index(member)[per_wave]
+        block = group.drop_duplicates(key, keep="last").set_index(key)[per_wave]
         block.columns = [f"{prefix}_{column}" for column in per_wave]
         blocks.append(block)
         out_vars += [replace(by_name[c], name=f"{prefix}_{c}", label=f"{by_name[c].label} ({wave})")
                      for c in per_wave if c in by_name]
-    facts = table.drop_duplicates(member, keep="last").set_index(member)[[c for c in fixed if c != member]]
+    facts = table.drop_duplicates(key, keep="last").set_index(key)[fixed]
     wide = facts.join(blocks, how="left") if blocks else facts
     return wide.reset_index(), out_vars
+
+
+def _wide_member(table: pd.DataFrame, variables: list[Variable], full: bool):
+    member, family = ("member_id", "family_id") if full else ("member", "family")
+    return _wide(table, variables, member, [family, "site", "role"])
+
+
+def _wide_family(table: pd.DataFrame, variables: list[Variable], full: bool):
+    """One row per family. A family-level instrument (the key worker's assessment) keeps all its
+    columns per wave; a members' instrument contributes the family's aggregates per wave (mean
+    score, members scoring), since its members' own answers have no single place in a family row."""
+    member, family = ("member_id", "family_id") if full else ("member", "family")
+    if table[member].notna().any():
+        keep = [family, "site", "wave"] + [c for c in table.columns if c.startswith(("fam_mean_", "fam_n_"))]
+        table = table[keep].drop_duplicates([family, "wave"], keep="last")
+    return _wide(table, variables, family, ["site"])
 
 
 def _disclosure(profile: Profile, tables: dict):

@@ -73,16 +73,16 @@ def secrets_of(made) -> list[str]:
 
 
 @pytest.mark.parametrize("free_text", ["drop", "scrub"])
-@pytest.mark.parametrize("shape", ["long", "wide_member"])
+@pytest.mark.parametrize("shape", ["long", "wide_member", "wide_family"])
 def test_a_deidentified_bundle_holds_no_name_number_or_reference(families, tmp_path, shape, free_text):
     bundle = run_export(profile(tmp_path, shape, free_text), tmp_path / "out", key=KEY)
     data = bundle_bytes(bundle)
     for secret in secrets_of(families):
         assert secret.encode() not in data, secret
     frame = pd.read_csv(bundle.directory / "family-functioning.csv")
-    assert len(frame) == (4 if shape == "long" else 4)
+    assert len(frame) == {"long": 4, "wide_member": 4, "wide_family": 2}[shape]
     assert "member_id" not in frame.columns and "birth_year" not in frame.columns
-    if free_text == "scrub":
+    if free_text == "scrub" and shape != "wide_family":  # a family row holds only members' aggregates
         text = pd.read_csv(bundle.directory / "exit-interview.csv").filter(like="what_made_difference").iloc[:, 0]
         assert text.str.contains(r"\[name\]").all()
     assert bundle.manifest["rows"] == {"exit-interview": 4, "family-functioning": 4}
@@ -189,3 +189,18 @@ def test_change_scores_and_family_means_follow_the_members_across_waves(app, ctx
         assert rows[f"fam_mean_{scale}"].iloc[0] == pytest.approx(rows[f"score_{scale}"].mean())
         assert (rows[f"fam_n_{scale}"] == 2).all()
     assert "exit − entry" in bundle.manifest["change_scores"]
+
+
+def test_a_family_row_holds_the_family_means_per_wave(families, tmp_path):
+    bundle = run_export(profile(tmp_path, shape="wide_family"), tmp_path / "out", key=KEY)
+    table = pd.read_csv(bundle.directory / "family-functioning.csv")
+    assert len(table) == 2 and table["family"].is_unique
+    assert any(c.startswith("exit_fam_mean_") for c in table.columns)
+    assert not any(c.startswith("exit_score_") for c in table.columns)
+    long = pd.read_csv(run_export(profile(tmp_path), tmp_path / "long", key=KEY).directory / "family-functioning.csv")
+    scale = next(c for c in long.columns if c.startswith("score_"))[len("score_"):]
+    expected = long.groupby("family")[f"score_{scale}"].agg(["mean", "count"])
+    for row in table.itertuples(index=False):
+        mean, count = expected.loc[row.family]
+        assert getattr(row, f"exit_fam_n_{scale}") == count
+        assert getattr(row, f"exit_fam_mean_{scale}") == pytest.approx(mean, nan_ok=True)
