@@ -25,6 +25,7 @@ FAMILY_PAGES = ("practitioner",)      # identifiable family pages, invitations, 
 CALENDAR = ("researcher",)            # counts of invitations to come
 WAVE_STATUS = ("researcher", "manager")
 ADMIN_ONLY = ()                       # outbox, audit log, erasing, resolving "unknown" sends
+EXPORTS = ("researcher",)             # evaluator datasets (identifiable ones: admins only)
 
 
 def may_use(user, roles: tuple[str, ...]) -> bool:
@@ -137,6 +138,7 @@ NAVIGATION = (
     ("Families", "families.index", FAMILY_PAGES),
     ("Calendar of invitations", "waves.calendar", CALENDAR),
     ("Invitation status", "waves.status", WAVE_STATUS),
+    ("Datasets for evaluators", "exports.index", EXPORTS),
     ("Outbox", "waves.outbox", ADMIN_ONLY),
     ("Audit log", "audit.log", ADMIN_ONLY),
 )

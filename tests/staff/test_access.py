@@ -96,6 +96,8 @@ MATRIX = [
           lambda s: f"/staff/invitations/{s.invitation}/send-now", NORTH_FAMILY),
     Route("POST", "/staff/invitations/<int:invitation_id>/resolve",
           lambda s: f"/staff/invitations/{s.invitation}/resolve", ADMINS, lambda s, role: {"reached": "yes"}),
+    Route("GET", "/staff/exports", lambda s: "/staff/exports", CALENDAR),
+    Route("POST", "/staff/exports/<profile_id>/run", lambda s: "/staff/exports/follow-up-summary/run", CALENDAR),
     Route("GET", "/staff/outbox", lambda s: "/staff/outbox", ADMINS),
     Route("GET", "/staff/audit", lambda s: "/staff/audit", ADMINS),
     Route("GET", "/staff/interviews/<int:response_id>", lambda s: f"/staff/interviews/{s.response}", NORTH_FAMILY),

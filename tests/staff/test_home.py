@@ -23,9 +23,10 @@ def navigation(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("role, pages", [
-    ("admin", ["Home", "Families", "Calendar of invitations", "Invitation status", "Outbox", "Audit log"]),
+    ("admin", ["Home", "Families", "Calendar of invitations", "Invitation status", "Datasets for evaluators",
+               "Outbox", "Audit log"]),
     ("practitioner_north", ["Home", "Families"]),
-    ("researcher_north", ["Home", "Calendar of invitations", "Invitation status"]),
+    ("researcher_north", ["Home", "Calendar of invitations", "Invitation status", "Datasets for evaluators"]),
     ("manager_north", ["Home", "Invitation status"]),
 ])
 def test_each_role_is_shown_the_pages_it_may_use(app, world, role, pages):
