@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from ..instruments.checks import Checks, Problem
+from ..instruments.checks import Checks, Problem, yaml_problem
 from ..instruments.loader import INSTRUMENT_ID_PATTERN
 from .profile import (
     AGE_STYLES, ALL, DATE_STYLES, DEFAULT_AGE_BANDS, DEFAULT_K, DEFAULT_KEY_SETTING, FORMATS, FREE_TEXT, LEVELS,
@@ -45,9 +45,7 @@ def parse_profile(path: Path | str, name: str, known_instruments: Mapping[str, s
         data = path.read_bytes()
         raw = yaml.safe_load(data.decode("utf-8"))
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ProfileError([Problem(name, where, f"not valid YAML ({getattr(error, 'problem', error)})")])
+        raise ProfileError([yaml_problem(name, error)])
     except (OSError, UnicodeDecodeError) as error:
         raise ProfileError([Problem(name, "", f"cannot be read ({error})")])
     builder = _Builder(name, path.stem, known_instruments, known_waves)

@@ -22,6 +22,13 @@ class Problem:
         return f"{self.file}: {self.where}: {self.message}" if self.where else f"{self.file}: {self.message}"
 
 
+def yaml_problem(file: str, error) -> Problem:
+    """A YAML syntax error (``yaml.YAMLError``) as a Problem that says where in the file it is."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return Problem(file, where, f"not valid YAML ({getattr(error, 'problem', error)})")
+
+
 class Checks:
     """Small checks that record a problem rather than stop at the first, so an author sees all."""
 

@@ -17,7 +17,7 @@ import yaml
 from .definition import (
     CHOICE_TYPES, ITEM_TYPES, MODES, RESPONDENT_ROLES, Choice, Condition, Instrument, Item, Page, Respondent, Text,
 )
-from .checks import Problem
+from .checks import Problem, yaml_problem
 from .scale_rules import ScaleRules
 
 INSTRUMENT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -62,9 +62,7 @@ def load_instrument(path: Path | str, display_path: str | None = None) -> Instru
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InstrumentError([Problem(name, where, f"not valid YAML ({getattr(error, 'problem', error)})")])
+        raise InstrumentError([yaml_problem(name, error)])
     except (OSError, UnicodeDecodeError) as error:
         raise InstrumentError([Problem(name, "", f"cannot be read ({error})")])
     return build_instrument(raw, name, path_version=_version_from_filename(path), folder=path.parent.name)

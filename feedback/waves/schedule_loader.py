@@ -18,7 +18,7 @@ import yaml
 
 from ..families.eligibility import MEMBER_ROLES, may_answer
 from ..instruments.catalogue import Catalogue
-from ..instruments.checks import Checks, Problem
+from ..instruments.checks import Checks, Problem, yaml_problem
 from ..instruments.definition import Instrument
 from ..instruments.loader import INSTRUMENT_ID_PATTERN, content_hash
 from .schedule import (
@@ -49,9 +49,7 @@ def load_schedule(path: Path | str, display_name: str, catalogue: Catalogue) -> 
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScheduleError([Problem(display_name, where, f"not valid YAML ({getattr(error, 'problem', error)})")])
+        raise ScheduleError([yaml_problem(display_name, error)])
     except (OSError, UnicodeDecodeError) as error:
         raise ScheduleError([Problem(display_name, "", f"cannot be read ({error})")])
     return build_schedule(raw, display_name, catalogue)

@@ -48,14 +48,15 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_meter import CpuMeter  # noqa: E402  (the benchmarks run as scripts)
 sys.path.insert(0, str(ROOT))
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PUBLIC_BASE_URL = "https://feedback.example.org"
 INBOUND_PATH = "/sms/inbound"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -75,40 +76,11 @@ UNCLEAR_REPLY = "hmm?"  # not a number, too short to match part of a label, not 
 
 def seed_sms_families(site_id: int, families: int, exit_on: date, seed: int = 11) -> list[int]:
     """Families that left support on ``exit_on``: two consenting adults each, with UK mobiles,
-    preferring questions by text. Bulk inserts, as ``tests/waves/seeding.py`` does (there the
-    channel is a link by text), then the real planner family by family."""
-    import sqlalchemy as sa
-    from faker import Faker
+    preferring questions by text; planned by the real planner (the shared seeding code)."""
+    from tests.waves.seeding import seed_exiting_families
 
-    from feedback.crypto import lookup_digest
-    from feedback.extensions import db
-    from feedback.families.models import Consent, Family, Member
-    from feedback.waves.service import replan_family
-
-    fake = Faker("en_GB")
-    Faker.seed(seed)
-    family_rows = [{"site_id": site_id, "case_ref": f"SMS-{seed}-{n:06d}", "key_worker_id": None,
-                    "entry_date": exit_on - timedelta(days=180), "exit_date": exit_on, "status": "open",
-                    "version": 1, "created_at": datetime(2026, 1, 1)} for n in range(families)]
-    ids = db.session.execute(sa.insert(Family).returning(Family.id), family_rows).scalars().all()
-    member_rows = []
-    for family_id in ids:
-        for n in range(2):
-            phone = f"+44791{(family_id * 10 + n) % 10_000_000:07d}"
-            member_rows.append({"family_id": family_id, "role": ("mother", "father")[n], "name": fake.first_name(),
-                                "birth_year": 1985, "birth_month": 5, "language": "en",
-                                "channel": "sms_conversation", "phone": phone, "phone_digest": lookup_digest(phone),
-                                "phone_invalid": False, "version": 1, "created_at": datetime(2026, 1, 1)})
-    member_ids = db.session.execute(sa.insert(Member).returning(Member.id), member_rows).scalars().all()
-    db.session.execute(sa.insert(Consent), [
-        {"member_id": member_id, "purpose": purpose, "party": "self", "given": True, "text_version": "v1",
-         "recorded_at": datetime(2026, 1, 1)} for member_id in member_ids for purpose in ("participation", "sms")])
-    db.session.commit()
-    for family_id in ids:
-        replan_family(db.session.get(Family, family_id), "bulk seeding")
-        db.session.commit()
-        db.session.expunge_all()
-    return ids
+    return seed_exiting_families(site_id, None, families, exit_on, adults_per_family=2, seed=seed,
+                                 channel="sms_conversation")
 
 
 @dataclass
@@ -304,70 +276,6 @@ def _delivered_twice_at_once(webhook: Webhook, params: dict, tally: Tally) -> tu
 
 
 # -- CPU accounting (as in survey_pages.py) -----------------------------------------------------
-
-class CpuMeter:
-    """CPU seconds used by each party on the machine, read from /proc (Linux)."""
-
-    def __init__(self, server: subprocess.Popen, database: str):
-        self.server = server
-        self.database = database
-
-    @staticmethod
-    def _process_seconds(pid: int) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-    def _server_pids(self) -> list[int]:
-        pid = self.server.pid
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return [pid, *map(int, children)]
-
-    def _database_pids(self) -> list[int]:
-        """PostgreSQL backends serving the benchmark database (their title names it)."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    title = (entry / "cmdline").read_bytes()
-                except OSError:
-                    continue
-                if title.startswith(b"postgres: ") and f" {self.database} ".encode() in title:
-                    pids.append(int(entry.name))
-        return pids
-
-    @staticmethod
-    def _machine_busy() -> float:
-        values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = values[3] + values[4]  # idle + iowait
-        return (sum(values[:8]) - idle) / CLOCK_TICKS
-
-    def snapshot(self) -> dict:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return {
-            "app server": {pid: self._process_seconds(pid) for pid in self._server_pids()},
-            "database": {pid: self._process_seconds(pid) for pid in self._database_pids()},
-            "load generator": usage.ru_utime + usage.ru_stime,
-            "machine": self._machine_busy(),
-        }
-
-    @staticmethod
-    def spent(before: dict, after: dict) -> dict:
-        def per_pid(key):
-            return sum(seconds - before[key].get(pid, 0.0) for pid, seconds in after[key].items())
-
-        result = {"app server": per_pid("app server"), "database": per_pid("database"),
-                  "load generator": after["load generator"] - before["load generator"]}
-        result["other processes"] = max(0.0, after["machine"] - before["machine"] - sum(result.values()))
-        return result
-
-
-# -- running it ---------------------------------------------------------------------------------
 
 def drive(port: int, conversations: list[Conversation], options, meter: CpuMeter) -> tuple[Tally, dict]:
     """All senders together; returns what they saw and the measurement windows."""

@@ -36,8 +36,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_meter import CpuMeter  # noqa: E402  (the benchmarks run as scripts)
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 BARE_APP = textwrap.dedent('''
     from flask import Flask, redirect, request
@@ -135,68 +136,6 @@ def bare_respondent(port, stop, record):
     while not stop.is_set():
         spent, _, cookie = answer_page(port, "/", cookie)
         record(spent)
-
-
-class CpuMeter:
-    """CPU seconds used by each party on the machine, read from /proc (Linux)."""
-
-    def __init__(self, server: subprocess.Popen, database: str):
-        self.server = server
-        self.database = database
-
-    @staticmethod
-    def _process_seconds(pid: int) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-    def _server_pids(self) -> list[int]:
-        pid = self.server.pid
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return [pid, *map(int, children)]
-
-    def _database_pids(self) -> list[int]:
-        """PostgreSQL backends serving the benchmark database (their title names it)."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    title = (entry / "cmdline").read_bytes()
-                except OSError:
-                    continue
-                if title.startswith(b"postgres: ") and f" {self.database} ".encode() in title:
-                    pids.append(int(entry.name))
-        return pids
-
-    @staticmethod
-    def _machine_busy() -> float:
-        values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = values[3] + values[4]  # idle + iowait
-        return (sum(values[:8]) - idle) / CLOCK_TICKS
-
-    def snapshot(self) -> dict:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return {
-            "app server": {pid: self._process_seconds(pid) for pid in self._server_pids()},
-            "database": {pid: self._process_seconds(pid) for pid in self._database_pids()},
-            "load generator": usage.ru_utime + usage.ru_stime,
-            "machine": self._machine_busy(),
-        }
-
-    @staticmethod
-    def spent(before: dict, after: dict) -> dict:
-        def per_pid(key):
-            return sum(seconds - before[key].get(pid, 0.0) for pid, seconds in after[key].items())
-
-        result = {"app server": per_pid("app server"), "database": per_pid("database"),
-                  "load generator": after["load generator"] - before["load generator"]}
-        result["other processes"] = max(0.0, after["machine"] - before["machine"] - sum(result.values()))
-        return result
 
 
 def measure(target, concurrency: int, seconds: float, warmup: float, meter: CpuMeter):

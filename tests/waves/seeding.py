@@ -20,8 +20,9 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def seed_exiting_families(site_id: int, key_worker_id: int | None, families: int, exit_on: date,
-                          adults_per_family: int = 2, seed: int = 7) -> list[int]:
-    """Families leaving support on ``exit_on``, each with consenting adults who have mobiles."""
+                          adults_per_family: int = 2, seed: int = 7, channel: str = "sms_link") -> list[int]:
+    """Families leaving support on ``exit_on``, each with consenting adults who have mobiles and
+    prefer ``channel``."""
     fake = Faker("en_GB")
     Faker.seed(seed)
     family_rows = [{"site_id": site_id, "case_ref": f"BULK-{seed}-{n:06d}", "key_worker_id": key_worker_id,
@@ -35,7 +36,7 @@ def seed_exiting_families(site_id: int, key_worker_id: int | None, families: int
             # The column type encrypts the number on the way in, as it does for single rows.
             member_rows.append({"family_id": family_id, "role": ("mother", "father")[n % 2],
                                 "name": fake.first_name(), "birth_year": 1985, "birth_month": 5, "language": "en",
-                                "channel": "sms_link", "phone": phone, "phone_digest": lookup_digest(phone),
+                                "channel": channel, "phone": phone, "phone_digest": lookup_digest(phone),
                                 "phone_invalid": False, "version": 1, "created_at": datetime(2026, 1, 1)})
     member_ids = db.session.execute(sa.insert(Member).returning(Member.id), member_rows).scalars().all()
     consent_rows = [{"member_id": member_id, "purpose": purpose, "party": "self", "given": True,
