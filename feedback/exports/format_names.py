@@ -13,7 +13,10 @@ import unicodedata
 from typing import Iterable
 
 SPSS_NAME_LIMIT = 64
-STATA_NAME_LIMIT = 32
+#: Stata allows 32 characters, but pyreadstat names each variable's value-label set after the
+#: variable and readstat refuses a 32-character set name ("A provided name is too long"): 31 is
+#: the longest name that works with value labels.
+STATA_NAME_LIMIT = 31
 #: SPSS keeps variable labels to 256 bytes and value labels to 120 bytes, truncating silently.
 SPSS_LABEL_BYTES = 256
 SPSS_VALUE_LABEL_BYTES = 120

@@ -210,7 +210,12 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
         table, variables = _wide_member(table, variables, full)
     elif profile.shape == "wide_family":
         table, variables = _wide_family(table, variables, full)
-    return table, Codebook(tuple(variable for variable in variables if variable.name in table.columns))
+    codebook = Codebook(tuple(variable for variable in variables if variable.name in table.columns))
+    for variable in codebook:
+        if variable.type == "numeric":
+            # A column with no values at all is read as text; it holds numbers, so say so.
+            table[variable.name] = pd.to_numeric(table[variable.name])
+    return table, codebook
 
 
 def _respondent(record_, key: bytes | None, deid, full: bool) -> dict:
@@ -404,6 +409,11 @@ def _wide(table: pd.DataFrame, variables: list[Variable], key: str, fixed: list[
 
 def _wide_member(table: pd.DataFrame, variables: list[Variable], full: bool):
     member, family = ("member_id", "family_id") if full else ("member", "family")
+    if not table.empty and table[member].isna().all():
+        # A family-level instrument (the key worker's assessment) has no member to put it on:
+        # its rows are families, as in the wide_family shape, without the member's facts.
+        table = table.drop(columns=[c for c in (member, "role", "age", "age_band") if c in table.columns])
+        return _wide(table, variables, family, ["site"])
     return _wide(table, variables, member, [family, "site", "role"])
 
 

@@ -116,6 +116,8 @@ def test_a_parent_answers_the_follow_up_on_a_phone(app, live_server, browser_pag
 
     visited = 0
     while "/done" not in page.url:
+        # Under load the next page may still be arriving after the click: check it once it has.
+        page.wait_for_load_state("load")
         problems += serious_violations(page, axe_page)
         answer_visible_questions(page)
         page.locator("main form button[type=submit]").click()
@@ -128,6 +130,7 @@ def test_a_parent_answers_the_follow_up_on_a_phone(app, live_server, browser_pag
             page.locator("main form button[type=submit]").click()
         assert visited < 30, "the survey never reached the thank-you page"
 
+    page.wait_for_load_state("load")
     assert page.locator("h1").inner_text() == "Thank you"
     problems += serious_violations(page, axe_page)
     assert problems == []

@@ -204,3 +204,28 @@ def test_a_family_row_holds_the_family_means_per_wave(families, tmp_path):
         mean, count = expected.loc[row.family]
         assert getattr(row, f"exit_fam_n_{scale}") == count
         assert getattr(row, f"exit_fam_mean_{scale}") == pytest.approx(mean, nan_ok=True)
+
+
+def test_a_family_level_instrument_gets_a_row_per_family_in_a_wide_per_member_export(app, ctx, world, tmp_path):
+    """The key worker's assessment has no member: it must not vanish (and then fail the k check)."""
+    import random
+
+    from feedback.demo import random_answers
+    from feedback.survey.service import complete, instrument_for
+    from feedback.waves.models import Invitation
+
+    rng = random.Random(3)
+    for case in ("CASE-A1", "CASE-A2"):
+        family, _members = answered_family(world, case)
+        for invitation in db.session.scalars(sa.select(Invitation).filter_by(family_id=family.id,
+                                                                              instrument_id="practitioner-assessment")):
+            response = invitation.response
+            instrument = instrument_for(response)
+            save_answers(response, random_answers(instrument, rng), mode="staff")
+            complete(response, instrument)
+    path = tmp_path / "assess.yaml"
+    path.write_text(PROFILE.format(id="assess", shape="wide_member", free_text="drop", extra="")
+                    .replace("[exit-interview, family-functioning]", "[practitioner-assessment]"))
+    bundle = run_export(load_profile(path), tmp_path / "out", key=KEY)
+    table = pd.read_csv(bundle.directory / "practitioner-assessment.csv")
+    assert len(table) == 2 and table["family"].is_unique and "member" not in table.columns

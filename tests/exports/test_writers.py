@@ -248,3 +248,20 @@ def test_manifest_has_sorted_keys_and_readme_ends_with_a_newline(tmp_path):
     write_readme(tmp_path / "README.txt", "Open evaluation.sav in SPSS. Diolch — ŵ")
     assert (tmp_path / "README.txt").read_text(encoding="utf-8") == "Open evaluation.sav in SPSS. Diolch — ŵ\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.txt", "manifest.json"]
+
+
+def test_a_labelled_variable_with_a_long_name_still_writes_to_stata(tmp_path):
+    """A 32-character name with value labels made readstat refuse the whole .dta file."""
+    import pandas as pd
+    import pyreadstat
+
+    from feedback.exports.codebook import Codebook, Variable
+    from feedback.exports.writers import write_bundle_files
+
+    name = "exit12m_chg_entry_exit_functioning"  # 34 characters
+    frame = pd.DataFrame({name: [1, 2]})
+    codebook = Codebook((Variable(name=name, label="Long", type="numeric", value_labels={1: "One", 2: "Two"}),))
+    written = write_bundle_files(frame, codebook, tmp_path, "long", ["dta"])
+    data, meta = pyreadstat.read_dta(str(written["dta"]))
+    [column] = data.columns
+    assert len(column) <= 31 and meta.variable_value_labels[column] == {1: "One", 2: "Two"}
