@@ -441,10 +441,11 @@ def _disclosure(profile: Profile, tables: dict):
     ladder += [Drop(column) for column in ("language", "role", "site") if column in quasi]
     steps, smallest = [], None
     result = {}
+    prefixes = {_plain(wave.name) for wave in _schedule_waves()}  # "exit_role" is a copy; "member_role" is not
     for instrument_id, (table, codebook) in tables.items():
         # In a wide table a quasi-identifier may appear once per wave ("exit_age_band"): each copy counts.
         def copies(name):
-            return [c for c in table.columns if c == name or c.endswith("_" + name)]
+            return [c for c in table.columns if c == name or c in {f"{prefix}_{name}" for prefix in prefixes}]
 
         present = [column for name in quasi for column in copies(name)]
         steps_here = [replace(step, column=column) for step in ladder for column in copies(step.column)]
