@@ -2,8 +2,8 @@
 
 Our variable names come from stable item ids and may be long (``fam_functioning_change_exit_entry``)
 or hold characters statistics packages refuse.  Each name is mapped once, deterministically, to a
-valid SPSS name (≤64 characters) and a valid Stata name (≤32 characters); the codebook records
-both mappings so an evaluator can always find the original variable.  Names are kept to ASCII
+valid SPSS name (≤64 characters) and a valid Stata name (≤28 characters, see ``STATA_NAME_LIMIT``);
+the codebook records both mappings so an evaluator can always find the original variable.  Names are kept to ASCII
 letters, digits and ``_``, which every version of both packages reads.
 """
 from __future__ import annotations
@@ -13,10 +13,16 @@ import unicodedata
 from typing import Iterable
 
 SPSS_NAME_LIMIT = 64
-#: Stata allows 32 characters, but pyreadstat names each variable's value-label set after the
-#: variable and readstat refuses a 32-character set name ("A provided name is too long"): 31 is
-#: the longest name that works with value labels.
-STATA_NAME_LIMIT = 31
+#: Stata allows 32 characters, and so do its value-label set names.  pyreadstat names the set of
+#: the n-th labelled variable ``<variable name><n>`` (n counts from 0 within the file), so a long
+#: name fails once the counter has enough digits: a 31-character name works for the first ten
+#: labelled variables and readstat refuses the eleventh ("A provided name is too long").  28
+#: characters leave room for four digits, i.e. up to 10,000 labelled variables in one file; one
+#: fixed limit (not one that depends on the file) keeps a variable's Stata name the same in every
+#: export, so evaluators can merge them.
+STATA_NAME_LIMIT = 28
+#: The longest value-label set name readstat writes to a ``.dta`` file.
+STATA_LABEL_SET_LIMIT = 32
 #: SPSS keeps variable labels to 256 bytes and value labels to 120 bytes, truncating silently.
 SPSS_LABEL_BYTES = 256
 SPSS_VALUE_LABEL_BYTES = 120

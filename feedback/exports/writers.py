@@ -15,7 +15,8 @@ Decisions an evaluator may notice (also recorded per variable in the codebook):
   skip the BOM; base R's ``read.csv`` needs ``fileEncoding = "UTF-8-BOM"`` (the bundle README says so).
 - CSV and XLSX text cells that could start a formula get a leading apostrophe (see ``formulas``).
   SPSS, Stata and Parquet keep text exactly: those programs never evaluate cell text.
-- SPSS and Stata names are mapped to valid names (≤64 and ≤32 characters); the codebook lists both.
+- SPSS and Stata names are mapped to valid names (≤64 and ≤28 characters: see ``format_names``);
+  the codebook lists both.
 - Stata labels whole-number codes of numeric variables only: such variables get their labels
   (fractional *values* simply show unlabelled); a string variable or one with fractional codes
   keeps its values and no Stata labels, which the codebook notes.
@@ -35,7 +36,8 @@ import pandas as pd
 
 from .atomic import write_atomically, write_text_atomically
 from .codebook import ROW_FIELDS, Codebook
-from .format_names import SPSS_LABEL_BYTES, SPSS_VALUE_LABEL_BYTES, STATA_LABEL_CHARS, truncate_bytes
+from .format_names import (SPSS_LABEL_BYTES, SPSS_VALUE_LABEL_BYTES, STATA_LABEL_CHARS, STATA_LABEL_SET_LIMIT,
+                           truncate_bytes)
 from .formulas import defuse_frame
 
 
@@ -176,6 +178,13 @@ def _write_dta(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
         labels[name] = variable.label[:STATA_LABEL_CHARS] or None
         stata_labels = codebook.stata_value_labels(variable)
         if stata_labels:
+            # pyreadstat names this variable's label set <name><count>; say so plainly rather than
+            # let readstat refuse the whole file with "A provided name is too long".
+            set_name = f"{name}{len(value_labels)}"
+            if len(set_name) > STATA_LABEL_SET_LIMIT:
+                raise ValueError(f"Stata cannot hold this many labelled variables: the value labels of "
+                                 f"{variable.name!r} would need the set name {set_name!r}, longer than "
+                                 f"{STATA_LABEL_SET_LIMIT} characters. Split the export or leave out 'dta'.")
             value_labels[name] = stata_labels
     pyreadstat.write_dta(data.rename(columns=names), str(path), column_labels=labels,
                          variable_value_labels=value_labels)

@@ -264,4 +264,23 @@ def test_a_labelled_variable_with_a_long_name_still_writes_to_stata(tmp_path):
     written = write_bundle_files(frame, codebook, tmp_path, "long", ["dta"])
     data, meta = pyreadstat.read_dta(str(written["dta"]))
     [column] = data.columns
-    assert len(column) <= 31 and meta.variable_value_labels[column] == {1: "One", 2: "Two"}
+    assert len(column) <= 28 and meta.variable_value_labels[column] == {1: "One", 2: "Two"}
+
+
+def test_many_labelled_variables_with_long_names_write_to_stata(tmp_path):
+    """pyreadstat names the n-th label set <name><n>: with 31-character names the 11th failed."""
+    import pandas as pd
+    import pyreadstat
+
+    from feedback.exports.codebook import Codebook, Variable
+    from feedback.exports.writers import write_bundle_files
+
+    names = [f"exit12m_outcome_school_attendance_{n:03d}" for n in range(120)]
+    frame = pd.DataFrame({name: [1, 2] for name in names})
+    codebook = Codebook(tuple(Variable(name=name, label=name, type="numeric", value_labels={1: "Better", 2: "Worse"})
+                              for name in names))
+    written = write_bundle_files(frame, codebook, tmp_path, "many", ["dta"])
+    data, meta = pyreadstat.read_dta(str(written["dta"]))
+    assert len(data.columns) == 120 and len(set(data.columns)) == 120
+    assert all(len(column) <= 28 for column in data.columns)
+    assert all(meta.variable_value_labels[column] == {1: "Better", 2: "Worse"} for column in data.columns)
