@@ -33,6 +33,24 @@ RESPONSE_COLUMNS = ("response_id", "instrument", "version", "content_hash", "mod
                     "entry_date", "exit_date")
 
 
+def _selected(query, selection: Selection, joined: bool = False):
+    """``query`` (over Response) narrowed to the selection's completed responses.
+
+    The selection is applied in SQL rather than as a list of response ids: PostgreSQL takes at
+    most 65,535 bound parameters, and a whole service's export has more responses than that.
+    """
+    query = query.where(Response.status == "completed")
+    if selection.instruments is not None:
+        query = query.where(Response.instrument_id.in_(selection.instruments))
+    if selection.waves is not None:
+        query = query.where(Response.wave.in_(selection.waves))
+    if selection.site_codes is not None:
+        if not joined:
+            query = query.join(Family, Family.id == Response.family_id).join(Site, Site.id == Family.site_id)
+        query = query.where(Site.code.in_(selection.site_codes))
+    return query
+
+
 def responses(selection: Selection) -> pd.DataFrame:
     """One row per completed response in the selection, oldest first (columns: RESPONSE_COLUMNS).
 
@@ -48,32 +66,24 @@ def responses(selection: Selection) -> pd.DataFrame:
         .outerjoin(Family, Family.id == Response.family_id)
         .outerjoin(Site, Site.id == Family.site_id)
         .outerjoin(Member, Member.id == Response.member_id)
-        .where(Response.status == "completed")
         .order_by(Response.completed_at, Response.id)
     )
-    if selection.instruments is not None:
-        query = query.where(Response.instrument_id.in_(selection.instruments))
-    if selection.waves is not None:
-        query = query.where(Response.wave.in_(selection.waves))
-    if selection.site_codes is not None:
-        query = query.where(Site.code.in_(selection.site_codes))
-    return _frame(query, RESPONSE_COLUMNS)
+    return _frame(_selected(query, selection, joined=True), RESPONSE_COLUMNS)
 
 
-def answers(response_ids) -> pd.DataFrame:
-    """Answers of those responses, long: response_id, item_id, value (a code, number, text or list)."""
-    query = (sa.select(Answer.response_id, Answer.item_id, Answer.value)
-             .where(Answer.response_id.in_(_ids(response_ids))).order_by(Answer.response_id, Answer.item_id))
-    return _frame(query, ("response_id", "item_id", "value"))
+def answers(selection: Selection) -> pd.DataFrame:
+    """Answers of the selection's responses, long: response_id, item_id, value (a code, number, text or list)."""
+    query = sa.select(Answer.response_id, Answer.item_id, Answer.value).join(Response, Response.id == Answer.response_id)
+    return _frame(_selected(query, selection), ("response_id", "item_id", "value"))
 
 
-def scores(response_ids) -> pd.DataFrame:
-    """Scale scores of those responses, long, with the scoring version each was computed with."""
+def scores(selection: Selection) -> pd.DataFrame:
+    """Scale scores of the selection's responses, long, with the scoring version each was computed with."""
     query = (sa.select(Score.response_id, Score.scale_id, Score.value, Score.answered, Score.items, Score.flagged,
                        Score.band, Score.scoring_version)
-             .where(Score.response_id.in_(_ids(response_ids))).order_by(Score.response_id, Score.scale_id))
-    return _frame(query, ("response_id", "scale_id", "value", "answered", "items", "flagged", "band",
-                          "scoring_version"))
+             .join(Response, Response.id == Score.response_id).order_by(Score.response_id, Score.scale_id))
+    return _frame(_selected(query, selection), ("response_id", "scale_id", "value", "answered", "items", "flagged",
+                                                "band", "scoring_version"))
 
 
 def answers_wide(long: pd.DataFrame) -> pd.DataFrame:
@@ -84,10 +94,7 @@ def answers_wide(long: pd.DataFrame) -> pd.DataFrame:
     return long.pivot(index="response_id", columns="item_id", values="value")
 
 
-def _ids(response_ids) -> list[int]:
-    return [int(value) for value in response_ids]
-
-
 def _frame(query, columns) -> pd.DataFrame:
-    rows = db.session.execute(query).all()
+    # Plain tuples: pandas probing SQLAlchemy Row objects for keys cost more than the query.
+    rows = [tuple(row) for row in db.session.execute(query)]
     return pd.DataFrame.from_records(rows, columns=list(columns))

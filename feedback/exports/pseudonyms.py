@@ -65,12 +65,26 @@ def pseudonym(kind: str, internal_id: int, key: bytes, recipient: str | None = N
     member 42 get unrelated ids. Refuses short keys, kinds other than lower-case words, and ids
     that are not whole numbers.
     """
+    return pseudonym_map(kind, (internal_id,), key, recipient)[internal_id]
+
+
+def pseudonym_map(kind: str, internal_ids, key: bytes, recipient: str | None = None) -> dict[int, str]:
+    """``pseudonym`` for many ids at once: {internal id: pseudonym} for each distinct id given.
+
+    For a whole export: the recipient key is derived once rather than once per id, and an id
+    repeated on many rows (a member's responses) is hashed once.
+    """
     if not isinstance(kind, str) or not _KIND.match(kind):
         raise ValueError(f"a pseudonym kind is a lower-case word such as 'family', not {kind!r}")
-    if isinstance(internal_id, bool) or not isinstance(internal_id, int):
-        raise TypeError(f"internal ids are whole numbers, not {type(internal_id).__name__}")
-    digest = _mac(recipient_key(key, recipient), f"{kind}:{internal_id}")
-    return base64.b32encode(digest).decode("ascii")[:PSEUDONYM_CHARS]
+    derived = recipient_key(key, recipient)
+    result: dict[int, str] = {}
+    for internal_id in internal_ids:
+        if isinstance(internal_id, bool) or not isinstance(internal_id, int):
+            raise TypeError(f"internal ids are whole numbers, not {type(internal_id).__name__}")
+        if internal_id not in result:
+            digest = _mac(derived, f"{kind}:{internal_id}")
+            result[internal_id] = base64.b32encode(digest).decode("ascii")[:PSEUDONYM_CHARS]
+    return result
 
 
 def shift_days(family: str | int, key: bytes, max_days: int = MAX_SHIFT_DAYS) -> int:

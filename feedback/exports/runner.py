@@ -13,12 +13,10 @@ per family: a family-level instrument's columns per wave, a members' instrument'
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import zipfile
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -26,16 +24,18 @@ import sqlalchemy as sa
 
 from ..audit.service import record
 from ..extensions import db
-from ..families.models import Family, Member
+from ..families.models import Family
 from ..instruments.definition import Instrument
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
 from .codebook import Codebook, Variable
-from .dataset import Selection, answers, responses, scores
-from .deidentify import (Drop, Recode, age_at, age_band, coarsen, days_since, generalise, pseudonym, scrub,
-                         shift_days, shifted, wider_bands)
+from .dataset import Selection, answers, answers_wide, responses, scores
+from .deidentify import (Drop, Recode, age_band, age_band_column, age_column, coarsen_column, days_since_column,
+                         generalise, local_days, scrub, shift_days, shifted_column, wider_bands)
+from .pseudonyms import pseudonym_map
 from .profile import Profile
 from .versions import VersionMismatch, item_columns
+from .background import BackgroundWriter
 from .writers import write_bundle_files, write_manifest, write_readme
 
 TEXT_TYPES = ("short_text", "long_text")
@@ -83,34 +83,42 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
     chosen = sorted(set(chosen))
     selection = dict(waves=None if profile.waves == "all" else tuple(profile.waves),
                      site_codes=None if profile.sites == "all" else tuple(profile.sites))
-    tables, counts, versions, steps, smallest = {}, {}, {}, [], None
-    for instrument_id in chosen:
-        frame = responses(Selection(instruments=(instrument_id,), **selection))
-        if frame.empty:
-            continue
-        table, codebook = _table(profile, instrument_id, frame, key, catalogue, full)
-        tables[instrument_id] = (table, codebook)
-        counts[instrument_id] = len(frame)
-        versions[instrument_id] = sorted(int(v) for v in frame["version"].unique())
-    if not tables:
-        raise ExportError(f"nothing to export: no completed responses match {profile.id} "
-                          "(its instruments, waves and sites).")
-    if not full and profile.disclosure is not None:
-        tables, steps, smallest = _disclosure(profile, tables)
+    counts, versions, steps, smallest, scoring_versions, files = {}, {}, [], None, set(), []
     suffix = "-IDENTIFIABLE" if full else ""
     name = f"{profile.id}{suffix}-{now:%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
     final, building = out / name, out / f".{name}.partial"
     try:
         building.mkdir()
-        files = []
-        for instrument_id, (table, codebook) in tables.items():
-            stem = f"{instrument_id}{suffix}"
-            written = write_bundle_files(table, codebook, building, stem, profile.formats)
-            files.extend(path.name for path in written.values())
-            codebook.write_codebook_csv(building / f"{stem}-codebook.csv")
-            codebook.write_codebook_json(building / f"{stem}-codebook.json")
-            files.extend([f"{stem}-codebook.csv", f"{stem}-codebook.json"])
+        # One instrument at a time, written as soon as it is built and checked: only one table is
+        # in memory at once, and a large XLSX file is written by a worker meanwhile (``background``).
+        with BackgroundWriter() as background:
+            for instrument_id in chosen:
+                chosen_here = Selection(instruments=(instrument_id,), **selection)
+                frame = responses(chosen_here)
+                if frame.empty:
+                    continue
+                table, codebook = _table(profile, instrument_id, chosen_here, frame, key, catalogue, full)
+                counts[instrument_id] = len(frame)
+                versions[instrument_id] = sorted(int(v) for v in frame["version"].unique())
+                del frame
+                if not full and profile.disclosure is not None:
+                    table, codebook, applied, k = _disclose(profile, instrument_id, table, codebook)
+                    steps.extend(applied)
+                    smallest = k if smallest is None else min(smallest, k)
+                if "scoring_version" in table:
+                    scoring_versions.update(table["scoring_version"].dropna().unique())
+                stem = f"{instrument_id}{suffix}"
+                written = write_bundle_files(table, codebook, building, stem, profile.formats, background)
+                files.extend(path.name for path in written.values())
+                codebook.write_codebook_csv(building / f"{stem}-codebook.csv")
+                codebook.write_codebook_json(building / f"{stem}-codebook.json")
+                files.extend([f"{stem}-codebook.csv", f"{stem}-codebook.json"])
+                del table
+            if not counts:
+                raise ExportError(f"nothing to export: no completed responses match {profile.id} "
+                                  "(its instruments, waves and sites).")
+            background.wait()
         manifest = {
             "profile": profile.id, "profile_hash": profile.content_hash, "created_at": now.isoformat(timespec="seconds"),
             "identifiable": full, "shape": profile.shape, "rows": counts, "versions": versions,
@@ -122,9 +130,8 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                 "identifying_items": "removed"},
             "disclosure": None if full or profile.disclosure is None else {
                 "quasi_identifiers": list(profile.disclosure.quasi_identifiers), "threshold": profile.disclosure.k,
-                "k": smallest, "generalised": steps},
-            "scoring_versions": sorted({v for table, _ in tables.values() if "scoring_version" in table
-                                        for v in table["scoring_version"].dropna().unique()}),
+                "k": smallest, "generalised": sorted(set(steps))},
+            "scoring_versions": sorted(scoring_versions),
             "change_scores": [f"{pair.to_wave} − {pair.from_wave}" for pair in profile.change_pairs(_schedule_waves())],
             "not_yet_computed": ["derived counts (star, practitioner assessment)"],
             "files": sorted(files),
@@ -145,8 +152,8 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
     return Bundle(final, zip_path, manifest)
 
 
-def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes | None, catalogue,
-           full: bool) -> tuple[pd.DataFrame, Codebook]:
+def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd.DataFrame, key: bytes | None,
+           catalogue, full: bool) -> tuple[pd.DataFrame, Codebook]:
     """One instrument's responses as a de-identified table (long, or wide per member) and its codebook."""
     deid = profile.deidentification
     instrument = catalogue.latest(instrument_id)
@@ -157,42 +164,21 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
         columns = item_columns(catalogue, instrument_id, profile.on_version_mismatch, only)
     except VersionMismatch as error:
         raise ExportError(str(error)) from None
-    long_answers = answers(frame["response_id"])
-    values = long_answers.pivot(index="response_id", columns="item_id", values="value") if not long_answers.empty \
-        else pd.DataFrame(index=pd.Index([], name="response_id"))
+    frame = frame.reset_index(drop=True)
+    values = answers_wide(answers(selection)).reindex(frame["response_id"].tolist())
     known = {} if full or deid.free_text != "scrub" else _known_strings(frame["family_id"].dropna().unique())
-    rows, variables = [], _base_variables(full, deid)
-    for record_ in frame.itertuples(index=False):
-        row = _respondent(record_, key, deid, full)
-        answered = values.loc[record_.response_id] if record_.response_id in values.index else {}
-        for column in columns:
-            item = column.item
-            value = answered.get(item.id) if hasattr(answered, "get") else None
-            value = None if value is None or (isinstance(value, float) and pd.isna(value)) else value
-            if int(record_.version) not in column.versions:
-                value = None  # this version's answer belongs to another column (or the item was not asked)
-            if not full and item.identifying:
-                continue
-            if item.type in TEXT_TYPES and not full:
-                if deid.free_text == "drop":
-                    continue
-                if isinstance(value, str):
-                    value, _changed = scrub(value, known.get(record_.family_id, ()))
-            if isinstance(value, list):
-                value = ";".join(str(code) for code in value)
-            elif value is not None and not _is_numeric(item):
-                value = str(value)
-            row[column.name] = value
-        rows.append(row)
+    table = _respondents(frame, key, deid, full)
+    variables = _base_variables(full, deid)
+    version = frame["version"].astype(int)
     for column in columns:
         item = column.item
         if (not full and item.identifying) or (item.type in TEXT_TYPES and not full and deid.free_text == "drop"):
             continue
+        table[column.name] = _item_values(values, item, version.isin(column.versions).to_numpy(), frame, known, full)
         variables.append(replace(_variable(item, instrument), name=column.name,
                                  versions=tuple(str(v) for v in sorted(column.versions))))
-    table = pd.DataFrame(rows)
     if profile.scores.scales:
-        table, score_variables = _with_scores(table, frame, instrument)
+        table, score_variables = _with_scores(table, selection, frame, instrument)
         variables.extend(score_variables)
         pairs = profile.change_pairs(_schedule_waves())
         member, family = ("member_id", "family_id") if full else ("member", "family")
@@ -218,43 +204,68 @@ def _table(profile: Profile, instrument_id: str, frame: pd.DataFrame, key: bytes
     return table, codebook
 
 
-def _respondent(record_, key: bytes | None, deid, full: bool) -> dict:
-    completed = record_.completed_at
+def _item_values(values: pd.DataFrame, item, asked, frame: pd.DataFrame, known, full: bool) -> pd.Series:
+    """One item's answers, one per response: None where unanswered or where this response's version
+    puts the item in another column; lists of codes joined with ";"; free text scrubbed if asked;
+    non-numeric values as text."""
+    if item.id not in values.columns:
+        return pd.Series(None, index=frame.index, dtype="object")
+    cells = values[item.id].to_numpy(dtype=object, copy=True)
+    cells[pd.isna(cells)] = None  # pd.isna is False for a list, so lists of codes are kept
+    cells[~asked] = None
+    numeric = _is_numeric(item)
+    scrubbing = item.type in TEXT_TYPES and not full  # "drop" never gets here
+    families = frame["family_id"].to_numpy()
+    for index, value in enumerate(cells):
+        if value is None:
+            continue
+        if isinstance(value, list):
+            cells[index] = ";".join(str(code) for code in value)
+        elif scrubbing and isinstance(value, str):
+            cells[index], _changed = scrub(value, known.get(families[index], ()))
+        elif not numeric:
+            cells[index] = str(value)
+    return pd.Series(cells, index=frame.index, dtype="object")
+
+
+def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd.DataFrame:
+    """The facts about each response's respondent, de-identified unless ``full``, one row per response."""
+    completed = frame["completed_at"]
     if full:
-        return {"response_id": record_.response_id, "family_id": record_.family_id, "member_id": record_.member_id,
-                "site": record_.site, "role": record_.role, "birth_year": record_.birth_year,
-                "birth_month": record_.birth_month, "language": record_.language, "wave": record_.wave,
-                "instrument_version": record_.version, "mode": record_.mode, "completed_at": completed,
-                "entry_date": record_.entry_date, "exit_date": record_.exit_date}
-    family = None if pd.isna(record_.family_id) else int(record_.family_id)
-    member = None if pd.isna(record_.member_id) else int(record_.member_id)
+        return pd.DataFrame({
+            "response_id": frame["response_id"], "family_id": frame["family_id"], "member_id": frame["member_id"],
+            "site": frame["site"], "role": frame["role"], "birth_year": frame["birth_year"],
+            "birth_month": frame["birth_month"], "language": frame["language"], "wave": frame["wave"],
+            "instrument_version": frame["version"], "mode": frame["mode"], "completed_at": completed,
+            "entry_date": frame["entry_date"], "exit_date": frame["exit_date"]})
     recipient = deid.pseudonym.recipient
-    row = {"response": pseudonym("response", int(record_.response_id), key, recipient),
-           "family": pseudonym("family", family, key, recipient) if family is not None else None,
-           "member": pseudonym("member", member, key, recipient) if member is not None else None,
-           "site": record_.site, "role": record_.role, "language": record_.language, "wave": record_.wave,
-           "instrument_version": int(record_.version), "mode": record_.mode}
-    age = age_at(_int(record_.birth_year), _int(record_.birth_month), completed.date())
+
+    def pseudonyms(kind: str, ids: pd.Series) -> pd.Series:
+        present = [int(i) for i in ids.dropna()]
+        names = pseudonym_map(kind, present, key, recipient)
+        return pd.Series([None if pd.isna(i) else names[int(i)] for i in ids], index=ids.index, dtype="object")
+
+    table = pd.DataFrame({
+        "response": pseudonyms("response", frame["response_id"]), "family": pseudonyms("family", frame["family_id"]),
+        "member": pseudonyms("member", frame["member_id"]), "site": frame["site"], "role": frame["role"],
+        "language": frame["language"], "wave": frame["wave"], "instrument_version": frame["version"].astype(int),
+        "mode": frame["mode"]})
+    # Stored times are naive UTC; ages, days and coarsened dates use the service's calendar day.
+    local = local_days(pd.to_datetime(completed).dt.tz_localize("UTC"))
+    age = age_column(frame["birth_year"], frame["birth_month"], local)
     if deid.ages == "bands":
-        row["age_band"] = age_band(age, deid.age_bands)
+        table["age_band"] = age_band_column(age, deid.age_bands)
     else:
-        row["age"] = age
+        table["age"] = age
     if deid.dates == "days_since_entry":
-        row["days_since_entry"] = days_since(completed, _date(record_.entry_date))
+        table["days_since_entry"] = days_since_column(local, frame["entry_date"])
     elif deid.dates == "days_since_exit":
-        row["days_since_exit"] = days_since(completed, _date(record_.exit_date))
-    elif deid.dates == "shifted" and row["family"]:
-        row["completed_on_shifted"] = shifted(completed, shift_days(row["family"], key))
-    row["completed"] = coarsen(completed, deid.timestamps) if deid.timestamps else None
-    return row
-
-
-def _int(value):
-    return None if value is None or pd.isna(value) else int(value)
-
-
-def _date(value):
-    return None if value is None or (not isinstance(value, datetime) and pd.isna(value)) else value
+        table["days_since_exit"] = days_since_column(local, frame["exit_date"])
+    elif deid.dates == "shifted":
+        offsets = {family: shift_days(family, key) for family in table["family"].dropna().unique()}
+        table["completed_on_shifted"] = shifted_column(local, table["family"].map(offsets))
+    table["completed"] = coarsen_column(local, deid.timestamps) if deid.timestamps else None
+    return table
 
 
 def _known_strings(family_ids) -> dict[int, tuple[str, ...]]:
@@ -307,29 +318,27 @@ def _is_numeric(item) -> bool:
                                                  all(isinstance(c.code, int) for c in item.all_choices))
 
 
-def _with_scores(table: pd.DataFrame, frame: pd.DataFrame, instrument: Instrument):
-    scored = scores(frame["response_id"])
+def _with_scores(table: pd.DataFrame, selection: Selection, frame: pd.DataFrame, instrument: Instrument):
+    scored = scores(selection)
     if scored.empty:
         return table, []
     ids = frame["response_id"].tolist()
-    by_response = {rid: group for rid, group in scored.groupby("response_id")}
+    scored = scored.drop_duplicates(["response_id", "scale_id"], keep="first")
+    value = scored.pivot(index="response_id", columns="scale_id", values="value").reindex(ids)
+    band = scored.pivot(index="response_id", columns="scale_id", values="band").reindex(ids)
     variables = []
     for scale in instrument.scales:
-        values, bands = [], []
-        for rid in ids:
-            group = by_response.get(rid)
-            match = group[group["scale_id"] == scale.id] if group is not None else None
-            values.append(None if match is None or match.empty else match.iloc[0]["value"])
-            bands.append(None if match is None or match.empty else match.iloc[0]["band"])
-        table[f"score_{scale.id}"] = pd.to_numeric(pd.Series(values, index=table.index, dtype="object"), errors="coerce")
-        table[f"band_{scale.id}"] = bands
+        numbers = value[scale.id] if scale.id in value.columns else pd.Series(None, index=ids, dtype="object")
+        table[f"score_{scale.id}"] = pd.to_numeric(numbers, errors="coerce").to_numpy()
+        bands = band[scale.id] if scale.id in band.columns else pd.Series(None, index=ids, dtype="object")
+        table[f"band_{scale.id}"] = bands.astype(object).where(bands.notna(), None).to_numpy()
         variables.append(Variable(name=f"score_{scale.id}", label=f"Score: {scale.id}", type="numeric",
                                   instrument=instrument.id, versions=(str(instrument.version),),
                                   scoring_rule=f"{scale.method} of {len(scale.items)} items"))
         variables.append(Variable(name=f"band_{scale.id}", label=f"Band: {scale.id}", type="string",
                                   instrument=instrument.id, versions=(str(instrument.version),)))
-    table["scoring_version"] = [by_response[rid].iloc[0]["scoring_version"] if rid in by_response else None
-                                for rid in ids]
+    version = scored.groupby("response_id", sort=False)["scoring_version"].first().reindex(ids)
+    table["scoring_version"] = version.astype(object).where(version.notna(), None).to_numpy()
     variables.append(Variable(name="scoring_version", label="Scoring version", type="string"))
     return table, variables
 
@@ -349,8 +358,8 @@ def _with_change(table: pd.DataFrame, member: str, column: str, pair, scale, ins
     before = scored[scored["wave"] == pair.from_wave].drop_duplicates(member, keep="last").set_index(member)[column]
     after = scored[scored["wave"] == pair.to_wave].drop_duplicates(member, keep="last").set_index(member)[column]
     change = (pd.to_numeric(after, errors="coerce") - pd.to_numeric(before, errors="coerce")).dropna()
-    values = [change.get(who) if wave == pair.to_wave else None for who, wave in zip(table[member], table["wave"])]
-    table[name] = pd.to_numeric(pd.Series(values, index=table.index, dtype="object"), errors="coerce")
+    later = table["wave"] == pair.to_wave
+    table[name] = pd.to_numeric(table[member].map(change), errors="coerce").where(later)
     return table, Variable(name=name, label=f"Change in {scale.id}: {pair.to_wave} − {pair.from_wave}",
                            type="numeric", instrument=instrument.id, versions=(str(instrument.version),),
                            scoring_rule=f"{column} at {pair.to_wave} minus {column} at {pair.from_wave}, same member")
@@ -360,25 +369,14 @@ def _with_family_aggregate(table: pd.DataFrame, family: str, column: str, scale,
     """The mean of the family's members' scores at the same wave, and how many members scored."""
     mean_name, count_name = f"fam_mean_{scale.id}", f"fam_n_{scale.id}"
     numbers = pd.to_numeric(table[column], errors="coerce")
-    grouped = numbers.groupby([table[family], table["wave"]])
-    means, counts = grouped.mean(), grouped.count()
-    keys = list(zip(table[family], table["wave"]))
-    # Numeric columns even when every value is missing (an all-None list would become text).
-    table[mean_name] = pd.to_numeric(pd.Series([None if pd.isna(f) else _float(means.get(key))
-                                                for key, f in zip(keys, table[family])], index=table.index,
-                                               dtype="object"), errors="coerce")
-    table[count_name] = pd.to_numeric(pd.Series([None if pd.isna(f) else int(counts.get(key, 0))
-                                                 for key, f in zip(keys, table[family])], index=table.index,
-                                                dtype="object"), errors="coerce")
+    grouped = numbers.groupby([table[family], table["wave"]])  # rows without a family get no aggregate
+    table[mean_name] = grouped.transform("mean").astype("float64")
+    table[count_name] = grouped.transform("count").astype("Int64")
     rule = f"mean of {column} over the family's members at the same wave"
     return table, [Variable(name=mean_name, label=f"Family mean of {scale.id}", type="numeric",
                             instrument=instrument.id, versions=(str(instrument.version),), scoring_rule=rule),
                    Variable(name=count_name, label=f"Members of the family with a {scale.id} score", type="numeric",
                             instrument=instrument.id, versions=(str(instrument.version),))]
-
-
-def _float(value):
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _plain(wave: str) -> str:
@@ -428,8 +426,11 @@ def _wide_family(table: pd.DataFrame, variables: list[Variable], full: bool):
     return _wide(table, variables, family, ["site"])
 
 
-def _disclosure(profile: Profile, tables: dict):
-    """Check k over the quasi-identifiers in every table; generalise or refuse as the profile says."""
+def _disclose(profile: Profile, instrument_id: str, table: pd.DataFrame, codebook: Codebook):
+    """Check k over the quasi-identifiers in one table; generalise or refuse as the profile says.
+
+    Returns the table and codebook as generalised, the steps taken and the table's k.
+    """
     disclosure = profile.disclosure
     deid = profile.deidentification
     quasi = list(disclosure.quasi_identifiers)
@@ -439,32 +440,25 @@ def _disclosure(profile: Profile, tables: dict):
     elif "age" in quasi:
         ladder.append(Recode("age", lambda age: age_band(age, deid.age_bands), "ages as bands"))
     ladder += [Drop(column) for column in ("language", "role", "site") if column in quasi]
-    steps, smallest = [], None
-    result = {}
     prefixes = {_plain(wave.name) for wave in _schedule_waves()}  # "exit_role" is a copy; "member_role" is not
-    for instrument_id, (table, codebook) in tables.items():
-        # In a wide table a quasi-identifier may appear once per wave ("exit_age_band"): each copy counts.
-        def copies(name):
-            return [c for c in table.columns if c == name or c in {f"{prefix}_{name}" for prefix in prefixes}]
 
-        present = [column for name in quasi for column in copies(name)]
-        steps_here = [replace(step, column=column) for step in ladder for column in copies(step.column)]
-        rows = table.to_dict("records")
-        outcome = generalise(rows, present, disclosure.k, steps_here if disclosure.on_fail == "generalise" else [])
-        if outcome.refused:
-            raise ExportError(f"{instrument_id}: {outcome.message} The profile says to "
-                              f"{'refuse' if disclosure.on_fail == 'refuse' else 'generalise, and even that was not enough'}; "
-                              "widen the selection, or lower the threshold only with the data owner's agreement.")
-        steps.extend(outcome.steps)
-        smallest = outcome.k if smallest is None else min(smallest, outcome.k)
-        generalised = pd.DataFrame(outcome.rows, columns=[c for c in table.columns if c in outcome.rows[0]]) \
-            if outcome.rows else table
-        recoded = {step.column for step in steps_here if isinstance(step, Recode) and step.description in outcome.steps}
-        # Dropped columns leave the codebook; a recoded one (ages → bands) now holds text.
-        variables = tuple(replace(v, type="string", value_labels={}, missing_codes=(), label=f"{v.label} (generalised)")
-                          if v.name in recoded else v for v in codebook if v.name in generalised.columns)
-        result[instrument_id] = (generalised, Codebook(variables))
-    return result, sorted(set(steps)), smallest
+    # In a wide table a quasi-identifier may appear once per wave ("exit_age_band"): each copy counts.
+    def copies(name):
+        return [c for c in table.columns if c == name or c in {f"{prefix}_{name}" for prefix in prefixes}]
+
+    present = [column for name in quasi for column in copies(name)]
+    steps_here = [replace(step, column=column) for step in ladder for column in copies(step.column)]
+    outcome = generalise(table, present, disclosure.k, steps_here if disclosure.on_fail == "generalise" else [])
+    if outcome.refused:
+        raise ExportError(f"{instrument_id}: {outcome.message} The profile says to "
+                          f"{'refuse' if disclosure.on_fail == 'refuse' else 'generalise, and even that was not enough'}; "
+                          "widen the selection, or lower the threshold only with the data owner's agreement.")
+    generalised = outcome.frame
+    recoded = {step.column for step in steps_here if isinstance(step, Recode) and step.description in outcome.steps}
+    # Dropped columns leave the codebook; a recoded one (ages → bands) now holds text.
+    variables = tuple(replace(v, type="string", value_labels={}, missing_codes=(), label=f"{v.label} (generalised)")
+                      if v.name in recoded else v for v in codebook if v.name in generalised.columns)
+    return generalised, Codebook(variables), list(outcome.steps), outcome.k
 
 
 def _readme(profile: Profile, manifest: dict) -> str:

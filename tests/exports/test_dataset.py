@@ -57,12 +57,13 @@ def test_the_selection_narrows_by_instrument_wave_and_site(app, ctx, world):
 
 def test_answers_and_scores_belong_to_the_selected_responses(app, ctx, world):
     answered_family(world, "C-1")
-    frame = responses(Selection(instruments=("family-functioning",)))
-    long = answers(frame["response_id"])
+    chosen = Selection(instruments=("family-functioning",))
+    frame = responses(chosen)
+    long = answers(chosen)
     assert set(long["response_id"]) == set(frame["response_id"])
     wide = answers_wide(long)
     assert len(wide) == len(frame) and wide.notna().any().all()
-    scored = scores(frame["response_id"])
+    scored = scores(chosen)
     assert set(scored["response_id"]) == set(frame["response_id"]) and scored["scoring_version"].notna().all()
 
 

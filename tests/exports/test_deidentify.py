@@ -4,11 +4,13 @@ smaller than the profile allows, and CSV cells a spreadsheet will not run."""
 import re
 from datetime import UTC, date, datetime
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback.exports.deidentify import (
+    age_band_column, age_column, coarsen_column, days_since_column, shifted_column,
     AGE_EDGES, Drop, PLACEHOLDERS, Recode, age_at, age_band, coarsen, days_since, defuse, generalise,
     pseudonym, scrub, shift_days, shifted, smallest_group, wider_bands,
 )
@@ -269,6 +271,10 @@ def test_coarsening_to_an_unknown_unit_is_refused():
 # Disclosure control ------------------------------------------------------------------------------
 
 def _rows():
+    return pd.DataFrame(_records())
+
+
+def _records():
     rows = [{"site": "North", "role": "mother", "age_band": "35–49", "language": "en", "score": s} for s in range(6)]
     rows += [{"site": "North", "role": "father", "age_band": "35–49", "language": "en", "score": s} for s in range(4)]
     rows += [{"site": "South", "role": "father", "age_band": "16–17", "language": language, "score": 3} for language in ("cy", "en")]
@@ -287,43 +293,44 @@ def test_k_is_the_size_of_the_rarest_combination():
     assert smallest_group(_rows(), ["role"]) == 6
     assert smallest_group(_rows(), ["role", "age_band"]) == 1
     assert smallest_group(_rows(), []) == 13
-    assert smallest_group([], QUASI) == 0
+    assert smallest_group(pd.DataFrame(), QUASI) == 0
 
 
 def test_missing_values_form_one_group():
-    rows = [{"site": None}, {"site": float("nan")}, {}]
+    rows = pd.DataFrame([{"site": None}, {"site": float("nan")}, {}])
     assert smallest_group(rows, ["site"]) == 3
+    assert smallest_group(pd.DataFrame({"role": ["mother"] * 3}), ["site", "role"]) == 3
 
 
 def test_nothing_is_generalised_when_k_is_already_enough():
     result = generalise(_rows(), ["role"], 5, [Drop("role")])
-    assert not result.refused and result.steps == () and result.rows == _rows() and result.k == 6
+    assert not result.refused and result.steps == () and result.frame.equals(_rows()) and result.k == 6
 
 
 def test_generalising_stops_at_the_first_step_that_reaches_k():
     result = generalise(_rows(), ["role", "age_band"], 2, [WIDER, Drop("role")])
     assert result.steps == ("age bands widened to 0–17, 18–64, 65+",) and result.k == 2
     assert result.quasi == ("role", "age_band")
-    assert {row["age_band"] for row in result.rows} == {"0–17", "18–64"}
+    assert set(result.frame["age_band"]) == {"0–17", "18–64"}
 
 
 def test_generalising_climbs_the_whole_ladder_when_needed():
     result = generalise(_rows(), QUASI, 2, LADDER)
     assert result.steps == ("age bands widened to 0–17, 18–64, 65+", "language left out", "site left out")
     assert result.quasi == ("role", "age_band") and result.k == 2 and not result.refused
-    assert all("site" not in row and "language" not in row for row in result.rows)
-    assert [row["score"] for row in result.rows] == [row["score"] for row in _rows()]
+    assert "site" not in result.frame.columns and "language" not in result.frame.columns
+    assert result.frame["score"].tolist() == _rows()["score"].tolist()
 
 
 def test_generalising_leaves_the_callers_rows_alone():
     rows = _rows()
     generalise(rows, QUASI, 2, LADDER)
-    assert rows == _rows()
+    assert rows.equals(_rows())
 
 
 def test_a_refusal_names_the_combination_too_small_but_no_row():
     result = generalise(_rows(), QUASI, 3, LADDER)
-    assert result.refused and result.rows is None and result.k == 2
+    assert result.refused and result.frame is None and result.k == 2
     assert result.smallest == {"role": "father", "age_band": "0–17"}
     assert "(role = father, age_band = 0–17) has 2 rows" in result.message and "at least 3" in result.message
     assert "score" not in result.message and "South" not in result.message
@@ -365,3 +372,30 @@ def test_wider_bands_must_contain_the_narrower_ones():
 def test_cells_that_a_spreadsheet_would_run_are_defused(value, expected):
     result = defuse(value)
     assert result == expected and type(result) is type(expected)
+
+
+# Whole columns agree with the one-value rules --------------------------------------------------
+
+_moments = st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2030, 12, 31))
+_days = st.dates(min_value=date(2015, 1, 1), max_value=date(2030, 12, 31))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_moments, st.one_of(st.none(), _days), st.one_of(st.none(), st.integers(1990, 2025)),
+                          st.one_of(st.none(), st.integers(1, 12)), st.integers(-182, 182)),
+                min_size=1, max_size=30),
+       st.sampled_from(["day", "week", "month"]), st.booleans())
+def test_the_column_rules_give_what_the_one_value_rules_give(rows, unit, aware):
+    moments = [moment.replace(tzinfo=UTC) if aware else moment for moment, *_ in rows]
+    frame = pd.DataFrame({"moment": moments, "anchor": [r[1] for r in rows], "year": [r[2] for r in rows],
+                          "month": [r[3] for r in rows], "offset": [r[4] for r in rows]})
+    assert [None if pd.isna(v) else v for v in days_since_column(frame["moment"], frame["anchor"])] == \
+        [days_since(m, a) for m, a in zip(moments, frame["anchor"].tolist())]
+    on = [m.date() for m in moments]
+    ages = age_column(frame["year"], frame["month"], frame["moment"])
+    assert [None if pd.isna(v) else v for v in ages] == \
+        [age_at(r[2], r[3], d) for r, d in zip(rows, on)]
+    assert age_band_column(ages).tolist() == [age_band(None if pd.isna(a) else int(a)) for a in ages]
+    assert coarsen_column(frame["moment"], unit).tolist() == [coarsen(m, unit) for m in moments]
+    assert shifted_column(frame["moment"], frame["offset"]).tolist() == \
+        [shifted(m, o) for m, o in zip(moments, frame["offset"].tolist())]

@@ -284,3 +284,29 @@ def test_many_labelled_variables_with_long_names_write_to_stata(tmp_path):
     assert len(data.columns) == 120 and len(set(data.columns)) == 120
     assert all(len(column) <= 28 for column in data.columns)
     assert all(meta.variable_value_labels[column] == {1: "Better", 2: "Worse"} for column in data.columns)
+
+
+def test_a_large_tables_xlsx_is_written_by_the_background_worker_with_the_same_content(tmp_path, frame, codebook):
+    from feedback.exports.background import BackgroundWriter
+
+    inline = write_bundle_files(frame, codebook, tmp_path, "inline", ["xlsx"])
+    with BackgroundWriter(min_cells=1, cores=2) as background:
+        assert background.wants("xlsx", frame.size) and not background.wants("csv", frame.size)
+        written = write_bundle_files(frame, codebook, tmp_path, "worker", ["xlsx", "csv"], background)
+        background.wait()
+    assert written["xlsx"].exists() and written["csv"].exists()
+    for sheet in ("data", "codebook"):
+        expected = pd.read_excel(inline["xlsx"], sheet_name=sheet)
+        pd.testing.assert_frame_equal(pd.read_excel(written["xlsx"], sheet_name=sheet), expected)
+    assert not BackgroundWriter(min_cells=1, cores=1).wants("xlsx", frame.size)
+
+
+def test_a_failing_background_write_is_raised_when_the_export_waits(tmp_path, frame, codebook):
+    from feedback.exports.background import BackgroundWriter
+
+    missing = tmp_path / "gone"
+    with BackgroundWriter(min_cells=1, cores=2) as background:
+        background.submit(writers.write_format, "xlsx", writers.prepare_frame(frame, codebook), codebook,
+                          missing / "x.xlsx")
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            background.wait()
