@@ -69,6 +69,8 @@ class Scores:
     change: tuple[ChangePair, ...] | Literal["default"] = "default"
     #: Per-family aggregates of members' scale scores (mean, number of members scoring).
     family_aggregates: bool = True
+    #: Counts of like items at each level and parent − practitioner reading gaps (``derived``).
+    derived: bool = True
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from .profile import (
 PROFILE_KEYS = {"id", "title", "description", "instruments", "waves", "sites", "shape", "scores",
                 "deidentification", "disclosure", "versions", "formats"}
 REQUIRED_KEYS = {"id", "title", "instruments", "waves", "shape"}
-SCORES_KEYS = {"scales", "change", "family_aggregates"}
+SCORES_KEYS = {"scales", "change", "family_aggregates", "derived"}
 DEIDENTIFICATION_KEYS = {"level", "pseudonym", "dates", "ages", "age_bands", "free_text", "timestamps"}
 #: What each de-identification key would change, for the refusal under ``level: full``.
 HIDES = {"pseudonym": "internal ids", "dates": "dates", "ages": "birth years and months",
@@ -246,7 +246,8 @@ class _Builder(Checks):
         if aggregates and not scales:
             self.problem(at("scores.family_aggregates"), "family aggregates summarise scale scores; "
                                                          "set scales: true, or family_aggregates: false")
-        return Scores(scales, change, aggregates)
+        derived = self.boolean(data.get("derived"), at("scores.derived"), "derived", True)
+        return Scores(scales, change, aggregates, derived)
 
     def change(self, raw: Any, waves: tuple[str, ...] | str) -> tuple[ChangePair, ...] | str:
         if raw == "default":

@@ -30,6 +30,7 @@ from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
 from .codebook import Codebook, Variable
 from .dataset import Selection, answers, answers_wide, responses, scores
+from .derived import add_level_counts, add_reading_gaps
 from .deidentify import (Drop, Recode, age_band, age_band_column, age_column, coarsen_column, days_since_column,
                          generalise, local_days, scrub, shift_days, shifted_column, wider_bands)
 from .pseudonyms import pseudonym_map
@@ -133,7 +134,7 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                 "k": smallest, "generalised": sorted(set(steps))},
             "scoring_versions": sorted(scoring_versions),
             "change_scores": [f"{pair.to_wave} − {pair.from_wave}" for pair in profile.change_pairs(_schedule_waves())],
-            "not_yet_computed": ["derived counts (star, practitioner assessment)"],
+            "derived": profile.scores.derived,
             "files": sorted(files),
         }
         write_manifest(building / "manifest.json", manifest)
@@ -180,6 +181,11 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
     if profile.scores.scales:
         table, score_variables = _with_scores(table, selection, frame, instrument)
         variables.extend(score_variables)
+    if profile.scores.derived:
+        for add in (add_level_counts, add_reading_gaps):
+            table, added = add(table, instrument)
+            variables.extend(added)
+    if profile.scores.scales:
         pairs = profile.change_pairs(_schedule_waves())
         member, family = ("member_id", "family_id") if full else ("member", "family")
         for scale in instrument.scales:

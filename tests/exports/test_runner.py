@@ -229,3 +229,12 @@ def test_a_family_level_instrument_gets_a_row_per_family_in_a_wide_per_member_ex
     bundle = run_export(load_profile(path), tmp_path / "out", key=KEY)
     table = pd.read_csv(bundle.directory / "practitioner-assessment.csv")
     assert len(table) == 2 and table["family"].is_unique and "member" not in table.columns
+    # Derived counts: the number of risk factors at each level, recomputed here from the item columns.
+    risks = [c for c in table.columns if c.startswith("exit_risk_")]
+    assert len(risks) == 11
+    for code, label in ((0, "no_concern"), (1, "low"), (2, "medium"), (3, "high")):
+        assert (table[f"exit_n_risk_{label}"] == (table[risks] == code).sum(axis=1)).all()
+    assert (table["exit_n_risk_answered"] == table[risks].isin([0, 1, 2, 3]).sum(axis=1)).all()
+    assert table["exit_n_risk_answered"].gt(0).all()
+    resilience = [c for c in table.columns if c.startswith("exit_resilience_")]
+    assert (table["exit_n_resilience_yes"] == (table[resilience] == 1).sum(axis=1)).all()
