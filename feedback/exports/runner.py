@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from ..audit.service import record
 from ..extensions import db
 from ..families.models import Family
-from ..instruments.definition import Instrument
+from ..instruments.definition import FREE_TEXT_TYPES, Instrument
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
 from .codebook import Codebook, Variable
@@ -39,7 +39,6 @@ from .versions import VersionMismatch, item_columns
 from .background import BackgroundWriter
 from .writers import write_bundle_files, write_manifest, write_readme
 
-TEXT_TYPES = ("short_text", "long_text")
 CHOICE_TYPES = ("single_choice", "agreement", "scale", "yes_no")
 
 
@@ -173,11 +172,15 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
     version = frame["version"].astype(int)
     for column in columns:
         item = column.item
-        if (not full and item.identifying) or (item.type in TEXT_TYPES and not full and deid.free_text == "drop"):
+        if (not full and item.identifying) or (item.type in FREE_TEXT_TYPES and not full and deid.free_text == "drop"):
             continue
         table[column.name] = _item_values(values, item, version.isin(column.versions).to_numpy(), frame, known, full)
-        variables.append(replace(_variable(item, instrument), name=column.name,
-                                 versions=tuple(str(v) for v in sorted(column.versions))))
+        variable = replace(_variable(item, instrument), name=column.name,
+                           versions=tuple(str(v) for v in sorted(column.versions)))
+        if item.type == "date" and not full:
+            # A date answered (a birth, a move) is treated like every other date: made relative or shifted.
+            table[column.name], variable = _relative_date(table[column.name], frame, table, variable, deid, key)
+        variables.append(variable)
     if profile.scores.scales:
         table, score_variables = _with_scores(table, selection, frame, instrument)
         variables.extend(score_variables)
@@ -220,7 +223,7 @@ def _item_values(values: pd.DataFrame, item, asked, frame: pd.DataFrame, known, 
     cells[pd.isna(cells)] = None  # pd.isna is False for a list, so lists of codes are kept
     cells[~asked] = None
     numeric = _is_numeric(item)
-    scrubbing = item.type in TEXT_TYPES and not full  # "drop" never gets here
+    scrubbing = item.type in FREE_TEXT_TYPES and not full  # "drop" never gets here
     families = frame["family_id"].to_numpy()
     for index, value in enumerate(cells):
         if value is None:
@@ -232,6 +235,18 @@ def _item_values(values: pd.DataFrame, item, asked, frame: pd.DataFrame, known, 
         elif not numeric:
             cells[index] = str(value)
     return pd.Series(cells, index=frame.index, dtype="object")
+
+
+def _relative_date(answered: pd.Series, frame: pd.DataFrame, table: pd.DataFrame, variable: Variable, deid,
+                   key: bytes | None) -> tuple[pd.Series, Variable]:
+    days = pd.to_datetime(answered, errors="coerce")
+    if deid.dates == "shifted":
+        offsets = {family: shift_days(family, key) for family in table["family"].dropna().unique()}
+        return shifted_column(days, table["family"].map(offsets)), replace(
+            variable, type="date", label=f"{variable.label} (shifted by the family's offset)")
+    anchor, words = (frame["exit_date"], "exit") if deid.dates == "days_since_exit" else (frame["entry_date"], "entry")
+    return days_since_column(days, anchor), replace(variable, type="numeric",
+                                                   label=f"{variable.label} (days since {words})")
 
 
 def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd.DataFrame:

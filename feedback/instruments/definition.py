@@ -18,6 +18,8 @@ ITEM_TYPES = (
     "single_choice", "multiple_choice", "agreement", "scale", "yes_no",
     "number", "date", "text", "long_text",
 )
+#: Types whose answer is free text, which may hold anything (names, numbers): exports drop or scrub it.
+FREE_TEXT_TYPES = ("text", "long_text")
 #: Types whose answer is one code picked from a list, so a condition can test it.
 CHOICE_TYPES = ("single_choice", "agreement", "yes_no", "scale")
 #: Types whose answer is a number that a scale can score.

@@ -238,3 +238,60 @@ def test_a_family_level_instrument_gets_a_row_per_family_in_a_wide_per_member_ex
     assert table["exit_n_risk_answered"].gt(0).all()
     resilience = [c for c in table.columns if c.startswith("exit_resilience_")]
     assert (table["exit_n_resilience_yes"] == (table[resilience] == 1).sum(axis=1)).all()
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "exports").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("shipped", SHIPPED, ids=lambda path: path.stem)
+@pytest.mark.parametrize("free_text", ["drop", "scrub"])
+def test_no_shipped_profile_leaks_a_name_number_or_reference(families, tmp_path, shipped, free_text):
+    """Every profile in exports/, with its free text dropped or scrubbed. Each family also answered
+    the 3-month follow-up with its secrets in the free-text answer. Only the disclosure threshold is
+    lowered (to 2), as two test families cannot make groups of five."""
+    from feedback.instruments.loader import load_instrument
+    from feedback.survey.service import complete, create_response
+
+    follow_up = load_instrument(Path(__file__).resolve().parents[2] / "questionnaires" / "follow-up" / "v1.yaml")
+    for family, members in families:
+        for member in members:
+            response, _token = create_response(follow_up, 28)
+            response.family_id, response.member_id, response.wave = family.id, member.id, "exit-3m"
+            name = db.session.get(Member, member.id).name
+            save_answers(response, {"outcome_behaviour": 1, "outcome_school_attendance": 2, "outcome_family_relationships": 1,
+                                    "outcome_confidence": 1, "outcome_work_training": 2, "outcome_home_conditions": 1,
+                                    "outcome_health": 2, "outcome_feeling_safe": 1, "children_at_home": 1,
+                                    "new_problems": 1, "new_problems_detail": f"{name} rang {member.phone} about "
+                                                                              f"{family.case_ref}",
+                                    "other_services": 0, "contact_request": 0}, mode="web")
+            complete(response, follow_up)
+    db.session.commit()
+    text = shipped.read_text().replace("k: 5", "k: 2")
+    text = text.replace("free_text: drop", f"free_text: {free_text}")
+    assert f"free_text: {free_text}" in text
+    copy = tmp_path / shipped.name
+    copy.write_text(text)
+    bundle = run_export(load_profile(copy), tmp_path / "out", key=KEY)
+    data = bundle_bytes(bundle)
+    for secret in secrets_of(families):
+        assert secret.encode() not in data, secret
+    assert bundle.manifest["rows"]
+
+
+def test_a_date_answer_is_made_relative_like_every_other_date():
+    from datetime import date
+    from types import SimpleNamespace
+
+    from feedback.exports.codebook import Variable
+    from feedback.exports.runner import _relative_date
+
+    frame = pd.DataFrame({"entry_date": [date(2026, 1, 10), date(2026, 2, 1)],
+                          "exit_date": [date(2026, 6, 1), date(2026, 7, 1)]})
+    table = pd.DataFrame({"family": ["AAAA", "BBBB"]})
+    variable = Variable(name="moved_on", label="When did you move?", type="string")
+    answered = pd.Series(["2026-01-20", None], dtype=object)
+    days, described = _relative_date(answered, frame, table, variable, SimpleNamespace(dates="days_since_entry"), KEY)
+    assert days.tolist()[0] == 10 and pd.isna(days.tolist()[1])
+    assert described.type == "numeric" and "days since entry" in described.label
+    shifted, described = _relative_date(answered, frame, table, variable, SimpleNamespace(dates="shifted"), KEY)
+    assert described.type == "date" and shifted.tolist()[0] != date(2026, 1, 20) and shifted.tolist()[1] is None
