@@ -29,6 +29,9 @@ def register_cli(app: Flask) -> None:
     from .exports.cli import export
 
     app.cli.add_command(export)
+    from .reports.cli import report
+
+    app.cli.add_command(report)
 
 
 @click.group(cls=AppGroup, help="Check, list and publish instrument versions.")

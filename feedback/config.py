@@ -95,6 +95,8 @@ class Settings:
     #: backend is "twilio", and then also what inbound webhooks are verified with.
     twilio: object | None = None
     sms: SmsSettings = field(default_factory=SmsSettings)
+    #: Counts below this (and percentages and means based on fewer) are hidden in manager reports.
+    report_threshold: int = 10
 
     @property
     def production(self) -> bool:
@@ -137,7 +139,8 @@ class Settings:
             raise ConfigurationError("FEEDBACK_PUBLIC_BASE_URL must start with https:// in production.")
         limits = {}
         for name, variable, default in (("staff_idle_minutes", "FEEDBACK_STAFF_IDLE_MINUTES", 30),
-                                        ("staff_session_hours", "FEEDBACK_STAFF_SESSION_HOURS", 10)):
+                                        ("staff_session_hours", "FEEDBACK_STAFF_SESSION_HOURS", 10),
+                                        ("report_threshold", "FEEDBACK_REPORT_THRESHOLD", 10)):
             try:
                 limits[name] = int(environ.get(variable, default))
             except ValueError:

@@ -2,6 +2,7 @@
 from .audit.models import AuditEvent
 from .families.models import Consent, ContactPause, Family, Member
 from .publishing.models import InstrumentVersion
+from .reports.models import UnitSaving
 from .staff.models import LoginAttempt, Site, StaffUser
 from .survey.models import Answer, Response, Score
 from .sms.models import InboundMessage, SmsConversation
@@ -9,4 +10,4 @@ from .waves.models import Invitation, InvitationEvent, OutboxMessage
 
 __all__ = ["Answer", "AuditEvent", "Consent", "ContactPause", "Family", "InstrumentVersion", "Invitation",
            "InboundMessage", "InvitationEvent", "LoginAttempt", "Member", "OutboxMessage", "Response", "Score", "Site",
-           "SmsConversation", "StaffUser"]
+           "SmsConversation", "StaffUser", "UnitSaving"]

@@ -26,6 +26,9 @@ CALENDAR = ("researcher",)            # counts of invitations to come
 WAVE_STATUS = ("researcher", "manager")
 ADMIN_ONLY = ()                       # outbox, audit log, erasing, resolving "unknown" sends
 EXPORTS = ("researcher",)             # evaluator datasets (identifiable ones: admins only)
+REPORTS = ("manager", "researcher")   # manager reports, their own sites only
+UNSUPPRESSED_REPORTS = ("researcher",)  # may switch small-number suppression off (audited)
+UNIT_SAVINGS = ("manager",)           # may change the cost-benefit report's unit savings
 
 
 def may_use(user, roles: tuple[str, ...]) -> bool:
@@ -138,6 +141,7 @@ NAVIGATION = (
     ("Families", "families.index", FAMILY_PAGES),
     ("Calendar of invitations", "waves.calendar", CALENDAR),
     ("Invitation status", "waves.status", WAVE_STATUS),
+    ("Reports", "reports.index", REPORTS),
     ("Datasets for evaluators", "exports.index", EXPORTS),
     ("Outbox", "waves.outbox", ADMIN_ONLY),
     ("Audit log", "audit.log", ADMIN_ONLY),

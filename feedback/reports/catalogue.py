@@ -1,0 +1,155 @@
+"""Every report by name: how to read its data for some filters and compute it.
+
+The one place that knows which instrument, items and waves each report reads; the report modules
+themselves stay pure (frames in, tables out). Labels come from the latest published version of
+each instrument, in English, so a renamed area reads the same in every report.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..publishing.startup import current_catalogue
+from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience, response_rates,
+               risk_change, star)
+from .data import Filters, answers, families, invitations, scores
+from .model import Report, not_enough
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    name: str
+    title: str
+    summary: str
+    run: Callable[..., Report]
+
+
+def _instrument(instrument_id: str):
+    try:
+        return current_catalogue().latest(instrument_id)
+    except (KeyError, LookupError):
+        return None
+
+
+def _items(instrument, prefix: str) -> dict[str, str]:
+    return {item.id: item.text.get("en") for item in instrument.items if item.id.startswith(prefix)}
+
+
+def _short(label: str) -> str:
+    return label.split(":", 1)[0].strip()
+
+
+def _need_flow(filters: Filters, **_) -> Report:
+    instrument = _instrument(need_flow.INSTRUMENT)
+    if instrument is None:
+        return not_enough(need_flow.NAME, need_flow.TITLE, "a key worker's assessment")
+    levels = {choice.code: _short(choice.label.get("en")) for choice in instrument.item(need_flow.ITEM).choices}
+    return need_flow.compute(answers(filters, need_flow.INSTRUMENT, [need_flow.ITEM], ["entry", "exit"]), levels)
+
+
+def _risk_change(filters: Filters, **_) -> Report:
+    family, member = _instrument(risk_change.FAMILY_INSTRUMENT), _instrument(risk_change.MEMBER_INSTRUMENT)
+    family_labels = _items(family, "risk_") if family else {}
+    member_labels = _items(member, "risk_") if member else {}
+    return risk_change.compute(
+        answers(filters, risk_change.FAMILY_INSTRUMENT, family_labels, ["entry", "exit"]), family_labels,
+        answers(filters, risk_change.MEMBER_INSTRUMENT, member_labels, ["entry", "exit"]), member_labels)
+
+
+def _resilience(filters: Filters, **_) -> Report:
+    instrument = _instrument(resilience.INSTRUMENT)
+    labels = _items(instrument, "resilience_") if instrument else {}
+    return resilience.compute(scores(filters, resilience.INSTRUMENT, [resilience.SCALE], ["entry", "exit"]),
+                              answers(filters, resilience.INSTRUMENT, labels, ["entry", "exit"]), labels)
+
+
+def _family_functioning(filters: Filters, **_) -> Report:
+    instrument = _instrument(family_functioning.INSTRUMENT)
+    scale = next((s for s in instrument.scales if s.id == family_functioning.SCALE), None) if instrument else None
+    label = scale.cutoff.label.get("en") if scale is not None and scale.cutoff is not None else "At or above the cut-off"
+    return family_functioning.compute(scores(filters, family_functioning.INSTRUMENT, [family_functioning.SCALE]),
+                                      _short(label))
+
+
+def _star(filters: Filters, **_) -> Report:
+    instrument = _instrument(star.INSTRUMENT)
+    if instrument is None:
+        return not_enough(star.NAME, star.TITLE, "a star reading")
+    areas = {}
+    for page in instrument.pages:
+        stems = [item.id[: -len("_parent")] for item in page.items if item.id.endswith("_parent")]
+        for stem in stems:
+            title = page.title.get("en") if page.title else stem
+            areas[stem] = title.split(":", 1)[-1].strip()
+    item_ids = [f"{stem}_{reader}" for stem in areas for reader in star.READERS]
+    return star.compute(answers(filters, star.INSTRUMENT, item_ids), areas)
+
+
+def _follow_up(filters: Filters, **_) -> Report:
+    instrument = _instrument(follow_up.INSTRUMENT)
+    labels = _items(instrument, "outcome_") if instrument else {}
+    return follow_up.compute(answers(filters, follow_up.INSTRUMENT, [*labels, follow_up.HOME], list(follow_up.WAVES)),
+                             labels)
+
+
+def _exit_feedback(filters: Filters, **_) -> Report:
+    instrument = _instrument(exit_feedback.INSTRUMENT)
+    if instrument is None:
+        return not_enough(exit_feedback.NAME, exit_feedback.TITLE, "an exit interview")
+    questions = {}
+    for item in sorted(instrument.items, key=lambda item: item.id != exit_feedback.RATING):
+        if item.id == exit_feedback.RATING:
+            low, high = int(item.minimum or 1), int(item.maximum or 5)
+            questions[item.id] = (item.text.get("en"), {n: str(n) for n in range(low, high + 1)})
+        elif item.type in ("yes_no", "single_choice", "agreement"):
+            questions[item.id] = (item.text.get("en"), {c.code: c.label.get("en") for c in item.all_choices})
+    return exit_feedback.compute(answers(filters, exit_feedback.INSTRUMENT, list(questions)), questions)
+
+
+def _response_rates(filters: Filters, **_) -> Report:
+    from ..waves.service import current_schedules
+
+    waves, titles = [], {}
+    for schedule in current_schedules().values():
+        for wave in schedule.waves:
+            if wave.name not in titles:
+                waves.append(wave.name)
+                titles[wave.name] = wave.title
+    return response_rates.compute(invitations(filters), waves, titles)
+
+
+def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) -> Report:
+    from .savings import unit_savings
+
+    member_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "member"})
+    family_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "family"})
+    family_answers = answers(filters, "practitioner-assessment", family_items + ["level_of_need"], ["entry", "exit"])
+    assessed = family_answers[family_answers["item_id"] == "level_of_need"].groupby("family_id")["wave"].nunique()
+    return cost_benefit.compute(answers(filters, "member-assessment", member_items, ["entry", "exit"]),
+                                family_answers, unit_savings(), int((assessed == 2).sum()), programme_cost)
+
+
+REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
+    ReportKind(response_rates.NAME, response_rates.TITLE, "Who was asked and who answered, per wave and channel.",
+               _response_rates),
+    ReportKind(need_flow.NAME, need_flow.TITLE, "Level of need at entry against exit.", _need_flow),
+    ReportKind(risk_change.NAME, risk_change.TITLE, "Families and members with each risk, entry and exit.",
+               _risk_change),
+    ReportKind(resilience.NAME, resilience.TITLE, "Resilience factors present at entry and exit.", _resilience),
+    ReportKind(family_functioning.NAME, family_functioning.TITLE, "Family-functioning scores by wave.",
+               _family_functioning),
+    ReportKind(star.NAME, star.TITLE, "Parent's and key worker's star readings, first and latest.", _star),
+    ReportKind(follow_up.NAME, follow_up.TITLE, "Better, the same or worse 3, 6 and 12 months after support.",
+               _follow_up),
+    ReportKind(exit_feedback.NAME, exit_feedback.TITLE, "Ratings and answers from exit interviews.", _exit_feedback),
+    ReportKind(cost_benefit.NAME, cost_benefit.TITLE, "Adverse outcomes avoided, savings and net benefit.",
+               _cost_benefit),
+)}
+
+
+def run_report(name: str, filters: Filters, **options) -> Report:
+    """The named report for those filters (``KeyError`` for an unknown name)."""
+    return REPORTS[name].run(filters, **options)
+
+
+__all__ = ["REPORTS", "ReportKind", "run_report", "families"]

@@ -1,0 +1,61 @@
+"""``flask report NAME``: one report, with small numbers hidden, as CSV or JSON on stdout."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..extensions import db
+from ..staff.models import Site
+from .catalogue import REPORTS, run_report
+from .data import Filters, describe
+from .downloads import as_csv
+from .protect import protect, to_json
+
+
+def _date(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-03-31") from None
+
+
+@click.command("report", help="Print report NAME for the chosen sites and period. "
+                              f"Reports: {', '.join(REPORTS)}.")
+@click.argument("name", type=click.Choice(list(REPORTS)))
+@click.option("--site", "sites", multiple=True, help="Site code (repeat for several; default every site).")
+@click.option("--from", "start", callback=_date, help="Start of the period, YYYY-MM-DD.")
+@click.option("--to", "end", callback=_date, help="End of the period, YYYY-MM-DD.")
+@click.option("--cohort", type=click.Choice(["exit", "entry"]), default="exit", show_default=True,
+              help="Families whose support ended (exit) or started (entry) in the period.")
+@click.option("--programme-cost", type=float, help="Programme cost for the period in £ (cost-benefit).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@with_appcontext
+def report(name, sites, start, end, cohort, programme_cost, fmt):
+    site_ids = None
+    names = {}
+    if sites:
+        found = {site.code: site for site in db.session.scalars(sa.select(Site).where(Site.code.in_(sites)))}
+        unknown = sorted(set(sites) - set(found))
+        if unknown:
+            raise click.ClickException(f"no site with code {', '.join(unknown)}")
+        site_ids = tuple(site.id for site in found.values())
+        names = {site.id: site.name for site in found.values()}
+    try:
+        filters = Filters(site_ids=site_ids, start=start, end=end, cohort=cohort)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    threshold = current_app.config["FEEDBACK_SETTINGS"].report_threshold
+    shown = protect(run_report(name, filters, programme_cost=programme_cost), threshold,
+                    filters_text=describe(filters, names))
+    if fmt == "json":
+        click.echo(json.dumps(to_json(shown), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(as_csv(shown).decode("utf-8-sig"))

@@ -1,0 +1,107 @@
+"""cost-benefit: adverse outcomes avoided, what they would have cost, and whether the programme
+paid for itself.
+
+Published practice counts an outcome as avoided only for someone at risk of it at entry (any level
+of concern above none) and no longer at risk at exit (no concern), then multiplies by a unit
+saving. Each outcome is read from one risk factor of the key worker's assessments, for children or
+adults (by the member's role) or for the family. The unit savings are the service's own table
+(``UnitSaving``), seeded with the illustrative 2010 values from one English evaluation and
+labelled as such until the service replaces them.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .model import Column, Chart, Report, Table, not_enough
+from .pairs import paired
+
+NAME, TITLE = "cost-benefit", "Cost and benefit: adverse outcomes avoided"
+CHILD_ROLES = frozenset({"child", "young_person"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    label: str
+    #: "member" (member-assessment) or "family" (practitioner-assessment).
+    level: str
+    item: str
+    #: "child", "adult" or None (anyone).
+    who: str | None
+    default_saving: int
+
+
+#: Illustrative unit savings (£ per individual) from one 2010 English evaluation; defaults only.
+OUTCOMES = (
+    Outcome("teenage_pregnancy", "Teenage pregnancy", "member", "risk_teenage_parent", "child", 1_600),
+    Outcome("truancy", "Truancy (lifetime)", "member", "risk_school_attendance", "child", 44_468),
+    Outcome("neet", "Not in education, employment or training (lifetime)", "member", "risk_neet", "child", 97_000),
+    Outcome("asb_child", "Anti-social behaviour (child)", "member", "risk_antisocial_behaviour", "child", 5_350),
+    Outcome("youth_offending", "Youth offending", "member", "risk_offending", "child", 22_576),
+    Outcome("drugs_child", "Drug misuse (child)", "member", "risk_drugs", "child", 8_614),
+    Outcome("child_protection", "Child protection", "member", "risk_child_protection", "child", 36_653),
+    Outcome("unemployment", "Unemployment (adult)", "family", "risk_employment", None, 7_800),
+    Outcome("alcohol_adult", "Alcohol misuse (adult)", "member", "risk_alcohol", "adult", 2_196),
+    Outcome("drugs_adult", "Drug misuse (adult)", "member", "risk_drugs", "adult", 8_614),
+    Outcome("asb_adult", "Anti-social behaviour (adult)", "member", "risk_antisocial_behaviour", "adult", 5_350),
+    Outcome("domestic_violence", "Domestic violence (adult)", "family", "risk_family_violence", None, 19_707),
+)
+DEFAULT_SOURCE = "Illustrative default (2010 English evaluation): replace with your own"
+
+
+def avoided(answers: pd.DataFrame, outcome: Outcome) -> tuple[int, int]:
+    """(at risk at entry, of whom no longer at risk at exit) for one outcome."""
+    key = "member_id" if outcome.level == "member" else "family_id"
+    rated = answers[(answers["item_id"] == outcome.item) & answers["value"].isin([0, 1, 2, 3])]
+    if outcome.who is not None:
+        child = rated["member_role"].isin(CHILD_ROLES)
+        rated = rated[child if outcome.who == "child" else ~child & rated["member_role"].notna()]
+    pairs = paired(rated, key, "value", "entry", "exit")
+    at_risk = pairs[pairs["entry"] > 0]
+    return len(at_risk), int((at_risk["exit"] == 0).sum())
+
+
+def compute(member_answers: pd.DataFrame, family_answers: pd.DataFrame, savings: dict[str, tuple[str, float, str]],
+            families: int, programme_cost: float | None) -> Report:
+    """``savings``: outcome key → (label, £ per individual, source); ``families``: families in the
+    cohort assessed at both entry and exit; ``programme_cost``: £ for the same period, if entered."""
+    rows = []
+    for outcome in OUTCOMES:
+        if outcome.key not in savings:
+            continue
+        label, unit, source = savings[outcome.key]
+        answers = member_answers if outcome.level == "member" else family_answers
+        at_risk, gone = avoided(answers, outcome)
+        rows.append({"outcome": label, "at_risk": at_risk, "avoided": gone, "unit": unit,
+                     "saving": gone * unit, "source": source,
+                     "neutral": math.ceil(programme_cost / unit) if programme_cost and unit else None})
+    if not families or not any(row["at_risk"] for row in rows):
+        return not_enough(NAME, TITLE, "a risk assessed at both entry and exit")
+    total = sum(row["saving"] for row in rows)
+    rows.append({"outcome": "Total", "at_risk": sum(r["at_risk"] for r in rows),
+                 "avoided": sum(r["avoided"] for r in rows), "unit": None, "saving": total, "source": "",
+                 "neutral": None})
+    outcomes = Table("Adverse outcomes avoided", [
+        Column("outcome", "Outcome", "label"), Column("at_risk", "At risk at entry"),
+        Column("avoided", "No longer at risk at exit"), Column("unit", "Unit saving (£)", "money"),
+        Column("saving", "Saving (£)", "money", numerator="avoided"),
+        Column("neutral", "Needed to cover the programme cost", "number"), Column("source", "Source of the unit saving", "label")],
+        rows, total_row="Total",
+        note="An outcome is avoided when someone at risk at entry (any concern) has no concern at exit. "
+             "'Needed to cover the programme cost' is how many people would have to avoid that outcome "
+             "alone for its savings to equal the cost (cost neutrality).")
+    summary_rows = [{"measure": "Families assessed at entry and exit", "value": families, "kind": "count"},
+                    {"measure": "Total saving (£)", "value": total, "kind": "money"},
+                    {"measure": "Saving per family (£)", "value": round(total / families), "kind": "money"}]
+    if programme_cost:
+        summary_rows += [{"measure": "Programme cost (£, entered)", "value": programme_cost, "kind": "money"},
+                         {"measure": "Net benefit (£)", "value": total - programme_cost, "kind": "money"},
+                         {"measure": "Cost per family (£)", "value": round(programme_cost / families), "kind": "money"}]
+    summary = Table("Totals", [Column("measure", "Measure", "label"), Column("value", "Value", "money")],
+                    [{k: v for k, v in row.items() if k != "kind"} for row in summary_rows],
+                    note="Savings are estimates from unit costs, not cash released.")
+    return Report(NAME, TITLE, [outcomes, summary],
+                  Chart("bars", "Saving by outcome avoided", 0, "outcome", {"Saving (£)": "saving"}, unit="£"))

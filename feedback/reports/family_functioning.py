@@ -1,0 +1,54 @@
+"""family-functioning: the mean score at each wave, the mean change between waves for the same
+members, and the share at or above the cut-off that suggests difficulties.
+
+From ``family-functioning`` (scale ``general_functioning``; higher scores mean more difficulty).
+Each member's latest score at a wave counts once.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .model import Chart, Column, Report, Table, not_enough, share
+from .pairs import latest, paired
+
+NAME, TITLE = "family-functioning", "Family functioning by wave"
+INSTRUMENT, SCALE = "family-functioning", "general_functioning"
+WAVES = {"entry": "Entry", "exit": "Exit", "exit-6m": "6 months after exit", "exit-12m": "12 months after exit"}
+CHANGES = (("entry", "exit"), ("exit", "exit-6m"), ("exit", "exit-12m"), ("entry", "exit-12m"))
+
+
+def compute(scores: pd.DataFrame, cutoff_label: str) -> Report:
+    """``scores``: member_id, wave, completed_at, value, flagged (at or beyond the cut-off)."""
+    scored = latest(scores.dropna(subset=["value", "member_id"]), ["member_id", "wave"])
+    rows = []
+    for wave, label in WAVES.items():
+        at = scored[scored["wave"] == wave]
+        if at.empty:
+            continue
+        flagged = int(at["flagged"].fillna(False).astype(bool).sum())
+        rows.append({"wave": label, "members": len(at), "mean": round(float(at["value"].mean()), 2),
+                     "flagged": flagged, "flagged_pct": share(flagged, len(at))})
+    if not rows:
+        return not_enough(NAME, TITLE, "a family-functioning score")
+    tables = [Table("Scores at each wave", [
+        Column("wave", "Wave", "label"), Column("members", "Members scored"),
+        Column("mean", "Mean score", "mean", base="members"), Column("flagged", cutoff_label),
+        Column("flagged_pct", f"% {cutoff_label[0].lower()}{cutoff_label[1:]}", "percent", base="members",
+               numerator="flagged")], rows,
+        note="Higher scores mean more difficulty in how the family functions.")]
+    change_rows = []
+    for before, after in CHANGES:
+        pairs = paired(scored, "member_id", "value", before, after)
+        if pairs.empty:
+            continue
+        change_rows.append({"pair": f"{WAVES[after]} − {WAVES[before].lower()}", "members": len(pairs),
+                            "change": round(float((pairs[after] - pairs[before]).mean()), 2)})
+    if change_rows:
+        tables.append(Table("Mean change for the same members", [
+            Column("pair", "Between", "label"), Column("members", "Members scored at both"),
+            Column("change", "Mean change", "mean", base="members")], change_rows,
+            note="A negative change is an improvement."))
+    return Report(NAME, TITLE, tables, Chart("bars", "Mean family-functioning score by wave", 0, "wave",
+                                             {"Mean score": "mean"}))
+
+

@@ -1,0 +1,38 @@
+"""The report filter (a GET form: it changes nothing, so it carries no CSRF token) and the form
+that changes a unit saving (a POST, with one)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+from wtforms import BooleanField, DateField, DecimalField, RadioField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ReportFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only reads; its values sit in the address like any search
+
+    sites = MultiCheckboxField("Sites", coerce=int, validators=[Optional()])
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+    cohort = RadioField("Families whose support", choices=[SelectChoice("exit", "ended in the period"),
+                                                           SelectChoice("entry", "started in the period")],
+                        default="exit")
+    programme_cost = DecimalField("Programme cost for the period (£)", places=2,
+                                  validators=[Optional(), NumberRange(min=0, max=1_000_000_000)])
+    unsuppressed = BooleanField("Show small numbers (internal use only; recorded in the audit log)")
+
+    def validate_end(self, field):
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError("The end of the period must not be before its start.")
+
+
+class UnitSavingForm(FlaskForm):
+    amount = StringField("Saving per individual (£)", validators=[InputRequired(), Length(max=20)])
+    source = StringField("Source of the figure", validators=[InputRequired(), Length(max=200)])

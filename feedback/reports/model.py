@@ -1,0 +1,97 @@
+"""The shape every report returns: tables whose columns say what they hold, so suppression,
+charts and downloads treat every report alike.
+
+A column's ``kind`` decides how small numbers are protected:
+
+- ``count``: suppressed below the threshold (and secondarily, where a total could reveal it);
+- ``percent`` / ``mean``: suppressed when their ``base`` (the count of families or people behind
+  them, another column of the same row) is below the threshold; a percent is also suppressed
+  when its ``numerator`` count is, or it would give the hidden count away;
+- ``label``, ``money`` and ``number``: shown as they are (money is the service's own figures, and
+  derived totals of money come from counts that are themselves checked).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("label", "count", "percent", "mean", "money", "number")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: str = "count"
+    #: For percent and mean: the count column holding the number of families or people behind it.
+    base: str | None = None
+    #: For percent: the count column it is a share of (suppressed with it).
+    numerator: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.name!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.kind in ("percent", "mean") and self.base is None:
+            raise ValueError(f"column {self.name!r}: a {self.kind} needs the count it is based on")
+
+
+@dataclass
+class Table:
+    """Rows of values keyed by column name. ``total_row`` / ``total_column`` name the row label and
+    the column that hold totals of the count columns (for secondary suppression)."""
+
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    total_row: str | None = None
+    total_column: str | None = None
+    note: str = ""
+    #: Rows that restate another table's row: {row index: (table index, that row's label)}. They
+    #: hide whatever that row hides, so the same figure is never hidden in one place and shown in another.
+    follows: dict[int, tuple[int, str]] | None = None
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    @property
+    def counts(self) -> list[str]:
+        return [column.name for column in self.columns if column.kind == "count"]
+
+
+@dataclass
+class Chart:
+    """What to draw, from one of the report's tables *after* suppression (so a chart never shows
+    what its table hides): ``kind`` is "bars" (grouped bars), "stacked" (100% bars) or "dumbbell"
+    (two readings per category). Each row of table ``table`` (but its total row) is a category,
+    labelled by ``category``; ``series`` maps a series name to the column drawn for it."""
+
+    kind: str
+    title: str
+    table: int
+    category: str
+    series: dict[str, str]
+    unit: str = ""
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+    tables: list[Table] = field(default_factory=list)
+    chart: Chart | None = None
+    #: Why there is nothing to show ("not enough data"), instead of tables of zeros.
+    empty: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+NOT_ENOUGH = ("Not enough data: no families in this selection have {what}. Choose a wider period, "
+              "more sites or another cohort.")
+
+
+def not_enough(name: str, title: str, what: str) -> Report:
+    return Report(name, title, empty=NOT_ENOUGH.format(what=what))
+
+
+def share(part: int, whole: int) -> float | None:
+    """A percentage, or None when there is nothing to divide by (never a misleading 0%)."""
+    return None if not whole else round(100.0 * part / whole, 1)
