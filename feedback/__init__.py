@@ -51,6 +51,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     from .survey.interviewer import bp as interviews_bp
     from .survey.views import bp as survey_bp
     from .exports.views import bp as exports_bp
+    from .imports.views import bp as imports_bp
     from .sms.views import bp as sms_bp
     from .waves.views import bp as waves_bp
 
@@ -62,6 +63,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(imports_bp)
     register_cli(app)
     register_error_pages(app)
 

@@ -1,4 +1,5 @@
-"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``, ``flask demo``."""
+"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``, ``flask demo``,
+``flask export``, ``flask import-responses``."""
 from __future__ import annotations
 
 import sys
@@ -29,6 +30,9 @@ def register_cli(app: Flask) -> None:
     from .exports.cli import export
 
     app.cli.add_command(export)
+    from .imports.cli import import_responses_command
+
+    app.cli.add_command(import_responses_command)
 
 
 @click.group(cls=AppGroup, help="Check, list and publish instrument versions.")

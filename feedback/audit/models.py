@@ -13,6 +13,7 @@ ACTIONS = (
     "consent.recorded", "pause.started", "pause.lifted", "family.erased", "family.viewed",
     "member.viewed", "invitation.cancelled", "invitation.sent_manually", "invitation.resolved",
     "outbox.viewed", "interview.opened", "export.run", "staff.created", "member.opted_out", "member.opted_in",
+    "responses.imported",
 )
 
 

@@ -26,6 +26,7 @@ CALENDAR = ("researcher",)            # counts of invitations to come
 WAVE_STATUS = ("researcher", "manager")
 ADMIN_ONLY = ()                       # outbox, audit log, erasing, resolving "unknown" sends
 EXPORTS = ("researcher",)             # evaluator datasets (identifiable ones: admins only)
+IMPORTS = ("researcher",)             # responses from paper or an older system (for granted sites)
 
 
 def may_use(user, roles: tuple[str, ...]) -> bool:
@@ -139,6 +140,7 @@ NAVIGATION = (
     ("Calendar of invitations", "waves.calendar", CALENDAR),
     ("Invitation status", "waves.status", WAVE_STATUS),
     ("Datasets for evaluators", "exports.index", EXPORTS),
+    ("Import responses", "imports.index", IMPORTS),
     ("Outbox", "waves.outbox", ADMIN_ONLY),
     ("Audit log", "audit.log", ADMIN_ONLY),
 )
