@@ -22,6 +22,8 @@ HEADING_ROW = 1
 MAX_ROWS = 20_000
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+NO_HEADINGS = ("The first row must hold the column headings (site, case_ref, member_ref, completed_on and the "
+               "item ids), but it is empty.")
 
 
 class FileProblem(ValueError):
@@ -47,8 +49,7 @@ def read_table(data: bytes) -> pd.DataFrame:
     rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
     rows = [[_text(value) for value in row] for row in rows]
     if not rows or not any(rows[0]):
-        raise FileProblem("The first row must hold the column headings (site, case_ref, member_ref, "
-                          "completed_on and the item ids), but it is empty.")
+        raise FileProblem(NO_HEADINGS)
     width = max(len(row) for row in rows)
     rows = [row + [""] * (width - len(row)) for row in rows]
     headings = [heading.strip().lower() for heading in rows[0]]
@@ -82,8 +83,8 @@ def _csv_rows(data: bytes) -> list[list]:
     except pd.errors.ParserError as error:
         raise FileProblem(f"The file could not be read as CSV ({error}). Check that every row has no more cells "
                           "than the heading row and that quotes are closed.") from None
-    except pd.errors.EmptyDataError:
-        raise FileProblem("The file is empty.") from None
+    except pd.errors.EmptyDataError:  # the file is not blank (checked before), so its first line is
+        raise FileProblem(NO_HEADINGS) from None
     return frame.values.tolist()
 
 

@@ -19,7 +19,7 @@ from ..audit.service import record
 from ..extensions import db
 from ..exports.deidentify import SERVICE_ZONE
 from ..families.models import Family, Member
-from ..families.service import add_member, create_family
+from ..families.service import FamilyError, add_member, create_family
 from ..instruments import Instrument
 from ..staff.models import Site, StaffUser
 from ..survey.models import Response
@@ -34,6 +34,8 @@ from .validation import Lookups, Problem, Report, Row, keys_in, validate
 #: A form gives a day, not a time. Midday UTC is the same calendar day in every zone within eleven
 #: hours of UTC, so exports that show completion as a local day show the form's date.
 COMPLETED_AT = time(12, 0)
+CHANGED_MEANWHILE = ("Someone recorded one of the file's families or members while it was being imported. "
+                     "Nothing was imported: import the file again.")
 #: Keeps each look-up well under every database's limit on bound parameters.
 CHUNK = 500
 
@@ -103,6 +105,10 @@ def import_responses(data: bytes, file_name: str | None, instrument: Instrument,
                families_created=batch.families_created, members_created=batch.members_created,
                sites=sorted({row.site for row in report.rows}))
         db.session.commit()
+    except (FamilyError, IntegrityError):
+        # Someone recorded one of the file's families or members between the checks and now.
+        db.session.rollback()
+        return Outcome("refused", report=Report([], [Problem(None, None, CHANGED_MEANWHILE)]))
     except Exception:
         db.session.rollback()
         raise

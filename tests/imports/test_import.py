@@ -194,3 +194,18 @@ def test_an_invitation_still_open_for_the_same_answers_is_completed(ctx, world):
     db.session.refresh(invitation)
     assert (invitation.state, invitation.next_send_at) == ("completed", None)
     assert invitation.response_id == db.session.scalar(sa.select(Response.id).filter_by(mode="import"))
+
+
+def test_a_family_recorded_by_someone_else_during_the_import_leaves_nothing_half_done(ctx, world, known_family,
+                                                                                     monkeypatch):
+    from feedback.families.service import FamilyError
+    from feedback.imports import service
+
+    def taken(*_args, **_kwargs):
+        raise FamilyError("Case reference N-2 is already used at this site.")
+
+    monkeypatch.setattr(service, "create_family", taken)  # N-2, the third row, after two are stored
+    before = snapshot()
+    outcome = import_responses(csv_bytes(ROWS), None, household(), "exit", None, None)
+    assert outcome.status == "refused" and "import the file again" in outcome.problems[0].message
+    assert snapshot() == before
