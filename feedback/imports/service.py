@@ -4,7 +4,9 @@ Each row becomes a response exactly as the app makes one (``create_response``, `
 ``complete``, so it records the instrument id, version and content hash and is scored by the same
 rules), with mode ``import``, the wave named, and the form's date as its completion time. A file is
 known by the SHA-256 of its bytes: importing the same file again stores nothing and says when it
-was imported before. Nothing is stored unless every row passes (``validation``).
+was imported before. Nothing is stored unless every row passes (``validation``). An invitation
+still open for the same person (or family), instrument and wave is marked completed, so no text
+or reminder asks for answers the file already holds.
 """
 from __future__ import annotations
 

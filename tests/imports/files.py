@@ -55,7 +55,7 @@ def answered_row(instrument: Instrument, seed: int) -> dict:
     return answers
 
 
-def instrument_rows(instrument: Instrument, keys: list[tuple], seed: int = 1) -> tuple[list[str], list[list], list[dict]]:
+def instrument_rows(instrument: Instrument, keys: list[tuple], seed: int = 1) -> tuple[list, list[list], list[dict]]:
     """(headings, rows, answers) for rows of (site, case_ref, member_ref, completed_on, role)."""
     headings = ["site", "case_ref", "member_ref", "completed_on", "role"] + [item.id for item in instrument.items]
     rows, answer_sets = [], []

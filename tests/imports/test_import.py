@@ -70,6 +70,9 @@ def test_a_file_becomes_completed_scored_responses_with_new_families_and_members
     new_family = db.session.scalar(sa.select(Family).filter_by(case_ref="N-2"))
     assert new_family.site_id == world["north"] and [(m.member_ref, m.role) for m in new_family.members] == [
         ("Y1", "young_person")]
+    # No dates, no phone, no consent: nobody the file brought in is invited to anything.
+    assert table_count(Invitation, family_id=new_family.id) == 0
+    assert not db.session.scalars(sa.select(Invitation).filter_by(member_id=father.id)).all()
 
     response = db.session.scalar(sa.select(Response).filter_by(member_id=mother.id))
     instrument = household()
