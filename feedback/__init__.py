@@ -52,6 +52,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     from .survey.views import bp as survey_bp
     from .exports.views import bp as exports_bp
     from .reports.views import bp as reports_bp
+    from .imports.views import bp as imports_bp
     from .sms.views import bp as sms_bp
     from .waves.views import bp as waves_bp
 
@@ -64,6 +65,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(sms_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(imports_bp)
     register_cli(app)
     register_error_pages(app)
 

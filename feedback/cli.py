@@ -1,4 +1,5 @@
-"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``, ``flask demo``."""
+"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``, ``flask demo``,
+``flask export``, ``flask import-responses``."""
 from __future__ import annotations
 
 import sys
@@ -32,6 +33,9 @@ def register_cli(app: Flask) -> None:
     from .reports.cli import report
 
     app.cli.add_command(report)
+    from .imports.cli import import_responses_command
+
+    app.cli.add_command(import_responses_command)
 
 
 @click.group(cls=AppGroup, help="Check, list and publish instrument versions.")

@@ -14,6 +14,7 @@ ACTIONS = (
     "member.viewed", "invitation.cancelled", "invitation.sent_manually", "invitation.resolved",
     "outbox.viewed", "interview.opened", "export.run", "staff.created", "member.opted_out", "member.opted_in",
     "report.unsuppressed", "report.unit_saving",
+    "responses.imported",
 )
 
 

@@ -34,10 +34,17 @@ def may_answer(instrument: Instrument, member_role: str, age: int | None) -> boo
             continue
         if respondent.max_age is not None and (age is None or age > respondent.max_age):
             continue
-        if respondent.role == "family_member":
-            return True
-        if respondent.role == "parent_carer" and member_role in CARER_ROLES:
-            return True
-        if respondent.role in ("young_person", "child") and member_role in ("child", "young_person"):
+        if fills(respondent.role, member_role):
             return True
     return False
+
+
+def fills(respondent_role: str, member_role: str) -> bool:
+    """Whether a member with this role is the kind of respondent named, ages aside."""
+    if respondent_role == "family_member":
+        return True
+    if respondent_role == "parent_carer":
+        return member_role in CARER_ROLES
+    if respondent_role in ("young_person", "child"):
+        return member_role in ("child", "young_person")
+    return False  # practitioner and partner_staff are not family members

@@ -55,10 +55,15 @@ class Member(db.Model):
     """A person in a family. Fathers and other adults are members like anyone else."""
 
     __tablename__ = "members"
+    # NULLs never clash, so only members that came with a reference need distinct ones.
+    __table_args__ = (UniqueConstraint("family_id", "member_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
+    #: The member's reference within the family in another record (a paper form, an older
+    #: system), e.g. ``M2``; imports find the member by it. Marked: an older system's ids identify.
+    member_ref: Mapped[str | None] = mapped_column(String(64), info=IDENTIFYING)
     #: How staff know the person (a first name or initials).
     name: Mapped[str | None] = mapped_column(String(120), info=IDENTIFYING)
     birth_year: Mapped[int | None] = mapped_column(Integer)

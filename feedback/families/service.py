@@ -72,9 +72,10 @@ def set_phone(member: Member, typed: str | None) -> None:
 
 
 def add_member(family: Family, role: str, name: str | None, birth_year: int | None, birth_month: int | None,
-               language: str, channel: str, phone: str | None, actor_id: int | None = None) -> Member:
+               language: str, channel: str, phone: str | None, actor_id: int | None = None,
+               member_ref: str | None = None) -> Member:
     member = Member(family=family, role=role, name=name, birth_year=birth_year, birth_month=birth_month,
-                    language=language, channel=channel)
+                    language=language, channel=channel, member_ref=member_ref)
     set_phone(member, phone)
     db.session.add(member)
     db.session.flush()

@@ -38,7 +38,9 @@ STALE = ("Someone else changed this record while you were editing. "
 def member_label(member: Member | None) -> str:
     if member is None:
         return "The whole family"
-    return f"{member.name or 'No name'} ({forms.ROLE_LABELS.get(member.role, member.role).lower()})"
+    # A member brought in by an import has only the reference the file gave them.
+    known_as = member.name or (f"Reference {member.member_ref}" if member.member_ref else "No name")
+    return f"{known_as} ({forms.ROLE_LABELS.get(member.role, member.role).lower()})"
 
 
 @bp.get("")

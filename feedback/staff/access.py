@@ -29,6 +29,7 @@ EXPORTS = ("researcher",)             # evaluator datasets (identifiable ones: a
 REPORTS = ("manager", "researcher")   # manager reports, their own sites only
 UNSUPPRESSED_REPORTS = ("researcher",)  # may switch small-number suppression off (audited)
 UNIT_SAVINGS = ("manager",)           # may change the cost-benefit report's unit savings
+IMPORTS = ("researcher",)             # responses from paper or an older system (for granted sites)
 
 
 def may_use(user, roles: tuple[str, ...]) -> bool:
@@ -143,6 +144,7 @@ NAVIGATION = (
     ("Invitation status", "waves.status", WAVE_STATUS),
     ("Reports", "reports.index", REPORTS),
     ("Datasets for evaluators", "exports.index", EXPORTS),
+    ("Import responses", "imports.index", IMPORTS),
     ("Outbox", "waves.outbox", ADMIN_ONLY),
     ("Audit log", "audit.log", ADMIN_ONLY),
 )

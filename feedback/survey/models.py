@@ -13,7 +13,9 @@ from ..timeutil import utcnow
 IDENTIFYING = {"identifying": True}
 
 RESPONSE_STATUSES = ("open", "completed")
-MODES = ("web", "sms", "interview")
+#: ``staff`` is a key worker filling in their own assessment; ``import`` came in a file
+#: (``feedback.imports``), typed from paper or brought over from an older system.
+MODES = ("web", "sms", "interview", "staff", "import")
 
 
 class Response(db.Model):
@@ -40,6 +42,9 @@ class Response(db.Model):
     family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     wave: Mapped[str | None] = mapped_column(String(64))
+    #: The imported file the response came in (None for answers given through the app).
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"),
+                                                        index=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -35,6 +35,7 @@ ADMINS = row(practitioner_north=403, practitioner_south=403)
 CALENDAR = row(practitioner_north=403, practitioner_south=403, researcher_north=OK)
 STATUS = row(practitioner_north=403, practitioner_south=403, researcher_north=OK, manager_north=OK)
 SIGNED_OUT = {role: LOGIN for role in ROLES}
+IMPORT_WITHOUT_FILE = CALENDAR | {"admin": INVALID, "researcher_north": INVALID}
 
 
 def version_of(model, ident) -> int:
@@ -98,6 +99,12 @@ MATRIX = [
           lambda s: f"/staff/invitations/{s.invitation}/resolve", ADMINS, lambda s, role: {"reached": "yes"}),
     Route("GET", "/staff/exports", lambda s: "/staff/exports", CALENDAR),
     Route("POST", "/staff/exports/<profile_id>/run", lambda s: "/staff/exports/follow-up-summary/run", CALENDAR),
+    # Posted with no file: the form is invalid for those who may use it, and nothing is stored.
+    Route("GET", "/staff/imports", lambda s: "/staff/imports", CALENDAR),
+    Route("POST", "/staff/imports", lambda s: "/staff/imports", IMPORT_WITHOUT_FILE,
+          lambda s, role: {"instrument": "household:1", "wave": "exit"}),
+    Route("GET", "/staff/imports/<instrument_id>/v<int:version>/headings.csv",
+          lambda s: "/staff/imports/household/v1/headings.csv", CALENDAR),
     Route("GET", "/staff/outbox", lambda s: "/staff/outbox", ADMINS),
     Route("GET", "/staff/audit", lambda s: "/staff/audit", ADMINS),
     Route("GET", "/staff/interviews/<int:response_id>", lambda s: f"/staff/interviews/{s.response}", NORTH_FAMILY),

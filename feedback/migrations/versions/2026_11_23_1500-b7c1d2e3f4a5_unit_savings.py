@@ -1,7 +1,7 @@
 """unit savings for the cost-benefit report
 
 Revision ID: b7c1d2e3f4a5
-Revises: 9025b41fbfbe
+Revises: 60c3349c460b
 Create Date: 2026-11-23 15:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7c1d2e3f4a5'
-down_revision = '9025b41fbfbe'
+down_revision = '60c3349c460b'
 branch_labels = None
 depends_on = None
 

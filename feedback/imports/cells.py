@@ -1,0 +1,158 @@
+"""What one cell of an imported file means for one instrument item. Pure Python.
+
+The answer stored is exactly what the web form stores for the same answer (``survey/forms.py``:
+a choice's code, a list of codes in the instrument's order, an int or float, an ISO date, trimmed
+text), and the same rules refuse what the web form refuses: codes outside the item's choices and
+missing codes, numbers out of range or not whole, dates before 1900, before the item's earliest
+date or (for ``not_in_future`` items) after the form was completed, text over ``max_length``.
+Cells are read strictly: a code, never a label or a menu number, because nobody sees an imported
+answer before it is stored, so a guess would be stored unseen.
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Any
+
+from ..instruments import Item
+from ..instruments.definition import CHOICE_TYPES, Choice
+
+#: Between the codes of a multiple-choice answer: ``1;3``.
+CODE_SEPARATOR = ";"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+#: The earliest year the web form accepts in a date answer.
+EARLIEST_YEAR = 1900
+
+
+class CellError(ValueError):
+    """The cell cannot be an answer to its item; the message says why, for the person fixing the file."""
+
+
+def answer_in(item: Item, text: str, completed_on: date) -> Any:
+    """The value to store for ``text`` (None for an empty cell), or ``CellError``.
+
+    ``completed_on`` is the latest a ``not_in_future`` date may be: the day the form was filled
+    in (the caller gives today when the row's own date is unusable).
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if item.type in CHOICE_TYPES:
+        return _one_code(item, text)
+    if item.type == "multiple_choice":
+        return _codes(item, text)
+    # Number, date and text items take a missing code ("-9") in place of an answer, as the web
+    # form's "prefer not to say" choice beside them does.
+    missing = _choice(item.missing_codes, text)
+    if missing is not None:
+        return missing.code
+    if item.type == "number":
+        return _number(item, text)
+    if item.type == "date":
+        return _date(item, text, completed_on)
+    return _text(item, text)
+
+
+def _choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
+    number = _as_number(text)
+    for choice in choices:
+        if isinstance(choice.code, str):
+            if choice.code.casefold() == text.casefold():
+                return choice
+        elif number is not None and choice.code == number:
+            return choice
+    return None
+
+
+def _codes_listed(choices: tuple[Choice, ...]) -> str:
+    return ", ".join(str(choice.code) for choice in choices)
+
+
+def _one_code(item: Item, text: str):
+    chosen = _choice(item.all_choices, text)
+    if chosen is None:
+        raise CellError(f"‘{text}’ is not one of this question's codes ({_codes_listed(item.all_choices)}). "
+                        "Use the code, not the answer's words.")
+    return chosen.code
+
+
+def _codes(item: Item, text: str) -> list:
+    parts = [part.strip() for part in text.split(CODE_SEPARATOR) if part.strip()]
+    picked, unknown = set(), []
+    for part in parts:
+        chosen = _choice(item.choices, part)
+        if chosen is None:
+            unknown.append(part)
+        else:
+            picked.add(chosen.code)
+    if unknown:
+        raise CellError(f"{', '.join(f'‘{part}’' for part in unknown)} "
+                        f"{'is' if len(unknown) == 1 else 'are'} not among this question's codes "
+                        f"({_codes_listed(item.choices)}). Separate several codes with “{CODE_SEPARATOR}”.")
+    # In the instrument's order, as the web form stores the ticked boxes.
+    return [choice.code for choice in item.choices if choice.code in picked]
+
+
+def _as_number(text: str) -> int | float | None:
+    cleaned = text.replace(",", "").replace(" ", "")
+    if not NUMBER.fullmatch(cleaned):
+        return None
+    number = float(cleaned)
+    if not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def _plain(number) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _number(item: Item, text: str):
+    number = _as_number(text)
+    if number is None or (item.integer and not float(number).is_integer()):
+        kind = "a whole number, like 3" if item.integer else "a number, like 3 or 2.5"
+        raise CellError(f"‘{text}’ is not {kind}.{_missing_hint(item)}")
+    if not (item.minimum <= number <= item.maximum):
+        raise CellError(f"{_plain(number)} is outside this question's range, {_plain(item.minimum)} to "
+                        f"{_plain(item.maximum)}.{_missing_hint(item)}")
+    # Stored as the web form stores it: whole numbers as int, others as float.
+    return int(number) if item.integer else float(number)
+
+
+def _missing_hint(item: Item) -> str:
+    if not item.missing_codes:
+        return ""
+    return f" Its missing codes are {_codes_listed(item.missing_codes)}."
+
+
+def _date(item: Item, text: str, completed_on: date):
+    value = parse_date(text)
+    if value is None:
+        raise CellError(f"‘{text}’ is not a date written as year-month-day, like 2024-03-27.")
+    if value.year < EARLIEST_YEAR:
+        raise CellError(f"{value.isoformat()} is before {EARLIEST_YEAR}. Check the year.")
+    if item.latest_today and value > completed_on:
+        raise CellError(f"{value.isoformat()} is after the form was completed ({completed_on.isoformat()}).")
+    if item.earliest and value < item.earliest:
+        raise CellError(f"{value.isoformat()} is before {item.earliest.isoformat()}, the earliest this question "
+                        "allows.")
+    return value.isoformat()
+
+
+def parse_date(text: str) -> date | None:
+    """A ``YYYY-MM-DD`` date, or None (``date.fromisoformat`` alone would also take ``20240327``)."""
+    text = text.strip()
+    if not ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _text(item: Item, text: str) -> str:
+    if item.max_length and len(text) > item.max_length:
+        raise CellError(f"The answer is {len(text)} characters long; this question takes at most {item.max_length}.")
+    return text

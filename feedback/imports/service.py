@@ -1,0 +1,218 @@
+"""Importing a checked file: families, members and completed, scored responses, all or nothing.
+
+Each row becomes a response exactly as the app makes one (``create_response``, ``save_answers``,
+``complete``, so it records the instrument id, version and content hash and is scored by the same
+rules), with mode ``import``, the wave named, and the form's date as its completion time. A file is
+known by the SHA-256 of its bytes: importing the same file again stores nothing and says when it
+was imported before. Nothing is stored unless every row passes (``validation``). An invitation
+still open for the same person (or family), instrument and wave is marked completed, so no text
+or reminder asks for answers the file already holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.service import record
+from ..extensions import db
+from ..exports.deidentify import SERVICE_ZONE
+from ..families.models import Family, Member
+from ..families.service import FamilyError, add_member, create_family
+from ..instruments import Instrument
+from ..staff.models import Site, StaffUser
+from ..survey.models import Response
+from ..survey.service import complete, create_response, save_answers
+from ..timeutil import utcnow
+from ..waves.models import OPEN_STATES, Invitation
+from ..waves.service import move
+from .models import ImportBatch
+from .reading import FileProblem, file_sha256, read_table
+from .validation import Lookups, Problem, Report, Row, keys_in, validate
+
+#: A form gives a day, not a time. Midday UTC is the same calendar day in every zone within eleven
+#: hours of UTC, so exports that show completion as a local day show the form's date.
+COMPLETED_AT = time(12, 0)
+CHANGED_MEANWHILE = ("Someone recorded one of the file's families or members while it was being imported. "
+                     "Nothing was imported: import the file again.")
+#: Keeps each look-up well under every database's limit on bound parameters.
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an import did: ``imported``, ``already_imported`` (nothing changed) or ``refused``."""
+
+    status: str
+    batch: ImportBatch | None = None
+    report: Report | None = None
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.report.problems if self.report else []
+
+    def summary(self) -> str:
+        batch = self.batch
+        if self.status == "imported":
+            return (f"Imported {batch.responses} {batch.instrument_id} v{batch.version} response(s) for wave "
+                    f"{batch.wave}; {batch.families_created} new family(ies), {batch.members_created} new member(s).")
+        if self.status == "already_imported":
+            by = f" by {batch.imported_by.name}" if batch.imported_by else ""
+            return (f"This file was already imported on {batch.imported_at:%d %b %Y at %H:%M} UTC{by}, as "
+                    f"{batch.responses} {batch.instrument_id} v{batch.version} response(s) for wave {batch.wave}. "
+                    "Nothing was changed.")
+        rows = self.report.rows_with_problems
+        return (f"Nothing was imported: {len(self.problems)} problem(s)"
+                f"{f' in {rows} row(s)' if rows else ''}. Correct the file and import it again.")
+
+
+def import_responses(data: bytes, file_name: str | None, instrument: Instrument, wave: str,
+                     actor: StaffUser | None, allowed_site_ids: set[int] | None) -> Outcome:
+    """Check the file and, if every row passes, store it all in one transaction and commit.
+
+    ``allowed_site_ids``: the sites the person may import for (None: every site). Rows of any
+    other site are problems, like any other, so nothing is stored.
+    """
+    digest = file_sha256(data)
+    earlier = _batch(digest)
+    if earlier is not None:
+        return Outcome("already_imported", earlier)
+    try:
+        frame = read_table(data)
+    except FileProblem as problem:
+        return Outcome("refused", report=Report([], [Problem(None, None, str(problem))]))
+    report = validate(instrument, frame, _lookups(frame, instrument, wave, allowed_site_ids))
+    if not report.ok:
+        return Outcome("refused", report=report)
+    actor_id = actor.id if actor else None
+    batch = ImportBatch(file_sha256=digest, file_name=(file_name or "")[:255] or None, instrument_id=instrument.id,
+                        version=instrument.version, content_hash=instrument.content_hash, wave=wave,
+                        imported_by_id=actor_id, imported_at=utcnow(), responses=len(report.rows),
+                        families_created=0, members_created=0)
+    try:
+        db.session.add(batch)
+        # The unique hash is claimed first: a second import of the same file running at the same
+        # moment waits here for this one, then finds it.
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return Outcome("already_imported", _batch(digest))
+    try:
+        _store(report.rows, instrument, wave, batch, actor_id)
+        record("responses.imported", batch, actor_id=actor_id, file_sha256=digest, instrument=instrument.id,
+               version=instrument.version, wave=wave, responses=batch.responses,
+               families_created=batch.families_created, members_created=batch.members_created,
+               sites=sorted({row.site for row in report.rows}))
+        db.session.commit()
+    except (FamilyError, IntegrityError):
+        # Someone recorded one of the file's families or members between the checks and now.
+        db.session.rollback()
+        return Outcome("refused", report=Report([], [Problem(None, None, CHANGED_MEANWHILE)]))
+    except Exception:
+        db.session.rollback()
+        raise
+    return Outcome("imported", batch)
+
+
+def _batch(digest: str) -> ImportBatch | None:
+    return db.session.scalar(sa.select(ImportBatch).filter_by(file_sha256=digest))
+
+
+def _chunks(values: list):
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def _families(keys: set[tuple[str, str]], sites: dict[str, int]) -> dict[tuple[str, str], Family]:
+    """The existing families among (site code, case_ref) pairs."""
+    codes = {site_id: code for code, site_id in sites.items()}
+    found = {}
+    for refs in _chunks(sorted({case_ref for _site, case_ref in keys})):
+        for family in db.session.scalars(sa.select(Family).where(Family.case_ref.in_(refs))):
+            key = (codes.get(family.site_id), family.case_ref)
+            if key in keys:
+                found[key] = family
+    return found
+
+
+def _lookups(frame, instrument: Instrument, wave: str, allowed_site_ids: set[int] | None) -> Lookups:
+    sites = {site.code.lower(): site.id for site in db.session.scalars(sa.select(Site))}
+    allowed = None if allowed_site_ids is None else frozenset(
+        code for code, site_id in sites.items() if site_id in allowed_site_ids)
+    keys = keys_in(frame)
+    # Only the sites the person may import for are looked at, so a report never tells them
+    # anything about another site's families.
+    families = _families({(site, case_ref) for site, case_ref, _m in keys if allowed is None or site in allowed},
+                         sites)
+    by_id = {family.id: key for key, family in families.items()}
+    members, refs, answered = {}, {}, set()
+    for ids in _chunks(list(by_id)):
+        named = sa.select(Member.id, Member.family_id, Member.member_ref, Member.role).where(
+            Member.family_id.in_(ids), Member.member_ref.is_not(None))
+        for member_id, family_id, member_ref, role in db.session.execute(named):
+            members[(*by_id[family_id], member_ref)] = role
+            refs[member_id] = member_ref
+        done = sa.select(Response.family_id, Response.member_id).where(
+            Response.family_id.in_(ids), Response.instrument_id == instrument.id, Response.wave == wave,
+            Response.status == "completed")
+        for family_id, member_id in db.session.execute(done):
+            # A member with no reference cannot be named in a file, so cannot be repeated by one.
+            if member_id is None or member_id in refs:
+                answered.add((*by_id[family_id], refs.get(member_id)))
+    today = datetime.now(ZoneInfo(SERVICE_ZONE)).date()
+    return Lookups(sites=sites, allowed_sites=allowed, today=today, members=members,
+                   answered=frozenset(answered))
+
+
+def _store(rows: list[Row], instrument: Instrument, wave: str, batch: ImportBatch, actor_id: int | None) -> None:
+    sites = {site.code.lower(): site.id for site in db.session.scalars(sa.select(Site))}
+    families = _families({(row.site, row.case_ref) for row in rows}, sites)
+    for row in rows:
+        family = families.get((row.site, row.case_ref))
+        if family is None:
+            family = families[(row.site, row.case_ref)] = create_family(sites[row.site], row.case_ref, None,
+                                                                        actor_id=actor_id)
+            batch.families_created += 1
+        member = None
+        if row.member_ref:
+            member = db.session.scalar(sa.select(Member).filter_by(family_id=family.id, member_ref=row.member_ref))
+            if member is None:
+                # Nothing else is known about them: no name, phone or consent, so nobody is contacted
+                # until staff complete the record.
+                member = add_member(family, row.new_member_role, None, None, None, "en", "sms_link", None,
+                                    actor_id=actor_id, member_ref=row.member_ref)
+                batch.members_created += 1
+        _add_response(row, instrument, wave, batch, family, member)
+    db.session.flush()
+
+
+def _add_response(row: Row, instrument: Instrument, wave: str, batch: ImportBatch, family: Family,
+                  member: Member | None) -> None:
+    response, _token = create_response(instrument, valid_days=0)  # the link is never given to anyone
+    response.family_id, response.member_id = family.id, member.id if member else None
+    response.wave, response.import_batch_id = wave, batch.id
+    db.session.flush()
+    save_answers(response, row.answers, mode="import", commit=False)
+    complete(response, instrument, commit=False)
+    completed_at = datetime.combine(row.completed_on, COMPLETED_AT)
+    # The form's date, not the moment of the import; started is not known, so it is the same.
+    db.session.execute(sa.update(Response).where(Response.id == response.id)
+                       .values(started_at=completed_at, completed_at=completed_at))
+    _settle_invitation(response, family, member, instrument, wave)
+
+
+def _settle_invitation(response: Response, family: Family, member: Member | None, instrument: Instrument,
+                       wave: str) -> None:
+    """An invitation still open for the same answers is done: no text or reminder should ask again."""
+    query = sa.select(Invitation).where(Invitation.family_id == family.id, Invitation.instrument_id == instrument.id,
+                                        Invitation.wave == wave, Invitation.state.in_(OPEN_STATES))
+    query = query.where(Invitation.member_id == member.id) if member else query.where(
+        Invitation.recipient_key == "key_worker")
+    for invitation in db.session.scalars(query):
+        move(invitation, "completed", "answered on paper or elsewhere: imported")
+        invitation.next_send_at = None
+        if invitation.response_id is None:
+            invitation.response_id = response.id

@@ -1,0 +1,76 @@
+"""The researcher's import page: upload a file, see every problem in it or what it stored.
+
+Researchers import rows of the sites granted to them only (a row of another site is a problem
+like any other, so nothing is stored); admins import for every site. Uploads are limited by the
+app's MAX_CONTENT_LENGTH; a larger file goes through ``flask import-responses``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from ..extensions import db
+from ..staff.access import IMPORTS, require_roles, visible_site_ids
+from .choices import chosen_instrument, importable_instruments, known_waves
+from .forms import ImportForm
+from .models import ImportBatch
+from .service import import_responses
+from .validation import KEY_COLUMNS, ROLE_COLUMN, answered_for
+
+bp = Blueprint("imports", __name__, url_prefix="/staff/imports", template_folder="templates")
+RECENT = 20
+
+
+def _form() -> ImportForm:
+    form = ImportForm()
+    form.instrument.choices = [SelectChoice(f"{i.id}:{i.version}", f"{i.title.get('en')} ({i.id} v{i.version})")
+                               for i in importable_instruments()]
+    form.wave.choices = [SelectChoice(wave, wave) for wave in known_waves()]
+    return form
+
+
+@bp.route("", methods=["GET", "POST"])
+@require_roles(*IMPORTS)
+def index():
+    form = _form()
+    outcome = None
+    if form.validate_on_submit():
+        instrument_id, _, version = form.instrument.data.rpartition(":")
+        instrument = chosen_instrument(instrument_id, int(version))
+        upload = form.file.data
+        outcome = import_responses(upload.read(), upload.filename, instrument, form.wave.data, current_user,
+                                   visible_site_ids())
+        if outcome.status != "refused":
+            flash(outcome.summary())
+            return redirect(url_for(".index"))
+    query = sa.select(ImportBatch).order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(RECENT)
+    if not current_user.is_admin:
+        # A batch may span sites; a researcher sees the ones they made.
+        query = query.where(ImportBatch.imported_by_id == current_user.id)
+    batches = db.session.scalars(query).all()
+    instruments = [(i, answered_for(i)) for i in importable_instruments()]
+    status = 422 if request.method == "POST" else 200
+    return render_template("imports/index.html", form=form, outcome=outcome, batches=batches,
+                           instruments=instruments), status
+
+
+@bp.get("/<instrument_id>/v<int:version>/headings.csv")
+@require_roles(*IMPORTS)
+def headings(instrument_id: str, version: int):
+    """A CSV with just the heading row an instrument version's file needs, to fill in."""
+    instrument = next((i for i in importable_instruments() if i.key == (instrument_id, version)), None)
+    if instrument is None:
+        abort(404)
+    columns = [name for name in KEY_COLUMNS if not (name == "member_ref" and answered_for(instrument) == "family")]
+    if answered_for(instrument) != "family":
+        columns.append(ROLE_COLUMN)
+    out = io.StringIO()
+    csv.writer(out).writerow(columns + [item.id for item in instrument.items])
+    # The byte-order mark tells Excel the file is UTF-8.
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={instrument_id}-v{version}.csv"})
