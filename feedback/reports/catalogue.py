@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience, response_rates,
                risk_change, star)
-from .data import Filters, answers, families, invitations, scores
+from .data import Filters, answers, families, invitations, scores, transitions
 from .model import Report, not_enough
 
 
@@ -44,7 +44,7 @@ def _need_flow(filters: Filters, **_) -> Report:
     if instrument is None:
         return not_enough(need_flow.NAME, need_flow.TITLE, "a key worker's assessment")
     levels = {choice.code: _short(choice.label.get("en")) for choice in instrument.item(need_flow.ITEM).choices}
-    return need_flow.compute(answers(filters, need_flow.INSTRUMENT, [need_flow.ITEM], ["entry", "exit"]), levels)
+    return need_flow.compute(transitions(filters, need_flow.INSTRUMENT, [need_flow.ITEM]), levels)
 
 
 def _risk_change(filters: Filters, **_) -> Report:
@@ -52,15 +52,15 @@ def _risk_change(filters: Filters, **_) -> Report:
     family_labels = _items(family, "risk_") if family else {}
     member_labels = _items(member, "risk_") if member else {}
     return risk_change.compute(
-        answers(filters, risk_change.FAMILY_INSTRUMENT, family_labels, ["entry", "exit"]), family_labels,
-        answers(filters, risk_change.MEMBER_INSTRUMENT, member_labels, ["entry", "exit"]), member_labels)
+        transitions(filters, risk_change.FAMILY_INSTRUMENT, family_labels), family_labels,
+        transitions(filters, risk_change.MEMBER_INSTRUMENT, member_labels, level="member"), member_labels)
 
 
 def _resilience(filters: Filters, **_) -> Report:
     instrument = _instrument(resilience.INSTRUMENT)
     labels = _items(instrument, "resilience_") if instrument else {}
     return resilience.compute(scores(filters, resilience.INSTRUMENT, [resilience.SCALE], ["entry", "exit"]),
-                              answers(filters, resilience.INSTRUMENT, labels, ["entry", "exit"]), labels)
+                              transitions(filters, resilience.INSTRUMENT, labels), labels)
 
 
 def _family_functioning(filters: Filters, **_) -> Report:
@@ -123,10 +123,11 @@ def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) ->
 
     member_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "member"})
     family_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "family"})
-    family_answers = answers(filters, "practitioner-assessment", family_items + ["level_of_need"], ["entry", "exit"])
-    assessed = family_answers[family_answers["item_id"] == "level_of_need"].groupby("family_id")["wave"].nunique()
-    return cost_benefit.compute(answers(filters, "member-assessment", member_items, ["entry", "exit"]),
-                                family_answers, unit_savings(), int((assessed == 2).sum()), programme_cost)
+    family_moves = transitions(filters, "practitioner-assessment", family_items + ["level_of_need"])
+    # Families assessed at both entry and exit: those with a level of need recorded at both.
+    assessed = int(family_moves.loc[family_moves["item_id"] == "level_of_need", "n"].sum())
+    return cost_benefit.compute(transitions(filters, "member-assessment", member_items, level="member", by_role=True),
+                                family_moves, unit_savings(), assessed, programme_cost)
 
 
 REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .model import Column, Chart, Report, Table, not_enough
-from .pairs import paired
 
 NAME, TITLE = "cost-benefit", "Cost and benefit: adverse outcomes avoided"
-CHILD_ROLES = frozenset({"child", "young_person"})
 
 
 @dataclass(frozen=True)
@@ -52,19 +50,18 @@ OUTCOMES = (
 DEFAULT_SOURCE = "Illustrative default (2010 English evaluation): replace with your own"
 
 
-def avoided(answers: pd.DataFrame, outcome: Outcome) -> tuple[int, int]:
-    """(at risk at entry, of whom no longer at risk at exit) for one outcome."""
-    key = "member_id" if outcome.level == "member" else "family_id"
-    rated = answers[(answers["item_id"] == outcome.item) & answers["value"].isin([0, 1, 2, 3])]
+def avoided(moves: pd.DataFrame, outcome: Outcome) -> tuple[int, int]:
+    """(at risk at entry, of whom no longer at risk at exit) for one outcome, from transition
+    counts (members' split by a ``child`` column)."""
+    rated = moves[(moves["item_id"] == outcome.item) & moves["before"].isin([0, 1, 2, 3])
+                  & moves["after"].isin([0, 1, 2, 3])]
     if outcome.who is not None:
-        child = rated["member_role"].isin(CHILD_ROLES)
-        rated = rated[child if outcome.who == "child" else ~child & rated["member_role"].notna()]
-    pairs = paired(rated, key, "value", "entry", "exit")
-    at_risk = pairs[pairs["entry"] > 0]
-    return len(at_risk), int((at_risk["exit"] == 0).sum())
+        rated = rated[rated["child"] == (outcome.who == "child")]
+    at_risk = rated[rated["before"].astype(int) > 0]
+    return int(at_risk["n"].sum()), int(at_risk.loc[at_risk["after"].astype(int) == 0, "n"].sum())
 
 
-def compute(member_answers: pd.DataFrame, family_answers: pd.DataFrame, savings: dict[str, tuple[str, float, str]],
+def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dict[str, tuple[str, float, str]],
             families: int, programme_cost: float | None) -> Report:
     """``savings``: outcome key → (label, £ per individual, source); ``families``: families in the
     cohort assessed at both entry and exit; ``programme_cost``: £ for the same period, if entered."""
@@ -73,8 +70,7 @@ def compute(member_answers: pd.DataFrame, family_answers: pd.DataFrame, savings:
         if outcome.key not in savings:
             continue
         label, unit, source = savings[outcome.key]
-        answers = member_answers if outcome.level == "member" else family_answers
-        at_risk, gone = avoided(answers, outcome)
+        at_risk, gone = avoided(member_moves if outcome.level == "member" else family_moves, outcome)
         rows.append({"outcome": label, "at_risk": at_risk, "avoided": gone, "unit": unit,
                      "saving": gone * unit, "source": source,
                      "neutral": math.ceil(programme_cost / unit) if programme_cost and unit else None})

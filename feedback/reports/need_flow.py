@@ -9,26 +9,25 @@ from __future__ import annotations
 import pandas as pd
 
 from .model import Chart, Column, Report, Table, not_enough, share
-from .pairs import paired
 
 NAME, TITLE = "need-flow", "Level of need: entry to exit"
 INSTRUMENT, ITEM = "practitioner-assessment", "level_of_need"
 
 
-def compute(answers: pd.DataFrame, levels: dict[int, str]) -> Report:
-    """``answers``: the assessments' level_of_need answers (family_id, wave, completed_at, value);
-    ``levels``: code → short label, lowest need first."""
+def compute(moves: pd.DataFrame, levels: dict[int, str]) -> Report:
+    """``moves``: transition counts of level_of_need from entry to exit (item_id, before, after,
+    n; see ``data.transitions``); ``levels``: code → short label, lowest need first."""
     codes = list(levels)
-    valid = answers[answers["value"].isin(codes)]
-    pairs = paired(valid, "family_id", "value", "entry", "exit")
-    if pairs.empty:
+    valid = moves[(moves["item_id"] == ITEM) & moves["before"].isin(codes) & moves["after"].isin(codes)]
+    if not valid["n"].sum():
         return not_enough(NAME, TITLE, "a level of need recorded at both entry and exit")
-    flow = pd.crosstab(pairs["entry"], pairs["exit"]).reindex(index=codes, columns=codes, fill_value=0)
+    flow = (valid.pivot_table(index="before", columns="after", values="n", aggfunc="sum")
+            .reindex(index=codes, columns=codes).fillna(0).astype(int))
     columns = [Column("entry", "Level at entry", "label")]
     columns += [Column(f"exit_{code}", f"Exit: {levels[code]}") for code in codes]
     columns += [Column("total", "Total"), Column("total_pct", "% of families", "percent", base="all",
                                                   numerator="total")]
-    everyone = len(pairs)
+    everyone = int(valid["n"].sum())
     rows = []
     for code in codes:
         row = {"entry": levels[code], **{f"exit_{c}": int(flow.loc[code, c]) for c in codes}}
@@ -40,10 +39,10 @@ def compute(answers: pd.DataFrame, levels: dict[int, str]) -> Report:
     rows.append(totals)
     flow_table = Table("Families by level of need at entry (rows) and exit (columns)", columns, rows,
                        total_row="Total", total_column="total")
-    entry, exit_ = pairs["entry"].astype(int), pairs["exit"].astype(int)
-    moved = {"Improved (lower need at exit)": int((exit_ < entry).sum()),
-             "Stayed the same": int((exit_ == entry).sum()),
-             "Escalated (higher need at exit)": int((exit_ > entry).sum())}
+    entry, exit_, n = valid["before"].astype(int), valid["after"].astype(int), valid["n"]
+    moved = {"Improved (lower need at exit)": int(n[exit_ < entry].sum()),
+             "Stayed the same": int(n[exit_ == entry].sum()),
+             "Escalated (higher need at exit)": int(n[exit_ > entry].sum())}
     summary_rows = [{"change": label, "families": n, "pct": share(n, everyone), "all": everyone}
                     for label, n in moved.items()]
     summary_rows.append({"change": "Total", "families": everyone, "pct": 100.0, "all": everyone})

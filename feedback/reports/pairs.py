@@ -29,3 +29,29 @@ def paired(frame: pd.DataFrame, key: str, value: str, before: str, after: str) -
     """Rows with a value at both waves: columns ``before`` and ``after``."""
     table = by_wave(frame, key, value, [before, after])
     return table.dropna(subset=[before, after])
+
+
+def transitions(frame: pd.DataFrame, key: str, before: str = "entry", after: str = "exit",
+                by: str | None = None) -> pd.DataFrame:
+    """Counts of (item_id, [by,] before, after): how many ``key``s (families or members) answered
+    each pair of values at the two waves, from long answers (key, wave, completed_at, item_id,
+    value[, by]). What ``data.transitions`` counts in the database."""
+    names = ["item_id", *([by] if by else []), "before", "after", "n"]
+    at_waves = frame[frame["wave"].isin([before, after])].dropna(subset=[key])
+    # The latest response at each wave counts, with whatever it answered (as in the database).
+    responses = latest(at_waves.drop_duplicates("response_id"), [key, "wave"])["response_id"]
+    chosen = at_waves[at_waves["response_id"].isin(responses)]
+    if chosen.empty:
+        return pd.DataFrame(columns=names)
+    index = [key, "item_id", *([by] if by else [])]
+    table = chosen.pivot_table(index=index, columns="wave", values="value", aggfunc="first").reset_index()
+    if before not in table or after not in table:
+        return pd.DataFrame(columns=names)
+    table = table.dropna(subset=[before, after]).rename(columns={before: "before", after: "after"})
+    counted = table.groupby(["item_id", *([by] if by else []), "before", "after"]).size().reset_index(name="n")
+    return counted[names]
+
+
+def paired_counts(moves: pd.DataFrame, item: str) -> pd.DataFrame:
+    """One item's transition counts as rows of (before, after, n)."""
+    return moves.loc[moves["item_id"] == item, ["before", "after", "n"]]

@@ -15,9 +15,9 @@ NAME, TITLE = "resilience", "Resilience factors: entry to exit"
 INSTRUMENT, SCALE = "practitioner-assessment", "resilience_count"
 
 
-def compute(counts: pd.DataFrame, answers: pd.DataFrame, labels: dict[str, str]) -> Report:
-    """``counts``: resilience_count scores (family_id, wave, completed_at, value); ``answers``: the
-    resilience items' answers (1 present, 0 absent; missing codes are not answers)."""
+def compute(counts: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -> Report:
+    """``counts``: resilience_count scores (family_id, wave, completed_at, value); ``moves``: the
+    resilience items' transition counts (1 present, 0 absent; missing codes are not answers)."""
     pairs = paired(counts.dropna(subset=["value"]), "family_id", "value", "entry", "exit")
     tables = []
     if not pairs.empty:
@@ -31,13 +31,13 @@ def compute(counts: pd.DataFrame, answers: pd.DataFrame, labels: dict[str, str])
               "mean": round(float((pairs["exit"] - pairs["entry"]).mean()), 2)}]))
     rows = []
     for item, label in labels.items():
-        rated = answers[(answers["item_id"] == item) & answers["value"].isin([0, 1])]
-        both = paired(rated, "family_id", "value", "entry", "exit")
-        if both.empty:
+        rated = moves[(moves["item_id"] == item) & moves["before"].isin([0, 1]) & moves["after"].isin([0, 1])]
+        families = int(rated["n"].sum())
+        if not families:
             continue
-        entry, exit_ = int((both["entry"] == 1).sum()), int((both["exit"] == 1).sum())
-        rows.append({"factor": label, "families": len(both), "entry": entry, "entry_pct": share(entry, len(both)),
-                     "exit": exit_, "exit_pct": share(exit_, len(both))})
+        entry, exit_ = int(rated.loc[rated["before"] == 1, "n"].sum()), int(rated.loc[rated["after"] == 1, "n"].sum())
+        rows.append({"factor": label, "families": families, "entry": entry, "entry_pct": share(entry, families),
+                     "exit": exit_, "exit_pct": share(exit_, families)})
     if rows:
         tables.append(Table("Families with each resilience factor", [
             Column("factor", "Resilience factor", "label"), Column("families", "Families assessed at both"),

@@ -12,29 +12,29 @@ from __future__ import annotations
 import pandas as pd
 
 from .model import Chart, Column, Report, Table, not_enough
-from .pairs import paired
 
 NAME, TITLE = "risk-change", "Risk factors: entry to exit"
 FAMILY_INSTRUMENT, MEMBER_INSTRUMENT = "practitioner-assessment", "member-assessment"
 LEVELS = {0: "No concern", 1: "Low", 2: "Medium", 3: "High"}
 
 
-def factor_tables(answers: pd.DataFrame, key: str, labels: dict[str, str], who: str) -> list[Table]:
-    """Two tables for one kind of factor (``key`` is family_id or member_id)."""
+def factor_tables(moves: pd.DataFrame, labels: dict[str, str], who: str) -> list[Table]:
+    """Two tables for one kind of factor, from its transition counts (see ``data.transitions``)."""
     change_rows, level_rows = [], []
+    codes = list(LEVELS)
     for item, label in labels.items():
-        rated = answers[(answers["item_id"] == item) & answers["value"].isin(list(LEVELS))]
-        pairs = paired(rated, key, "value", "entry", "exit")
-        if pairs.empty:
+        rated = moves[(moves["item_id"] == item) & moves["before"].isin(codes) & moves["after"].isin(codes)]
+        if not rated["n"].sum():
             continue
-        at_entry, at_exit = int((pairs["entry"] > 0).sum()), int((pairs["exit"] > 0).sum())
+        before, after, n = rated["before"].astype(int), rated["after"].astype(int), rated["n"]
+        at_entry, at_exit = int(n[before > 0].sum()), int(n[after > 0].sum())
         reduction = None if not at_entry else round(100.0 * (at_entry - at_exit) / at_entry, 1)
-        change_rows.append({"factor": label, "assessed": len(pairs), "concern_entry": at_entry,
+        change_rows.append({"factor": label, "assessed": int(n.sum()), "concern_entry": at_entry,
                             "concern_exit": at_exit, "reduction": reduction})
         row = {"factor": label}
         for code, level in LEVELS.items():
-            row[f"entry_{code}"] = int((pairs["entry"] == code).sum())
-            row[f"exit_{code}"] = int((pairs["exit"] == code).sum())
+            row[f"entry_{code}"] = int(n[before == code].sum())
+            row[f"exit_{code}"] = int(n[after == code].sum())
         level_rows.append(row)
     if not change_rows:
         return []
@@ -51,11 +51,11 @@ def factor_tables(answers: pd.DataFrame, key: str, labels: dict[str, str], who: 
     return [change, levels]
 
 
-def compute(family_answers: pd.DataFrame, family_labels: dict[str, str], member_answers: pd.DataFrame,
+def compute(family_moves: pd.DataFrame, family_labels: dict[str, str], member_moves: pd.DataFrame,
             member_labels: dict[str, str]) -> Report:
-    tables = factor_tables(family_answers, "family_id", family_labels, "families")
+    tables = factor_tables(family_moves, family_labels, "families")
     unit = "families" if tables else "members"
-    tables += factor_tables(member_answers, "member_id", member_labels, "members")
+    tables += factor_tables(member_moves, member_labels, "members")
     if not tables:
         return not_enough(NAME, TITLE, "a risk factor assessed at both entry and exit")
     # The first table is the families' factors when there are any, otherwise the members'.

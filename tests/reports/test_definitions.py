@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
+from feedback.reports.pairs import transitions
 from feedback.reports import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience,
                               response_rates, risk_change, star)
 
@@ -14,13 +15,17 @@ T0 = datetime(2026, 1, 1, 12)
 
 
 def rows(records, columns):
-    """A long answers frame from (family, member, wave, item, value[, role]) tuples; each reading
-    completed a day after the previous one, so "latest" is the later tuple."""
-    frame = []
-    for n, record in enumerate(records):
+    """A long answers frame from (family, member, wave, item, value[, role]) tuples. One response
+    per person and wave holds their answers; an item answered again at the same wave starts a
+    new, later response (a re-assessment), whose answers then count."""
+    frame, responses, seen = [], {}, {}
+    for record in records:
         family, member, wave, item, value, *rest = record
-        frame.append({"response_id": n + 1, "family_id": family, "member_id": member, "wave": wave,
-                      "completed_at": T0 + timedelta(days=n), "item_id": item, "value": value,
+        again = seen.get((family, member, wave, item), -1) + 1
+        seen[(family, member, wave, item)] = again
+        response = responses.setdefault((family, member, wave, again), len(responses) + 1)
+        frame.append({"response_id": response, "family_id": family, "member_id": member, "wave": wave,
+                      "completed_at": T0 + timedelta(days=response), "item_id": item, "value": value,
                       "member_role": rest[0] if rest else None})
     return pd.DataFrame(frame, columns=columns or None)
 
@@ -42,7 +47,7 @@ def test_need_flow_counts_families_with_both_readings_and_the_latest_reading_of_
         (5, None, "entry", "level_of_need", 1),                                           # no exit: left out
         (6, None, "entry", "level_of_need", -8), (6, None, "exit", "level_of_need", 1),  # not a level
     ], None)
-    report = need_flow.compute(answers, LEVELS)
+    report = need_flow.compute(transitions(answers, "family_id"), LEVELS)
     flow, change = report.tables
     by_entry = table_rows(flow, "entry")
     assert by_entry["Specialist"]["exit_2"] == 1 and by_entry["Targeted"]["exit_2"] == 1
@@ -58,7 +63,7 @@ def test_need_flow_counts_families_with_both_readings_and_the_latest_reading_of_
 
 
 def test_need_flow_with_no_pairs_says_not_enough_data():
-    report = need_flow.compute(rows([(1, None, "entry", "level_of_need", 2)], None), LEVELS)
+    report = need_flow.compute(transitions(rows([(1, None, "entry", "level_of_need", 2)], None), "family_id"), LEVELS)
     assert report.empty and "Not enough data" in report.empty and not report.tables
 
 
@@ -72,7 +77,8 @@ def test_risk_change_compares_the_same_families_and_ignores_not_known():
         (1, None, "entry", "risk_housing", 0), (1, None, "exit", "risk_housing", 0),
     ], None)
     member = rows([(1, 11, "entry", "risk_alcohol", 2), (1, 11, "exit", "risk_alcohol", 1)], None)
-    report = risk_change.compute(family, labels, member, {"risk_alcohol": "Alcohol"})
+    report = risk_change.compute(transitions(family, "family_id"), labels, transitions(member, "member_id"),
+                                 {"risk_alcohol": "Alcohol"})
     change, levels, member_change, _ = report.tables
     debt = table_rows(change, "factor")["Family debt"]
     assert (debt["assessed"], debt["concern_entry"], debt["concern_exit"]) == (3, 2, 2)
@@ -96,7 +102,7 @@ def test_resilience_means_and_shares_at_entry_and_exit():
     ])
     answers = rows([(1, None, "entry", "resilience_home", 0), (1, None, "exit", "resilience_home", 1),
                     (2, None, "entry", "resilience_home", 1), (2, None, "exit", "resilience_home", 1)], None)
-    report = resilience.compute(counts, answers, {"resilience_home": "Stable home"})
+    report = resilience.compute(counts, transitions(answers, "family_id"), {"resilience_home": "Stable home"})
     means, factors = report.tables
     by_wave = table_rows(means, "wave")
     assert by_wave["Entry"]["mean"] == 5.0 and by_wave["Exit"]["mean"] == 8.0
@@ -212,7 +218,9 @@ def test_cost_benefit_counts_an_outcome_avoided_only_from_risk_at_entry_to_none_
     ], None)
     family = rows([(1, None, "entry", "risk_family_violence", 1), (1, None, "exit", "risk_family_violence", 0)], None)
     savings = {o.key: (o.label, float(o.default_saving), "default") for o in cost_benefit.OUTCOMES}
-    report = cost_benefit.compute(member, family, savings, families=2, programme_cost=50_000)
+    member["child"] = member["member_role"].isin(["child", "young_person"])
+    report = cost_benefit.compute(transitions(member, "member_id", by="child"), transitions(family, "family_id"),
+                                  savings, families=2, programme_cost=50_000)
     outcomes, totals = report.tables
     offending = table_rows(outcomes, "outcome")["Youth offending"]
     assert (offending["at_risk"], offending["avoided"], offending["saving"]) == (2, 1, 22_576)
@@ -226,8 +234,9 @@ def test_cost_benefit_counts_an_outcome_avoided_only_from_risk_at_entry_to_none_
 
 
 @pytest.mark.parametrize("module, call", [
-    (need_flow, lambda m: m.compute(rows([], ["response_id", "family_id", "member_id", "wave", "completed_at",
-                                               "item_id", "value", "member_role"]), LEVELS)),
+    (need_flow, lambda m: m.compute(transitions(rows([], ["response_id", "family_id", "member_id", "wave",
+                                                          "completed_at", "item_id", "value", "member_role"]),
+                                                "family_id"), LEVELS)),
     (follow_up, lambda m: m.compute(rows([], ["response_id", "family_id", "member_id", "wave", "completed_at",
                                                "item_id", "value", "member_role"]), {"outcome_x": "X"})),
 ])

@@ -35,6 +35,7 @@ ADMINS = row(practitioner_north=403, practitioner_south=403)
 CALENDAR = row(practitioner_north=403, practitioner_south=403, researcher_north=OK)
 STATUS = row(practitioner_north=403, practitioner_south=403, researcher_north=OK, manager_north=OK)
 SIGNED_OUT = {role: LOGIN for role in ROLES}
+UNIT_SAVINGS = row(practitioner_north=403, practitioner_south=403, manager_north=OK)
 IMPORT_WITHOUT_FILE = CALENDAR | {"admin": INVALID, "researcher_north": INVALID}
 
 
@@ -105,6 +106,11 @@ MATRIX = [
           lambda s, role: {"instrument": "household:1", "wave": "exit"}),
     Route("GET", "/staff/imports/<instrument_id>/v<int:version>/headings.csv",
           lambda s: "/staff/imports/household/v1/headings.csv", CALENDAR),
+    Route("GET", "/staff/reports", lambda s: "/staff/reports", STATUS),
+    Route("GET", "/staff/reports/<name>", lambda s: "/staff/reports/need-flow", STATUS),
+    Route("GET", "/staff/reports/<name>/download/<fmt>", lambda s: "/staff/reports/exit-feedback/download/xlsx", STATUS),
+    Route("POST", "/staff/reports/cost-benefit/savings/<outcome>", lambda s: "/staff/reports/cost-benefit/savings/neet",
+          UNIT_SAVINGS, lambda s, role: {"amount": "90000", "source": "Local costing"}),
     Route("GET", "/staff/outbox", lambda s: "/staff/outbox", ADMINS),
     Route("GET", "/staff/audit", lambda s: "/staff/audit", ADMINS),
     Route("GET", "/staff/interviews/<int:response_id>", lambda s: f"/staff/interviews/{s.response}", NORTH_FAMILY),

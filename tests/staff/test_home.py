@@ -23,12 +23,12 @@ def navigation(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("role, pages", [
-    ("admin", ["Home", "Families", "Calendar of invitations", "Invitation status", "Datasets for evaluators",
+    ("admin", ["Home", "Families", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
                "Import responses", "Outbox", "Audit log"]),
     ("practitioner_north", ["Home", "Families"]),
-    ("researcher_north", ["Home", "Calendar of invitations", "Invitation status", "Datasets for evaluators",
+    ("researcher_north", ["Home", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
                           "Import responses"]),
-    ("manager_north", ["Home", "Invitation status"]),
+    ("manager_north", ["Home", "Invitation status", "Reports"]),
 ])
 def test_each_role_is_shown_the_pages_it_may_use(app, world, role, pages):
     assert navigation(client_as(app, role).get("/staff/").get_data(as_text=True)) == pages

@@ -1,0 +1,147 @@
+"""Benchmark: every manager report page for all sites, over the export benchmark's 20,000 families.
+
+Run:  python tests/benchmarks/reports.py [--families 20000] [--answer-sets 50] [--database NAME]
+                                         [--keep-database] [--repeat 2]
+
+Seeds a throwaway PostgreSQL database with ``export.seed`` (the datasets benchmark's families,
+members and completed responses with answers and scores), then adds what the response-rates
+report reads: an invitation for each completed response (sent two days before, "opened" once)
+and, for about half the carers, a 6-month follow-up invitation that expired unanswered. With
+``--database NAME`` an already seeded database (``--keep-database`` from an earlier run) is used.
+
+Then, in this process, an admin signs in through the real sign-in form and each report page
+(``/staff/reports/<name>``: the queries, the report, suppression, the SVG chart and the HTML) is
+requested ``--repeat`` times; seconds per request are printed, first and best. Production
+settings, so the timings include what a deployment runs. Not a pytest test: nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import export as seeding  # noqa: E402  (the datasets benchmark: its seeding and settings)
+
+TARGET_SECONDS = 2.0
+
+INVITATIONS = """
+INSERT INTO invitations (family_id, member_id, recipient_key, schedule_id, wave, instrument_id, channel, due_on,
+                         opens_at, closes_at, state, reminders_sent, send_attempts, response_id, sent_at,
+                         created_at, updated_at)
+SELECT r.family_id, r.member_id,
+       CASE WHEN r.member_id IS NULL THEN 'key_worker' ELSE 'm' || r.member_id END,
+       'family-support', r.wave, r.instrument_id,
+       CASE WHEN r.instrument_id IN ('practitioner-assessment', 'member-assessment', 'family-star') THEN 'staff_task'
+            ELSE 'sms_link' END,
+       (r.completed_at - interval '2 days')::date, r.completed_at - interval '3 days',
+       r.completed_at + interval '25 days', 'completed', 0, 0, r.id, r.completed_at - interval '2 days',
+       r.completed_at - interval '3 days', r.completed_at
+FROM responses r WHERE r.status = 'completed'
+ON CONFLICT DO NOTHING
+"""
+EXPIRED = """
+INSERT INTO invitations (family_id, member_id, recipient_key, schedule_id, wave, instrument_id, channel, due_on,
+                         opens_at, closes_at, state, reminders_sent, send_attempts, sent_at, created_at, updated_at)
+SELECT m.family_id, m.id, 'm' || m.id, 'family-support', 'exit-6m', 'follow-up', 'sms_link',
+       f.exit_date + 182, f.exit_date + 175, f.exit_date + 210, 'expired', 2, 0, f.exit_date + 175,
+       f.exit_date + 175, f.exit_date + 210
+FROM members m JOIN families f ON f.id = m.family_id
+WHERE m.role IN ('mother', 'father', 'partner', 'other_carer') AND m.id % 2 = 0
+ON CONFLICT DO NOTHING
+"""
+OPENED = """
+INSERT INTO invitation_events (invitation_id, at, from_state, to_state, cause)
+SELECT id, sent_at + interval '1 hour', 'sent', 'opened', 'benchmark' FROM invitations WHERE channel = 'sms_link'
+"""
+
+
+def add_invitations(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        for statement in (INVITATIONS, EXPIRED, OPENED):
+            connection.execute(statement)
+        connection.execute("ANALYZE")
+        return connection.execute("select count(*) from invitations").fetchone()[0]
+
+
+def signed_in_client(app):
+    from feedback.extensions import db
+    from feedback.staff.models import StaffUser
+
+    password = secrets.token_urlsafe(16)
+    with app.app_context():
+        admin = StaffUser(email=f"bench-{secrets.token_hex(3)}@example.org", name="Benchmark", role="admin")
+        admin.set_password(password)
+        db.session.add(admin)
+        db.session.commit()
+        email = admin.email
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"  # production cookies are Secure
+    page = client.get("/staff/login", base_url="https://localhost").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    # Over HTTPS Flask-WTF also checks the Referer, as a browser sends it.
+    response = client.post("/staff/login", base_url="https://localhost", headers={"Referer": "https://localhost/staff/login"},
+                           data={"csrf_token": token, "email": email, "password": password})
+    if response.status_code != 302:
+        raise SystemExit(f"could not sign in: {response.status_code}")
+    return client
+
+
+def main() -> None:
+    import psycopg
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--families", type=int, default=20_000)
+    parser.add_argument("--answer-sets", type=int, default=50)
+    parser.add_argument("--database", help="an already seeded database to use")
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--repeat", type=int, default=2)
+    options = parser.parse_args()
+
+    name = options.database or f"feedback_reports_{secrets.token_hex(4)}"
+    url = seeding.database_url(name)
+    if not options.database:
+        with psycopg.connect(seeding.ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        if not options.database:
+            counts = seeding.seed(url, options.families, options.answer_sets)
+            print(f"seeded {counts['families']:,} families, {counts['members']:,} members, "
+                  f"{counts['responses']:,} responses, {counts['answers']:,} answers in {counts['seconds']:.0f} s")
+            print(f"invitations: {add_invitations(url):,}")
+        from feedback import create_app
+        from feedback.reports.catalogue import REPORTS
+
+        app = create_app(seeding.settings(url))
+        client = signed_in_client(app)
+        print(f"{'report':<20} {'first s':>8} {'best s':>8}  target < {TARGET_SECONDS:.0f} s")
+        worst = 0.0
+        for report in REPORTS:
+            times = []
+            for _ in range(options.repeat):
+                began = time.perf_counter()
+                response = client.get(f"/staff/reports/{report}", base_url="https://localhost")
+                times.append(time.perf_counter() - began)
+                html = response.get_data(as_text=True)
+                if response.status_code != 200:
+                    raise SystemExit(f"{report}: HTTP {response.status_code}")
+            worst = max(worst, times[0])
+            note = "not enough data" if "Not enough data" in html else ("chart" if "<svg" in html else "no chart")
+            print(f"{report:<20} {times[0]:>8.2f} {min(times):>8.2f}  {note}")
+        print(f"slowest first request: {worst:.2f} s (target < {TARGET_SECONDS:.0f} s: "
+              f"{'met' if worst < TARGET_SECONDS else 'NOT met'})")
+    finally:
+        if options.keep_database or options.database:
+            print(f"kept the database {name}")
+        else:
+            with psycopg.connect(seeding.ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

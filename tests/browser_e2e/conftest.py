@@ -1,0 +1,74 @@
+"""Real headless Chromium (Debian's, never a downloaded one) on a live server, with axe-core."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed at /usr/bin/chromium; .ci/run installs it")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def browser_page(browser):
+    """The respondent's phone, with JavaScript off: the survey must work without it."""
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def axe_page(browser, live_server):
+    """A second phone-sized page where axe-core runs on a copy of each page the respondent saw.
+
+    axe needs JavaScript, which the respondent's page has switched off, so each page's exact DOM
+    (error states included) is copied here, on the same origin so the stylesheet applies.
+    """
+    context = browser.new_context(bypass_csp=True, **PHONE)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto(f"{live_server}/")
+    yield page
+    context.close()
+
+
+def serious_violations(page, axe_page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe_page.set_content(page.content(), wait_until="load")
+    results = Axe().run(axe_page)
+    return [f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']} — "
+            f"{[node['target'] for node in violation['nodes']]}"
+            for violation in results.response["violations"] if violation["impact"] in ("serious", "critical")]
+
+

@@ -1,0 +1,44 @@
+"""Staff pages a manager or researcher opens on a phone: reports (with a chart and hidden small
+numbers), datasets and imports — working without JavaScript and passing axe-core."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_e2e.conftest import serious_violations
+from tests.conftest import PASSWORD
+from tests.reports.seeding import assessed_family
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, live_server, email):
+    page.goto(f"{live_server}/staff/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+    assert "/staff/login" not in page.url, page.content()[:500]
+
+
+def test_reports_datasets_and_imports_pass_axe_on_a_phone(app, world, live_server, browser_page, axe_page):
+    with app.app_context():
+        for n in range(11):
+            assessed_family(world, f"N-{n}", "north", 3, 2)
+        assessed_family(world, "N-ESC", "north", 3, 4)
+    page = browser_page
+    problems = []
+    sign_in(page, live_server, "researcher_north@example.org")
+    for path in ("/staff/reports", "/staff/reports/need-flow", "/staff/reports/cost-benefit", "/staff/exports",
+                 "/staff/imports"):
+        page.goto(f"{live_server}{path}")
+        page.wait_for_load_state("load")
+        problems += serious_violations(page, axe_page)
+    # The filter works without JavaScript: a GET form.
+    page.goto(f"{live_server}/staff/reports/need-flow")
+    page.fill("input[name=start]", "2026-01-01")
+    page.click("form.report-filters button[type=submit]")
+    page.wait_for_load_state("load")
+    assert "start=2026-01-01" in page.url
+    assert page.locator("svg[role=img]").count() == 1 and "<10" in page.inner_text("main")
+    problems += serious_violations(page, axe_page)
+    assert not problems, "\n".join(problems)

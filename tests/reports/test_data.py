@@ -1,0 +1,64 @@
+"""What reports read: the cohort, and transition counts made in SQL that match pandas' pairing."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from feedback.reports.data import Filters, answers, families, transitions
+from feedback.reports.pairs import transitions as paired_in_pandas
+from tests.reports.seeding import assessed_family, assessment
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    columns = list(frame.columns)
+    return frame.astype({"n": int}).sort_values(columns[:-1], key=lambda s: s.astype(str)).reset_index(drop=True)
+
+
+def test_transitions_counted_in_sql_match_pairing_in_pandas(app, ctx, world):
+    risks = {"risk_debt": 2, "risk_housing_tenure": 0}
+    first = assessed_family(world, "A", "north", 3, 2)
+    assessment(first, "exit", 1, {"risk_debt": 0})            # re-assessed at exit: this one counts
+    for n, (entry, exit_) in enumerate(((2, 2), (4, 3), (3, 4))):
+        family = assessed_family(world, f"B{n}", "south", entry, exit_)
+        assessment(family, "entry", entry, risks)           # a later entry reading with risks too
+    another = assessed_family(world, "C", "north", 2, 2)
+    items = ["level_of_need", "risk_debt", "risk_housing_tenure"]
+    everyone = Filters()
+    sql = transitions(everyone, "practitioner-assessment", items)
+    pandas = paired_in_pandas(answers(everyone, "practitioner-assessment", items), "family_id")
+    pd.testing.assert_frame_equal(_sorted(sql), _sorted(pandas), check_dtype=False)
+    need = sql[sql["item_id"] == "level_of_need"].set_index(["before", "after"])["n"].to_dict()
+    assert need[(3, 1)] == 1 and need[(2, 2)] == 2 and need[(4, 3)] == 1 and need[(3, 4)] == 1
+    assert another.id in set(families(everyone)["family_id"])
+    # The cohort: a site, and a period of exits.
+    north = transitions(Filters(site_ids=(world["north"],)), "practitioner-assessment", ["level_of_need"])
+    assert north["n"].sum() == 2
+    none = transitions(Filters(start=date(2030, 1, 1)), "practitioner-assessment", ["level_of_need"])
+    assert none.empty
+
+
+def test_member_transitions_split_children_from_adults_as_pandas_does(app, ctx, world):
+    from feedback.instruments.loader import load_instrument
+    from feedback.survey.service import complete, create_response, save_answers
+    from tests.families.helpers import family_with_members
+    from tests.reports.seeding import QUESTIONNAIRES
+
+    instrument = load_instrument(QUESTIONNAIRES / "member-assessment" / "v1.yaml")
+    family, members = family_with_members(world["north"], None, case_ref="M-1", exit_=date(2026, 3, 1),
+                                          members=(("mother", 1988, 3), ("child", 2014, 6), ("young_person", 2010, 1)))
+    for member, (entry, exit_) in zip(members, ((2, 0), (3, 1), (1, 0))):
+        for wave, level in (("entry", entry), ("exit", exit_)):
+            response, _token = create_response(instrument, 28)
+            response.family_id, response.member_id, response.wave = family.id, member.id, wave
+            group = 1 if member.role == "mother" else 2
+            save_answers(response, {"assessment_point": 1, "member_role": 1, "member_age_group": group,
+                                    "risk_drugs": level}, mode="staff")
+            complete(response, instrument)
+    sql = transitions(Filters(), "member-assessment", ["risk_drugs"], level="member", by_role=True)
+    long = answers(Filters(), "member-assessment", ["risk_drugs"])
+    long["child"] = long["member_role"].isin(["child", "young_person"])
+    pandas = paired_in_pandas(long, "member_id", by="child")
+    pd.testing.assert_frame_equal(_sorted(sql), _sorted(pandas), check_dtype=False)
+    children = sql[sql["child"]].set_index(["before", "after"])["n"].to_dict()
+    assert children == {(3, 1): 1, (1, 0): 1} and sql[~sql["child"]]["n"].sum() == 1
