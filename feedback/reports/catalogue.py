@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience, response_rates,
                risk_change, star)
-from .data import Filters, answers, families, invitations, scores, transitions
+from .data import (Filters, answering_families, answers, completion_medians, distribution, families,
+                   invitation_counts, scores, transitions)
 from .model import Report, not_enough
 
 
@@ -88,7 +89,9 @@ def _star(filters: Filters, **_) -> Report:
 def _follow_up(filters: Filters, **_) -> Report:
     instrument = _instrument(follow_up.INSTRUMENT)
     labels = _items(instrument, "outcome_") if instrument else {}
-    return follow_up.compute(answers(filters, follow_up.INSTRUMENT, [*labels, follow_up.HOME], list(follow_up.WAVES)),
+    waves = list(follow_up.WAVES)
+    return follow_up.compute(distribution(filters, follow_up.INSTRUMENT, labels, waves),
+                             distribution(filters, follow_up.INSTRUMENT, [follow_up.HOME], waves, level="family"),
                              labels)
 
 
@@ -103,7 +106,8 @@ def _exit_feedback(filters: Filters, **_) -> Report:
             questions[item.id] = (item.text.get("en"), {n: str(n) for n in range(low, high + 1)})
         elif item.type in ("yes_no", "single_choice", "agreement"):
             questions[item.id] = (item.text.get("en"), {c.code: c.label.get("en") for c in item.all_choices})
-    return exit_feedback.compute(answers(filters, exit_feedback.INSTRUMENT, list(questions)), questions)
+    return exit_feedback.compute(distribution(filters, exit_feedback.INSTRUMENT, list(questions), ["exit"]),
+                                 questions)
 
 
 def _response_rates(filters: Filters, **_) -> Report:
@@ -115,7 +119,8 @@ def _response_rates(filters: Filters, **_) -> Report:
             if wave.name not in titles:
                 waves.append(wave.name)
                 titles[wave.name] = wave.title
-    return response_rates.compute(invitations(filters), waves, titles)
+    return response_rates.compute(invitation_counts(filters), completion_medians(filters), answering_families(filters),
+                                  waves, titles)
 
 
 def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) -> Report:

@@ -22,6 +22,11 @@ from ..survey.models import Answer, Response, Score
 from ..waves.models import Invitation, InvitationEvent
 
 COHORTS = ("exit", "entry")
+#: Whether an invitation was ever opened, probing the events' invitation index: "id IN (every
+#: opened id)" in a select list makes PostgreSQL scan that list for each invitation once it
+#: outgrows work_mem.
+_OPENED = sa.exists().where(InvitationEvent.invitation_id == Invitation.id,
+                            InvitationEvent.to_state.in_(("opened", "started", "completed")))
 CHILD_ROLES = ("child", "young_person")
 
 
@@ -118,13 +123,7 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
     hundred counts instead.
     """
     key = Response.member_id if level == "member" else Response.family_id
-    ranked = (sa.select(Response.id.label("response_id"), key.label("k"), Response.wave.label("wave"),
-                        sa.func.row_number().over(partition_by=(key, Response.wave),
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("rn"))
-              .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Response.wave.in_((before, after)), Response.family_id.in_(cohort(filters)), key.is_not(None))
-              .subquery("ranked"))
+    ranked = _latest_responses(filters, instrument_id, (before, after), key)
     value = sa.cast(Answer.value, sa.Text)
     per_key = (sa.select(ranked.c.k, Answer.item_id.label("item_id"),
                          sa.func.max(sa.case((ranked.c.wave == before, value))).label("before"),
@@ -152,6 +151,46 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
     return frame
 
 
+def _latest_responses(filters: Filters, instrument_id: str, waves, key):
+    """The id of each ``key``'s latest completed response at each wave (a subquery)."""
+    ranked = (sa.select(Response.id.label("response_id"), key.label("k"), Response.wave.label("wave"),
+                        sa.func.row_number().over(partition_by=(key, Response.wave),
+                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
+                        .label("rn"))
+              .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                     Response.wave.in_(list(waves)), Response.family_id.in_(cohort(filters)), key.is_not(None))
+              .subquery("ranked"))
+    return ranked
+
+
+def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: str = "member") -> pd.DataFrame:
+    """How the cohort answered, counted in the database: wave, item_id, value, n — over each
+    member's latest response at each wave; or, with ``level="family"``, over each family's latest
+    answer to each item at each wave (whichever member gave it: one answer per household)."""
+    value = sa.cast(Answer.value, sa.Text)
+    if level == "member":
+        ranked = _latest_responses(filters, instrument_id, waves, Response.member_id)
+        query = (sa.select(ranked.c.wave, Answer.item_id, value, sa.func.count())
+                 .join(Answer, Answer.response_id == ranked.c.response_id)
+                 .where(ranked.c.rn == 1, Answer.item_id.in_(list(item_ids)))
+                 .group_by(ranked.c.wave, Answer.item_id, value))
+    else:
+        ranked = (sa.select(Response.wave.label("wave"), Answer.item_id.label("item_id"), value.label("value"),
+                            sa.func.row_number().over(
+                                partition_by=(Response.family_id, Response.wave, Answer.item_id),
+                                order_by=(Response.completed_at.desc(), Response.id.desc())).label("rn"))
+                  .join(Answer, Answer.response_id == Response.id)
+                  .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                         Response.wave.in_(list(waves)), Answer.item_id.in_(list(item_ids)),
+                         Response.family_id.in_(cohort(filters)))
+                  .subquery("ranked"))
+        query = (sa.select(ranked.c.wave, ranked.c.item_id, ranked.c.value, sa.func.count()).where(ranked.c.rn == 1)
+                 .group_by(ranked.c.wave, ranked.c.item_id, ranked.c.value))
+    frame = _frame(query, ("wave", "item_id", "value", "n"))
+    frame["value"] = _decoded(frame["value"])
+    return frame
+
+
 def scores(filters: Filters, instrument_id: str, scale_ids, waves=None) -> pd.DataFrame:
     """Scale scores of the cohort's completed responses: response_id, family_id, member_id, wave,
     completed_at, scale_id, value, flagged (at or beyond the cut-off)."""
@@ -169,19 +208,79 @@ def scores(filters: Filters, instrument_id: str, scale_ids, waves=None) -> pd.Da
 
 
 def invitations(filters: Filters) -> pd.DataFrame:
-    """The cohort's invitations: invitation_id, family_id, wave, instrument_id, channel, state,
-    due_on, sent_at, opened (ever opened), completed_at (of its response, if completed)."""
-    # EXISTS, probing the events' invitation index: "id IN (all opened ids)" in the select list
-    # makes PostgreSQL scan the whole list for every invitation once it outgrows work_mem.
-    opened = sa.exists().where(InvitationEvent.invitation_id == Invitation.id,
-                               InvitationEvent.to_state.in_(("opened", "started", "completed")))
+    """The cohort's invitations one by one: invitation_id, family_id, wave, instrument_id, channel,
+    state, due_on, sent_at, opened (ever opened), completed_at (of its response, if completed).
+    For tests and small services; the report itself reads the counts below."""
     query = (sa.select(Invitation.id, Invitation.family_id, Invitation.wave, Invitation.instrument_id,
-                       Invitation.channel, Invitation.state, Invitation.due_on, Invitation.sent_at,
-                       opened, Response.completed_at)
+                       Invitation.channel, Invitation.state, Invitation.due_on, Invitation.sent_at, _OPENED,
+                       Response.completed_at)
              .outerjoin(Response, sa.and_(Response.id == Invitation.response_id, Response.status == "completed"))
              .where(Invitation.family_id.in_(cohort(filters))))
     return _frame(query, ("invitation_id", "family_id", "wave", "instrument_id", "channel", "state", "due_on",
                           "sent_at", "opened", "completed_at"))
+
+
+def invitation_counts(filters: Filters) -> pd.DataFrame:
+    """Per wave and channel, counted in the database: asked (not cancelled), sent, opened,
+    completed, expired; and median_days from sending to completing (None where none did)."""
+    asked = Invitation.state != "cancelled"
+    sent = sa.and_(asked, sa.or_(Invitation.sent_at.is_not(None),
+                                 Invitation.state.in_(("opened", "started", "completed"))))
+    done = Invitation.state == "completed"
+
+    def count(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    query = (sa.select(Invitation.wave, Invitation.channel, count(asked), count(sent), count(sa.and_(asked, _OPENED)),
+                       count(done), count(Invitation.state == "expired"))
+             .where(Invitation.family_id.in_(cohort(filters)))
+             .group_by(Invitation.wave, Invitation.channel))
+    counts = _frame(query, ("wave", "channel", "asked", "sent", "opened", "completed", "expired"))
+    for column in ("asked", "sent", "opened", "completed", "expired"):
+        counts[column] = counts[column].fillna(0).astype(int)
+    return counts
+
+
+def completion_medians(filters: Filters) -> pd.DataFrame:
+    """Median days from sending to completing, per wave and channel and per wave (channel None).
+
+    PostgreSQL works the medians out itself (``percentile_cont``); SQLite, the small embedded
+    default, has no median, so its durations are read and the median taken here.
+    """
+    finished = sa.and_(Invitation.state == "completed", Invitation.sent_at.is_not(None),
+                       Response.completed_at.is_not(None), Invitation.family_id.in_(cohort(filters)))
+    joined = sa.and_(Response.id == Invitation.response_id, Response.status == "completed")
+    if db.session.get_bind().dialect.name == "postgresql":
+        days = sa.extract("epoch", Response.completed_at - Invitation.sent_at) / 86400
+        median = sa.func.percentile_cont(0.5).within_group(days)
+        by_channel = (sa.select(Invitation.wave, Invitation.channel, median).join(Response, joined).where(finished)
+                      .group_by(Invitation.wave, Invitation.channel))
+        by_wave = (sa.select(Invitation.wave, sa.null(), median).join(Response, joined).where(finished)
+                   .group_by(Invitation.wave))
+        frame = pd.concat([_frame(by_channel, ("wave", "channel", "median_days")),
+                           _frame(by_wave, ("wave", "channel", "median_days"))], ignore_index=True)
+    else:
+        rows = _frame(sa.select(Invitation.wave, Invitation.channel, Invitation.sent_at, Response.completed_at)
+                      .join(Response, joined).where(finished), ("wave", "channel", "sent_at", "completed_at"))
+        frame = medians_of(rows)
+    frame["median_days"] = pd.to_numeric(frame["median_days"]).round(1)
+    return frame
+
+
+def medians_of(rows: pd.DataFrame) -> pd.DataFrame:
+    """Median days per wave and channel and per wave (channel None), from sent_at and completed_at."""
+    rows = rows.assign(days=(pd.to_datetime(rows["completed_at"]) - pd.to_datetime(rows["sent_at"]))
+                       .dt.total_seconds() / 86400)
+    by_channel = rows.groupby(["wave", "channel"])["days"].median().reset_index(name="median_days")
+    by_wave = rows.groupby("wave")["days"].median().reset_index(name="median_days").assign(channel=None)
+    return pd.concat([by_channel, by_wave[["wave", "channel", "median_days"]]], ignore_index=True)
+
+
+def answering_families(filters: Filters) -> pd.DataFrame:
+    """(wave, family_id) for each family with a completed invitation at the wave: for attrition."""
+    query = (sa.select(Invitation.wave, Invitation.family_id).distinct()
+             .where(Invitation.state == "completed", Invitation.family_id.in_(cohort(filters))))
+    return _frame(query, ("wave", "family_id"))
 
 
 def _decoded(texts: pd.Series) -> pd.Series:

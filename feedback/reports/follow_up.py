@@ -3,15 +3,14 @@ when support ended, 3, 6 and 12 months after exit; and the share of families who
 still living at home.
 
 From ``follow-up`` (items ``outcome_*``: 1 better, 2 the same, 3 worse; ``children_at_home``
-yes/no). Each member's latest answer at a wave counts once; "prefer not to say" and "does not
-apply" are left out of the shares.
+yes/no). Each member's latest response at a wave counts once (for children at home, each
+family's); "prefer not to say" and "does not apply" are left out of the shares.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from .model import Chart, Column, Report, Table, not_enough, share
-from .pairs import latest
 
 NAME, TITLE = "follow-up", "Did change last? Follow-up after support"
 INSTRUMENT, HOME = "follow-up", "children_at_home"
@@ -19,21 +18,21 @@ WAVES = {"exit-3m": "3 months", "exit-6m": "6 months", "exit-12m": "12 months"}
 ANSWERS = {1: "better", 2: "same", 3: "worse"}
 
 
-def compute(answers: pd.DataFrame, labels: dict[str, str]) -> Report:
-    """``answers``: member_id, wave, completed_at, item_id, value for the outcome items and
-    children_at_home; ``labels``: outcome item id → area name."""
-    answers = latest(answers[answers["wave"].isin(list(WAVES))], ["member_id", "wave", "item_id"])
+def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) -> Report:
+    """``counts``: answers to the outcome items over each member's latest response per wave (wave,
+    item_id, value, n; see ``data.distribution``); ``home``: children_at_home the same way over
+    each family's latest response; ``labels``: outcome item id → area name."""
     rows = []
     for item, label in labels.items():
         for wave, when in WAVES.items():
-            given = answers[(answers["item_id"] == item) & (answers["wave"] == wave) &
-                            answers["value"].isin(list(ANSWERS))]
-            if given.empty:
+            given = counts[(counts["item_id"] == item) & (counts["wave"] == wave) & counts["value"].isin(list(ANSWERS))]
+            total = int(given["n"].sum())
+            if not total:
                 continue
-            row = {"area": f"{label} ({when})", "answers": len(given)}
+            row = {"area": f"{label} ({when})", "answers": total}
             for code, name in ANSWERS.items():
-                row[name] = int((given["value"] == code).sum())
-                row[f"{name}_pct"] = share(row[name], len(given))
+                row[name] = int(given.loc[given["value"] == code, "n"].sum())
+                row[f"{name}_pct"] = share(row[name], total)
             rows.append(row)
     if not rows:
         return not_enough(NAME, TITLE, "a follow-up answer")
@@ -44,19 +43,18 @@ def compute(answers: pd.DataFrame, labels: dict[str, str]) -> Report:
     tables = [Table("Compared with when support ended", columns, rows)]
     home_rows = []
     for wave, when in WAVES.items():
-        given = answers[(answers["item_id"] == HOME) & (answers["wave"] == wave) & answers["value"].isin([0, 1])]
-        if given.empty:
+        given = home[(home["item_id"] == HOME) & (home["wave"] == wave) & home["value"].isin([0, 1])]
+        families = int(given["n"].sum())
+        if not families:
             continue
-        # One answer per family: the latest member's answer stands for the household.
-        per_family = latest(given, ["family_id"])
-        yes = int((per_family["value"] == 1).sum())
-        home_rows.append({"wave": when, "families": len(per_family), "home": yes,
-                          "home_pct": share(yes, len(per_family))})
+        yes = int(given.loc[given["value"] == 1, "n"].sum())
+        home_rows.append({"wave": when, "families": families, "home": yes, "home_pct": share(yes, families)})
     if home_rows:
         tables.append(Table("Children still living at home", [
             Column("wave", "After support", "label"), Column("families", "Families answering"),
             Column("home", "Children still at home"),
-            Column("home_pct", "% still at home", "percent", base="families", numerator="home")], home_rows))
+            Column("home_pct", "% still at home", "percent", base="families", numerator="home")], home_rows,
+            note="One answer per family: its latest at each follow-up."))
     return Report(NAME, TITLE, tables, Chart("stacked", "Better, the same or worse than when support ended", 0,
                                              "area", {"Better": "better_pct", "The same": "same_pct",
                                                       "Worse": "worse_pct"}, unit="%"))

@@ -55,3 +55,18 @@ def transitions(frame: pd.DataFrame, key: str, before: str = "entry", after: str
 def paired_counts(moves: pd.DataFrame, item: str) -> pd.DataFrame:
     """One item's transition counts as rows of (before, after, n)."""
     return moves.loc[moves["item_id"] == item, ["before", "after", "n"]]
+
+
+def distribution(frame: pd.DataFrame, key: str, waves) -> pd.DataFrame:
+    """Counts of (wave, item_id, value) from long answers, as ``data.distribution`` counts them in
+    the database: over each member's latest response at each wave (``key="member_id"``), or each
+    family's latest answer to each item at each wave (``key="family_id"``)."""
+    at_waves = frame[frame["wave"].isin(list(waves))].dropna(subset=[key])
+    if key == "family_id":
+        chosen = latest(at_waves, [key, "wave", "item_id"])
+    else:
+        responses = latest(at_waves.drop_duplicates("response_id"), [key, "wave"])["response_id"]
+        chosen = at_waves[at_waves["response_id"].isin(responses)]
+    if chosen.empty:
+        return pd.DataFrame(columns=["wave", "item_id", "value", "n"])
+    return chosen.groupby(["wave", "item_id", "value"]).size().reset_index(name="n")

@@ -20,17 +20,39 @@ REACHED = ("sent", "opened", "started", "completed", "expired")
 ALL = "All channels"
 
 
-def compute(invitations: pd.DataFrame, waves: list[str], titles: dict[str, str]) -> Report:
-    """``invitations``: family_id, wave, channel, state, sent_at, opened, completed_at; ``waves`` in
-    schedule order with their ``titles``."""
-    if invitations.empty:
-        return not_enough(NAME, TITLE, "an invitation")
+def summarise(invitations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(counts, medians, answering) from invitations one by one, as ``data.invitation_counts``,
+    ``data.completion_medians`` and ``data.answering_families`` count them in the database."""
+    from .data import medians_of
+
     frame = invitations.copy()
-    frame["sent"] = frame["sent_at"].notna() | frame["state"].isin(REACHED[1:4])
-    frame["done"] = frame["state"].eq("completed")
-    frame["days"] = (pd.to_datetime(frame["completed_at"]) - pd.to_datetime(frame["sent_at"])).dt.total_seconds() / 86400
-    order = [w for w in waves if w in set(frame["wave"])] + sorted(set(frame["wave"]) - set(waves))
-    channels = [c for c in CHANNELS if c in set(frame["channel"])] + sorted(set(frame["channel"]) - set(CHANNELS))
+    frame["is_asked"] = frame["state"] != "cancelled"
+    frame["is_sent"] = frame["is_asked"] & (frame["sent_at"].notna() | frame["state"].isin(REACHED[1:4]))
+    frame["is_opened"] = frame["is_asked"] & frame["opened"].astype(bool)
+    frame["is_done"] = frame["state"] == "completed"
+    frame["is_expired"] = frame["state"] == "expired"
+    counts = (frame.groupby(["wave", "channel"])[["is_asked", "is_sent", "is_opened", "is_done", "is_expired"]].sum()
+              .astype(int).reset_index()
+              .rename(columns={"is_asked": "asked", "is_sent": "sent", "is_opened": "opened", "is_done": "completed",
+                               "is_expired": "expired"}))
+    finished = frame[frame["is_done"] & frame["sent_at"].notna() & frame["completed_at"].notna()]
+    medians = medians_of(finished[["wave", "channel", "sent_at", "completed_at"]])
+    answering = frame.loc[frame["is_done"], ["wave", "family_id"]].drop_duplicates()
+    return counts, medians, answering
+
+
+def compute(counts: pd.DataFrame, medians: pd.DataFrame, answering: pd.DataFrame, waves: list[str],
+            titles: dict[str, str]) -> Report:
+    """``counts``: per wave and channel, asked, sent, opened, completed, expired; ``medians``: median
+    days per wave and channel (channel None: all channels); ``answering``: (wave, family_id) of
+    families who completed something at the wave; ``waves`` in schedule order with their ``titles``."""
+    if counts.empty or not counts["asked"].sum():
+        return not_enough(NAME, TITLE, "an invitation")
+    present = set(counts["wave"])
+    order = [w for w in waves if w in present] + sorted(present - set(waves))
+    channels = [c for c in CHANNELS if c in set(counts["channel"])] + sorted(set(counts["channel"]) - set(CHANNELS))
+    median = {(row.wave, row.channel if isinstance(row.channel, str) else None): row.median_days
+              for row in medians.itertuples(index=False) if not pd.isna(row.median_days)}
     columns = [Column("group", "Channel", "label"), Column("asked", "Asked"), Column("sent", "Sent"),
                Column("opened", "Opened"), Column("completed", "Completed"), Column("expired", "Expired"),
                Column("rate", "Completion rate %", "percent", base="sent", numerator="completed"),
@@ -39,10 +61,13 @@ def compute(invitations: pd.DataFrame, waves: list[str], titles: dict[str, str])
     # suppression protects a channel's small count); the summary restates those total rows.
     tables, summary_rows, follows = [], [], {}
     for wave in order:
-        at_wave = frame[frame["wave"] == wave]
-        rows = [_row(CHANNELS.get(channel, channel), at_wave[at_wave["channel"] == channel])
-                for channel in channels if (at_wave["channel"] == channel).any()]
-        rows.append(_row(ALL, at_wave))
+        at_wave = counts[counts["wave"] == wave]
+        rows = []
+        for channel in channels:
+            part = at_wave[at_wave["channel"] == channel]
+            if not part.empty:
+                rows.append(_row(CHANNELS.get(channel, channel), part, median.get((wave, channel))))
+        rows.append(_row(ALL, at_wave, median.get((wave, None))))
         follows[len(summary_rows)] = (len(tables) + 1, ALL)  # +1: the summary goes first
         summary_rows.append({**rows[-1], "group": titles.get(wave, wave)})
         tables.append(Table(f"{titles.get(wave, wave)}: invitations by channel", columns, rows, total_row=ALL,
@@ -51,7 +76,7 @@ def compute(invitations: pd.DataFrame, waves: list[str], titles: dict[str, str])
                     summary_rows, follows=follows)
     tables.insert(0, summary)
     retention = []
-    answered = frame[frame["done"]].groupby("wave")["family_id"].apply(set)
+    answered = answering.groupby("wave")["family_id"].apply(set)
     for before, after in zip(order, order[1:]):
         earlier, later = answered.get(before, set()), answered.get(after, set())
         if not earlier:
@@ -71,10 +96,7 @@ def compute(invitations: pd.DataFrame, waves: list[str], titles: dict[str, str])
                                              {"Completion rate": "rate"}, unit="%"))
 
 
-def _row(label: str, part: pd.DataFrame) -> dict:
-    asked = part[part["state"] != "cancelled"]
-    sent, completed = int(asked["sent"].sum()), int(asked["done"].sum())
-    days = asked.loc[asked["done"] & asked["sent"], "days"].dropna()
-    return {"group": label, "asked": len(asked), "sent": sent, "opened": int(asked["opened"].astype(bool).sum()),
-            "completed": completed, "expired": int(asked["state"].eq("expired").sum()),
-            "rate": share(completed, sent), "median_days": round(float(days.median()), 1) if len(days) else None}
+def _row(label: str, part: pd.DataFrame, median_days) -> dict:
+    totals = {name: int(part[name].sum()) for name in ("asked", "sent", "opened", "completed", "expired")}
+    return {"group": label, **totals, "rate": share(totals["completed"], totals["sent"]),
+            "median_days": None if median_days is None else round(float(median_days), 1)}

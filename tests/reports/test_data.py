@@ -62,3 +62,62 @@ def test_member_transitions_split_children_from_adults_as_pandas_does(app, ctx, 
     pd.testing.assert_frame_equal(_sorted(sql), _sorted(pandas), check_dtype=False)
     children = sql[sql["child"]].set_index(["before", "after"])["n"].to_dict()
     assert children == {(3, 1): 1, (1, 0): 1} and sql[~sql["child"]]["n"].sum() == 1
+
+
+def test_distributions_counted_in_sql_match_pandas(app, ctx, world):
+    from feedback.instruments.loader import load_instrument
+    from feedback.reports.data import distribution
+    from feedback.reports.pairs import distribution as counted_in_pandas
+    from feedback.survey.service import complete, create_response, save_answers
+    from tests.families.helpers import family_with_members
+    from tests.reports.seeding import QUESTIONNAIRES
+
+    instrument = load_instrument(QUESTIONNAIRES / "follow-up" / "v1.yaml")
+    answered = []
+    for case, site in (("F-1", "north"), ("F-2", "south")):
+        family, members = family_with_members(world[site], None, case_ref=case, exit_=date(2026, 3, 1),
+                                              members=(("mother", 1988, 3), ("father", 1986, 1)))
+        answered.append((family, members))
+    plan = [(0, 0, "exit-3m", {"outcome_behaviour": 1, "children_at_home": 1}),
+            (0, 1, "exit-3m", {"outcome_behaviour": 2}),
+            (0, 0, "exit-3m", {"outcome_behaviour": 3, "children_at_home": 0}),   # again: this one counts
+            (1, 0, "exit-3m", {"outcome_behaviour": -9, "children_at_home": 1}),
+            (1, 1, "exit-12m", {"outcome_behaviour": 1})]
+    for family_index, member_index, wave, values in plan:
+        family, members = answered[family_index]
+        response, _token = create_response(instrument, 28)
+        response.family_id, response.member_id, response.wave = family.id, members[member_index].id, wave
+        save_answers(response, values, mode="web")
+        complete(response, instrument)
+    items, waves = ["outcome_behaviour", "children_at_home"], ["exit-3m", "exit-6m", "exit-12m"]
+    long = answers(Filters(), "follow-up", items)
+    for level, key in (("member", "member_id"), ("family", "family_id")):
+        sql = distribution(Filters(), "follow-up", items, waves, level=level)
+        pd.testing.assert_frame_equal(_sorted(sql), _sorted(counted_in_pandas(long, key, waves)), check_dtype=False)
+    members = distribution(Filters(), "follow-up", ["outcome_behaviour"], waves)
+    assert members.set_index(["wave", "value"])["n"].to_dict() == {("exit-3m", 3): 1, ("exit-3m", 2): 1,
+                                                                    ("exit-3m", -9): 1, ("exit-12m", 1): 1}
+    home = distribution(Filters(), "follow-up", ["children_at_home"], waves, level="family")
+    assert home.set_index("value")["n"].to_dict() == {0: 1, 1: 1}
+
+
+def test_invitation_counts_and_medians_in_sql_match_pandas(app, ctx, world):
+    from feedback.reports import response_rates
+    from feedback.reports.data import answering_families, completion_medians, invitation_counts, invitations
+    from tests.exports.test_dataset import answered_family
+
+    answered_family(world, "N-1")
+    answered_family(world, "S-1", site="south")
+    everyone = Filters()
+    counts, medians, answering = response_rates.summarise(invitations(everyone))
+    assert counts["completed"].sum() > 0
+    key = ["wave", "channel"]
+    pd.testing.assert_frame_equal(invitation_counts(everyone).sort_values(key).reset_index(drop=True),
+                                  counts.sort_values(key).reset_index(drop=True), check_dtype=False)
+    sql_medians = completion_medians(everyone).fillna({"channel": "-"}).sort_values(key).reset_index(drop=True)
+    expected = medians.fillna({"channel": "-"}).sort_values(key).reset_index(drop=True)
+    assert sql_medians[key].equals(expected[key])
+    assert (sql_medians["median_days"] - expected["median_days"].round(1)).abs().max() <= 0.1
+    pd.testing.assert_frame_equal(answering_families(everyone).sort_values(["wave", "family_id"]).reset_index(drop=True),
+                                  answering.sort_values(["wave", "family_id"]).reset_index(drop=True),
+                                  check_dtype=False)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from feedback.reports.pairs import transitions
+from feedback.reports.pairs import distribution, transitions
 from feedback.reports import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience,
                               response_rates, risk_change, star)
 
@@ -158,7 +158,9 @@ def test_follow_up_shares_per_area_and_wave_and_children_at_home_per_family():
         (1, 11, "exit-3m", "children_at_home", 1), (1, 12, "exit-3m", "children_at_home", 1),
         (2, 21, "exit-3m", "children_at_home", 0),
     ], None)
-    report = follow_up.compute(answers, {"outcome_behaviour": "Behaviour"})
+    waves = list(follow_up.WAVES)
+    report = follow_up.compute(distribution(answers, "member_id", waves), distribution(answers, "family_id", waves),
+                               {"outcome_behaviour": "Behaviour"})
     areas, home = report.tables
     three = table_rows(areas, "area")["Behaviour (3 months)"]
     assert (three["answers"], three["better"], three["same"], three["worse"]) == (3, 2, 1, 0)
@@ -174,7 +176,7 @@ def test_exit_feedback_distributions_with_totals():
                     (1, 11, "exit", "got_plan_copy", 0), (1, 12, "exit", "got_plan_copy", -9)], None)
     questions = {"overall_rating": ("Overall", {n: str(n) for n in range(1, 6)}),
                  "got_plan_copy": ("Copy of plan", {1: "Yes", 0: "No", -9: "Prefer not to say"})}
-    rating, plan = exit_feedback.compute(answers, questions).tables
+    rating, plan = exit_feedback.compute(distribution(answers, "member_id", ["exit"]), questions).tables
     assert [r["people"] for r in rating.rows] == [0, 0, 0, 1, 2, 3] and rating.rows[-1]["answer"] == "Total"
     assert table_rows(rating, "answer")["5"]["pct"] == 66.7
     assert [r["people"] for r in plan.rows] == [1, 1, 1, 3]
@@ -194,7 +196,8 @@ def test_response_rates_per_wave_and_channel_median_days_and_attrition():
         invitation(1, "exit-3m", "sms_link", "completed", 0, 1, True),
         invitation(5, "exit-3m", "sms_link", "sent", 0),
     ])
-    report = response_rates.compute(invitations, ["exit", "exit-3m"], {"exit": "Exit", "exit-3m": "3 months"})
+    report = response_rates.compute(*response_rates.summarise(invitations), ["exit", "exit-3m"],
+                                    {"exit": "Exit", "exit-3m": "3 months"})
     summary, exit_wave, three_months, attrition = report.tables
     links = table_rows(exit_wave, "group")["Link by text"]
     assert (links["asked"], links["sent"], links["opened"], links["completed"], links["expired"]) == (3, 3, 3, 2, 1)
@@ -237,8 +240,10 @@ def test_cost_benefit_counts_an_outcome_avoided_only_from_risk_at_entry_to_none_
     (need_flow, lambda m: m.compute(transitions(rows([], ["response_id", "family_id", "member_id", "wave",
                                                           "completed_at", "item_id", "value", "member_role"]),
                                                 "family_id"), LEVELS)),
-    (follow_up, lambda m: m.compute(rows([], ["response_id", "family_id", "member_id", "wave", "completed_at",
-                                               "item_id", "value", "member_role"]), {"outcome_x": "X"})),
+    (follow_up, lambda m: m.compute(*[distribution(rows([], ["response_id", "family_id", "member_id", "wave",
+                                                           "completed_at", "item_id", "value", "member_role"]),
+                                                 key, list(follow_up.WAVES)) for key in ("member_id", "family_id")],
+                                    {"outcome_x": "X"})),
 ])
 def test_an_empty_cohort_is_not_enough_data_not_a_crash(module, call):
     report = call(module)
