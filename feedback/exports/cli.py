@@ -4,12 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from ..extensions import db
 from ..publishing.startup import current_catalogue
-from ..staff.models import StaffUser
+from ..staff.accounts import recorded_by
 from ..waves.service import current_schedules
 from .profile import ProfileError, instrument_items, load_profile, wave_names
 from .runner import ExportError, run_export
@@ -23,11 +21,7 @@ export = AppGroup("export", help="Evaluator datasets from export profiles (expor
               show_default=True, help="Folder the bundle and its zip are written to.")
 @click.option("--by", "email", help="Staff account the run is recorded against (an admin, for a full export).")
 def run(profile_path: Path, out: Path, email: str | None):
-    actor = None
-    if email:
-        actor = db.session.scalar(sa.select(StaffUser).filter_by(email=email.strip().lower()))
-        if actor is None:
-            raise click.ClickException(f"no staff account {email}")
+    actor = recorded_by(email)
     try:
         profile = load_profile(profile_path, instrument_items(current_catalogue()), wave_names(current_schedules()))
         bundle = run_export(profile, out, actor)

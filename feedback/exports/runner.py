@@ -347,6 +347,7 @@ def _with_scores(table: pd.DataFrame, selection: Selection, frame: pd.DataFrame,
     scored = scored.drop_duplicates(["response_id", "scale_id"], keep="first")
     value = scored.pivot(index="response_id", columns="scale_id", values="value").reindex(ids)
     band = scored.pivot(index="response_id", columns="scale_id", values="band").reindex(ids)
+    flagged = scored.pivot(index="response_id", columns="scale_id", values="flagged").reindex(ids)
     variables = []
     for scale in instrument.scales:
         numbers = value[scale.id] if scale.id in value.columns else pd.Series(None, index=ids, dtype="object")
@@ -358,6 +359,14 @@ def _with_scores(table: pd.DataFrame, selection: Selection, frame: pd.DataFrame,
                                   scoring_rule=f"{scale.method} of {len(scale.items)} items"))
         variables.append(Variable(name=f"band_{scale.id}", label=f"Band: {scale.id}", type="string",
                                   instrument=instrument.id, versions=(str(instrument.version),)))
+        if scale.cutoff is not None:
+            # 1 when the score is at or beyond the scale's cut-off, 0 when not, missing without a score.
+            flags = flagged[scale.id] if scale.id in flagged.columns else pd.Series(None, index=ids, dtype="object")
+            table[f"flag_{scale.id}"] = pd.to_numeric(flags.map({True: 1, False: 0}), errors="coerce").to_numpy()
+            variables.append(Variable(
+                name=f"flag_{scale.id}", label=f"{scale.cutoff.label.get('en')} ({scale.id})"[:200], type="numeric",
+                value_labels={1: "Yes", 0: "No"}, instrument=instrument.id, versions=(str(instrument.version),),
+                scoring_rule=f"score {scale.cutoff.direction.replace('_', ' ')} {scale.cutoff.value:g}"))
     version = scored.groupby("response_id", sort=False)["scoring_version"].first().reindex(ids)
     table["scoring_version"] = version.astype(object).where(version.notna(), None).to_numpy()
     variables.append(Variable(name="scoring_version", label="Scoring version", type="string"))

@@ -5,11 +5,9 @@ import sys
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from ..extensions import db
-from ..staff.models import StaffUser
+from ..staff.accounts import recorded_by
 from .choices import ImportChoiceError, chosen_instrument, check_wave
 from .service import import_responses
 
@@ -25,11 +23,7 @@ from .service import import_responses
 @click.option("--by", "email", help="Staff account the import is recorded against.")
 @with_appcontext
 def import_responses_command(file: Path, instrument_id: str, version: int, wave: str, email: str | None):
-    actor = None
-    if email:
-        actor = db.session.scalar(sa.select(StaffUser).filter_by(email=email.strip().lower()))
-        if actor is None:
-            raise click.ClickException(f"no staff account {email}")
+    actor = recorded_by(email)
     try:
         instrument = chosen_instrument(instrument_id, version)
         check_wave(wave)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .model import Chart, Column, Report, Table, not_enough, share
+from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "follow-up", "Did change last? Follow-up after support"
 INSTRUMENT, HOME = "follow-up", "children_at_home"
@@ -38,8 +38,7 @@ def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) ->
         return not_enough(NAME, TITLE, "a follow-up answer")
     columns = [Column("area", "Outcome area (after support)", "label"), Column("answers", "Answers")]
     for name in ANSWERS.values():
-        columns += [Column(name, name.capitalize()),
-                    Column(f"{name}_pct", f"% {name}", "percent", base="answers", numerator=name)]
+        columns += count_and_share(name, name.capitalize(), "answers", f"% {name}")
     tables = [Table("Compared with when support ended", columns, rows)]
     home_rows = []
     for wave, when in WAVES.items():
@@ -52,8 +51,7 @@ def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) ->
     if home_rows:
         tables.append(Table("Children still living at home", [
             Column("wave", "After support", "label"), Column("families", "Families answering"),
-            Column("home", "Children still at home"),
-            Column("home_pct", "% still at home", "percent", base="families", numerator="home")], home_rows,
+            *count_and_share("home", "Children still at home", "families", "% still at home")], home_rows,
             note="One answer per family: its latest at each follow-up."))
     return Report(NAME, TITLE, tables, Chart("stacked", "Better, the same or worse than when support ended", 0,
                                              "area", {"Better": "better_pct", "The same": "same_pct",

@@ -35,6 +35,12 @@ class Column:
             raise ValueError(f"column {self.name!r}: a {self.kind} needs the count it is based on")
 
 
+def count_and_share(name: str, label: str, base: str, share_label: str | None = None) -> list[Column]:
+    """A count column and its percentage of ``base`` (named ``<name>_pct``), hidden together."""
+    return [Column(name, label), Column(f"{name}_pct", share_label or f"% {label[0].lower()}{label[1:]}", "percent",
+                                        base=base, numerator=name)]
+
+
 @dataclass
 class Table:
     """Rows of values keyed by column name. ``total_row`` / ``total_column`` name the row label and

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .model import Chart, Column, Report, Table, not_enough, share
+from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 from .pairs import paired
 
 NAME, TITLE = "resilience", "Resilience factors: entry to exit"
@@ -41,10 +41,8 @@ def compute(counts: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -
     if rows:
         tables.append(Table("Families with each resilience factor", [
             Column("factor", "Resilience factor", "label"), Column("families", "Families assessed at both"),
-            Column("entry", "With it at entry"),
-            Column("entry_pct", "% at entry", "percent", base="families", numerator="entry"),
-            Column("exit", "With it at exit"),
-            Column("exit_pct", "% at exit", "percent", base="families", numerator="exit")], rows))
+            *count_and_share("entry", "With it at entry", "families", "% at entry"),
+            *count_and_share("exit", "With it at exit", "families", "% at exit")], rows))
     if not tables:
         return not_enough(NAME, TITLE, "resilience factors assessed at both entry and exit")
     chart = Chart("bars", "Share of families with each resilience factor", len(tables) - 1, "factor",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .model import Chart, Column, Report, Table, not_enough, share
+from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "response-rates", "Response rates by wave and channel"
 CHANNELS = {"sms_link": "Link by text", "sms_conversation": "Answered by text", "interview": "Telephone interview",
@@ -88,10 +88,8 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, answering: pd.DataFrame
     if retention:
         tables.append(Table("Attrition: families answering one wave who answered the next", [
             Column("step", "From → to", "label"), Column("families", "Families answering the first"),
-            Column("kept", "Also answered the next"),
-            Column("kept_pct", "% answered the next", "percent", base="families", numerator="kept"),
-            Column("lost", "Did not answer the next"),
-            Column("lost_pct", "% attrition", "percent", base="families", numerator="lost")], retention))
+            *count_and_share("kept", "Also answered the next", "families", "% answered the next"),
+            *count_and_share("lost", "Did not answer the next", "families", "% attrition")], retention))
     return Report(NAME, TITLE, tables, Chart("bars", "Completion rate by wave", 0, "group",
                                              {"Completion rate": "rate"}, unit="%"))
 

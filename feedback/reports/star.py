@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .model import Chart, Column, Report, Table, not_enough, share
+from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "star", "Parenting star: distance travelled"
 INSTRUMENT = "family-star"
@@ -73,8 +73,7 @@ def compute(answers: pd.DataFrame, areas: dict[str, str]) -> Report:
     if moves:
         move_columns = [Column("area", "Area (reader)", "label"), Column("families", "Families")]
         for key, label in (("up", "Moved up"), ("same", "Stayed"), ("down", "Moved down")):
-            move_columns += [Column(key, label), Column(f"{key}_pct", f"% {label.lower()}", "percent",
-                                                        base="families", numerator=key)]
+            move_columns += count_and_share(key, label, "families")
         tables.append(Table("Families who moved up, stayed or moved down", move_columns, moves))
     return Report(NAME, TITLE, tables, Chart("dumbbell", "Key worker's mean reading, first and latest", 0, "area",
                                              {"First": "practitioner_first", "Latest": "practitioner_latest"},

@@ -295,3 +295,15 @@ def test_a_date_answer_is_made_relative_like_every_other_date():
     assert described.type == "numeric" and "days since entry" in described.label
     shifted, described = _relative_date(answered, frame, table, variable, SimpleNamespace(dates="shifted"), KEY)
     assert described.type == "date" and shifted.tolist()[0] != date(2026, 1, 20) and shifted.tolist()[1] is None
+
+
+
+def test_a_scale_with_a_cut_off_gets_a_flag_column(families, tmp_path):
+    bundle = run_export(profile(tmp_path), tmp_path / "out", key=KEY)
+    frame = pd.read_csv(bundle.directory / "family-functioning.csv")
+    flags = frame["flag_general_functioning"]
+    scores = frame["score_general_functioning"]
+    assert (flags.isna() == scores.isna()).all() and set(flags.dropna()) <= {0, 1}
+    scored = scores.notna()
+    assert scored.any()
+    assert ((scores[scored] >= 2.0) == (flags[scored] == 1)).all()   # the instrument's cut-off: at or above 2
