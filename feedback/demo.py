@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -21,7 +21,7 @@ from .instruments.definition import Item
 from .publishing.startup import current_catalogue
 from .staff.models import Site, StaffUser
 from .survey import navigation
-from .survey.service import complete, instrument_for, save_answers
+from .survey.service import complete, create_response, instrument_for, save_answers
 from .timeutil import utcnow
 from .waves.channels import OutboxBackend
 from .waves.dispatcher import dispatch_once, public_base_url
@@ -29,6 +29,9 @@ from .waves.models import Invitation
 from .waves.service import current_schedules
 
 DEMO_EMAIL = "demo@example.org"
+#: Families per site who left support months ago with their records complete: enough (above the
+#: reports' threshold of 10) for the manager reports to show figures rather than "not enough data".
+PAST_FAMILIES = 14
 UTC = ZoneInfo("UTC")
 #: (code, name): three services, so site scoping shows on every staff page.
 DEMO_SITES = (("demo-north", "North Family Support (demo)"), ("demo-valley", "Valley Early Help (demo)"),
@@ -87,6 +90,8 @@ def demo(seed: int):
         key_worker = logins[f"keyworker.{site.code.removeprefix('demo-')}@example.org"]
         for shape in ("exiting", "followed_up", "starting", "paused"):
             _family(site, key_worker, shape, rng, fake)
+        for _ in range(PAST_FAMILIES):
+            _past_family(site, key_worker, rng, fake)
         db.session.commit()
 
     # Send what is due, as the dispatcher would. At night or on a Sunday the schedule's quiet
@@ -175,6 +180,46 @@ def _family(site: Site, key_worker: StaffUser, shape: str, rng: random.Random, f
     if shape == "paused":
         pause_contact(family, None, "Safety concern raised at the last visit: no contact until reviewed.",
                       key_worker.id)
+    return family
+
+
+def _past_family(site: Site, key_worker: StaffUser, rng: random.Random, fake: Faker) -> Family:
+    """A family that left support 4 to 11 months ago, with what its support recorded: the key
+    worker's assessments and star readings at entry and exit, the family-functioning questionnaire,
+    the exit interview and the 3-month follow-up (made-up answers, dated when they were given).
+    No phone numbers: nobody is contacted."""
+    today = date.today()
+    exit_ = today - timedelta(days=rng.randint(120, 330))
+    entry = exit_ - timedelta(days=rng.randint(120, 260))
+    case_ref = f"{site.code.removeprefix('demo-')[:3].upper()}-P{rng.randint(1000, 9999)}"
+    while db.session.scalar(sa.select(Family.id).filter_by(site_id=site.id, case_ref=case_ref)):
+        case_ref = f"{case_ref}{rng.randint(0, 9)}"
+    family = create_family(site.id, case_ref, key_worker.id, entry_date=entry, exit_date=exit_, actor_id=key_worker.id)
+    members = [add_member(family, "mother", fake.first_name_female(), today.year - rng.randint(28, 44),
+                          rng.randint(1, 12), "en", "none", None, actor_id=key_worker.id)]
+    if rng.random() < 0.6:
+        members.append(add_member(family, "young_person", fake.first_name(), today.year - rng.randint(11, 16),
+                                  rng.randint(1, 12), "en", "none", None, actor_id=key_worker.id))
+    catalogue = current_catalogue()
+
+    def record(instrument_id: str, wave: str, member, day: date) -> None:
+        instrument = catalogue.latest(instrument_id)
+        response, _token = create_response(instrument, 1)
+        response.family_id, response.member_id, response.wave = family.id, getattr(member, "id", None), wave
+        save_answers(response, random_answers(instrument, rng), mode="staff" if member is None else "web")
+        complete(response, instrument, commit=False)
+        response.completed_at = datetime.combine(day, time(11, rng.randint(0, 59)))
+
+    for wave, day in (("entry", entry), ("exit", exit_)):
+        record("practitioner-assessment", wave, None, day)
+        record("family-star", wave, None, day)
+        for member in members:
+            record("member-assessment", wave, member, day)
+            record("family-functioning", wave, member, day)
+    for member in members:
+        record("exit-interview", "exit", member, exit_)
+        if rng.random() < 0.7:
+            record("follow-up", "exit-3m", member, exit_ + timedelta(days=rng.randint(85, 100)))
     return family
 
 

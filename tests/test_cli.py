@@ -67,8 +67,17 @@ def test_the_demo_records_families_at_three_sites_and_sends_their_waves_through_
         assert count(Site) == 3
         assert {role for (role,) in db.session.execute(sa.select(StaffUser.role))} == {
             "admin", "researcher", "manager", "practitioner"}
+        from feedback.demo import PAST_FAMILIES
+        from feedback.reports.catalogue import run_report
+        from feedback.reports.data import Filters
+        from feedback.reports.protect import protect
+
         families, members = count(Family), count(Member)
-        assert families == 12 and members > 24
+        assert families == 12 + 3 * PAST_FAMILIES and members > 24
+        # Families who left months ago give the manager reports figures to show, all sites together.
+        for name in ("need-flow", "family-functioning", "exit-feedback", "risk-change"):
+            shown = protect(run_report(name, Filters()), 10)
+            assert not shown.empty and shown.tables, name
         # Texts went through the outbox to real members' numbers, one per sent invitation.
         assert count(OutboxMessage) == db.session.scalar(
             sa.select(sa.func.count()).select_from(Invitation).where(Invitation.sent_at.is_not(None)))
