@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience, response_rates,
                risk_change, star)
-from .data import (Filters, answering_families, answers, completion_medians, distribution, families,
-                   invitation_counts, scores, transitions)
+from .data import (Filters, answering_families, completion_medians, distribution, families,
+                   invitation_counts, scores, star_summary, transitions)
 from .model import Report, not_enough
 
 
@@ -82,8 +82,7 @@ def _star(filters: Filters, **_) -> Report:
         for stem in stems:
             title = page.title.get("en") if page.title else stem
             areas[stem] = title.split(":", 1)[-1].strip()
-    item_ids = [f"{stem}_{reader}" for stem in areas for reader in star.READERS]
-    return star.compute(answers(filters, star.INSTRUMENT, item_ids), areas)
+    return star.compute(*star_summary(filters, star.INSTRUMENT, list(areas), tuple(star.READERS)), areas)
 
 
 def _follow_up(filters: Filters, **_) -> Report:

@@ -191,6 +191,65 @@ def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: s
     return frame
 
 
+def star_summary(filters: Filters, instrument_id: str, stems, readers=("parent", "practitioner"),
+                 low: float = 1, high: float = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The star chart summed up in the database, over each family's first and latest reading
+    (response), for families with two readings or more:
+
+    - ``moves``: item_id, families, first_sum, latest_sum, up, same, down — for each
+      ``<stem>_<reader>`` item answered on the scale (``low``–``high``) at both readings;
+    - ``gaps``: stem, families, gap_sum — parent minus practitioner at each family's latest
+      reading, where both are on the scale.
+
+    Sums rather than means, so the report divides by counts it also protects.
+    """
+    items = [f"{stem}_{reader}" for stem in stems for reader in readers]
+    ranked = (sa.select(Response.id.label("response_id"), Response.family_id.label("k"),
+                        sa.func.row_number().over(partition_by=Response.family_id,
+                                                  order_by=(Response.completed_at, Response.id)).label("first_rn"),
+                        sa.func.row_number().over(partition_by=Response.family_id,
+                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
+                        .label("last_rn"),
+                        sa.func.count().over(partition_by=Response.family_id).label("readings"))
+              .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                     Response.family_id.in_(cohort(filters)), Response.family_id.is_not(None))
+              .subquery("ranked"))
+    number = sa.cast(sa.cast(Answer.value, sa.Text), sa.Float)
+    on_scale = sa.case((number.between(low, high), number))
+    per_family = (sa.select(ranked.c.k, Answer.item_id.label("item_id"),
+                            sa.func.max(sa.case((ranked.c.first_rn == 1, on_scale))).label("first"),
+                            sa.func.max(sa.case((ranked.c.last_rn == 1, on_scale))).label("latest"),
+                            sa.func.max(ranked.c.readings).label("readings"))
+                  .join(Answer, Answer.response_id == ranked.c.response_id)
+                  .where(sa.or_(ranked.c.first_rn == 1, ranked.c.last_rn == 1), Answer.item_id.in_(items))
+                  .group_by(ranked.c.k, Answer.item_id)
+                  .subquery("per_family"))
+    both = sa.and_(per_family.c.readings >= 2, per_family.c.first.is_not(None), per_family.c.latest.is_not(None))
+
+    def count(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    moves = _frame(sa.select(per_family.c.item_id, sa.func.count(), sa.func.sum(per_family.c.first),
+                             sa.func.sum(per_family.c.latest), count(per_family.c.latest > per_family.c.first),
+                             count(per_family.c.latest == per_family.c.first),
+                             count(per_family.c.latest < per_family.c.first))
+                   .where(both).group_by(per_family.c.item_id),
+                   ("item_id", "families", "first_sum", "latest_sum", "up", "same", "down"))
+    parent, practitioner = readers
+    # One row per family with a gap column per stem, then one count and sum per column.
+    latest = per_family.c.latest
+    gaps = [(sa.func.max(sa.case((per_family.c.item_id == f"{stem}_{parent}", latest)))
+             - sa.func.max(sa.case((per_family.c.item_id == f"{stem}_{practitioner}", latest)))).label(f"g{n}")
+            for n, stem in enumerate(stems)]
+    per_k = sa.select(per_family.c.k, *gaps).group_by(per_family.c.k).subquery("per_k")
+    totals = db.session.execute(sa.select(*[part for n in range(len(stems))
+                                            for part in (sa.func.count(per_k.c[f"g{n}"]),
+                                                         sa.func.sum(per_k.c[f"g{n}"]))])).one() if stems else ()
+    gap_rows = [{"stem": stem, "families": int(totals[2 * n] or 0), "gap_sum": float(totals[2 * n + 1] or 0)}
+                for n, stem in enumerate(stems)]
+    return moves, pd.DataFrame(gap_rows, columns=["stem", "families", "gap_sum"])
+
+
 def scores(filters: Filters, instrument_id: str, scale_ids, waves=None) -> pd.DataFrame:
     """Scale scores of the cohort's completed responses: response_id, family_id, member_id, wave,
     completed_at, scale_id, value, flagged (at or beyond the cut-off)."""

@@ -3,8 +3,9 @@ the family's first and latest reading, the distance travelled, the share of fami
 stayed or moved down, and the mean gap between the parent's and the key worker's reading.
 
 From ``family-star``: items ``<area>_parent`` and ``<area>_practitioner`` on 1–10. Both readings
-are kept side by side (parents often rate themselves higher). Families with two or more readings
-of an area count for its change; the gap is taken at each family's latest reading.
+are kept side by side (parents often rate themselves higher). A family's first and latest
+readings are its first and latest star chart; families with two or more count for change in each
+area answered on the 1–10 scale at both; the gap is taken at each family's latest reading.
 """
 from __future__ import annotations
 
@@ -17,47 +18,63 @@ INSTRUMENT = "family-star"
 READERS = {"parent": "Parent", "practitioner": "Key worker"}
 
 
-def _first_and_latest(readings: pd.DataFrame) -> pd.DataFrame:
-    ordered = readings.sort_values("completed_at", kind="stable")
-    grouped = ordered.groupby("family_id")["value"]
-    both = pd.DataFrame({"first": grouped.first(), "latest": grouped.last(), "readings": grouped.size()})
-    return both[both["readings"] >= 2]
+def summarise(answers: pd.DataFrame, stems, low: float = 1, high: float = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(moves, gaps) from the star's answers one by one (response_id, family_id, completed_at,
+    item_id, value), as ``data.star_summary`` sums them in the database."""
+    items = [f"{stem}_{reader}" for stem in stems for reader in READERS]
+    answers = answers[answers["item_id"].isin(items)].dropna(subset=["family_id"])
+    readings = answers.drop_duplicates("response_id").sort_values(["completed_at", "response_id"], kind="stable")
+    first = readings.drop_duplicates("family_id", keep="first").set_index("family_id")["response_id"]
+    last = readings.drop_duplicates("family_id", keep="last").set_index("family_id")["response_id"]
+    count = readings.groupby("family_id").size()
+    values = answers.assign(value=pd.to_numeric(answers["value"], errors="coerce"))
+    values = values[values["value"].between(low, high)]
+    at_first = values[values["response_id"].isin(first)].set_index(["family_id", "item_id"])["value"]
+    at_last = values[values["response_id"].isin(last)].set_index(["family_id", "item_id"])["value"]
+    joined = pd.concat({"first": at_first, "latest": at_last}, axis=1).reset_index()
+    several = joined[joined["family_id"].map(count) >= 2].dropna(subset=["first", "latest"])
+    moves = (several.groupby("item_id")
+             .apply(lambda g: pd.Series({"families": len(g), "first_sum": g["first"].sum(),
+                                         "latest_sum": g["latest"].sum(), "up": int((g["latest"] > g["first"]).sum()),
+                                         "same": int((g["latest"] == g["first"]).sum()),
+                                         "down": int((g["latest"] < g["first"]).sum())}), include_groups=False)
+             .reset_index() if len(several) else pd.DataFrame(
+                 columns=["item_id", "families", "first_sum", "latest_sum", "up", "same", "down"]))
+    latest = at_last.unstack("item_id") if len(at_last) else pd.DataFrame()
+    gap_rows = []
+    for stem in stems:
+        parent, practitioner = f"{stem}_parent", f"{stem}_practitioner"
+        gap = (latest[parent] - latest[practitioner]).dropna() if {parent, practitioner} <= set(latest.columns) \
+            else pd.Series(dtype=float)
+        gap_rows.append({"stem": stem, "families": len(gap), "gap_sum": float(gap.sum())})
+    return moves, pd.DataFrame(gap_rows, columns=["stem", "families", "gap_sum"])
 
 
-def compute(answers: pd.DataFrame, areas: dict[str, str]) -> Report:
-    """``answers``: family_id, completed_at, item_id, value for the star items; ``areas``: area stem
-    (e.g. ``health``) → its name."""
-    valid = answers[pd.to_numeric(answers["value"], errors="coerce").between(1, 10)].copy()
-    valid["value"] = valid["value"].astype(float)
-    rows, moves = [], []
+def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> Report:
+    """``moves`` and ``gaps`` as ``data.star_summary`` gives them; ``areas``: area stem (e.g.
+    ``health``) → its name."""
+    by_item = {row.item_id: row for row in moves.itertuples(index=False)}
+    by_stem = {row.stem: row for row in gaps.itertuples(index=False)}
+    rows, move_rows = [], []
     for stem, name in areas.items():
         row = {"area": name}
-        travelled = {}
-        for reader in READERS:
-            readings = valid[valid["item_id"] == f"{stem}_{reader}"]
-            both = _first_and_latest(readings)
-            travelled[reader] = both
-            row[f"{reader}_families"] = len(both)
-            row[f"{reader}_first"] = round(float(both["first"].mean()), 2) if len(both) else None
-            row[f"{reader}_latest"] = round(float(both["latest"].mean()), 2) if len(both) else None
-            row[f"{reader}_travelled"] = round(float((both["latest"] - both["first"]).mean()), 2) if len(both) else None
-        parent = valid[valid["item_id"] == f"{stem}_parent"].sort_values("completed_at", kind="stable")
-        practitioner = valid[valid["item_id"] == f"{stem}_practitioner"]
-        same_reading = parent.merge(practitioner, on=["response_id", "family_id"], suffixes=("_p", "_k"))
-        latest = same_reading.sort_values("completed_at_p", kind="stable").drop_duplicates("family_id", keep="last")
-        row["gap_families"] = len(latest)
-        row["gap"] = round(float((latest["value_p"] - latest["value_k"]).mean()), 2) if len(latest) else None
-        if any(row[f"{reader}_families"] for reader in READERS) or len(latest):
-            rows.append(row)
         for reader, label in READERS.items():
-            both = travelled[reader]
-            if both.empty:
-                continue
-            up, same, down = (int((both["latest"] > both["first"]).sum()), int((both["latest"] == both["first"]).sum()),
-                              int((both["latest"] < both["first"]).sum()))
-            moves.append({"area": f"{name} ({label.lower()})", "families": len(both), "up": up,
-                          "up_pct": share(up, len(both)), "same": same, "same_pct": share(same, len(both)),
-                          "down": down, "down_pct": share(down, len(both))})
+            found = by_item.get(f"{stem}_{reader}")
+            n = int(found.families) if found is not None else 0
+            row[f"{reader}_families"] = n
+            row[f"{reader}_first"] = round(found.first_sum / n, 2) if n else None
+            row[f"{reader}_latest"] = round(found.latest_sum / n, 2) if n else None
+            row[f"{reader}_travelled"] = round((found.latest_sum - found.first_sum) / n, 2) if n else None
+            if n:
+                up, same, down = int(found.up), int(found.same), int(found.down)
+                move_rows.append({"area": f"{name} ({label.lower()})", "families": n, "up": up, "up_pct": share(up, n),
+                                  "same": same, "same_pct": share(same, n), "down": down,
+                                  "down_pct": share(down, n)})
+        gap = by_stem.get(stem)
+        row["gap_families"] = int(gap.families) if gap is not None else 0
+        row["gap"] = round(gap.gap_sum / gap.families, 2) if gap is not None and gap.families else None
+        if any(row[f"{reader}_families"] for reader in READERS) or row["gap_families"]:
+            rows.append(row)
     if not rows:
         return not_enough(NAME, TITLE, "two star readings")
     columns = [Column("area", "Area", "label")]
@@ -70,11 +87,11 @@ def compute(answers: pd.DataFrame, areas: dict[str, str]) -> Report:
                 Column("gap", "Mean gap, parent − key worker", "mean", base="gap_families")]
     tables = [Table("Mean readings at the first and latest reading (1–10)", columns, rows,
                     note="Distance travelled = latest − first reading, for families with two readings or more.")]
-    if moves:
+    if move_rows:
         move_columns = [Column("area", "Area (reader)", "label"), Column("families", "Families")]
         for key, label in (("up", "Moved up"), ("same", "Stayed"), ("down", "Moved down")):
             move_columns += count_and_share(key, label, "families")
-        tables.append(Table("Families who moved up, stayed or moved down", move_columns, moves))
+        tables.append(Table("Families who moved up, stayed or moved down", move_columns, move_rows))
     return Report(NAME, TITLE, tables, Chart("dumbbell", "Key worker's mean reading, first and latest", 0, "area",
                                              {"First": "practitioner_first", "Latest": "practitioner_latest"},
                                              unit="1–10"))

@@ -121,3 +121,38 @@ def test_invitation_counts_and_medians_in_sql_match_pandas(app, ctx, world):
     pd.testing.assert_frame_equal(answering_families(everyone).sort_values(["wave", "family_id"]).reset_index(drop=True),
                                   answering.sort_values(["wave", "family_id"]).reset_index(drop=True),
                                   check_dtype=False)
+
+
+def test_star_summary_in_sql_matches_pandas(app, ctx, world):
+    from feedback.instruments.loader import load_instrument
+    from feedback.reports import star
+    from feedback.reports.data import star_summary
+    from feedback.survey.service import complete, create_response, save_answers
+    from tests.families.helpers import family_with_members
+    from tests.reports.seeding import QUESTIONNAIRES
+
+    instrument = load_instrument(QUESTIONNAIRES / "family-star" / "v1.yaml")
+    readings = {"A": [(5, 3, 4), (8, 6, -9)], "B": [(6, 6, 2), (6, 5, 3), (7, 7, 3)], "C": [(4, 2, 2)]}
+    for case, chart in readings.items():
+        family, _members = family_with_members(world["north"], None, case_ref=case, exit_=date(2026, 3, 1))
+        for health_parent, health_keyworker, safety_parent in chart:
+            response, _token = create_response(instrument, 28)
+            response.family_id, response.wave = family.id, "exit"
+            save_answers(response, {"assessment_point": 3, "health_parent": health_parent,
+                                    "health_practitioner": health_keyworker, "safety_parent": safety_parent,
+                                    "safety_practitioner": 3}, mode="staff")
+            complete(response, instrument)
+    stems = ["health", "safety"]
+    moves, gaps = star_summary(Filters(), "family-star", stems)
+    expected_moves, expected_gaps = star.summarise(answers(Filters(), "family-star",
+                                                           [f"{s}_{r}" for s in stems for r in star.READERS]), stems)
+    order = ["item_id"]
+    pd.testing.assert_frame_equal(moves.sort_values(order).reset_index(drop=True).astype(float, errors="ignore"),
+                                  expected_moves.sort_values(order).reset_index(drop=True).astype(float, errors="ignore"),
+                                  check_dtype=False)
+    pd.testing.assert_frame_equal(gaps, expected_gaps, check_dtype=False)
+    health = moves.set_index("item_id").loc["health_parent"]
+    assert (health["families"], health["first_sum"], health["latest_sum"], health["up"]) == (2, 11, 15, 2)
+    # Safety: A's latest parent reading is "prefer not to say" (-9): A counts for neither.
+    assert moves.set_index("item_id").loc["safety_parent"]["families"] == 1
+    assert gaps.set_index("stem").loc["health"].tolist() == [3, 2 + 0 + 2]

@@ -136,7 +136,7 @@ def test_star_first_and_latest_readings_distance_and_gap():
                  "item_id": "health_practitioner", "value": practitioner}]
     answers = pd.DataFrame(reading(1, 1, 0, 5, 3) + reading(2, 1, 90, 8, 6) + reading(3, 1, 180, 9, 7)
                            + reading(4, 2, 0, 6, 6) + reading(5, 2, 90, 6, 5) + reading(6, 3, 0, 4, 2))
-    report = star.compute(answers, {"health": "Promoting good health"})
+    report = star.compute(*star.summarise(answers, ["health"]), {"health": "Promoting good health"})
     means, moves = report.tables
     [row] = means.rows
     assert row["parent_families"] == 2 and row["parent_first"] == 5.5 and row["parent_latest"] == 7.5
