@@ -81,21 +81,15 @@ def dispatcher(overrides: dict, now, batch_size: int, start, results) -> None:
 
 
 def seed(url: str, template: str, invitations: int) -> tuple[int, float]:
-    from flask_migrate import upgrade
-
     from feedback import create_app
     from feedback.extensions import db
-    from feedback.staff.models import Site
-    from tests.waves.seeding import seed_exiting_families
+    from tests.waves.seeding import migrated_with_bench_site, seed_exiting_families
 
     app = create_app(settings(url, template))
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        site = Site(code="bench", name="Benchmark Family Support")
-        db.session.add(site)
-        db.session.commit()
+        site_id = migrated_with_bench_site(app)
         began = time.perf_counter()
-        seed_exiting_families(site.id, None, families=invitations // 4, exit_on=date.today(), adults_per_family=2)
+        seed_exiting_families(site_id, None, families=invitations // 4, exit_on=date.today(), adults_per_family=2)
         seconds = time.perf_counter() - began
         planned = db.session.scalar(db.text("select count(*) from invitations where channel = 'sms_link' and wave = 'exit'"))
         db.session.remove()

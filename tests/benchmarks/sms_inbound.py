@@ -37,7 +37,6 @@ import http.client
 import os
 import random
 import re
-import resource
 import secrets
 import socket
 import statistics
@@ -95,29 +94,24 @@ class Conversation:
 def seed(base_env: dict, members: int) -> tuple[list[Conversation], dict]:
     """Migrate, seed, dispatch (outbox backend); returns the open conversations and counts."""
     from dateutil.relativedelta import relativedelta
-    from flask_migrate import upgrade
     import sqlalchemy as sa
 
     from feedback import create_app
     from feedback.extensions import db
     from feedback.families.models import Member
     from feedback.sms.models import SmsConversation
-    from feedback.staff.models import Site
     from feedback.waves.channels import OutboxBackend
     from feedback.waves.dispatcher import dispatch_once
     from feedback.waves.models import Invitation, OutboxMessage
-    from tests.waves.seeding import sending_moment
+    from tests.waves.seeding import migrated_with_bench_site, sending_moment
 
     app = create_app({**base_env, "FEEDBACK_CHANNEL_BACKEND": "outbox"})
     figures = {}
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        site = Site(code="bench", name="Benchmark Family Support")
-        db.session.add(site)
-        db.session.commit()
+        site_id = migrated_with_bench_site(app)
         began = time.perf_counter()
         exit_on = date.today() - relativedelta(months=3)
-        seed_sms_families(site.id, (members + 1) // 2, exit_on)
+        seed_sms_families(site_id, (members + 1) // 2, exit_on)
         figures["seed_s"] = time.perf_counter() - began
         figures["exit_on"] = exit_on
         now = sending_moment(date.today())

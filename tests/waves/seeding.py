@@ -19,6 +19,20 @@ from feedback.waves.service import replan_family
 LONDON = ZoneInfo("Europe/London")
 
 
+def migrated_with_bench_site(app) -> int:
+    """Migrate a benchmark's fresh database and add its one site; returns the site's id.
+    Call inside the app's context."""
+    from flask_migrate import upgrade
+
+    from feedback.staff.models import Site
+
+    upgrade(directory=app.extensions["migrate"].directory)
+    site = Site(code="bench", name="Benchmark Family Support")
+    db.session.add(site)
+    db.session.commit()
+    return site.id
+
+
 def seed_exiting_families(site_id: int, key_worker_id: int | None, families: int, exit_on: date,
                           adults_per_family: int = 2, seed: int = 7, channel: str = "sms_link") -> list[int]:
     """Families leaving support on ``exit_on``, each with consenting adults who have mobiles and
