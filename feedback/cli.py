@@ -30,9 +30,10 @@ def register_cli(app: Flask) -> None:
     from .exports.cli import export
 
     app.cli.add_command(export)
-    from .reports.cli import report
+    from .reports.cli import report, report_refresh
 
     app.cli.add_command(report)
+    app.cli.add_command(report_refresh)
     from .imports.cli import import_responses_command
 
     app.cli.add_command(import_responses_command)

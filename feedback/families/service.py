@@ -169,6 +169,9 @@ def erase_family(family: Family, actor_id: int | None) -> str:
     or member (a dataset can still count them); =delete removes them too.
     """
     policy = current_app.config["FEEDBACK_SETTINGS"].erasure_responses
+    from ..reports.pair_store import forget_family  # reports build on families, not the other way
+
+    forget_family(family.id)
     responses = sa.select(Response.id).filter_by(family_id=family.id)
     if policy == "delete":
         db.session.execute(sa.delete(Answer).where(Answer.response_id.in_(responses)))

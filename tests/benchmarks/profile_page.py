@@ -11,6 +11,7 @@ heaviest functions over the same run. Not a pytest test: nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import base64
 import cProfile
 import os
 import pstats
@@ -140,7 +141,8 @@ def main() -> None:
     else:
         url = f"sqlite:///{tempfile.mkdtemp()}/profile.sqlite3"
     # Production settings, as gunicorn runs the app in the load test.
-    os.environ.update({"FEEDBACK_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url})
+    os.environ.update({"FEEDBACK_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
+                       "FEEDBACK_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()})
     phases: dict[str, float] = {}
     if options.phases:
         time_phases(phases)

@@ -289,7 +289,7 @@ def report(options, rounds) -> None:
 
 def make_links(env: dict, count: int) -> list[str]:
     """Survey links for the follow-up instrument, made through the app's own service."""
-    os.environ.update({key: env[key] for key in ("FEEDBACK_ENV", "SECRET_KEY", "DATABASE_URL")})
+    os.environ.update({key: env[key] for key in ("FEEDBACK_ENV", "SECRET_KEY", "FEEDBACK_DATA_KEY", "DATABASE_URL")})
     sys.path.insert(0, str(ROOT))
     from feedback import create_app
     from feedback.extensions import db

@@ -153,3 +153,14 @@ def test_flask_report_prints_csv_and_json_with_small_numbers_hidden(app, assesse
     assert bad.exit_code != 0 and "no site with code nowhere" in bad.output
     bad = runner.invoke(args=["report", "need-flow", "--from", "yesterday"])
     assert bad.exit_code != 0 and "not a date" in bad.output
+
+
+def test_flask_report_refresh_pairs_every_family_ahead_of_the_first_report(app, assessed):
+    from feedback.reports.models import AnswerPair, AnswerPairStamp
+
+    result = app.test_cli_runner().invoke(args=["report-refresh"])
+    assert result.exit_code == 0, result.output
+    assert all(f"{name}: " in result.output for name in ("need-flow", "risk-change", "cost-benefit"))
+    with app.app_context():
+        families = db.session.scalar(sa.select(sa.func.count(sa.distinct(AnswerPairStamp.family_id))))
+        assert families > 0 and db.session.scalar(sa.select(sa.func.count()).select_from(AnswerPair)) >= families

@@ -1,0 +1,115 @@
+"""Answers paired across two waves, kept per family so that reports count a narrow table.
+
+Pairing every family's latest entry and exit answers means visiting every answer of every
+assessment: for a service with 20,000 families, member risk factors alone are two million
+answers, several seconds of database time on each page view. Pairs change only when a family's
+completed responses do, so they are worked out once per family and kept (``AnswerPair``), and a
+report counts the kept pairs of its cohort.
+
+Keeping them right without hooks in every place that writes responses: each family's pairs carry
+a stamp of what they were made from (how many completed responses at those waves, and the
+highest id). Completed responses are never edited and a new response always has a higher id, so
+the stamp changes with any response completed, imported, removed or detached by erasure. Before
+counting, the cohort's stamps are compared with the responses (one grouped query) and only the
+families whose stamp differs are paired again. The stamp is read before the pairs are made, so
+pairs made while another response completes are never taken as up to date: the next report finds
+the stamp behind and pairs that family again.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..survey.models import Answer, Response
+from .models import AnswerPair, AnswerPairStamp
+
+#: Up to this many changed families are paired by id (and stamps written per statement): well
+#: below PostgreSQL's 65,535 bound parameters.
+CHUNK = 2000
+
+
+def pairing_id(instrument_id: str, item_ids, level: str, before: str, after: str) -> int:
+    """A stable number for one way of pairing (a signed 63-bit digest of its definition)."""
+    definition = "\n".join([instrument_id, level, before, after, *sorted(item_ids)])
+    return int.from_bytes(hashlib.sha256(definition.encode()).digest()[:8], "big") >> 1
+
+
+def refresh(cohort, instrument_id: str, item_ids, level: str, before: str, after: str) -> int:
+    """Bring the kept pairs of the cohort's families up to date; the pairing's id.
+
+    ``cohort`` is a select of family ids. Commits when anything was paired again.
+    """
+    item_ids = sorted(item_ids)
+    pairing = pairing_id(instrument_id, item_ids, level, before, after)
+    answered = (sa.select(Response.family_id, sa.func.count(), sa.func.max(Response.id))
+                .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                       Response.wave.in_((before, after)), Response.family_id.in_(cohort))
+                .group_by(Response.family_id))
+    current = {family_id: (count, last) for family_id, count, last in db.session.execute(answered)}
+    stamped = {family_id: (count, last) for family_id, count, last in db.session.execute(
+        sa.select(AnswerPairStamp.family_id, AnswerPairStamp.responses, AnswerPairStamp.last_response_id)
+        .where(AnswerPairStamp.pairing == pairing, AnswerPairStamp.family_id.in_(cohort)))}
+    stale = sorted(family_id for family_id in current.keys() | stamped.keys()
+                   if current.get(family_id) != stamped.get(family_id))
+    if not stale:
+        return pairing
+    # A few changed families are paired by id; many (the first report, a large import) in one
+    # pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
+    whole = len(stale) > CHUNK
+    families = cohort if whole else stale
+    _forget(pairing, families)
+    _pair(pairing, families, instrument_id, item_ids, level, before, after)
+    stamps = [{"pairing": pairing, "family_id": family_id, "responses": current[family_id][0],
+               "last_response_id": current[family_id][1]}
+              for family_id in (current if whole else stale) if family_id in current]
+    for start in range(0, len(stamps), CHUNK):
+        db.session.execute(_insert(AnswerPairStamp), stamps[start:start + CHUNK])
+    db.session.commit()
+    return pairing
+
+
+def forget_family(family_id: int) -> None:
+    """Drop a family's kept pairs at once (erasure), not at the next report."""
+    db.session.execute(sa.delete(AnswerPair).where(AnswerPair.family_id == family_id))
+    db.session.execute(sa.delete(AnswerPairStamp).where(AnswerPairStamp.family_id == family_id))
+
+
+def _forget(pairing: int, families) -> None:
+    db.session.execute(sa.delete(AnswerPair).where(AnswerPair.pairing == pairing, AnswerPair.family_id.in_(families)))
+    db.session.execute(sa.delete(AnswerPairStamp).where(AnswerPairStamp.pairing == pairing,
+                                                        AnswerPairStamp.family_id.in_(families)))
+
+
+def _pair(pairing: int, families, instrument_id: str, item_ids, level: str, before: str,
+          after: str) -> None:
+    """Pair those families' answers (ids, or a select of them) in the database: for each subject (member or family) and
+    item, the latest completed response's answer at ``before`` and at ``after``."""
+    key = Response.member_id if level == "member" else Response.family_id
+    ranked = (sa.select(Response.id.label("response_id"), key.label("subject_id"), Response.family_id,
+                        Response.wave,
+                        sa.func.row_number().over(partition_by=(key, Response.wave),
+                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
+                        .label("rn"))
+              .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                     Response.wave.in_((before, after)), Response.family_id.in_(families), key.is_not(None))
+              .subquery("ranked"))
+    value = sa.cast(Answer.value, sa.Text)
+    first = sa.func.max(sa.case((ranked.c.wave == before, value)))
+    second = sa.func.max(sa.case((ranked.c.wave == after, value)))
+    paired = (sa.select(sa.literal(pairing, sa.BigInteger), ranked.c.subject_id, Answer.item_id,
+                        sa.func.max(ranked.c.family_id), first, second)
+              .join(Answer, Answer.response_id == ranked.c.response_id)
+              .where(ranked.c.rn == 1, Answer.item_id.in_(item_ids))
+              .group_by(ranked.c.subject_id, Answer.item_id)
+              .having(sa.and_(first.is_not(None), second.is_not(None))))
+    columns = ["pairing", "subject_id", "item_id", "family_id", "before", "after"]
+    db.session.execute(_insert(AnswerPair).from_select(columns, paired))
+
+
+def _insert(model):
+    """An insert that leaves a row another report has just made in place (the same row)."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()

@@ -1,0 +1,129 @@
+"""Kept pairs: reports count pairs kept per family, and those pairs follow every change of the
+responses they were made from — a new or repeated assessment, an erasure, a role corrected."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from feedback.extensions import db
+from feedback.reports import pair_store
+from feedback.reports.data import Filters, transitions
+from feedback.reports.models import AnswerPair, AnswerPairStamp
+from tests.reports.seeding import QUESTIONNAIRES, assessed_family, assessment
+
+NEED = ["level_of_need"]
+
+
+def _need(filters=Filters()) -> dict:
+    moves = transitions(filters, "practitioner-assessment", NEED)
+    return moves.set_index(["before", "after"])["n"].to_dict()
+
+
+def _kept(model=AnswerPair) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_pairs_are_made_once_and_then_only_counted(app, ctx, world, monkeypatch):
+    assessed_family(world, "A", "north", 3, 2)
+    assessed_family(world, "B", "south", 2, 2)
+    assert _need() == {(3, 2): 1, (2, 2): 1}
+    assert _kept() == 2 and _kept(AnswerPairStamp) == 2
+
+    def must_not_pair(*args, **kwargs):
+        raise AssertionError("nothing changed, so nothing is paired again")
+
+    monkeypatch.setattr(pair_store, "_pair", must_not_pair)
+    assert _need() == {(3, 2): 1, (2, 2): 1}
+    assert _need(Filters(site_ids=(world["north"],))) == {(3, 2): 1}
+
+
+def test_a_new_assessment_is_counted_at_the_next_report(app, ctx, world):
+    family = assessed_family(world, "A", "north", 3, 2)
+    assert _need() == {(3, 2): 1}
+    assessment(family, "exit", 1)                # re-assessed at exit: the latest reading counts
+    db.session.commit()
+    assert _need() == {(3, 1): 1}
+    later = assessed_family(world, "B", "north", 4, 4)
+    assert _need() == {(3, 1): 1, (4, 4): 1}
+    assert db.session.get(AnswerPairStamp, (pair_store.pairing_id("practitioner-assessment", NEED, "family",
+                                                                     "entry", "exit"), later.id)).responses == 2
+
+
+def test_a_family_paired_before_it_had_both_readings_is_counted_once_it_has(app, ctx, world):
+    from tests.families.helpers import family_with_members
+
+    family, _members = family_with_members(world["north"], None, case_ref="C", entry=date(2025, 10, 1),
+                                           exit_=date(2026, 3, 31), members=(("mother", 1988, 3),))
+    assessment(family, "entry", 3)
+    db.session.commit()
+    assert _need() == {}
+    assert _kept() == 0 and _kept(AnswerPairStamp) == 1     # stamped: nothing to pair yet
+    assessment(family, "exit", 2)
+    db.session.commit()
+    assert _need() == {(3, 2): 1}
+
+
+@pytest.mark.parametrize("policy", ["delete", "deidentify"])
+def test_an_erased_family_leaves_no_pairs_behind(app, ctx, world, policy, monkeypatch):
+    from feedback.families.service import erase_family
+
+    monkeypatch.setitem(app.config, "FEEDBACK_SETTINGS",
+                        dataclasses.replace(app.config["FEEDBACK_SETTINGS"], erasure_responses=policy))
+    gone = assessed_family(world, "A", "north", 3, 2)
+    assessed_family(world, "B", "north", 2, 2)
+    assert _need() == {(3, 2): 1, (2, 2): 1}
+    erase_family(gone, None)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AnswerPair)
+                             .where(AnswerPair.family_id == gone.id)) == 0
+    assert _need() == {(2, 2): 1}
+
+
+def test_a_stamp_that_does_not_match_the_responses_is_made_again(app, ctx, world):
+    family = assessed_family(world, "A", "north", 3, 2)
+    assert _need() == {(3, 2): 1}
+    # As if the pairs had been made while another assessment was being completed.
+    db.session.execute(sa.update(AnswerPairStamp).values(responses=1))
+    db.session.execute(sa.update(AnswerPair).values(after="4"))
+    db.session.commit()
+    assert _need() == {(3, 2): 1}
+    assert db.session.scalar(sa.select(AnswerPairStamp.responses).where(AnswerPairStamp.family_id == family.id)) == 2
+
+
+def test_a_corrected_role_counts_at_once(app, ctx, world):
+    from feedback.instruments.loader import load_instrument
+    from feedback.survey.service import complete, create_response, save_answers
+    from tests.families.helpers import family_with_members
+
+    instrument = load_instrument(QUESTIONNAIRES / "member-assessment" / "v1.yaml")
+    family, members = family_with_members(world["north"], None, case_ref="M-1", exit_=date(2026, 3, 1),
+                                          members=(("child", 1990, 3),))
+    for wave, level in (("entry", 2), ("exit", 0)):
+        response, _token = create_response(instrument, 28)
+        response.family_id, response.member_id, response.wave = family.id, members[0].id, wave
+        save_answers(response, {"assessment_point": 1, "member_role": 1, "member_age_group": 1, "risk_drugs": level},
+                     mode="staff")
+        complete(response, instrument)
+
+    def children():
+        moves = transitions(Filters(), "member-assessment", ["risk_drugs"], level="member", by_role=True)
+        return int(moves.loc[moves["child"], "n"].sum()), int(moves.loc[~moves["child"], "n"].sum())
+
+    assert children() == (1, 0)
+    members[0].role = "mother"                   # a key worker corrects the member's role
+    db.session.commit()
+    assert children() == (0, 1)
+
+
+def test_pairings_differ_by_what_they_pair():
+    base = pair_store.pairing_id("practitioner-assessment", ["a", "b"], "family", "entry", "exit")
+    assert base == pair_store.pairing_id("practitioner-assessment", ["b", "a"], "family", "entry", "exit")
+    others = {pair_store.pairing_id("practitioner-assessment", ["a"], "family", "entry", "exit"),
+              pair_store.pairing_id("member-assessment", ["a", "b"], "family", "entry", "exit"),
+              pair_store.pairing_id("practitioner-assessment", ["a", "b"], "member", "entry", "exit"),
+              pair_store.pairing_id("practitioner-assessment", ["a", "b"], "family", "entry", "exit-6m")}
+    assert base not in others and len(others) == 4
+    assert 0 <= base < 2 ** 63
