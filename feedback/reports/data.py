@@ -145,25 +145,13 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
     return frame
 
 
-def _latest_responses(filters: Filters, instrument_id: str, waves, key):
-    """The id of each ``key``'s latest completed response at each wave (a subquery)."""
-    ranked = (sa.select(Response.id.label("response_id"), key.label("k"), Response.wave.label("wave"),
-                        sa.func.row_number().over(partition_by=(key, Response.wave),
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("rn"))
-              .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Response.wave.in_(list(waves)), Response.family_id.in_(cohort(filters)), key.is_not(None))
-              .subquery("ranked"))
-    return ranked
-
-
 def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: str = "member") -> pd.DataFrame:
     """How the cohort answered, counted in the database: wave, item_id, value, n — over each
     member's latest response at each wave; or, with ``level="family"``, over each family's latest
     answer to each item at each wave (whichever member gave it: one answer per household)."""
     value = sa.cast(Answer.value, sa.Text)
     if level == "member":
-        ranked = _latest_responses(filters, instrument_id, waves, Response.member_id)
+        ranked = pair_store.latest_responses(instrument_id, waves, Response.member_id, cohort(filters))
         query = (sa.select(ranked.c.wave, Answer.item_id, value, sa.func.count())
                  .join(Answer, Answer.response_id == ranked.c.response_id)
                  .where(ranked.c.rn == 1, Answer.item_id.in_(list(item_ids)))

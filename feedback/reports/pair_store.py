@@ -85,28 +85,36 @@ def _forget(pairing: int, families) -> None:
 
 def _pair(pairing: int, families, instrument_id: str, item_ids, level: str, before: str,
           after: str) -> None:
-    """Pair those families' answers (ids, or a select of them) in the database: for each subject (member or family) and
-    item, the latest completed response's answer at ``before`` and at ``after``."""
+    """Pair those families' answers (ids, or a select of them) in the database: for each subject
+    (member or family) and item, the latest completed response's answer at ``before`` and at
+    ``after``."""
     key = Response.member_id if level == "member" else Response.family_id
-    ranked = (sa.select(Response.id.label("response_id"), key.label("subject_id"), Response.family_id,
-                        Response.wave,
-                        sa.func.row_number().over(partition_by=(key, Response.wave),
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("rn"))
-              .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Response.wave.in_((before, after)), Response.family_id.in_(families), key.is_not(None))
-              .subquery("ranked"))
+    ranked = latest_responses(instrument_id, (before, after), key, families)
     value = sa.cast(Answer.value, sa.Text)
     first = sa.func.max(sa.case((ranked.c.wave == before, value)))
     second = sa.func.max(sa.case((ranked.c.wave == after, value)))
-    paired = (sa.select(sa.literal(pairing, sa.BigInteger), ranked.c.subject_id, Answer.item_id,
+    paired = (sa.select(sa.literal(pairing, sa.BigInteger), ranked.c.k, Answer.item_id,
                         sa.func.max(ranked.c.family_id), first, second)
               .join(Answer, Answer.response_id == ranked.c.response_id)
               .where(ranked.c.rn == 1, Answer.item_id.in_(item_ids))
-              .group_by(ranked.c.subject_id, Answer.item_id)
+              .group_by(ranked.c.k, Answer.item_id)
               .having(sa.and_(first.is_not(None), second.is_not(None))))
     columns = ["pairing", "subject_id", "item_id", "family_id", "before", "after"]
     db.session.execute(_insert(AnswerPair).from_select(columns, paired))
+
+
+def latest_responses(instrument_id: str, waves, key, families):
+    """Each ``key``'s (member's or family's) completed responses at each wave, newest first
+    (``rn`` 1 is the latest), for those families (ids or a select): a subquery of response_id,
+    k, family_id, wave and rn."""
+    return (sa.select(Response.id.label("response_id"), key.label("k"), Response.family_id.label("family_id"),
+                      Response.wave.label("wave"),
+                      sa.func.row_number().over(partition_by=(key, Response.wave),
+                                                order_by=(Response.completed_at.desc(), Response.id.desc()))
+                      .label("rn"))
+            .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                   Response.wave.in_(list(waves)), Response.family_id.in_(families), key.is_not(None))
+            .subquery("ranked"))
 
 
 def _insert(model):
