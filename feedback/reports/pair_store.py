@@ -60,7 +60,7 @@ def refresh(cohort, instrument_id: str, item_ids, level: str, before: str, after
     # pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
     whole = len(stale) > CHUNK
     families = cohort if whole else stale
-    _forget(pairing, families)
+    _forget(families, pairing)
     _pair(pairing, families, instrument_id, item_ids, level, before, after)
     stamps = [{"pairing": pairing, "family_id": family_id, "responses": current[family_id][0],
                "last_response_id": current[family_id][1]}
@@ -73,14 +73,16 @@ def refresh(cohort, instrument_id: str, item_ids, level: str, before: str, after
 
 def forget_family(family_id: int) -> None:
     """Drop a family's kept pairs at once (erasure), not at the next report."""
-    db.session.execute(sa.delete(AnswerPair).where(AnswerPair.family_id == family_id))
-    db.session.execute(sa.delete(AnswerPairStamp).where(AnswerPairStamp.family_id == family_id))
+    _forget([family_id])
 
 
-def _forget(pairing: int, families) -> None:
-    db.session.execute(sa.delete(AnswerPair).where(AnswerPair.pairing == pairing, AnswerPair.family_id.in_(families)))
-    db.session.execute(sa.delete(AnswerPairStamp).where(AnswerPairStamp.pairing == pairing,
-                                                        AnswerPairStamp.family_id.in_(families)))
+def _forget(families, pairing: int | None = None) -> None:
+    """Drop those families' kept pairs and stamps: of one pairing, or (None) of every pairing."""
+    for model in (AnswerPair, AnswerPairStamp):
+        statement = sa.delete(model).where(model.family_id.in_(families))
+        if pairing is not None:
+            statement = statement.where(model.pairing == pairing)
+        db.session.execute(statement)
 
 
 def _pair(pairing: int, families, instrument_id: str, item_ids, level: str, before: str,
