@@ -9,15 +9,18 @@ then tells the member the questions are already answered and takes no more.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..families.models import Member
+from ..publishing.models import InstrumentVersion
+from ..publishing.service import published_instrument
 from ..publishing.startup import current_catalogue
 from ..survey.models import Response
-from ..survey.service import complete, instrument_for, save_answers
+from ..survey.service import ResponseRef, complete, save_answers
 from ..waves.messages import already_answered_text, conversation_opening, conversation_reminder, translator
 from ..waves.models import Invitation
 from .conversation import ConversationState, advance, prompt, start
@@ -45,43 +48,79 @@ def reminder(invitation: Invitation) -> str:
     return conversation_reminder(member.language, question)
 
 
-def open_for(digest: str, now: datetime) -> SmsConversation | None:
+@dataclass(frozen=True)
+class OpenConversation:
+    """A number's open conversation with what a reply to it needs, read as one row.
+
+    Plain values, not ORM objects: this is the path of nearly every inbound text, and loading the
+    conversation, invitation, member and response as objects (decrypting the member's number and
+    the invitation's link on the way) cost more than everything else a reply does.
+    """
+
+    id: int
+    state: dict
+    language: str
+    invitation_state: str
+    closes_at: datetime
+    response_id: int | None
+    response_status: str | None
+    content_hash: str | None
+    instrument_version_id: int | None
+    started_at: datetime | None
+    family_id: int | None
+
+
+_CONVERSATIONS = SmsConversation.__table__
+_INVITATIONS = Invitation.__table__
+_MEMBERS = Member.__table__
+_RESPONSES = Response.__table__
+# Built once: every inbound text runs it, and a reused statement skips rebuilding its cache key.
+_OPEN_FOR = (
+    sa.select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.state, _MEMBERS.c.language, _INVITATIONS.c.state,
+              _INVITATIONS.c.closes_at, _RESPONSES.c.id, _RESPONSES.c.status, _RESPONSES.c.content_hash,
+              _RESPONSES.c.instrument_version_id, _RESPONSES.c.started_at, _RESPONSES.c.family_id)
+    .select_from(_CONVERSATIONS.join(_INVITATIONS, _INVITATIONS.c.id == _CONVERSATIONS.c.invitation_id)
+                 .join(_MEMBERS, _MEMBERS.c.id == _INVITATIONS.c.member_id)
+                 .outerjoin(_RESPONSES, _RESPONSES.c.id == _INVITATIONS.c.response_id))
+    .where(_CONVERSATIONS.c.phone_digest == sa.bindparam("digest"), _CONVERSATIONS.c.closed_at.is_(None))
+    .order_by(_CONVERSATIONS.c.last_message_at.desc(), _CONVERSATIONS.c.id.desc()).limit(1)
+    .with_for_update(of=_CONVERSATIONS)
+)
+
+
+def open_for(digest: str) -> OpenConversation | None:
     """The number's most recent conversation still taking answers, locked for this reply (on
     PostgreSQL; SQLite has one writer anyway) so two quick replies cannot both answer one question."""
-    return db.session.scalar(
-        sa.select(SmsConversation).join(Invitation)
-        .where(SmsConversation.phone_digest == digest, SmsConversation.closed_at.is_(None))
-        .order_by(SmsConversation.last_message_at.desc(), SmsConversation.id.desc()).limit(1)
-        # The reply needs the invitation, its member and its response: one query, not three.
-        .options(joinedload(SmsConversation.invitation).joinedload(Invitation.member),
-                 joinedload(SmsConversation.invitation).joinedload(Invitation.response))
-        .with_for_update(of=SmsConversation)
-    )
+    row = db.session.execute(_OPEN_FOR, {"digest": digest}).first()
+    return OpenConversation(*row) if row else None
 
 
-def take_reply(conversation: SmsConversation, body: str, language: str, now: datetime) -> tuple[str | None, str]:
-    """Apply one reply; returns the text to send back and what the reply was taken as."""
-    invitation = conversation.invitation
-    response = invitation.response
-    if invitation.closes_at <= now or invitation.state in ("expired", "cancelled", "failed"):
-        conversation.closed_at = now
+def take_reply(conversation: OpenConversation, body: str, language: str, now: datetime) -> tuple[str | None, str]:
+    """Apply one reply; returns the text to send back and what the reply was taken as.
+
+    Nothing is committed here: the caller saves the answer, the conversation's new state, the
+    completion and the inbound text in one commit, so a crash can never leave half of them.
+    """
+    if conversation.closes_at <= now or conversation.invitation_state in ("expired", "cancelled", "failed"):
+        _update(conversation, closed_at=now)
         return None, "closed"
-    if response is None or response.status != "open":
-        conversation.closed_at = now
+    if conversation.response_id is None or conversation.response_status != "open":
+        _update(conversation, closed_at=now)
         return already_answered_text(language), "already_answered"
-    instrument = instrument_for(response)
+    instrument = published_instrument(
+        conversation.content_hash, lambda: db.session.get(InstrumentVersion, conversation.instrument_version_id))
     before = ConversationState.from_dict(conversation.state)
     step = advance(instrument, before, body, language, translator(language))
-    conversation.state = step.state.to_dict()
-    conversation.last_message_at = now
     added = {item_id: value for item_id, value in step.state.answers.items() if before.answers.get(item_id) != value}
-    # Nothing is committed here: the caller saves the answer, the conversation's new state, the
-    # completion and the inbound text in one commit, so a crash can never leave half of them.
     if added:
-        save_answers(response, added, mode="sms", commit=False)
+        save_answers(ResponseRef(conversation.response_id, conversation.started_at, conversation.family_id),
+                     added, mode="sms", commit=False)
+    closed = None
     if step.complete:
-        complete(response, instrument, commit=False)
-        conversation.closed_at = now
+        # Completion (once per conversation) scores the response: the ORM object is worth loading.
+        complete(db.session.get(Response, conversation.response_id), instrument, commit=False)
+        closed = now
+    _update(conversation, state=step.state.to_dict(), last_message_at=now, closed_at=closed)
     if added:
         taken = "answer"
     elif step.state.skipped != before.skipped:
@@ -89,3 +128,11 @@ def take_reply(conversation: SmsConversation, body: str, language: str, now: dat
     else:
         taken = "unclear"
     return step.message, taken
+
+
+# The columns set come from the parameters: one statement object, compiled once per set of columns.
+_UPDATE = sa.update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == sa.bindparam("conversation_id"))
+
+
+def _update(conversation: OpenConversation, **values) -> None:
+    db.session.execute(_UPDATE, {"conversation_id": conversation.id, **values})

@@ -7,10 +7,11 @@ is recognised and changes nothing the second time — no answer is ever recorded
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..crypto import lookup_digest
 from ..extensions import db
@@ -18,7 +19,7 @@ from ..families.models import Member
 from ..families.phones import InvalidPhoneNumber, normalise_mobile
 from ..families.service import opt_in, opt_out
 from ..timeutil import utcnow
-from ..waves.channels import record_text
+from ..waves.channels import record_reply
 from ..waves.messages import help_text, nothing_open_text, opted_in_text, opted_out_text
 from .conversations import open_for, take_reply
 from .keywords import from_opt_out_type, keyword
@@ -34,50 +35,60 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
     now = utcnow()
     body = (body or "")[:BODY_KEPT]
     digest = _digest(sender)
-    inbound = InboundMessage(message_sid=message_sid, from_digest=digest, body=body, received_at=now)
-    db.session.add(inbound)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        log.info("inbound %s seen before (a retried webhook): ignored", message_sid)
-        return None
-    # The open conversation (if any) first: it is the common case, and its member's language and
-    # opt-out state are all a plain answer needs. Everyone sharing the number is read only for a
-    # keyword, or when there is no conversation (an opted-out number has none: STOP closes them).
-    conversation = open_for(digest, now) if digest else None
-    member = conversation.invitation.member if conversation else None
-    members = None if member else _members(digest)
-    language = member.language if member else (members[0].language if members else "en")
+    # The open conversation (if any) first: it is the common case, and its member's language is
+    # all a plain answer needs. Everyone sharing the number is read only for a keyword, or when
+    # there is no conversation (an opted-out number has none: STOP closes them).
+    conversation = open_for(digest) if digest else None
+    members = None if conversation else _members(digest)
+    language = conversation.language if conversation else (members[0].language if members else "en")
     sms = current_app.config["FEEDBACK_SETTINGS"].sms
-    opted_out = member is None and any(other.opted_out_at is not None for other in members)
+    opted_out = conversation is None and any(other.opted_out_at is not None for other in members)
     kind = from_opt_out_type(opt_out_type) or keyword(body, dict(sms.extra_keywords), opted_out=opted_out)
     # Twilio sends OptOutType exactly when its own keyword handling matched (and answered) the
     # text; a Welsh or extra keyword it does not know gets our reply, never a second one.
     provider_replied = bool(opt_out_type) and sms.provider_answers_keywords
     reply: str | None
+    conversation_id = None
     if kind == "opt_out":
         for other in members if members is not None else _members(digest):
             opt_out(other, "the member texted STOP", None, now)
-        inbound.handled_as, reply = "opt_out", None if provider_replied else opted_out_text(language)
+        handled_as, reply = "opt_out", None if provider_replied else opted_out_text(language)
     elif kind == "opt_in":
         for other in members if members is not None else _members(digest):
             opt_in(other, "the member texted START", None)
-        inbound.handled_as, reply = "opt_in", None if provider_replied else opted_in_text(language)
+        handled_as, reply = "opt_in", None if provider_replied else opted_in_text(language)
     elif kind == "help":
-        inbound.handled_as, reply = "help", None if provider_replied else help_text(language)
+        handled_as, reply = "help", None if provider_replied else help_text(language)
     elif conversation is None:
-        inbound.handled_as, reply = "no_conversation", nothing_open_text(language)
+        handled_as, reply = "no_conversation", nothing_open_text(language)
     else:
-        inbound.conversation_id = conversation.id
-        reply, inbound.handled_as = take_reply(conversation, body, language, now)
+        conversation_id = conversation.id
+        reply, handled_as = take_reply(conversation, body, language, now)
         if reply is None:
             reply = nothing_open_text(language)
+    # The text itself is stored last, in the same transaction as everything it caused. Its
+    # MessageSid is unique: when Twilio retries the webhook, the retry finds the id taken
+    # (waiting, if the first delivery is still being handled, until that commits) and all it
+    # did is rolled back, so no answer is ever recorded twice and the retry gets no reply.
+    stored = db.session.execute(_store_inbound(db.engine.dialect.name), {
+        "message_sid": message_sid, "from_digest": digest, "body": body, "received_at": now,
+        "handled_as": handled_as, "conversation_id": conversation_id}).first()
+    if stored is None:
+        db.session.rollback()
+        log.info("inbound %s seen before (a retried webhook): ignored", message_sid)
+        return None
     if reply is not None and digest:
-        record_text(sender, digest, reply, "reply", current_app.config["FEEDBACK_SETTINGS"].channel_backend, None,
-                    now=now)
+        record_reply(sender, digest, reply, current_app.config["FEEDBACK_SETTINGS"].channel_backend, now)
     db.session.commit()
     return reply
+
+
+@lru_cache(maxsize=4)
+def _store_inbound(dialect: str):
+    """INSERT … ON CONFLICT (message_sid) DO NOTHING RETURNING id, built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = InboundMessage.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=[table.c.message_sid]).returning(table.c.id)
 
 
 def _members(digest: str | None) -> list[Member]:

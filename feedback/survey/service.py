@@ -1,8 +1,9 @@
 """Responses in the database: links, saving answers page by page, completing and scoring."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,7 +53,15 @@ def instrument_for(response: Response) -> Instrument:
     return published_instrument(response.content_hash, lambda: response.instrument_version)
 
 
-def save_answers(response: Response, values: dict, mode: str, interviewer_id: int | None = None,
+class ResponseRef(NamedTuple):
+    """What saving answers needs of a response, for a caller that read it without the ORM."""
+
+    id: int
+    started_at: datetime | None
+    family_id: int | None
+
+
+def save_answers(response: Response | ResponseRef, values: dict, mode: str, interviewer_id: int | None = None,
                  commit: bool = True) -> None:
     """Store one page's answers, item by item, in one statement per kind of change.
 
@@ -79,9 +88,13 @@ def save_answers(response: Response, values: dict, mode: str, interviewer_id: in
         progressed(response, "started")
     if interviewer_id is not None:
         changes["interviewer_id"] = interviewer_id
-    db.session.execute(sa.update(RESPONSES).where(RESPONSES.c.id == response.id).values(**changes))
+    db.session.execute(_UPDATE_RESPONSE, {"response_id": response.id, **changes})
     if commit:  # an SMS reply saves its answer, the conversation and the inbound text in one commit
         db.session.commit()
+
+
+# Built once (every answer saved runs it); the columns set come from the parameters given.
+_UPDATE_RESPONSE = sa.update(RESPONSES).where(RESPONSES.c.id == sa.bindparam("response_id"))
 
 
 @lru_cache(maxsize=4)
@@ -129,7 +142,7 @@ def complete(response: Response, instrument: Instrument, commit: bool = True) ->
     return True
 
 
-def progressed(response: Response, to_state: str) -> None:
+def progressed(response: Response | ResponseRef, to_state: str) -> None:
     """Tell the invitation behind a response (if any) that its respondent opened, started or finished."""
     if response.family_id is None:
         return  # not from an invitation: nothing to update, and no query spent finding that out

@@ -1,6 +1,8 @@
 """Twilio's webhooks: only signed requests count; STOP/START/HELP; conversations answered by text."""
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -221,6 +223,54 @@ def test_twilio_retrying_a_webhook_never_records_an_answer_twice(webhooks, conve
     state = db.session.scalars(sa.select(SmsConversation)).one().state
     assert len(state["answers"]) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage)) == 1
+
+
+def test_a_retry_arriving_while_the_first_delivery_is_still_handled_is_acted_on_once(
+        twilio_app, webhooks, conversation, monkeypatch):
+    """Twilio gives up waiting and retries while the app is still working on the first delivery:
+    the retry waits for the conversation, then finds the MessageSid stored and changes nothing."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two deliveries at once need PostgreSQL (SQLite has one writer); .ci/run runs this on PostgreSQL")
+    import feedback.sms.inbound as inbound
+
+    mother, _opening = conversation
+    reached, release, calls = threading.Event(), threading.Event(), []
+    original = inbound.take_reply
+
+    def first_delivery_held(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the first delivery holds the conversation until the retry is waiting
+            reached.set()
+            release.wait(20)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(inbound, "take_reply", first_delivery_held)
+    sid, replies = "SM" + "2" * 32, {}
+
+    def deliver(name):
+        with twilio_app.app_context():  # each delivery its own context, session and connection
+            replies[name] = webhooks.text(mother.phone, "1", sid=sid)
+
+    first = threading.Thread(target=deliver, args=("first",))
+    first.start()
+    assert reached.wait(20)
+    retry = threading.Thread(target=deliver, args=("retry",))
+    retry.start()
+    deadline = time.monotonic() + 20
+    while not db.session.scalar(sa.text(
+            "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")):
+        assert time.monotonic() < deadline, "the retry never waited for the first delivery"
+        time.sleep(0.05)
+        db.session.rollback()
+    release.set()
+    first.join(20)
+    retry.join(20)
+    assert replies["first"].status_code == replies["retry"].status_code == 200
+    assert reply_of(replies["first"]) and reply_of(replies["retry"]) == ""
+    assert len(calls) == 2  # the retry did read the conversation, after the first delivery's commit
+    db.session.rollback()
+    assert count(InboundMessage) == 1 and count(Answer) == 1
+    assert len(db.session.scalars(sa.select(SmsConversation)).one().state["answers"]) == 1
 
 
 def test_a_reply_after_the_window_closed_gets_the_generic_answer(twilio_app, webhooks, conversation):
