@@ -21,7 +21,7 @@ from ..families.models import Family, Member
 from ..survey.models import Answer, Response, Score
 from ..waves.models import Invitation, InvitationEvent
 from . import pair_store
-from .models import AnswerPair
+from .models import AnswerPair, KeptAnswer
 
 COHORTS = ("exit", "entry")
 #: Whether an invitation was ever opened, probing the events' invitation index, for reading
@@ -148,26 +148,15 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
 def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: str = "member") -> pd.DataFrame:
     """How the cohort answered, counted in the database: wave, item_id, value, n — over each
     member's latest response at each wave; or, with ``level="family"``, over each family's latest
-    answer to each item at each wave (whichever member gave it: one answer per household)."""
-    value = sa.cast(Answer.value, sa.Text)
-    if level == "member":
-        ranked = pair_store.latest_responses(instrument_id, waves, Response.member_id, cohort(filters))
-        query = (sa.select(ranked.c.wave, Answer.item_id, value, sa.func.count())
-                 .join(Answer, Answer.response_id == ranked.c.response_id)
-                 .where(ranked.c.rn == 1, Answer.item_id.in_(list(item_ids)))
-                 .group_by(ranked.c.wave, Answer.item_id, value))
-    else:
-        ranked = (sa.select(Response.wave.label("wave"), Answer.item_id.label("item_id"), value.label("value"),
-                            sa.func.row_number().over(
-                                partition_by=(Response.family_id, Response.wave, Answer.item_id),
-                                order_by=(Response.completed_at.desc(), Response.id.desc())).label("rn"))
-                  .join(Answer, Answer.response_id == Response.id)
-                  .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                         Response.wave.in_(list(waves)), Answer.item_id.in_(list(item_ids)),
-                         Response.family_id.in_(cohort(filters)))
-                  .subquery("ranked"))
-        query = (sa.select(ranked.c.wave, ranked.c.item_id, ranked.c.value, sa.func.count()).where(ranked.c.rn == 1)
-                 .group_by(ranked.c.wave, ranked.c.item_id, ranked.c.value))
+    answer to each item at each wave (whichever member gave it: one answer per household).
+
+    The latest answers are kept per family (``pair_store.refresh_latest``) and only counted here.
+    """
+    keeping = pair_store.refresh_latest(cohort(filters), instrument_id, item_ids, waves, level)
+    kept = KeptAnswer.__table__
+    query = (sa.select(kept.c.slot, kept.c.item_id, kept.c.value, sa.func.count())
+             .where(kept.c.keeping == keeping, kept.c.family_id.in_(cohort(filters)))
+             .group_by(kept.c.slot, kept.c.item_id, kept.c.value))
     frame = _frame(query, ("wave", "item_id", "value", "n"))
     frame["value"] = _decoded(frame["value"])
     return frame
@@ -183,30 +172,21 @@ def star_summary(filters: Filters, instrument_id: str, stems, readers=("parent",
     - ``gaps``: stem, families, gap_sum — parent minus practitioner at each family's latest
       reading, where both are on the scale.
 
-    Sums rather than means, so the report divides by counts it also protects.
+    Sums rather than means, so the report divides by counts it also protects. The readings are
+    kept per family (``pair_store.refresh_readings``: "first" only for two readings or more).
     """
     items = [f"{stem}_{reader}" for stem in stems for reader in readers]
-    ranked = (sa.select(Response.id.label("response_id"), Response.family_id.label("k"),
-                        sa.func.row_number().over(partition_by=Response.family_id,
-                                                  order_by=(Response.completed_at, Response.id)).label("first_rn"),
-                        sa.func.row_number().over(partition_by=Response.family_id,
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("last_rn"),
-                        sa.func.count().over(partition_by=Response.family_id).label("readings"))
-              .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Response.family_id.in_(cohort(filters)), Response.family_id.is_not(None))
-              .subquery("ranked"))
-    number = sa.cast(sa.cast(Answer.value, sa.Text), sa.Float)
+    keeping = pair_store.refresh_readings(cohort(filters), instrument_id, items)
+    kept = KeptAnswer.__table__
+    number = sa.cast(kept.c.value, sa.Float)
     on_scale = sa.case((number.between(low, high), number))
-    per_family = (sa.select(ranked.c.k, Answer.item_id.label("item_id"),
-                            sa.func.max(sa.case((ranked.c.first_rn == 1, on_scale))).label("first"),
-                            sa.func.max(sa.case((ranked.c.last_rn == 1, on_scale))).label("latest"),
-                            sa.func.max(ranked.c.readings).label("readings"))
-                  .join(Answer, Answer.response_id == ranked.c.response_id)
-                  .where(sa.or_(ranked.c.first_rn == 1, ranked.c.last_rn == 1), Answer.item_id.in_(items))
-                  .group_by(ranked.c.k, Answer.item_id)
+    per_family = (sa.select(kept.c.subject_id.label("k"), kept.c.item_id.label("item_id"),
+                            sa.func.max(sa.case((kept.c.slot == "first", on_scale))).label("first"),
+                            sa.func.max(sa.case((kept.c.slot == "latest", on_scale))).label("latest"))
+                  .where(kept.c.keeping == keeping, kept.c.family_id.in_(cohort(filters)))
+                  .group_by(kept.c.subject_id, kept.c.item_id)
                   .subquery("per_family"))
-    both = sa.and_(per_family.c.readings >= 2, per_family.c.first.is_not(None), per_family.c.latest.is_not(None))
+    both = sa.and_(per_family.c.first.is_not(None), per_family.c.latest.is_not(None))
 
     def count(condition):
         return sa.func.sum(sa.case((condition, 1), else_=0))

@@ -60,3 +60,22 @@ class AnswerPairStamp(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
     responses: Mapped[int] = mapped_column(Integer)
     last_response_id: Mapped[int] = mapped_column(Integer)
+
+
+class KeptAnswer(db.Model):
+    """A family's or member's answer kept for reports that count latest answers rather than
+    pairs: the latest at each wave (``slot`` is the wave) for the distributions, or the first and
+    latest star readings (``slot`` "first" or "latest"). Made and stamped per family by
+    ``pair_store`` like ``AnswerPair``, and only ever a copy."""
+
+    __tablename__ = "report_kept_answers"
+    __table_args__ = (Index("ix_report_kept_answers_keeping_family_id", "keeping", "family_id"),)
+
+    #: Which keeping (kind, instrument, level, waves, items), as a number: ``pair_store.keeping_id``.
+    keeping: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    #: The stored answer as JSON text, as ``CAST(value AS TEXT)`` reads it.
+    value: Mapped[str | None] = mapped_column(Text)

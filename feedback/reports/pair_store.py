@@ -14,6 +14,11 @@ counting, the cohort's stamps are compared with the responses (one grouped query
 families whose stamp differs are paired again. The stamp is read before the pairs are made, so
 pairs made while another response completes are never taken as up to date: the next report finds
 the stamp behind and pairs that family again.
+
+The same keeping serves reports that count each subject's latest answer rather than a pair:
+``refresh_latest`` keeps each member's (or household's) latest answer at each wave, for the
+distributions, and ``refresh_readings`` each family's first and latest star reading
+(``KeptAnswer`` rows, stamped and refreshed the same way).
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..survey.models import Answer, Response
-from .models import AnswerPair, AnswerPairStamp
+from .models import AnswerPair, AnswerPairStamp, KeptAnswer
 
 #: Up to this many changed families are paired by id (and stamps written per statement): well
 #: below PostgreSQL's 65,535 bound parameters.
@@ -33,8 +38,12 @@ CHUNK = 2000
 
 def pairing_id(instrument_id: str, item_ids, level: str, before: str, after: str) -> int:
     """A stable number for one way of pairing (a signed 63-bit digest of its definition)."""
-    definition = "\n".join([instrument_id, level, before, after, *sorted(item_ids)])
-    return int.from_bytes(hashlib.sha256(definition.encode()).digest()[:8], "big") >> 1
+    return _digest([instrument_id, level, before, after, *sorted(item_ids)])
+
+
+def _digest(parts) -> int:
+    """A signed 63-bit digest of a definition: fits PostgreSQL's bigint."""
+    return int.from_bytes(hashlib.sha256("\n".join(parts).encode()).digest()[:8], "big") >> 1
 
 
 def refresh(cohort, instrument_id: str, item_ids, level: str, before: str, after: str) -> int:
@@ -44,31 +53,74 @@ def refresh(cohort, instrument_id: str, item_ids, level: str, before: str, after
     """
     item_ids = sorted(item_ids)
     pairing = pairing_id(instrument_id, item_ids, level, before, after)
+
+    def make(families):
+        _pair(pairing, families, instrument_id, item_ids, level, before, after)
+
+    return _keep(cohort, pairing, instrument_id, (before, after), AnswerPair, make)
+
+
+def refresh_latest(cohort, instrument_id: str, item_ids, waves, level: str) -> int:
+    """Keep, for the cohort's families, the latest answer to each item at each wave (``slot``):
+    each member's latest response's (``level="member"``), or each family's latest answer to the
+    item, whichever member gave it (``"family"``: one answer per household). Returns the id."""
+    item_ids, waves = sorted(item_ids), sorted(waves)
+    keeping = keeping_id("latest", instrument_id, item_ids, level, waves)
+
+    def make(families):
+        _latest(keeping, families, instrument_id, item_ids, waves, level)
+
+    return _keep(cohort, keeping, instrument_id, waves, KeptAnswer, make)
+
+
+def refresh_readings(cohort, instrument_id: str, item_ids) -> int:
+    """Keep, for the cohort's families, each item's answer at the family's latest reading
+    (response, any wave; ``slot`` "latest") and, for families with two readings or more, at its
+    first (``slot`` "first"). Returns the id."""
+    item_ids = sorted(item_ids)
+    keeping = keeping_id("readings", instrument_id, item_ids, "family")
+
+    def make(families):
+        _readings(keeping, families, instrument_id, item_ids)
+
+    return _keep(cohort, keeping, instrument_id, None, KeptAnswer, make)
+
+
+def keeping_id(kind: str, instrument_id: str, item_ids, level: str, waves=()) -> int:
+    """A stable number for one kind of kept answers over one definition."""
+    return _digest([kind, instrument_id, level, ",".join(waves), *sorted(item_ids)])
+
+
+def _keep(cohort, keeping: int, instrument_id: str, waves, model, make) -> int:
+    """Make the rows of the cohort's families whose stamp differs from their responses again:
+    by id for a few, in one pass over the whole cohort for many. ``waves`` None: every wave."""
     answered = (sa.select(Response.family_id, sa.func.count(), sa.func.max(Response.id))
                 .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                       Response.wave.in_((before, after)), Response.family_id.in_(cohort))
+                       Response.family_id.in_(cohort))
                 .group_by(Response.family_id))
+    if waves is not None:
+        answered = answered.where(Response.wave.in_(list(waves)))
     current = {family_id: (count, last) for family_id, count, last in db.session.execute(answered)}
     stamped = {family_id: (count, last) for family_id, count, last in db.session.execute(
         sa.select(AnswerPairStamp.family_id, AnswerPairStamp.responses, AnswerPairStamp.last_response_id)
-        .where(AnswerPairStamp.pairing == pairing, AnswerPairStamp.family_id.in_(cohort)))}
+        .where(AnswerPairStamp.pairing == keeping, AnswerPairStamp.family_id.in_(cohort)))}
     stale = sorted(family_id for family_id in current.keys() | stamped.keys()
                    if current.get(family_id) != stamped.get(family_id))
     if not stale:
-        return pairing
+        return keeping
     # A few changed families are paired by id; many (the first report, a large import) in one
     # pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
     whole = len(stale) > CHUNK
     families = cohort if whole else stale
-    _forget(families, pairing)
-    _pair(pairing, families, instrument_id, item_ids, level, before, after)
-    stamps = [{"pairing": pairing, "family_id": family_id, "responses": current[family_id][0],
+    _forget(families, keeping, model)
+    make(families)
+    stamps = [{"pairing": keeping, "family_id": family_id, "responses": current[family_id][0],
                "last_response_id": current[family_id][1]}
               for family_id in (current if whole else stale) if family_id in current]
     for start in range(0, len(stamps), CHUNK):
         db.session.execute(_insert(AnswerPairStamp), stamps[start:start + CHUNK])
     db.session.commit()
-    return pairing
+    return keeping
 
 
 def forget_family(family_id: int) -> None:
@@ -76,12 +128,15 @@ def forget_family(family_id: int) -> None:
     _forget([family_id])
 
 
-def _forget(families, pairing: int | None = None) -> None:
-    """Drop those families' kept pairs and stamps: of one pairing, or (None) of every pairing."""
-    for model in (AnswerPair, AnswerPairStamp):
-        statement = sa.delete(model).where(model.family_id.in_(families))
-        if pairing is not None:
-            statement = statement.where(model.pairing == pairing)
+def _forget(families, keeping: int | None = None, model=None) -> None:
+    """Drop those families' kept rows and stamps: of one keeping (in its ``model``), or (None) of
+    every keeping."""
+    kept = (AnswerPair, KeptAnswer) if keeping is None else (model,)
+    for table in (*kept, AnswerPairStamp):
+        statement = sa.delete(table).where(table.family_id.in_(families))
+        if keeping is not None:
+            column = table.pairing if table is not KeptAnswer else table.keeping
+            statement = statement.where(column == keeping)
         db.session.execute(statement)
 
 
@@ -103,6 +158,53 @@ def _pair(pairing: int, families, instrument_id: str, item_ids, level: str, befo
               .having(sa.and_(first.is_not(None), second.is_not(None))))
     columns = ["pairing", "subject_id", "item_id", "family_id", "before", "after"]
     db.session.execute(_insert(AnswerPair).from_select(columns, paired))
+
+
+def _latest(keeping: int, families, instrument_id: str, item_ids, waves, level: str) -> None:
+    value = sa.cast(Answer.value, sa.Text)
+    if level == "member":
+        ranked = latest_responses(instrument_id, waves, Response.member_id, families)
+        rows = (sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave, Answer.item_id,
+                          ranked.c.family_id, value)
+                .join(Answer, Answer.response_id == ranked.c.response_id)
+                .where(ranked.c.rn == 1, Answer.item_id.in_(item_ids)))
+    else:
+        ranked = (sa.select(Response.family_id.label("family_id"), Response.wave.label("wave"),
+                            Answer.item_id.label("item_id"), value.label("value"),
+                            sa.func.row_number().over(
+                                partition_by=(Response.family_id, Response.wave, Answer.item_id),
+                                order_by=(Response.completed_at.desc(), Response.id.desc())).label("rn"))
+                  .join(Answer, Answer.response_id == Response.id)
+                  .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                         Response.wave.in_(list(waves)), Answer.item_id.in_(item_ids),
+                         Response.family_id.in_(families))
+                  .subquery("ranked"))
+        rows = sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.family_id, ranked.c.wave, ranked.c.item_id,
+                         ranked.c.family_id, ranked.c.value).where(ranked.c.rn == 1)
+    columns = ["keeping", "subject_id", "slot", "item_id", "family_id", "value"]
+    db.session.execute(_insert(KeptAnswer).from_select(columns, rows))
+
+
+def _readings(keeping: int, families, instrument_id: str, item_ids) -> None:
+    ranked = (sa.select(Response.id.label("response_id"), Response.family_id.label("family_id"),
+                        sa.func.row_number().over(partition_by=Response.family_id,
+                                                  order_by=(Response.completed_at, Response.id)).label("first_rn"),
+                        sa.func.row_number().over(partition_by=Response.family_id,
+                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
+                        .label("last_rn"),
+                        sa.func.count().over(partition_by=Response.family_id).label("readings"))
+              .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                     Response.family_id.in_(families))
+              .subquery("ranked"))
+    value = sa.cast(Answer.value, sa.Text)
+    columns = ["keeping", "subject_id", "slot", "item_id", "family_id", "value"]
+    for slot, chosen in (("latest", ranked.c.last_rn == 1),
+                         ("first", sa.and_(ranked.c.first_rn == 1, ranked.c.readings >= 2))):
+        rows = (sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.family_id, sa.literal(slot), Answer.item_id,
+                          ranked.c.family_id, value)
+                .join(Answer, Answer.response_id == ranked.c.response_id)
+                .where(chosen, Answer.item_id.in_(item_ids)))
+        db.session.execute(_insert(KeptAnswer).from_select(columns, rows))
 
 
 def latest_responses(instrument_id: str, waves, key, families):

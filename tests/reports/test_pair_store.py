@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from feedback.extensions import db
 from feedback.reports import pair_store
 from feedback.reports.data import Filters, transitions
-from feedback.reports.models import AnswerPair, AnswerPairStamp
+from feedback.reports.models import AnswerPair, AnswerPairStamp, KeptAnswer
 from tests.reports.seeding import QUESTIONNAIRES, assessed_family, assessment
 
 NEED = ["level_of_need"]
@@ -127,3 +127,92 @@ def test_pairings_differ_by_what_they_pair():
               pair_store.pairing_id("practitioner-assessment", ["a", "b"], "family", "entry", "exit-6m")}
     assert base not in others and len(others) == 4
     assert 0 <= base < 2 ** 63
+
+
+# -- latest answers (the distributions) and star readings, kept the same way -------------------
+
+def _star_reading(family, health_parent: int):
+    from feedback.instruments.loader import load_instrument
+    from feedback.survey.service import complete, create_response, save_answers
+
+    instrument = load_instrument(QUESTIONNAIRES / "family-star" / "v1.yaml")
+    response, _token = create_response(instrument, 28)
+    response.family_id, response.wave = family.id, "exit"
+    save_answers(response, {"assessment_point": 3, "health_parent": health_parent, "health_practitioner": 5},
+                 mode="staff")
+    complete(response, instrument)
+    db.session.commit()
+
+
+def _health() -> dict:
+    from feedback.reports.data import star_summary
+
+    moves, _gaps = star_summary(Filters(), "family-star", ["health"])
+    row = moves.set_index("item_id").loc["health_parent"] if len(moves) else None
+    return {} if row is None else {"families": int(row["families"]), "first": row["first_sum"],
+                                   "latest": row["latest_sum"]}
+
+
+def test_star_readings_are_kept_then_follow_a_new_reading(app, ctx, world, monkeypatch):
+    from tests.families.helpers import family_with_members
+
+    family, _members = family_with_members(world["north"], None, case_ref="S", exit_=date(2026, 3, 1))
+    _star_reading(family, 4)
+    assert _health() == {}                                  # one reading: no distance travelled yet
+    assert _kept(KeptAnswer) == 2                           # its latest reading, both readers
+    _star_reading(family, 7)
+    assert _health() == {"families": 1, "first": 4, "latest": 7}
+    kept = _kept(KeptAnswer)
+
+    def must_not_keep(*args, **kwargs):
+        raise AssertionError("nothing changed, so nothing is kept again")
+
+    monkeypatch.setattr(pair_store, "_readings", must_not_keep)
+    assert _health() == {"families": 1, "first": 4, "latest": 7} and _kept(KeptAnswer) == kept
+    monkeypatch.undo()
+    _star_reading(family, 9)                                # a third reading: the latest moves on
+    assert _health() == {"families": 1, "first": 4, "latest": 9}
+
+
+@pytest.mark.parametrize("policy", ["delete", "deidentify"])
+def test_latest_answers_are_kept_once_and_an_erased_family_leaves_none(app, ctx, world, policy, monkeypatch):
+    from feedback.families.service import erase_family
+    from feedback.instruments.loader import load_instrument
+    from feedback.reports.data import distribution
+    from feedback.survey.service import complete, create_response, save_answers
+    from tests.families.helpers import family_with_members
+
+    monkeypatch.setitem(app.config, "FEEDBACK_SETTINGS",
+                        dataclasses.replace(app.config["FEEDBACK_SETTINGS"], erasure_responses=policy))
+    instrument = load_instrument(QUESTIONNAIRES / "follow-up" / "v1.yaml")
+    made = []
+    for case, value in (("F-1", 1), ("F-2", 2)):
+        family, members = family_with_members(world["north"], None, case_ref=case, exit_=date(2026, 3, 1))
+        response, _token = create_response(instrument, 28)
+        response.family_id, response.member_id, response.wave = family.id, members[0].id, "exit-3m"
+        save_answers(response, {"outcome_behaviour": value}, mode="web")
+        complete(response, instrument)
+        made.append(family)
+    db.session.commit()
+
+    def counts():
+        frame = distribution(Filters(), "follow-up", ["outcome_behaviour"], ["exit-3m", "exit-12m"])
+        return frame.set_index("value")["n"].to_dict()
+
+    assert counts() == {1: 1, 2: 1}
+    monkeypatch.setattr(pair_store, "_latest", lambda *a, **k: pytest.fail("nothing changed: nothing kept again"))
+    assert counts() == {1: 1, 2: 1}
+    erase_family(made[0], None)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptAnswer)
+                             .where(KeptAnswer.family_id == made[0].id)) == 0
+    assert counts() == {2: 1}
+
+
+def test_keepings_differ_by_kind_and_definition():
+    ids = {pair_store.keeping_id("latest", "follow-up", ["a"], "member", ["exit-3m"]),
+           pair_store.keeping_id("latest", "follow-up", ["a"], "family", ["exit-3m"]),
+           pair_store.keeping_id("latest", "follow-up", ["a"], "member", ["exit-3m", "exit-12m"]),
+           pair_store.keeping_id("readings", "follow-up", ["a"], "member", ["exit-3m"]),
+           pair_store.keeping_id("latest", "follow-up", ["a", "b"], "member", ["exit-3m"])}
+    assert len(ids) == 5 and all(0 <= n < 2 ** 63 for n in ids)

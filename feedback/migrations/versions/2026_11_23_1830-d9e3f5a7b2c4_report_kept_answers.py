@@ -1,0 +1,35 @@
+"""latest answers and star readings, kept per family for reports
+
+Revision ID: d9e3f5a7b2c4
+Revises: c8d2e4f6a1b3
+Create Date: 2026-11-23 18:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'd9e3f5a7b2c4'
+down_revision = 'c8d2e4f6a1b3'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('report_kept_answers',
+    sa.Column('keeping', sa.BigInteger(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('slot', sa.String(length=64), nullable=False),
+    sa.Column('item_id', sa.String(length=64), nullable=False),
+    sa.Column('family_id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['family_id'], ['families.id'], name=op.f('fk_report_kept_answers_family_id_families'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('keeping', 'subject_id', 'slot', 'item_id', name=op.f('pk_report_kept_answers'))
+    )
+    op.create_index('ix_report_kept_answers_keeping_family_id', 'report_kept_answers', ['keeping', 'family_id'], unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_report_kept_answers_keeping_family_id', table_name='report_kept_answers')
+    op.drop_table('report_kept_answers')
