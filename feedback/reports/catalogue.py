@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience, response_rates,
                risk_change, star)
-from .data import (Filters, answering_families, completion_medians, distribution, families,
-                   invitation_counts, scores, star_summary, transitions)
+from .data import (Filters, distribution, families, invitation_figures, scores, star_summary, transitions,
+                   wave_sets)
 from .model import Report, not_enough
 
 
@@ -118,8 +118,11 @@ def _response_rates(filters: Filters, **_) -> Report:
             if wave.name not in titles:
                 waves.append(wave.name)
                 titles[wave.name] = wave.title
-    return response_rates.compute(invitation_counts(filters), completion_medians(filters), answering_families(filters),
-                                  waves, titles)
+    counts, medians = invitation_figures(filters)
+    present = set(counts["wave"])
+    # Attrition over the waves the cohort was asked at, in schedule order (any others after).
+    order = [wave for wave in waves if wave in present] + sorted(present - set(waves))
+    return response_rates.compute(counts, medians, wave_sets(filters, order), waves, titles)
 
 
 def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) -> Report:

@@ -21,13 +21,17 @@ from ..families.models import Family, Member
 from ..survey.models import Answer, Response, Score
 from ..waves.models import Invitation, InvitationEvent
 from . import pair_store
-from .models import AnswerPair, KeptAnswer
+from .models import KeptAnswer
 
 COHORTS = ("exit", "entry")
-#: Whether an invitation was ever opened, probing the events' invitation index, for reading
-#: invitations one by one (``invitations``); the counts join a hashed list instead.
-_OPENED = sa.exists().where(InvitationEvent.invitation_id == Invitation.id,
-                            InvitationEvent.to_state.in_(("opened", "started", "completed")))
+OPENED_STATES = ("opened", "started", "completed")
+#: Whether an invitation was ever opened. Every change of state records an event and states only
+#: move forward, so an invitation now opened, started or completed was; only the others (one
+#: that expired after it was opened, say: a few percent) have their events looked up, an index
+#: probe each. CASE makes sure the lookup comes second.
+_OPENED = sa.case((Invitation.state.in_(OPENED_STATES), sa.true()),
+                  else_=sa.exists().where(InvitationEvent.invitation_id == Invitation.id,
+                                          InvitationEvent.to_state.in_(OPENED_STATES)))
 CHILD_ROLES = ("child", "young_person")
 
 
@@ -125,13 +129,13 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
     now, so a corrected role counts at once.
     """
     pairing = pair_store.refresh(cohort(filters), instrument_id, item_ids, level, before, after)
-    pairs = AnswerPair.__table__
+    pairs = KeptAnswer.__table__
     columns = [pairs.c.item_id]
     if by_role:
         child = Member.role.in_(CHILD_ROLES).label("child")
         columns.append(child)
     query = (sa.select(*columns, pairs.c.before, pairs.c.after, sa.func.count().label("n"))
-             .where(pairs.c.pairing == pairing, pairs.c.family_id.in_(cohort(filters))))
+             .where(pairs.c.keeping == pairing, pairs.c.family_id.in_(cohort(filters))))
     if by_role:
         query = query.join(Member, Member.id == pairs.c.subject_id).group_by(pairs.c.item_id, child)
     else:
@@ -154,9 +158,9 @@ def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: s
     """
     keeping = pair_store.refresh_latest(cohort(filters), instrument_id, item_ids, waves, level)
     kept = KeptAnswer.__table__
-    query = (sa.select(kept.c.slot, kept.c.item_id, kept.c.value, sa.func.count())
+    query = (sa.select(kept.c.slot, kept.c.item_id, kept.c.after, sa.func.count())
              .where(kept.c.keeping == keeping, kept.c.family_id.in_(cohort(filters)))
-             .group_by(kept.c.slot, kept.c.item_id, kept.c.value))
+             .group_by(kept.c.slot, kept.c.item_id, kept.c.after))
     frame = _frame(query, ("wave", "item_id", "value", "n"))
     frame["value"] = _decoded(frame["value"])
     return frame
@@ -173,19 +177,23 @@ def star_summary(filters: Filters, instrument_id: str, stems, readers=("parent",
       reading, where both are on the scale.
 
     Sums rather than means, so the report divides by counts it also protects. The readings are
-    kept per family (``pair_store.refresh_readings``: "first" only for two readings or more).
+    kept per family (``pair_store.refresh_readings``: the first only for two readings or more).
     """
     items = [f"{stem}_{reader}" for stem in stems for reader in readers]
     keeping = pair_store.refresh_readings(cohort(filters), instrument_id, items)
     kept = KeptAnswer.__table__
-    number = sa.cast(kept.c.value, sa.Float)
-    on_scale = sa.case((number.between(low, high), number))
+
+    def on_scale(column):
+        number = sa.cast(column, sa.Float)
+        return sa.case((number.between(low, high), number))
+
+    # One row per family and item already: no ranking or grouping by family left to do here.
+    # OFFSET 0 keeps PostgreSQL from folding this into the queries below, which would work out
+    # each reading's cast and scale check again for every use of it (ten times a row).
     per_family = (sa.select(kept.c.subject_id.label("k"), kept.c.item_id.label("item_id"),
-                            sa.func.max(sa.case((kept.c.slot == "first", on_scale))).label("first"),
-                            sa.func.max(sa.case((kept.c.slot == "latest", on_scale))).label("latest"))
+                            on_scale(kept.c.before).label("first"), on_scale(kept.c.after).label("latest"))
                   .where(kept.c.keeping == keeping, kept.c.family_id.in_(cohort(filters)))
-                  .group_by(kept.c.subject_id, kept.c.item_id)
-                  .subquery("per_family"))
+                  .offset(0).subquery("per_family"))
     both = sa.and_(per_family.c.first.is_not(None), per_family.c.latest.is_not(None))
 
     def count(condition):
@@ -241,56 +249,55 @@ def invitations(filters: Filters) -> pd.DataFrame:
                           "sent_at", "opened", "completed_at"))
 
 
-def invitation_counts(filters: Filters) -> pd.DataFrame:
-    """Per wave and channel, counted in the database: asked (not cancelled), sent, opened,
-    completed, expired; and median_days from sending to completing (None where none did)."""
+COUNTED = ("asked", "sent", "opened", "completed", "expired")
+
+
+def invitation_figures(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(counts, medians), worked out in the database.
+
+    ``counts``: per wave and channel, asked (not cancelled), sent, opened, completed, expired.
+    ``medians``: median days from sending to completing, per wave and channel and per wave
+    (channel None). PostgreSQL works out both in one pass over the invitations
+    (``percentile_cont``, which leaves out the NULL days of invitations not completed); SQLite,
+    the small embedded default, has no median, so its durations are read and the median taken
+    here.
+    """
     asked = Invitation.state != "cancelled"
-    sent = sa.and_(asked, sa.or_(Invitation.sent_at.is_not(None),
-                                 Invitation.state.in_(("opened", "started", "completed"))))
+    sent = sa.and_(asked, sa.or_(Invitation.sent_at.is_not(None), Invitation.state.in_(OPENED_STATES)))
     done = Invitation.state == "completed"
 
     def count(condition):
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
-    # Opened invitations as one hashed list joined once: probing the events per invitation
-    # (``_OPENED``) is a million index lookups for half a million invitations.
-    opened = (sa.select(InvitationEvent.invitation_id)
-              .where(InvitationEvent.to_state.in_(("opened", "started", "completed"))).distinct().subquery("opened"))
-    query = (sa.select(Invitation.wave, Invitation.channel, count(asked), count(sent),
-                       count(sa.and_(asked, opened.c.invitation_id.is_not(None))),
-                       count(done), count(Invitation.state == "expired"))
-             .outerjoin(opened, opened.c.invitation_id == Invitation.id)
-             .where(Invitation.family_id.in_(cohort(filters)))
-             .group_by(Invitation.wave, Invitation.channel))
-    counts = _frame(query, ("wave", "channel", "asked", "sent", "opened", "completed", "expired"))
-    for column in ("asked", "sent", "opened", "completed", "expired"):
-        counts[column] = counts[column].fillna(0).astype(int)
-    return counts
-
-
-def completion_medians(filters: Filters) -> pd.DataFrame:
-    """Median days from sending to completing, per wave and channel and per wave (channel None).
-
-    PostgreSQL works the medians out itself (``percentile_cont``); SQLite, the small embedded
-    default, has no median, so its durations are read and the median taken here.
-    """
-    finished = sa.and_(Invitation.state == "completed", Invitation.sent_at.is_not(None),
-                       Response.completed_at.is_not(None), Invitation.family_id.in_(cohort(filters)))
+    counted = [count(asked), count(sent), count(sa.and_(asked, _OPENED)), count(done),
+               count(Invitation.state == "expired")]
+    finished = sa.and_(done, Invitation.sent_at.is_not(None), Response.completed_at.is_not(None))
     joined = sa.and_(Response.id == Invitation.response_id, Response.status == "completed")
+    in_cohort = Invitation.family_id.in_(cohort(filters))
     if db.session.get_bind().dialect.name == "postgresql":
-        days = sa.extract("epoch", Response.completed_at - Invitation.sent_at) / 86400
-        median = sa.func.percentile_cont(0.5).within_group(days)
-        # Per wave and channel and per wave in one pass (the per-wave rows have no channel).
-        both = (sa.select(Invitation.wave, Invitation.channel, median).join(Response, joined).where(finished)
-                .group_by(sa.func.grouping_sets(sa.tuple_(Invitation.wave, Invitation.channel),
-                                                sa.tuple_(Invitation.wave))))
-        frame = _frame(both, ("wave", "channel", "median_days"))
+        days = sa.case((finished, sa.extract("epoch", Response.completed_at - Invitation.sent_at) / 86400))
+        # Per wave and channel, and per wave (grouping(channel) = 1): the counts of the per-wave
+        # rows are left to the report, which adds up the channels itself.
+        query = (sa.select(Invitation.wave, Invitation.channel, sa.func.grouping(Invitation.channel), *counted,
+                           sa.func.percentile_cont(0.5).within_group(days))
+                 .outerjoin(Response, joined).where(in_cohort)
+                 .group_by(sa.func.grouping_sets(sa.tuple_(Invitation.wave, Invitation.channel),
+                                                 sa.tuple_(Invitation.wave))))
+        both = _frame(query, ("wave", "channel", "per_wave", *COUNTED, "median_days"))
+        per_wave = both["per_wave"].astype(bool)
+        counts = both.loc[~per_wave, ["wave", "channel", *COUNTED]].reset_index(drop=True)
+        # The per-wave rows' channel is NULL: None, as medians_of gives it.
+        medians = both.loc[both["median_days"].notna(), ["wave", "channel", "median_days"]].reset_index(drop=True)
     else:
+        counts = _frame(sa.select(Invitation.wave, Invitation.channel, *counted).where(in_cohort)
+                        .group_by(Invitation.wave, Invitation.channel), ("wave", "channel", *COUNTED))
         rows = _frame(sa.select(Invitation.wave, Invitation.channel, Invitation.sent_at, Response.completed_at)
-                      .join(Response, joined).where(finished), ("wave", "channel", "sent_at", "completed_at"))
-        frame = medians_of(rows)
-    frame["median_days"] = pd.to_numeric(frame["median_days"]).round(1)
-    return frame
+                      .join(Response, joined).where(finished, in_cohort), ("wave", "channel", "sent_at", "completed_at"))
+        medians = medians_of(rows)
+    for column in COUNTED:
+        counts[column] = counts[column].fillna(0).astype(int)
+    medians["median_days"] = pd.to_numeric(medians["median_days"]).round(1)
+    return counts, medians
 
 
 def medians_of(rows: pd.DataFrame) -> pd.DataFrame:
@@ -302,11 +309,22 @@ def medians_of(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([by_channel, by_wave[["wave", "channel", "median_days"]]], ignore_index=True)
 
 
-def answering_families(filters: Filters) -> pd.DataFrame:
-    """(wave, family_id) for each family with a completed invitation at the wave: for attrition."""
-    query = (sa.select(Invitation.wave, Invitation.family_id).distinct()
-             .where(Invitation.state == "completed", Invitation.family_id.in_(cohort(filters))))
-    return _frame(query, ("wave", "family_id"))
+def wave_sets(filters: Filters, waves) -> pd.DataFrame:
+    """For attrition: how many families completed something at exactly which of ``waves``
+    (waves: a frozenset; families: how many). One flag per wave and family, then families
+    counted per combination, so only a handful of rows leave the database."""
+    waves = list(waves)
+    if not waves:
+        return pd.DataFrame({"waves": pd.Series(dtype=object), "families": pd.Series(dtype=int)})
+    flags = [sa.func.max(sa.case((Invitation.wave == wave, 1), else_=0)).label(f"w{n}") for n, wave in enumerate(waves)]
+    per_family = (sa.select(Invitation.family_id, *flags)
+                  .where(Invitation.state == "completed", Invitation.wave.in_(waves),
+                         Invitation.family_id.in_(cohort(filters)))
+                  .group_by(Invitation.family_id).subquery("per_family"))
+    columns = [per_family.c[f"w{n}"] for n in range(len(waves))]
+    rows = db.session.execute(sa.select(*columns, sa.func.count()).group_by(*columns))
+    return pd.DataFrame([{"waves": frozenset(wave for wave, flag in zip(waves, row[:-1]) if flag),
+                          "families": int(row[-1])} for row in rows], columns=["waves", "families"])
 
 
 def _decoded(texts: pd.Series) -> pd.Series:

@@ -25,34 +25,11 @@ class UnitSaving(db.Model):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 
 
-class AnswerPair(db.Model):
-    """One family's or member's latest answer to an item at two waves, kept so that a report over
-    thousands of families counts a narrow table instead of pairing millions of answers again.
-
-    Rows are worked out per family by ``pair_store`` and are only ever a copy: a family's rows
-    are thrown away and made again whenever its completed responses differ from its
-    ``AnswerPairStamp``. Only pairs with an answer at both waves are kept (no other is counted).
-    """
-
-    __tablename__ = "report_answer_pairs"
-    __table_args__ = (Index("ix_report_answer_pairs_pairing_family_id", "pairing", "family_id"),)
-
-    #: Which pairing (instrument, level, waves, items), as a number: see ``pair_store.pairing_id``.
-    pairing: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    #: The member (member level) or family (family level) whose answers these are.
-    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
-    #: The stored answers as JSON text, as ``CAST(value AS TEXT)`` reads them.
-    before: Mapped[str] = mapped_column(Text)
-    after: Mapped[str] = mapped_column(Text)
-
-
 class AnswerPairStamp(db.Model):
-    """What a family's kept pairs were worked out from: how many completed responses to the
-    instrument at the two waves it had, and the highest of their ids. Completed responses are
-    never edited, and a new one always has a higher id, so a different stamp means new or
-    removed responses and the family's pairs are made again."""
+    """What a family's kept answers (of one keeping, ``pairing``) were worked out from: how many
+    completed responses to the instrument at the waves read it had, and the highest of their
+    ids. Completed responses are never edited, and a new one always has a higher id, so a
+    different stamp means new or removed responses and the family's rows are made again."""
 
     __tablename__ = "report_answer_pair_stamps"
 
@@ -63,19 +40,32 @@ class AnswerPairStamp(db.Model):
 
 
 class KeptAnswer(db.Model):
-    """A family's or member's answer kept for reports that count latest answers rather than
-    pairs: the latest at each wave (``slot`` is the wave) for the distributions, or the first and
-    latest star readings (``slot`` "first" or "latest"). Made and stamped per family by
-    ``pair_store`` like ``AnswerPair``, and only ever a copy."""
+    """Answers kept per family so that a report over thousands of families counts a narrow table
+    instead of ranking and pairing millions of answers on every page view.
+
+    One keeping (``pair_store``) is one way of reading an instrument, and its rows are per
+    subject (a member or a family) and item, in a ``slot``:
+
+    - pairs across two waves (slot ``pair``): the latest answer at the first wave (``before``)
+      and at the second (``after``), kept only where both exist;
+    - latest answers (slot: the wave): the latest answer at that wave, in ``after``;
+    - star readings (slot ``readings``): the answer at the family's latest reading (``after``)
+      and, with two readings or more, at its first (``before``).
+
+    Rows are only ever a copy: a family's rows are thrown away and made again whenever its
+    completed responses differ from its ``AnswerPairStamp``. Values are JSON text, as
+    ``CAST(value AS TEXT)`` reads them.
+    """
 
     __tablename__ = "report_kept_answers"
     __table_args__ = (Index("ix_report_kept_answers_keeping_family_id", "keeping", "family_id"),)
 
-    #: Which keeping (kind, instrument, level, waves, items), as a number: ``pair_store.keeping_id``.
+    #: Which keeping (kind, instrument, level, waves, items), as a number: see ``pair_store``.
     keeping: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: The member (member level) or family (family level) whose answers these are.
     subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slot: Mapped[str] = mapped_column(String(64), primary_key=True)
     item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
-    #: The stored answer as JSON text, as ``CAST(value AS TEXT)`` reads it.
-    value: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)

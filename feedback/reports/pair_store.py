@@ -1,10 +1,10 @@
-"""Answers paired across two waves, kept per family so that reports count a narrow table.
+"""Answers kept per family so that reports count a narrow table (``KeptAnswer``).
 
 Pairing every family's latest entry and exit answers means visiting every answer of every
 assessment: for a service with 20,000 families, member risk factors alone are two million
 answers, several seconds of database time on each page view. Pairs change only when a family's
-completed responses do, so they are worked out once per family and kept (``AnswerPair``), and a
-report counts the kept pairs of its cohort.
+completed responses do, so they are worked out once per family and kept, and a report counts the
+kept pairs of its cohort.
 
 Keeping them right without hooks in every place that writes responses: each family's pairs carry
 a stamp of what they were made from (how many completed responses at those waves, and the
@@ -17,8 +17,9 @@ the stamp behind and pairs that family again.
 
 The same keeping serves reports that count each subject's latest answer rather than a pair:
 ``refresh_latest`` keeps each member's (or household's) latest answer at each wave, for the
-distributions, and ``refresh_readings`` each family's first and latest star reading
-(``KeptAnswer`` rows, stamped and refreshed the same way).
+distributions, and ``refresh_readings`` each family's first and latest star reading, stamped and
+made again the same way. Each keeping is one number (a digest of its definition): its rows and
+its stamps are found by it.
 """
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..survey.models import Answer, Response
-from .models import AnswerPair, AnswerPairStamp, KeptAnswer
+from .models import AnswerPairStamp, KeptAnswer
 
+COLUMNS = ["keeping", "subject_id", "slot", "item_id", "family_id", "before", "after"]
 #: Up to this many changed families are paired by id (and stamps written per statement): well
 #: below PostgreSQL's 65,535 bound parameters.
 CHUNK = 2000
@@ -57,11 +59,12 @@ def refresh(cohort, instrument_id: str, item_ids, level: str, before: str, after
     def make(families):
         _pair(pairing, families, instrument_id, item_ids, level, before, after)
 
-    return _keep(cohort, pairing, instrument_id, (before, after), AnswerPair, make)
+    return _keep(cohort, pairing, instrument_id, (before, after), make)
 
 
 def refresh_latest(cohort, instrument_id: str, item_ids, waves, level: str) -> int:
-    """Keep, for the cohort's families, the latest answer to each item at each wave (``slot``):
+    """Keep, for the cohort's families, the latest answer to each item at each wave (``slot``,
+    the answer in ``after``):
     each member's latest response's (``level="member"``), or each family's latest answer to the
     item, whichever member gave it (``"family"``: one answer per household). Returns the id."""
     item_ids, waves = sorted(item_ids), sorted(waves)
@@ -70,20 +73,20 @@ def refresh_latest(cohort, instrument_id: str, item_ids, waves, level: str) -> i
     def make(families):
         _latest(keeping, families, instrument_id, item_ids, waves, level)
 
-    return _keep(cohort, keeping, instrument_id, waves, KeptAnswer, make)
+    return _keep(cohort, keeping, instrument_id, waves, make)
 
 
 def refresh_readings(cohort, instrument_id: str, item_ids) -> int:
     """Keep, for the cohort's families, each item's answer at the family's latest reading
-    (response, any wave; ``slot`` "latest") and, for families with two readings or more, at its
-    first (``slot`` "first"). Returns the id."""
+    (response, any wave: ``after``) and, for families with two readings or more, at its first
+    (``before``). Returns the id."""
     item_ids = sorted(item_ids)
     keeping = keeping_id("readings", instrument_id, item_ids, "family")
 
     def make(families):
         _readings(keeping, families, instrument_id, item_ids)
 
-    return _keep(cohort, keeping, instrument_id, None, KeptAnswer, make)
+    return _keep(cohort, keeping, instrument_id, None, make)
 
 
 def keeping_id(kind: str, instrument_id: str, item_ids, level: str, waves=()) -> int:
@@ -91,7 +94,7 @@ def keeping_id(kind: str, instrument_id: str, item_ids, level: str, waves=()) ->
     return _digest([kind, instrument_id, level, ",".join(waves), *sorted(item_ids)])
 
 
-def _keep(cohort, keeping: int, instrument_id: str, waves, model, make) -> int:
+def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
     """Make the rows of the cohort's families whose stamp differs from their responses again:
     by id for a few, in one pass over the whole cohort for many. ``waves`` None: every wave."""
     answered = (sa.select(Response.family_id, sa.func.count(), sa.func.max(Response.id))
@@ -112,7 +115,7 @@ def _keep(cohort, keeping: int, instrument_id: str, waves, model, make) -> int:
     # pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
     whole = len(stale) > CHUNK
     families = cohort if whole else stale
-    _forget(families, keeping, model)
+    _forget(families, keeping)
     make(families)
     stamps = [{"pairing": keeping, "family_id": family_id, "responses": current[family_id][0],
                "last_response_id": current[family_id][1]}
@@ -128,14 +131,11 @@ def forget_family(family_id: int) -> None:
     _forget([family_id])
 
 
-def _forget(families, keeping: int | None = None, model=None) -> None:
-    """Drop those families' kept rows and stamps: of one keeping (in its ``model``), or (None) of
-    every keeping."""
-    kept = (AnswerPair, KeptAnswer) if keeping is None else (model,)
-    for table in (*kept, AnswerPairStamp):
+def _forget(families, keeping: int | None = None) -> None:
+    """Drop those families' kept answers and stamps: of one keeping, or (None) of every keeping."""
+    for table, column in ((KeptAnswer, KeptAnswer.keeping), (AnswerPairStamp, AnswerPairStamp.pairing)):
         statement = sa.delete(table).where(table.family_id.in_(families))
         if keeping is not None:
-            column = table.pairing if table is not KeptAnswer else table.keeping
             statement = statement.where(column == keeping)
         db.session.execute(statement)
 
@@ -150,14 +150,13 @@ def _pair(pairing: int, families, instrument_id: str, item_ids, level: str, befo
     value = sa.cast(Answer.value, sa.Text)
     first = sa.func.max(sa.case((ranked.c.wave == before, value)))
     second = sa.func.max(sa.case((ranked.c.wave == after, value)))
-    paired = (sa.select(sa.literal(pairing, sa.BigInteger), ranked.c.k, Answer.item_id,
+    paired = (sa.select(sa.literal(pairing, sa.BigInteger), ranked.c.k, sa.literal("pair"), Answer.item_id,
                         sa.func.max(ranked.c.family_id), first, second)
               .join(Answer, Answer.response_id == ranked.c.response_id)
               .where(ranked.c.rn == 1, Answer.item_id.in_(item_ids))
               .group_by(ranked.c.k, Answer.item_id)
               .having(sa.and_(first.is_not(None), second.is_not(None))))
-    columns = ["pairing", "subject_id", "item_id", "family_id", "before", "after"]
-    db.session.execute(_insert(AnswerPair).from_select(columns, paired))
+    db.session.execute(_insert(KeptAnswer).from_select(COLUMNS, paired))
 
 
 def _latest(keeping: int, families, instrument_id: str, item_ids, waves, level: str) -> None:
@@ -165,7 +164,7 @@ def _latest(keeping: int, families, instrument_id: str, item_ids, waves, level: 
     if level == "member":
         ranked = latest_responses(instrument_id, waves, Response.member_id, families)
         rows = (sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave, Answer.item_id,
-                          ranked.c.family_id, value)
+                          ranked.c.family_id, sa.null(), value)
                 .join(Answer, Answer.response_id == ranked.c.response_id)
                 .where(ranked.c.rn == 1, Answer.item_id.in_(item_ids)))
     else:
@@ -180,9 +179,8 @@ def _latest(keeping: int, families, instrument_id: str, item_ids, waves, level: 
                          Response.family_id.in_(families))
                   .subquery("ranked"))
         rows = sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.family_id, ranked.c.wave, ranked.c.item_id,
-                         ranked.c.family_id, ranked.c.value).where(ranked.c.rn == 1)
-    columns = ["keeping", "subject_id", "slot", "item_id", "family_id", "value"]
-    db.session.execute(_insert(KeptAnswer).from_select(columns, rows))
+                         ranked.c.family_id, sa.null(), ranked.c.value).where(ranked.c.rn == 1)
+    db.session.execute(_insert(KeptAnswer).from_select(COLUMNS, rows))
 
 
 def _readings(keeping: int, families, instrument_id: str, item_ids) -> None:
@@ -197,14 +195,14 @@ def _readings(keeping: int, families, instrument_id: str, item_ids) -> None:
                      Response.family_id.in_(families))
               .subquery("ranked"))
     value = sa.cast(Answer.value, sa.Text)
-    columns = ["keeping", "subject_id", "slot", "item_id", "family_id", "value"]
-    for slot, chosen in (("latest", ranked.c.last_rn == 1),
-                         ("first", sa.and_(ranked.c.first_rn == 1, ranked.c.readings >= 2))):
-        rows = (sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.family_id, sa.literal(slot), Answer.item_id,
-                          ranked.c.family_id, value)
-                .join(Answer, Answer.response_id == ranked.c.response_id)
-                .where(chosen, Answer.item_id.in_(item_ids)))
-        db.session.execute(_insert(KeptAnswer).from_select(columns, rows))
+    first = sa.func.max(sa.case((sa.and_(ranked.c.first_rn == 1, ranked.c.readings >= 2), value)))
+    latest = sa.func.max(sa.case((ranked.c.last_rn == 1, value)))
+    rows = (sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.family_id, sa.literal("readings"),
+                      Answer.item_id, ranked.c.family_id, first, latest)
+            .join(Answer, Answer.response_id == ranked.c.response_id)
+            .where(sa.or_(ranked.c.first_rn == 1, ranked.c.last_rn == 1), Answer.item_id.in_(item_ids))
+            .group_by(ranked.c.family_id, Answer.item_id))
+    db.session.execute(_insert(KeptAnswer).from_select(COLUMNS, rows))
 
 
 def latest_responses(instrument_id: str, waves, key, families):

@@ -21,8 +21,8 @@ ALL = "All channels"
 
 
 def summarise(invitations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(counts, medians, answering) from invitations one by one, as ``data.invitation_counts``,
-    ``data.completion_medians`` and ``data.answering_families`` count them in the database."""
+    """(counts, medians, wave_sets) from invitations one by one, as ``data.invitation_figures``
+    and ``data.wave_sets`` count them in the database."""
     from .data import medians_of
 
     frame = invitations.copy()
@@ -37,15 +37,17 @@ def summarise(invitations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd
                                "is_expired": "expired"}))
     finished = frame[frame["is_done"] & frame["sent_at"].notna() & frame["completed_at"].notna()]
     medians = medians_of(finished[["wave", "channel", "sent_at", "completed_at"]])
-    answering = frame.loc[frame["is_done"], ["wave", "family_id"]].drop_duplicates()
-    return counts, medians, answering
+    answered = frame.loc[frame["is_done"]].groupby("family_id")["wave"].agg(frozenset)
+    sets = answered.value_counts().rename_axis("waves").reset_index(name="families")
+    return counts, medians, sets
 
 
-def compute(counts: pd.DataFrame, medians: pd.DataFrame, answering: pd.DataFrame, waves: list[str],
+def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame, waves: list[str],
             titles: dict[str, str]) -> Report:
     """``counts``: per wave and channel, asked, sent, opened, completed, expired; ``medians``: median
-    days per wave and channel (channel None: all channels); ``answering``: (wave, family_id) of
-    families who completed something at the wave; ``waves`` in schedule order with their ``titles``."""
+    days per wave and channel (channel None: all channels); ``wave_sets``: how many families
+    (``families``) completed something at exactly which waves (``waves``, a frozenset); ``waves``
+    in schedule order with their ``titles``."""
     if counts.empty or not counts["asked"].sum():
         return not_enough(NAME, TITLE, "an invitation")
     present = set(counts["wave"])
@@ -76,15 +78,15 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, answering: pd.DataFrame
                     summary_rows, follows=follows)
     tables.insert(0, summary)
     retention = []
-    answered = answering.groupby("wave")["family_id"].apply(set)
+    sets = list(zip(wave_sets["waves"], wave_sets["families"]))
     for before, after in zip(order, order[1:]):
-        earlier, later = answered.get(before, set()), answered.get(after, set())
+        earlier = sum(n for answered, n in sets if before in answered)
         if not earlier:
             continue
-        kept = len(earlier & later)
+        kept = sum(n for answered, n in sets if before in answered and after in answered)
         retention.append({"step": f"{titles.get(before, before)} → {titles.get(after, after)}",
-                          "families": len(earlier), "kept": kept, "kept_pct": share(kept, len(earlier)),
-                          "lost": len(earlier) - kept, "lost_pct": share(len(earlier) - kept, len(earlier))})
+                          "families": earlier, "kept": kept, "kept_pct": share(kept, earlier),
+                          "lost": earlier - kept, "lost_pct": share(earlier - kept, earlier)})
     if retention:
         tables.append(Table("Attrition: families answering one wave who answered the next", [
             Column("step", "From → to", "label"), Column("families", "Families answering the first"),

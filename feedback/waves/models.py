@@ -68,7 +68,8 @@ class Invitation(db.Model):
     pending_send: Mapped[str | None] = mapped_column(String(16))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
+    #: Indexed: each response opened, started or completed finds its invitation by it.
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"), index=True)
     #: The survey link's token, encrypted, so reminders can repeat the same link. Responses are
     #: still looked up only by the token's hash.
     link_token: Mapped[str | None] = mapped_column(Encrypted, info=IDENTIFYING)

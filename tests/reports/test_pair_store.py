@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from feedback.extensions import db
 from feedback.reports import pair_store
 from feedback.reports.data import Filters, transitions
-from feedback.reports.models import AnswerPair, AnswerPairStamp, KeptAnswer
+from feedback.reports.models import AnswerPairStamp, KeptAnswer
 from tests.reports.seeding import QUESTIONNAIRES, assessed_family, assessment
 
 NEED = ["level_of_need"]
@@ -22,7 +22,7 @@ def _need(filters=Filters()) -> dict:
     return moves.set_index(["before", "after"])["n"].to_dict()
 
 
-def _kept(model=AnswerPair) -> int:
+def _kept(model=KeptAnswer) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
@@ -77,8 +77,8 @@ def test_an_erased_family_leaves_no_pairs_behind(app, ctx, world, policy, monkey
     assert _need() == {(3, 2): 1, (2, 2): 1}
     erase_family(gone, None)
     db.session.commit()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AnswerPair)
-                             .where(AnswerPair.family_id == gone.id)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptAnswer)
+                             .where(KeptAnswer.family_id == gone.id)) == 0
     assert _need() == {(2, 2): 1}
 
 
@@ -87,7 +87,7 @@ def test_a_stamp_that_does_not_match_the_responses_is_made_again(app, ctx, world
     assert _need() == {(3, 2): 1}
     # As if the pairs had been made while another assessment was being completed.
     db.session.execute(sa.update(AnswerPairStamp).values(responses=1))
-    db.session.execute(sa.update(AnswerPair).values(after="4"))
+    db.session.execute(sa.update(KeptAnswer).values(after="4"))
     db.session.commit()
     assert _need() == {(3, 2): 1}
     assert db.session.scalar(sa.select(AnswerPairStamp.responses).where(AnswerPairStamp.family_id == family.id)) == 2
@@ -159,7 +159,7 @@ def test_star_readings_are_kept_then_follow_a_new_reading(app, ctx, world, monke
     family, _members = family_with_members(world["north"], None, case_ref="S", exit_=date(2026, 3, 1))
     _star_reading(family, 4)
     assert _health() == {}                                  # one reading: no distance travelled yet
-    assert _kept(KeptAnswer) == 2                           # its latest reading, both readers
+    assert _kept(KeptAnswer) == 2                           # its latest reading, for both readers
     _star_reading(family, 7)
     assert _health() == {"families": 1, "first": 4, "latest": 7}
     kept = _kept(KeptAnswer)

@@ -1,4 +1,8 @@
-"""latest answers and star readings, kept per family for reports
+"""answers kept per family for reports, in one table: pairs, latest answers and star readings
+
+The pairs move from report_answer_pairs into report_kept_answers (slot "pair"). Kept answers are
+only ever a copy, so nothing is moved: the stamps are cleared and the next report (or
+``flask report-refresh``) makes every family's rows again.
 
 Revision ID: d9e3f5a7b2c4
 Revises: c8d2e4f6a1b3
@@ -23,13 +27,29 @@ def upgrade():
     sa.Column('slot', sa.String(length=64), nullable=False),
     sa.Column('item_id', sa.String(length=64), nullable=False),
     sa.Column('family_id', sa.Integer(), nullable=False),
-    sa.Column('value', sa.Text(), nullable=True),
+    sa.Column('before', sa.Text(), nullable=True),
+    sa.Column('after', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['family_id'], ['families.id'], name=op.f('fk_report_kept_answers_family_id_families'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('keeping', 'subject_id', 'slot', 'item_id', name=op.f('pk_report_kept_answers'))
     )
     op.create_index('ix_report_kept_answers_keeping_family_id', 'report_kept_answers', ['keeping', 'family_id'], unique=False)
+    op.execute("DELETE FROM report_answer_pair_stamps")
+    op.drop_index('ix_report_answer_pairs_pairing_family_id', table_name='report_answer_pairs')
+    op.drop_table('report_answer_pairs')
 
 
 def downgrade():
+    op.create_table('report_answer_pairs',
+    sa.Column('pairing', sa.BigInteger(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.String(length=64), nullable=False),
+    sa.Column('family_id', sa.Integer(), nullable=False),
+    sa.Column('before', sa.Text(), nullable=False),
+    sa.Column('after', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['family_id'], ['families.id'], name=op.f('fk_report_answer_pairs_family_id_families'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('pairing', 'subject_id', 'item_id', name=op.f('pk_report_answer_pairs'))
+    )
+    op.create_index('ix_report_answer_pairs_pairing_family_id', 'report_answer_pairs', ['pairing', 'family_id'], unique=False)
+    op.execute("DELETE FROM report_answer_pair_stamps")
     op.drop_index('ix_report_kept_answers_keeping_family_id', table_name='report_kept_answers')
     op.drop_table('report_kept_answers')
