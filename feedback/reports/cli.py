@@ -62,8 +62,8 @@ def report(name, sites, start, end, cohort, programme_cost, fmt):
         sys.stdout.write(as_csv(shown).decode("utf-8-sig"))
 
 
-@click.command("report-refresh", help="Bring what reports keep up to date for every site (the pairs of "
-                                      "answers across waves), printing seconds per report. Reports do this "
+@click.command("report-refresh", help="Bring what reports keep up to date for every site (each family's "
+                                      "kept answers), printing seconds per report. Reports do this "
                                       "themselves for the families that changed; run it after an upgrade or a "
                                       "large import so that the first manager to open a report does not wait.")
 @with_appcontext
