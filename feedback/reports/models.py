@@ -25,20 +25,6 @@ class UnitSaving(db.Model):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 
 
-class AnswerPairStamp(db.Model):
-    """What a family's kept answers (of one keeping, ``pairing``) were worked out from: how many
-    completed responses to the instrument at the waves read it had, and the highest of their
-    ids. Completed responses are never edited, and a new one always has a higher id, so a
-    different stamp means new or removed responses and the family's rows are made again."""
-
-    __tablename__ = "report_answer_pair_stamps"
-
-    pairing: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
-    responses: Mapped[int] = mapped_column(Integer)
-    last_response_id: Mapped[int] = mapped_column(Integer)
-
-
 class KeptAnswer(db.Model):
     """Answers kept per family so that a report over thousands of families counts a narrow table
     instead of ranking and pairing millions of answers on every page view.
@@ -53,7 +39,7 @@ class KeptAnswer(db.Model):
       and, with two readings or more, at its first (``before``).
 
     Rows are only ever a copy: a family's rows are thrown away and made again whenever its
-    completed responses differ from its ``AnswerPairStamp``. Values are JSON text, as
+    completed responses differ from its ``KeptStamp``. Values are JSON text, as
     ``CAST(value AS TEXT)`` reads them.
     """
 
@@ -69,3 +55,17 @@ class KeptAnswer(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+
+class KeptStamp(db.Model):
+    """What a family's kept answers (of one keeping) were worked out from: how many completed
+    responses to the instrument at the waves read it had, and the highest of their ids.
+    Completed responses are never edited, and a new one always has a higher id, so a different
+    stamp means new or removed responses and the family's rows are made again."""
+
+    __tablename__ = "report_kept_stamps"
+
+    keeping: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+    last_response_id: Mapped[int] = mapped_column(Integer)

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..survey.models import Answer, Response
-from .models import AnswerPairStamp, KeptAnswer
+from .models import KeptAnswer, KeptStamp
 
 COLUMNS = ["keeping", "subject_id", "slot", "item_id", "family_id", "before", "after"]
 #: Up to this many changed families are paired by id (and stamps written per statement): well
@@ -105,8 +105,8 @@ def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
         answered = answered.where(Response.wave.in_(list(waves)))
     current = {family_id: (count, last) for family_id, count, last in db.session.execute(answered)}
     stamped = {family_id: (count, last) for family_id, count, last in db.session.execute(
-        sa.select(AnswerPairStamp.family_id, AnswerPairStamp.responses, AnswerPairStamp.last_response_id)
-        .where(AnswerPairStamp.pairing == keeping, AnswerPairStamp.family_id.in_(cohort)))}
+        sa.select(KeptStamp.family_id, KeptStamp.responses, KeptStamp.last_response_id)
+        .where(KeptStamp.keeping == keeping, KeptStamp.family_id.in_(cohort)))}
     stale = sorted(family_id for family_id in current.keys() | stamped.keys()
                    if current.get(family_id) != stamped.get(family_id))
     if not stale:
@@ -117,11 +117,11 @@ def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
     families = cohort if whole else stale
     _forget(families, keeping)
     make(families)
-    stamps = [{"pairing": keeping, "family_id": family_id, "responses": current[family_id][0],
+    stamps = [{"keeping": keeping, "family_id": family_id, "responses": current[family_id][0],
                "last_response_id": current[family_id][1]}
               for family_id in (current if whole else stale) if family_id in current]
     for start in range(0, len(stamps), CHUNK):
-        db.session.execute(_insert(AnswerPairStamp), stamps[start:start + CHUNK])
+        db.session.execute(_insert(KeptStamp), stamps[start:start + CHUNK])
     db.session.commit()
     return keeping
 
@@ -133,10 +133,10 @@ def forget_family(family_id: int) -> None:
 
 def _forget(families, keeping: int | None = None) -> None:
     """Drop those families' kept answers and stamps: of one keeping, or (None) of every keeping."""
-    for table, column in ((KeptAnswer, KeptAnswer.keeping), (AnswerPairStamp, AnswerPairStamp.pairing)):
+    for table in (KeptAnswer, KeptStamp):
         statement = sa.delete(table).where(table.family_id.in_(families))
         if keeping is not None:
-            statement = statement.where(column == keeping)
+            statement = statement.where(table.keeping == keeping)
         db.session.execute(statement)
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from feedback.extensions import db
 from feedback.reports import pair_store
 from feedback.reports.data import Filters, transitions
-from feedback.reports.models import AnswerPairStamp, KeptAnswer
+from feedback.reports.models import KeptAnswer, KeptStamp
 from tests.reports.seeding import QUESTIONNAIRES, assessed_family, assessment
 
 NEED = ["level_of_need"]
@@ -30,7 +30,7 @@ def test_pairs_are_made_once_and_then_only_counted(app, ctx, world, monkeypatch)
     assessed_family(world, "A", "north", 3, 2)
     assessed_family(world, "B", "south", 2, 2)
     assert _need() == {(3, 2): 1, (2, 2): 1}
-    assert _kept() == 2 and _kept(AnswerPairStamp) == 2
+    assert _kept() == 2 and _kept(KeptStamp) == 2
 
     def must_not_pair(*args, **kwargs):
         raise AssertionError("nothing changed, so nothing is paired again")
@@ -48,7 +48,7 @@ def test_a_new_assessment_is_counted_at_the_next_report(app, ctx, world):
     assert _need() == {(3, 1): 1}
     later = assessed_family(world, "B", "north", 4, 4)
     assert _need() == {(3, 1): 1, (4, 4): 1}
-    assert db.session.get(AnswerPairStamp, (pair_store.pairing_id("practitioner-assessment", NEED, "family",
+    assert db.session.get(KeptStamp, (pair_store.pairing_id("practitioner-assessment", NEED, "family",
                                                                      "entry", "exit"), later.id)).responses == 2
 
 
@@ -60,7 +60,7 @@ def test_a_family_paired_before_it_had_both_readings_is_counted_once_it_has(app,
     assessment(family, "entry", 3)
     db.session.commit()
     assert _need() == {}
-    assert _kept() == 0 and _kept(AnswerPairStamp) == 1     # stamped: nothing to pair yet
+    assert _kept() == 0 and _kept(KeptStamp) == 1     # stamped: nothing to pair yet
     assessment(family, "exit", 2)
     db.session.commit()
     assert _need() == {(3, 2): 1}
@@ -86,11 +86,11 @@ def test_a_stamp_that_does_not_match_the_responses_is_made_again(app, ctx, world
     family = assessed_family(world, "A", "north", 3, 2)
     assert _need() == {(3, 2): 1}
     # As if the pairs had been made while another assessment was being completed.
-    db.session.execute(sa.update(AnswerPairStamp).values(responses=1))
+    db.session.execute(sa.update(KeptStamp).values(responses=1))
     db.session.execute(sa.update(KeptAnswer).values(after="4"))
     db.session.commit()
     assert _need() == {(3, 2): 1}
-    assert db.session.scalar(sa.select(AnswerPairStamp.responses).where(AnswerPairStamp.family_id == family.id)) == 2
+    assert db.session.scalar(sa.select(KeptStamp.responses).where(KeptStamp.family_id == family.id)) == 2
 
 
 def test_a_corrected_role_counts_at_once(app, ctx, world):

@@ -156,11 +156,11 @@ def test_flask_report_prints_csv_and_json_with_small_numbers_hidden(app, assesse
 
 
 def test_flask_report_refresh_pairs_every_family_ahead_of_the_first_report(app, assessed):
-    from feedback.reports.models import AnswerPairStamp, KeptAnswer
+    from feedback.reports.models import KeptAnswer, KeptStamp
 
     result = app.test_cli_runner().invoke(args=["report-refresh"])
     assert result.exit_code == 0, result.output
     assert all(f"{name}: " in result.output for name in ("need-flow", "risk-change", "cost-benefit"))
     with app.app_context():
-        families = db.session.scalar(sa.select(sa.func.count(sa.distinct(AnswerPairStamp.family_id))))
+        families = db.session.scalar(sa.select(sa.func.count(sa.distinct(KeptStamp.family_id))))
         assert families > 0 and db.session.scalar(sa.select(sa.func.count()).select_from(KeptAnswer)) >= families

@@ -1,8 +1,8 @@
 """answers kept per family for reports, in one table: pairs, latest answers and star readings
 
-The pairs move from report_answer_pairs into report_kept_answers (slot "pair"). Kept answers are
-only ever a copy, so nothing is moved: the stamps are cleared and the next report (or
-``flask report-refresh``) makes every family's rows again.
+The pairs move from report_answer_pairs into report_kept_answers (slot "pair"), and their stamps
+to report_kept_stamps. Kept answers are only ever a copy, so nothing is moved: the next report
+(or ``flask report-refresh``) makes every family's rows again.
 
 Revision ID: d9e3f5a7b2c4
 Revises: c8d2e4f6a1b3
@@ -33,7 +33,15 @@ def upgrade():
     sa.PrimaryKeyConstraint('keeping', 'subject_id', 'slot', 'item_id', name=op.f('pk_report_kept_answers'))
     )
     op.create_index('ix_report_kept_answers_keeping_family_id', 'report_kept_answers', ['keeping', 'family_id'], unique=False)
-    op.execute("DELETE FROM report_answer_pair_stamps")
+    op.create_table('report_kept_stamps',
+    sa.Column('keeping', sa.BigInteger(), nullable=False),
+    sa.Column('family_id', sa.Integer(), nullable=False),
+    sa.Column('responses', sa.Integer(), nullable=False),
+    sa.Column('last_response_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['family_id'], ['families.id'], name=op.f('fk_report_kept_stamps_family_id_families'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('keeping', 'family_id', name=op.f('pk_report_kept_stamps'))
+    )
+    op.drop_table('report_answer_pair_stamps')
     op.drop_index('ix_report_answer_pairs_pairing_family_id', table_name='report_answer_pairs')
     op.drop_table('report_answer_pairs')
 
@@ -50,6 +58,14 @@ def downgrade():
     sa.PrimaryKeyConstraint('pairing', 'subject_id', 'item_id', name=op.f('pk_report_answer_pairs'))
     )
     op.create_index('ix_report_answer_pairs_pairing_family_id', 'report_answer_pairs', ['pairing', 'family_id'], unique=False)
-    op.execute("DELETE FROM report_answer_pair_stamps")
+    op.create_table('report_answer_pair_stamps',
+    sa.Column('pairing', sa.BigInteger(), nullable=False),
+    sa.Column('family_id', sa.Integer(), nullable=False),
+    sa.Column('responses', sa.Integer(), nullable=False),
+    sa.Column('last_response_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['family_id'], ['families.id'], name=op.f('fk_report_answer_pair_stamps_family_id_families'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('pairing', 'family_id', name=op.f('pk_report_answer_pair_stamps'))
+    )
+    op.drop_table('report_kept_stamps')
     op.drop_index('ix_report_kept_answers_keeping_family_id', table_name='report_kept_answers')
     op.drop_table('report_kept_answers')
