@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from . import crypto
 from .config import Settings, settings_from_environment
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, without_jit
 from .security import init_security_headers
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -31,6 +31,9 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     crypto.configure(settings.data_key)
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            without_jit(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -6,7 +6,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Predictable constraint names, so migrations can alter and drop them on every database.
@@ -30,3 +31,25 @@ babel = Babel()
 login_manager = LoginManager()
 # No default limits: each view that needs one (sign-in) states its own.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def without_jit(engine: Engine) -> None:
+    """Turn PostgreSQL's JIT compilation off on each new connection of ``engine``.
+
+    JIT compiles a query's expressions once the planner thinks it costly, which takes a few
+    hundred milliseconds: more than it saves on queries that run in a second or two, as the
+    reports' do (measured: invitation counts for 20,000 families 0.86 s with it, 0.40 s without).
+    Set per connection, not in the URL, so options a deployment puts there are kept.
+    """
+    @event.listens_for(engine, "connect")
+    def _no_jit(dbapi_connection, _record):
+        # Outside a transaction (autocommit), so the setting lasts for the connection's life.
+        autocommit, dbapi_connection.autocommit = dbapi_connection.autocommit, True
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT current_setting('server_version_num')::int")
+            if cursor.fetchone()[0] >= 110000:  # PostgreSQL 11 brought JIT
+                cursor.execute("SET jit = off")
+        finally:
+            cursor.close()
+            dbapi_connection.autocommit = autocommit

@@ -66,3 +66,17 @@ def test_development_derives_a_stable_data_key_from_the_secret(tmp_path):
     first = settings(tmp_path, SECRET_KEY=STRONG).data_key
     assert first == settings(tmp_path, SECRET_KEY=STRONG).data_key
     assert first != settings(tmp_path, SECRET_KEY=STRONG + "x").data_key
+
+
+def test_postgresql_connections_run_without_jit(app):
+    """Reports' queries run faster without JIT compilation (see ``extensions.without_jit``)."""
+    import sqlalchemy as sa
+
+    from feedback.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("JIT is PostgreSQL's; .ci/run runs this on PostgreSQL")
+        assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+        db.session.rollback()
+        assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"  # still off in the next transaction

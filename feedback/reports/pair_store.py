@@ -33,8 +33,8 @@ from ..survey.models import Answer, Response
 from .models import KeptAnswer, KeptStamp
 
 COLUMNS = ["keeping", "subject_id", "slot", "item_id", "family_id", "before", "after"]
-#: Up to this many changed families are paired by id (and stamps written per statement): well
-#: below PostgreSQL's 65,535 bound parameters.
+#: Up to this many changed families have their answers kept again by id (and stamps written per
+#: statement): well below PostgreSQL's 65,535 bound parameters.
 CHUNK = 2000
 
 
@@ -111,8 +111,8 @@ def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
                    if current.get(family_id) != stamped.get(family_id))
     if not stale:
         return keeping
-    # A few changed families are paired by id; many (the first report, a large import) in one
-    # pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
+    # A few changed families are made again by id; many (the first report, a large import) in
+    # one pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
     whole = len(stale) > CHUNK
     families = cohort if whole else stale
     _forget(families, keeping)
@@ -127,7 +127,7 @@ def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
 
 
 def forget_family(family_id: int) -> None:
-    """Drop a family's kept pairs at once (erasure), not at the next report."""
+    """Drop every kept answer of a family at once (erasure), not at the next report."""
     _forget([family_id])
 
 

@@ -88,9 +88,18 @@ _OPEN_FOR = (
 )
 
 
+# SQLite has no row locks and reads outside a transaction: a write that changes nothing takes its
+# one write lock first, so a second reply from the number waits here until this one commits.
+_LOCK_ON_SQLITE = (sa.update(_CONVERSATIONS)
+                   .where(_CONVERSATIONS.c.phone_digest == sa.bindparam("digest"), _CONVERSATIONS.c.closed_at.is_(None))
+                   .values(last_message_at=_CONVERSATIONS.c.last_message_at))
+
+
 def open_for(digest: str) -> OpenConversation | None:
-    """The number's most recent conversation still taking answers, locked for this reply (on
-    PostgreSQL; SQLite has one writer anyway) so two quick replies cannot both answer one question."""
+    """The number's most recent conversation still taking answers, locked for this reply so two
+    quick replies cannot both answer one question: the second reads it once the first has committed."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(_LOCK_ON_SQLITE, {"digest": digest})
     row = db.session.execute(_OPEN_FOR, {"digest": digest}).first()
     return OpenConversation(*row) if row else None
 

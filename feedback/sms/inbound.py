@@ -12,6 +12,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from ..crypto import lookup_digest
 from ..extensions import db
@@ -70,16 +71,24 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
     # MessageSid is unique: when Twilio retries the webhook, the retry finds the id taken
     # (waiting, if the first delivery is still being handled, until that commits) and all it
     # did is rolled back, so no answer is ever recorded twice and the retry gets no reply.
-    stored = db.session.execute(_store_inbound(db.engine.dialect.name), {
-        "message_sid": message_sid, "from_digest": digest, "body": body, "received_at": now,
-        "handled_as": handled_as, "conversation_id": conversation_id}).first()
-    if stored is None:
+    try:
+        stored = db.session.execute(_store_inbound(db.engine.dialect.name), {
+            "message_sid": message_sid, "from_digest": digest, "body": body, "received_at": now,
+            "handled_as": handled_as, "conversation_id": conversation_id}).first()
+        if stored is None:
+            db.session.rollback()
+            log.info("inbound %s seen before (a retried webhook): ignored", message_sid)
+            return None
+        if reply is not None and digest:
+            record_reply(sender, digest, reply, current_app.config["FEEDBACK_SETTINGS"].channel_backend, now)
+        db.session.commit()
+    except IntegrityError:
+        # Another delivery made the same change first (two STARTs at once both planning the same
+        # invitation, say): that one stands, nothing of this one is kept, and Twilio gets no error
+        # to retry, which would only find the change made.
         db.session.rollback()
-        log.info("inbound %s seen before (a retried webhook): ignored", message_sid)
+        log.warning("inbound %s clashed with a text handled at the same time: nothing kept", message_sid)
         return None
-    if reply is not None and digest:
-        record_reply(sender, digest, reply, current_app.config["FEEDBACK_SETTINGS"].channel_backend, now)
-    db.session.commit()
     return reply
 
 

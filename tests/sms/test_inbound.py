@@ -273,6 +273,76 @@ def test_a_retry_arriving_while_the_first_delivery_is_still_handled_is_acted_on_
     assert len(db.session.scalars(sa.select(SmsConversation)).one().state["answers"]) == 1
 
 
+def test_two_texts_from_one_number_at_once_each_answer_their_own_question(twilio_app, webhooks, conversation,
+                                                                           monkeypatch):
+    """A member sends two answers in quick succession and two workers take them at once: the
+    second waits for the first, then answers the next question (on SQLite too, which has no row
+    locks: its one write lock is taken before the conversation is read)."""
+    import feedback.sms.inbound as inbound
+
+    mother, _opening = conversation
+    reached, release, calls = threading.Event(), threading.Event(), []
+    original = inbound.take_reply
+
+    def first_text_held(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            reached.set()
+            release.wait(20)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(inbound, "take_reply", first_text_held)
+    replies = {}
+
+    def deliver(name, body):
+        with twilio_app.app_context():
+            replies[name] = webhooks.text(mother.phone, body)
+
+    first = threading.Thread(target=deliver, args=("first", "1"))
+    first.start()
+    assert reached.wait(20)
+    second = threading.Thread(target=deliver, args=("second", "2"))
+    second.start()
+    if db.engine.dialect.name == "postgresql":
+        deadline = time.monotonic() + 20
+        while not db.session.scalar(sa.text("select count(*) from pg_stat_activity "
+                                            "where datname = current_database() and wait_event_type = 'Lock'")):
+            assert time.monotonic() < deadline, "the second text never waited for the first"
+            time.sleep(0.05)
+            db.session.rollback()
+    else:
+        time.sleep(0.5)  # SQLite shows no waits: give the second text time to reach the lock
+    release.set()
+    first.join(20)
+    second.join(20)
+    assert replies["first"].status_code == replies["second"].status_code == 200
+    asked_second, asked_third = reply_of(replies["first"]), reply_of(replies["second"])
+    assert asked_second and asked_third and asked_second != asked_third
+    db.session.rollback()
+    assert count(InboundMessage) == 2 and count(Answer) == 2
+    assert len(db.session.scalars(sa.select(SmsConversation)).one().state["answers"]) == 2
+
+
+def test_a_text_that_clashes_with_one_handled_at_the_same_time_keeps_nothing_and_is_no_error(
+        webhooks, conversation, monkeypatch):
+    """Two deliveries making the same change at once (two STARTs both planning one invitation):
+    the one that commits second hits a unique constraint. It keeps nothing and answers 200."""
+    import feedback.sms.inbound as inbound
+
+    mother, _opening = conversation
+    sid = "SM" + "3" * 32
+
+    def clashing_write(*args, **kwargs):
+        # The row a concurrent delivery committed first, as this one's own commit would meet it.
+        db.session.execute(sa.insert(InboundMessage.__table__), {"message_sid": sid, "body": "1"})
+
+    monkeypatch.setattr(inbound, "record_reply", clashing_write)
+    response = webhooks.text(mother.phone, "1", sid=sid)
+    assert response.status_code == 200 and reply_of(response) == ""
+    assert count(InboundMessage) == 0 and count(Answer) == 0
+    assert db.session.scalars(sa.select(SmsConversation)).one().state["answers"] == {}
+
+
 def test_a_reply_after_the_window_closed_gets_the_generic_answer(twilio_app, webhooks, conversation):
     mother, opening = conversation
     invitation = db.session.scalars(sa.select(Invitation).filter_by(channel="sms_conversation", wave="exit-3m")).one()

@@ -1,8 +1,8 @@
 """answers kept per family for reports, in one table: pairs, latest answers and star readings
 
-The pairs move from report_answer_pairs into report_kept_answers (slot "pair"), and their stamps
-to report_kept_stamps. Kept answers are only ever a copy, so nothing is moved: the next report
-(or ``flask report-refresh``) makes every family's rows again.
+From now on pairs are kept in report_kept_answers (slot "pair") and stamped in report_kept_stamps.
+Kept answers are only ever a copy, so nothing is copied over: report_answer_pairs and its stamps
+are dropped, and the next report (or ``flask report-refresh``) makes every family's rows again.
 
 Revision ID: d9e3f5a7b2c4
 Revises: c8d2e4f6a1b3
