@@ -7,6 +7,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,6 +32,11 @@ babel = Babel()
 login_manager = LoginManager()
 # No default limits: each view that needs one (sign-in) states its own.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def conflict_insert(dialect_name: str):
+    """The ``insert`` that takes ON CONFLICT clauses on this database (PostgreSQL or SQLite)."""
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
 def without_jit(engine: Engine) -> None:

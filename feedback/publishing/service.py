@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..extensions import db
+from ..extensions import conflict_insert, db
 from ..instruments import Catalogue, Instrument, Problem
 from ..instruments.loader import build_instrument
 from ..timeutil import utcnow
@@ -55,7 +54,7 @@ def publish(instrument: Instrument) -> InstrumentVersion:
     if row is None:
         # Insert-or-nothing, so two processes publishing the same version at once (parallel
         # dispatchers, two web workers) both end up with the one row instead of one failing.
-        insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(InstrumentVersion)
+        insert = conflict_insert(db.engine.dialect.name)(InstrumentVersion)
         db.session.execute(insert.values(
             instrument_id=instrument.id, version=instrument.version, content_hash=instrument.content_hash,
             # A JSON round-trip turns YAML dates into strings, as the JSON column would anyway.

@@ -26,9 +26,8 @@ from __future__ import annotations
 import hashlib
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..extensions import db
+from ..extensions import conflict_insert, db
 from ..survey.models import Answer, Response
 from .models import KeptAnswer, KeptStamp
 
@@ -64,9 +63,9 @@ def refresh(cohort, instrument_id: str, item_ids, level: str, before: str, after
 
 def refresh_latest(cohort, instrument_id: str, item_ids, waves, level: str) -> int:
     """Keep, for the cohort's families, the latest answer to each item at each wave (``slot``,
-    the answer in ``after``):
-    each member's latest response's (``level="member"``), or each family's latest answer to the
-    item, whichever member gave it (``"family"``: one answer per household). Returns the id."""
+    the answer in ``after``): each member's latest response's (``level="member"``), or each
+    family's latest answer to the item, whichever member gave it (``"family"``: one answer per
+    household). Returns the id."""
     item_ids, waves = sorted(item_ids), sorted(waves)
     keeping = keeping_id("latest", instrument_id, item_ids, level, waves)
 
@@ -221,5 +220,4 @@ def latest_responses(instrument_id: str, waves, key, families):
 
 def _insert(model):
     """An insert that leaves a row another report has just made in place (the same row)."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing()
+    return conflict_insert(db.session.get_bind().dialect.name)(model).on_conflict_do_nothing()

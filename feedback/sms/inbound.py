@@ -11,11 +11,10 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..crypto import lookup_digest
-from ..extensions import db
+from ..extensions import conflict_insert, db
 from ..families.models import Member
 from ..families.phones import InvalidPhoneNumber, normalise_mobile
 from ..families.service import opt_in, opt_out
@@ -95,9 +94,8 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
 @lru_cache(maxsize=4)
 def _store_inbound(dialect: str):
     """INSERT … ON CONFLICT (message_sid) DO NOTHING RETURNING id, built once per dialect."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = InboundMessage.__table__
-    return insert(table).on_conflict_do_nothing(index_elements=[table.c.message_sid]).returning(table.c.id)
+    return conflict_insert(dialect)(table).on_conflict_do_nothing(index_elements=[table.c.message_sid]).returning(table.c.id)
 
 
 def _members(digest: str | None) -> list[Member]:

@@ -6,10 +6,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
+from ..extensions import conflict_insert, db
 from ..instruments import Instrument, score_instrument
 from ..publishing.service import publish, published_instrument
 from ..timeutil import utcnow
@@ -100,8 +99,7 @@ _UPDATE_RESPONSE = sa.update(RESPONSES).where(RESPONSES.c.id == sa.bindparam("re
 @lru_cache(maxsize=4)
 def _upsert_answer(dialect: str):
     """One upsert statement per dialect, built once so SQLAlchemy compiles it once."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(ANSWERS)
+    statement = conflict_insert(dialect)(ANSWERS)
     return statement.on_conflict_do_update(
         index_elements=["response_id", "item_id"],
         set_={"value": statement.excluded.value, "saved_at": statement.excluded.saved_at},
