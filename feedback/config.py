@@ -97,6 +97,9 @@ class Settings:
     sms: SmsSettings = field(default_factory=SmsSettings)
     #: Counts below this (and percentages and means based on fewer) are hidden in manager reports.
     report_threshold: int = 10
+    #: The disclosure audit's protection rule: whatever a report shows, every hidden count must still
+    #: be one of values at least this far apart (the largest it could be minus the smallest).
+    report_protection_width: int = 3
 
     @property
     def production(self) -> bool:
@@ -147,6 +150,7 @@ class Settings:
                 raise ConfigurationError(f"{variable} must be a whole number.") from None
             if limits[name] < 1:
                 raise ConfigurationError(f"{variable} must be at least 1.")
+        limits["report_protection_width"] = _protection_width(environ, limits["report_threshold"])
         data_key = environ.get("FEEDBACK_DATA_KEY", "").strip()
         if not data_key:
             if production:
@@ -209,6 +213,32 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
             "RATELIMIT_HEADERS_ENABLED": True,
         }
+
+
+def _protection_width(environ: Mapping[str, str], threshold: int) -> int:
+    """FEEDBACK_REPORT_PROTECTION_WIDTH; refused when it is not a whole number of at least 1, or when
+    FEEDBACK_REPORT_THRESHOLD is too low for the width ever to be met."""
+    variable = "FEEDBACK_REPORT_PROTECTION_WIDTH"
+    raw = environ.get(variable, "3")
+    try:
+        width = int(raw)
+    except ValueError:
+        width = 0
+    if width < 1:
+        raise ConfigurationError(f"{variable}={raw!r}: use a whole number, at least 1 (the default is 3): how far "
+                                 "apart the smallest and largest value a hidden count could have must be.")
+    # A count below the threshold shows as "<t" and zeros are shown, so a reader knows it is 1 to t-1:
+    # an interval only t-2 wide. Below width + 2 the threshold could never be honoured.
+    if threshold < width + 2:
+        if threshold == 1:
+            problem = f"it hides no count at all, yet the protection width is {width} ({variable})"
+        else:
+            could_be = {2: "1", 3: "1 or 2"}.get(threshold, f"1 to {threshold - 1}")
+            problem = (f"a count shown as '<{threshold}' can only be {could_be}, narrower than the protection "
+                       f"width of {width} ({variable})")
+        raise ConfigurationError(f"FEEDBACK_REPORT_THRESHOLD={threshold} cannot be honoured: {problem}. "
+                                 f"Use a threshold of at least {width + 2}.")
+    return width
 
 
 def normalise_database_url(url: str) -> str:

@@ -51,10 +51,37 @@ def test_development_defaults_to_sqlite_in_the_instance_folder_and_a_kept_random
     ("FEEDBACK_DATA_KEY", "not-a-key", "Fernet key"),
     ("FEEDBACK_ERASURE_RESPONSES", "shred", "FEEDBACK_ERASURE_RESPONSES"),
     ("FEEDBACK_CHANNEL_BACKEND", "pigeon", "FEEDBACK_CHANNEL_BACKEND"),
+    ("FEEDBACK_REPORT_PROTECTION_WIDTH", "0", "FEEDBACK_REPORT_PROTECTION_WIDTH='0': use a whole number, at least 1"),
+    ("FEEDBACK_REPORT_PROTECTION_WIDTH", "x", "FEEDBACK_REPORT_PROTECTION_WIDTH='x': use a whole number, at least 1"),
 ])
 def test_a_bad_setting_names_the_variable(tmp_path, name, value, message):
     with pytest.raises(ConfigurationError, match=message):
         settings(tmp_path, **{name: value})
+
+
+def test_report_settings_default_to_hiding_counts_below_10_with_a_protection_width_of_3(tmp_path):
+    config = settings(tmp_path)
+    assert (config.report_threshold, config.report_protection_width) == (10, 3)
+    assert settings(tmp_path, FEEDBACK_REPORT_THRESHOLD="5").report_threshold == 5   # the lowest the width allows
+
+
+@pytest.mark.parametrize("threshold, could_be", [("1", "it hides no count at all"),
+                                                 ("2", "a count shown as '<2' can only be 1,"),
+                                                 ("4", "a count shown as '<4' can only be 1 to 3,")])
+def test_a_report_threshold_too_low_for_the_protection_width_is_refused(tmp_path, threshold, could_be):
+    """A count shown as "<t" is 1 to t-1 (zeros are shown): an interval t-2 wide, too narrow below width + 2."""
+    with pytest.raises(ConfigurationError) as refused:
+        settings(tmp_path, FEEDBACK_REPORT_THRESHOLD=threshold)
+    message = str(refused.value)
+    assert message.startswith(f"FEEDBACK_REPORT_THRESHOLD={threshold} cannot be honoured: {could_be}")
+    assert "FEEDBACK_REPORT_PROTECTION_WIDTH" in message and message.endswith("Use a threshold of at least 5.")
+
+
+def test_a_wider_protection_width_needs_a_higher_threshold(tmp_path):
+    with pytest.raises(ConfigurationError, match="FEEDBACK_REPORT_THRESHOLD=6 cannot be honoured.*at least 7"):
+        settings(tmp_path, FEEDBACK_REPORT_THRESHOLD="6", FEEDBACK_REPORT_PROTECTION_WIDTH="5")
+    config = settings(tmp_path, FEEDBACK_REPORT_THRESHOLD="7", FEEDBACK_REPORT_PROTECTION_WIDTH="5")
+    assert (config.report_threshold, config.report_protection_width) == (7, 5)
 
 
 def test_production_refuses_to_start_without_a_data_key(tmp_path):

@@ -1,8 +1,9 @@
 """Report charts drawn on the server as SVG, readable on a phone, in print and by screen readers.
 
-Managers read reports on phones and print them in black and white for meetings, so each chart
-is an inline SVG that scales to the page's width (a viewBox, width 100%, no pixel size) with
-text at a size legible on a phone, a white background and near-black text. Series colours
+Managers read reports on phones and desktops and print them in black and white for meetings, so
+each chart is an inline SVG drawn at its natural size (width and height equal to the viewBox,
+one unit a CSS pixel, so its text is about the page's text size) that narrows on a phone (the
+stylesheet's max-width), with a white background and near-black text. Series colours
 step clearly in lightness, so they stay apart in greyscale and for colour-blind readers, and
 every bar carries its value as text. The site's Content-Security-Policy forbids inline styles
 and scripts, so there is no <style>, no style attribute and no script: only presentation
@@ -26,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH = 360          # viewBox units; about one unit per CSS pixel on a phone
+WIDTH = 360          # viewBox units, drawn one unit per CSS pixel (narrower on a phone)
 FONT_SIZE = 14
 LINE_HEIGHT = 17
 CHAR_WIDTH = 0.6 * FONT_SIZE   # a generous average for sans-serif, so estimated text fits
@@ -288,7 +289,7 @@ def _check_parts(categories: Sequence[str], parts: Mapping[str, Values]) -> None
         if values.count(None) == 1 and len(values) > 1:
             # 100% minus the others would give it away, in the chart and in the table alike.
             raise ValueError(f"{_plain(category)!r}: one hidden part of a 100% bar can be worked out from the "
-                             "others; suppress the counts with suppress_table, which hides a second part")
+                             "others; the disclosure audit (reports/protect.py) hides a second part")
 
 
 def _check_pairs(categories, before, after, scale) -> tuple[float, float]:
@@ -312,8 +313,12 @@ def _svg(title: str, summary: list[str], height: float, body: list[str], chart_i
     elif not _ID.fullmatch(chart_id):
         raise ValueError(f"chart_id {chart_id!r} must start with a letter and hold only letters, digits, - and _")
     height = _n(height)
+    # Width and height equal to the viewBox, so a unit is a CSS pixel and 14-unit text reads like
+    # the page's text even without the stylesheet; stretched to a desktop page's width (as with
+    # width="100%") it grew past 40 px. The stylesheet narrows it to fit a phone.
     return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" '
         f'preserveAspectRatio="xMinYMin meet" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'font-family="sans-serif" font-size="{FONT_SIZE}" fill="{TEXT}">'
         f'<title id="{chart_id}-title">{_escape(title)}</title>'

@@ -1,4 +1,8 @@
-"""``flask report NAME``: one report, with small numbers hidden, as CSV or JSON on stdout."""
+"""``flask report NAME``: one report, with small numbers hidden, as CSV or JSON on stdout.
+
+``--show-small-numbers`` is the command line's "show small numbers" tick box: for internal use, audited
+like the web page's, and the output says it is not for publication.
+"""
 from __future__ import annotations
 
 import json
@@ -11,12 +15,15 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..audit.service import record
 from ..extensions import db
 from ..staff.models import Site
 from .catalogue import REPORTS, run_report
 from .data import Filters, describe
 from .downloads import as_csv
 from .protect import protect, to_json
+
+NOT_FOR_PUBLICATION = "small numbers are shown (internal use only)"
 
 
 def _date(_ctx, _param, value):
@@ -38,8 +45,11 @@ def _date(_ctx, _param, value):
               help="Families whose support ended (exit) or started (entry) in the period.")
 @click.option("--programme-cost", type=float, help="Programme cost for the period in £ (cost-benefit).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--show-small-numbers", "unsuppressed", is_flag=True,
+              help="Internal use only: show small numbers instead of hiding them. Each run is audited and the "
+                   "output is marked not for publication.")
 @with_appcontext
-def report(name, sites, start, end, cohort, programme_cost, fmt):
+def report(name, sites, start, end, cohort, programme_cost, fmt, unsuppressed):
     site_ids = None
     names = {}
     if sites:
@@ -53,12 +63,25 @@ def report(name, sites, start, end, cohort, programme_cost, fmt):
         filters = Filters(site_ids=site_ids, start=start, end=end, cohort=cohort)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    threshold = current_app.config["FEEDBACK_SETTINGS"].report_threshold
-    shown = protect(run_report(name, filters, programme_cost=programme_cost), threshold,
-                    filters_text=describe(filters, names))
+    settings = current_app.config["FEEDBACK_SETTINGS"]
+    shown = protect(run_report(name, filters, programme_cost=programme_cost), settings.report_threshold,
+                    suppress=not unsuppressed, filters_text=describe(filters, names),
+                    width=settings.report_protection_width)
+    if unsuppressed:
+        # No one is signed in on the command line: the record says where the view came from instead.
+        record("report.unsuppressed", None, None, None, report=name, via="cli",
+               sites=list(filters.site_ids) if filters.site_ids is not None else "all",
+               start=str(filters.start or ""), end=str(filters.end or ""), cohort=filters.cohort)
+        db.session.commit()
+        click.echo("Warning: small numbers are shown. Not for publication: internal use only; "
+                   "this run is recorded in the audit log.", err=True)
     if fmt == "json":
-        click.echo(json.dumps(to_json(shown), indent=2, ensure_ascii=False))
+        data = to_json(shown)
+        data["not_for_publication"] = unsuppressed
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
+        if unsuppressed:
+            sys.stdout.write(f"NOT FOR PUBLICATION: {NOT_FOR_PUBLICATION}\n")
         sys.stdout.write(as_csv(shown).decode("utf-8-sig"))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .disclosure import Ratio, Sum, total
 from .model import Column, Chart, Report, Table, not_enough
 
 NAME, TITLE = "cost-benefit", "Cost and benefit: adverse outcomes avoided"
@@ -65,39 +66,50 @@ def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dic
             families: int, programme_cost: float | None) -> Report:
     """``savings``: outcome key → (label, £ per individual, source); ``families``: families in the
     cohort assessed at both entry and exit; ``programme_cost``: £ for the same period, if entered."""
-    rows = []
+    rows, made_of = [], {}
     for outcome in OUTCOMES:
         if outcome.key not in savings:
             continue
         label, unit, source = savings[outcome.key]
         at_risk, gone = avoided(member_moves if outcome.level == "member" else family_moves, outcome)
+        # The atoms: those at risk at entry who were no longer at risk at exit, and the rest.
+        gone_atom, stayed_atom = (NAME, outcome.key, "avoided"), (NAME, outcome.key, "still at risk")
+        made_of[(len(rows), "at_risk")] = Sum.of([gone_atom, stayed_atom])
+        made_of[(len(rows), "avoided")] = Sum.of([gone_atom])
         rows.append({"outcome": label, "at_risk": at_risk, "avoided": gone, "unit": unit,
                      "saving": gone * unit, "source": source,
                      "neutral": math.ceil(programme_cost / unit) if programme_cost and unit else None})
     if not families or not any(row["at_risk"] for row in rows):
         return not_enough(NAME, TITLE, "a risk assessed at both entry and exit")
-    total = sum(row["saving"] for row in rows)
+    saved = total(made_of[(n, "avoided")] * row["unit"] for n, row in enumerate(rows))
+    total_saving = sum(row["saving"] for row in rows)
+    made_of[(len(rows), "saving")] = saved
     rows.append({"outcome": "Total", "at_risk": sum(r["at_risk"] for r in rows),
-                 "avoided": sum(r["avoided"] for r in rows), "unit": None, "saving": total, "source": "",
+                 "avoided": sum(r["avoided"] for r in rows), "unit": None, "saving": total_saving, "source": "",
                  "neutral": None})
     outcomes = Table("Adverse outcomes avoided", [
         Column("outcome", "Outcome", "label"), Column("at_risk", "At risk at entry"),
         Column("avoided", "No longer at risk at exit"), Column("unit", "Unit saving (£)", "money"),
-        Column("saving", "Saving (£)", "money", numerator="avoided"),
+        Column("saving", "Saving (£)", "money", numerator="avoided", factor="unit"),
         Column("neutral", "Needed to cover the programme cost", "number"), Column("source", "Source of the unit saving", "label")],
-        rows, total_row="Total",
+        rows, total_row="Total", made_of=made_of,
+        hidden_with={(len(rows) - 1, "saving"): [(n, "avoided") for n in range(len(rows) - 1)]},
         note="An outcome is avoided when someone at risk at entry (any concern) has no concern at exit. "
              "'Needed to cover the programme cost' is how many people would have to avoid that outcome "
              "alone for its savings to equal the cost (cost neutrality).")
-    summary_rows = [{"measure": "Families assessed at entry and exit", "value": families, "kind": "count"},
-                    {"measure": "Total saving (£)", "value": total, "kind": "money"},
-                    {"measure": "Saving per family (£)", "value": round(total / families), "kind": "money"}]
+    assessed = Sum.of([(NAME, "families assessed")])
+    summary_rows = [{"measure": "Families assessed at entry and exit", "value": families},
+                    {"measure": "Total saving (£)", "value": total_saving},
+                    {"measure": "Saving per family (£)", "value": total_saving / families}]
+    summary_made_of = {(0, "value"): assessed, (1, "value"): saved, (2, "value"): Ratio(saved, assessed)}
     if programme_cost:
-        summary_rows += [{"measure": "Programme cost (£, entered)", "value": programme_cost, "kind": "money"},
-                         {"measure": "Net benefit (£)", "value": total - programme_cost, "kind": "money"},
-                         {"measure": "Cost per family (£)", "value": round(programme_cost / families), "kind": "money"}]
+        summary_made_of[(4, "value")] = saved - programme_cost
+        summary_made_of[(5, "value")] = Ratio(Sum(constant=programme_cost), assessed)
+        summary_rows += [{"measure": "Programme cost (£, entered)", "value": programme_cost},
+                         {"measure": "Net benefit (£)", "value": total_saving - programme_cost},
+                         {"measure": "Cost per family (£)", "value": programme_cost / families}]
     summary = Table("Totals", [Column("measure", "Measure", "label"), Column("value", "Value", "money")],
-                    [{k: v for k, v in row.items() if k != "kind"} for row in summary_rows],
+                    summary_rows, made_of=summary_made_of, row_kinds={0: "count"},
                     note="Savings are estimates from unit costs, not cash released.")
     return Report(NAME, TITLE, [outcomes, summary],
                   Chart("bars", "Saving by outcome avoided", 0, "outcome", {"Saving (£)": "saving"}, unit="£"))

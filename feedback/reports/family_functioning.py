@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .disclosure import Sum
 from .model import Chart, Column, Report, Table, not_enough, share
 from .pairs import latest, paired
 
@@ -20,12 +21,15 @@ CHANGES = (("entry", "exit"), ("exit", "exit-6m"), ("exit", "exit-12m"), ("entry
 def compute(scores: pd.DataFrame, cutoff_label: str) -> Report:
     """``scores``: member_id, wave, completed_at, value, flagged (at or beyond the cut-off)."""
     scored = latest(scores.dropna(subset=["value", "member_id"]), ["member_id", "wave"])
-    rows = []
+    rows, made_of = [], {}
     for wave, label in WAVES.items():
         at = scored[scored["wave"] == wave]
         if at.empty:
             continue
         flagged = int(at["flagged"].fillna(False).astype(bool).sum())
+        # The atoms: members at or beyond the cut-off and the rest.
+        made_of[(len(rows), "members")] = Sum.of([(NAME, wave, "flagged"), (NAME, wave, "not flagged")])
+        made_of[(len(rows), "flagged")] = Sum.of([(NAME, wave, "flagged")])
         rows.append({"wave": label, "members": len(at), "mean": round(float(at["value"].mean()), 2),
                      "flagged": flagged, "flagged_pct": share(flagged, len(at))})
     if not rows:
@@ -34,7 +38,7 @@ def compute(scores: pd.DataFrame, cutoff_label: str) -> Report:
         Column("wave", "Wave", "label"), Column("members", "Members scored"),
         Column("mean", "Mean score", "mean", base="members"), Column("flagged", cutoff_label),
         Column("flagged_pct", f"% {cutoff_label[0].lower()}{cutoff_label[1:]}", "percent", base="members",
-               numerator="flagged")], rows,
+               numerator="flagged")], rows, made_of=made_of,
         note="Higher scores mean more difficulty in how the family functions.")]
     change_rows = []
     for before, after in CHANGES:

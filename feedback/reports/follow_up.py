@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .disclosure import Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "follow-up", "Did change last? Follow-up after support"
@@ -22,7 +23,7 @@ def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) ->
     """``counts``: answers to the outcome items over each member's latest response per wave (wave,
     item_id, value, n; see ``data.distribution``); ``home``: children_at_home the same way over
     each family's latest response; ``labels``: outcome item id → area name."""
-    rows = []
+    rows, made_of = [], {}
     for item, label in labels.items():
         for wave, when in WAVES.items():
             given = counts[(counts["item_id"] == item) & (counts["wave"] == wave) & counts["value"].isin(list(ANSWERS))]
@@ -30,6 +31,10 @@ def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) ->
             if not total:
                 continue
             row = {"area": f"{label} ({when})", "answers": total}
+            # The atoms: answers better, the same and worse; "answers" is their sum.
+            atoms = {name: (NAME, item, wave, name) for name in ANSWERS.values()}
+            made_of[(len(rows), "answers")] = Sum.of(atoms.values())
+            made_of.update({(len(rows), name): Sum.of([atom]) for name, atom in atoms.items()})
             for code, name in ANSWERS.items():
                 row[name] = int(given.loc[given["value"] == code, "n"].sum())
                 row[f"{name}_pct"] = share(row[name], total)
@@ -39,19 +44,23 @@ def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) ->
     columns = [Column("area", "Outcome area (after support)", "label"), Column("answers", "Answers")]
     for name in ANSWERS.values():
         columns += count_and_share(name, name.capitalize(), "answers", f"% {name}")
-    tables = [Table("Compared with when support ended", columns, rows)]
-    home_rows = []
+    tables = [Table("Compared with when support ended", columns, rows, made_of=made_of)]
+    home_rows, home_made_of = [], {}
     for wave, when in WAVES.items():
         given = home[(home["item_id"] == HOME) & (home["wave"] == wave) & home["value"].isin([0, 1])]
         families = int(given["n"].sum())
         if not families:
             continue
         yes = int(given.loc[given["value"] == 1, "n"].sum())
+        atoms = (NAME, HOME, wave, "yes"), (NAME, HOME, wave, "no")
+        home_made_of[(len(home_rows), "families")] = Sum.of(atoms)
+        home_made_of[(len(home_rows), "home")] = Sum.of(atoms[:1])
         home_rows.append({"wave": when, "families": families, "home": yes, "home_pct": share(yes, families)})
     if home_rows:
         tables.append(Table("Children still living at home", [
             Column("wave", "After support", "label"), Column("families", "Families answering"),
             *count_and_share("home", "Children still at home", "families", "% still at home")], home_rows,
+            made_of=home_made_of,
             note="One answer per family: its latest at each follow-up."))
     return Report(NAME, TITLE, tables, Chart("stacked", "Better, the same or worse than when support ended", 0,
                                              "area", {"Better": "better_pct", "The same": "same_pct",

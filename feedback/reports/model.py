@@ -7,8 +7,14 @@ A column's ``kind`` decides how small numbers are protected:
 - ``percent`` / ``mean``: suppressed when their ``base`` (the count of families or people behind
   them, another column of the same row) is below the threshold; a percent is also suppressed
   when its ``numerator`` count is, or it would give the hidden count away;
-- ``label``, ``money`` and ``number``: shown as they are (money is the service's own figures, and
-  derived totals of money come from counts that are themselves checked).
+- ``money``: a service's own figure (a unit saving) is shown as it is; a sum of money that
+  multiplies a count (``numerator``, times the row's ``factor`` column) is hidden with that count;
+- ``label`` and ``number``: shown as they are.
+
+Every count, percentage and derived sum of money is also a figure of the disclosure audit
+(``disclosure``): how each follows from the report's atoms is inferred (a table's total row and
+column are sums of its inner cells; a percentage is its numerator over its base) or declared by
+the report in ``Table.made_of`` where tables share atoms or relate in ways a layout cannot say.
 """
 from __future__ import annotations
 
@@ -25,8 +31,11 @@ class Column:
     kind: str = "count"
     #: For percent and mean: the count column holding the number of families or people behind it.
     base: str | None = None
-    #: For percent: the count column it is a share of (suppressed with it).
+    #: For percent: the count column it is a share of (suppressed with it). For money: the count
+    #: column it multiplies.
     numerator: str | None = None
+    #: For money with a numerator: the column holding what each counted one is worth.
+    factor: str | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -55,6 +64,19 @@ class Table:
     #: Rows that restate another table's row: {row index: (table index, that row's label)}. They
     #: hide whatever that row hides, so the same figure is never hidden in one place and shown in another.
     follows: dict[int, tuple[int, str]] | None = None
+    #: How cells follow from the report's atoms, where it cannot be inferred: {(row index, column
+    #: name): disclosure.Sum or disclosure.Ratio}. A base that is no column (``all``) goes here too.
+    made_of: dict[tuple[int, str], Any] = field(default_factory=dict)
+    #: A row whose values are not of its column's kind ({row index: kind}), as in a table of
+    #: measures where one is a count of families and the rest are money.
+    row_kinds: dict[int, str] = field(default_factory=dict)
+    #: Cells hidden whenever any of some other cells of the table is: {(row, column): [(row, column)]}.
+    #: A total of money weighted by unit savings is one: with one count behind it hidden, the
+    #: weights make the total a puzzle with usually one answer.
+    hidden_with: dict[tuple[int, str], list[tuple[int, str]]] = field(default_factory=dict)
+
+    def kind_at(self, row: int, column: Column) -> str:
+        return self.row_kinds.get(row, column.kind) if column.kind != "label" else "label"
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)

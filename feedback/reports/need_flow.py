@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .disclosure import Ratio, Sum
 from .model import Chart, Column, Report, Table, not_enough, share
 
 NAME, TITLE = "need-flow", "Level of need: entry to exit"
@@ -37,8 +38,20 @@ def compute(moves: pd.DataFrame, levels: dict[int, str]) -> Report:
     totals = {"entry": "Total", **{f"exit_{c}": int(flow[c].sum()) for c in codes}, "total": everyone,
               "total_pct": 100.0, "all": everyone}
     rows.append(totals)
+    # The atoms: families at each level at entry and at exit (the table's inner cells).
+    atom = {(b, a): (NAME, b, a) for b in codes for a in codes}
+    everyone_sum = Sum.of(atom.values())
+    at_exit = {"entry": "% of families at exit", **{f"exit_{c}": share(int(flow[c].sum()), everyone) for c in codes},
+               "total": 100.0}
+    rows.append(at_exit)
+    made_of = {(len(rows) - 1, f"exit_{c}"): Ratio(Sum.of(atom[b, c] for b in codes), everyone_sum, 100.0)
+               for c in codes}
+    made_of.update({(r, f"exit_{a}"): Sum.of([atom[b, a]]) for r, b in enumerate(codes) for a in codes})
     flow_table = Table("Families by level of need at entry (rows) and exit (columns)", columns, rows,
-                       total_row="Total", total_column="total")
+                       total_row="Total", total_column="total", made_of=made_of,
+                       row_kinds={len(rows) - 1: "percent"},
+                       note="The last row is the share of all families at each level at exit; the last column, "
+                            "the share at each level at entry.")
     entry, exit_, n = valid["before"].astype(int), valid["after"].astype(int), valid["n"]
     moved = {"Improved (lower need at exit)": int(n[exit_ < entry].sum()),
              "Stayed the same": int(n[exit_ == entry].sum()),
@@ -46,10 +59,14 @@ def compute(moves: pd.DataFrame, levels: dict[int, str]) -> Report:
     summary_rows = [{"change": label, "families": n, "pct": share(n, everyone), "all": everyone}
                     for label, n in moved.items()]
     summary_rows.append({"change": "Total", "families": everyone, "pct": 100.0, "all": everyone})
+    # The same families as the flow table: below, on and above its diagonal.
+    summary_made_of = {(r, "families"): Sum.of(atom[b, a] for b in codes for a in codes if test(codes.index(a), codes.index(b)))
+                       for r, test in enumerate((lambda a, b: a < b, lambda a, b: a == b, lambda a, b: a > b))}
+    summary_made_of[(3, "families")] = everyone_sum
     summary = Table("Change in level of need", [
         Column("change", "Change", "label"), Column("families", "Families"),
         Column("pct", "% of families", "percent", base="all", numerator="families")],
-        summary_rows, total_row="Total")
+        summary_rows, total_row="Total", made_of=summary_made_of)
     chart = Chart("bars", "Change in families' level of need from entry to exit", 1, "change",
                   {"% of families": "pct"}, unit="%")
     return Report(NAME, TITLE, [flow_table, summary], chart)

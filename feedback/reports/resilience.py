@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .disclosure import Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 from .pairs import paired
 
@@ -28,21 +29,28 @@ def compute(counts: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -
             [{"wave": "Entry", "families": n, "mean": round(float(pairs["entry"].mean()), 2)},
              {"wave": "Exit", "families": n, "mean": round(float(pairs["exit"].mean()), 2)},
              {"wave": "Change (exit − entry)", "families": n,
-              "mean": round(float((pairs["exit"] - pairs["entry"]).mean()), 2)}]))
-    rows = []
+              "mean": round(float((pairs["exit"] - pairs["entry"]).mean()), 2)}],
+            # One count of families, restated on each row.
+            made_of={(r, "families"): Sum.of([(NAME, "scored at both")]) for r in range(3)}))
+    rows, made_of = [], {}
     for item, label in labels.items():
         rated = moves[(moves["item_id"] == item) & moves["before"].isin([0, 1]) & moves["after"].isin([0, 1])]
         families = int(rated["n"].sum())
         if not families:
             continue
         entry, exit_ = int(rated.loc[rated["before"] == 1, "n"].sum()), int(rated.loc[rated["after"] == 1, "n"].sum())
+        # The atoms: families with the factor or without it, at entry and at exit.
+        atom = {(b, a): (NAME, item, b, a) for b in (0, 1) for a in (0, 1)}
+        made_of[(len(rows), "families")] = Sum.of(atom.values())
+        made_of[(len(rows), "entry")] = Sum.of([atom[1, 0], atom[1, 1]])
+        made_of[(len(rows), "exit")] = Sum.of([atom[0, 1], atom[1, 1]])
         rows.append({"factor": label, "families": families, "entry": entry, "entry_pct": share(entry, families),
                      "exit": exit_, "exit_pct": share(exit_, families)})
     if rows:
         tables.append(Table("Families with each resilience factor", [
             Column("factor", "Resilience factor", "label"), Column("families", "Families assessed at both"),
             *count_and_share("entry", "With it at entry", "families", "% at entry"),
-            *count_and_share("exit", "With it at exit", "families", "% at exit")], rows))
+            *count_and_share("exit", "With it at exit", "families", "% at exit")], rows, made_of=made_of))
     if not tables:
         return not_enough(NAME, TITLE, "resilience factors assessed at both entry and exit")
     chart = Chart("bars", "Share of families with each resilience factor", len(tables) - 1, "factor",

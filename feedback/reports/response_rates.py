@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .disclosure import Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "response-rates", "Response rates by wave and channel"
@@ -64,15 +65,17 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame
     tables, summary_rows, follows = [], [], {}
     for wave in order:
         at_wave = counts[counts["wave"] == wave]
-        rows = []
+        rows, made_of = [], {}
         for channel in channels:
             part = at_wave[at_wave["channel"] == channel]
             if not part.empty:
+                made_of.update({(len(rows), name): sums for name, sums in _invitation_sums(wave, channel).items()})
                 rows.append(_row(CHANNELS.get(channel, channel), part, median.get((wave, channel))))
         rows.append(_row(ALL, at_wave, median.get((wave, None))))
         follows[len(summary_rows)] = (len(tables) + 1, ALL)  # +1: the summary goes first
         summary_rows.append({**rows[-1], "group": titles.get(wave, wave)})
         tables.append(Table(f"{titles.get(wave, wave)}: invitations by channel", columns, rows, total_row=ALL,
+                            made_of=made_of,
                             note="Asked = not cancelled before anyone was asked; completion rate = completed ÷ sent."))
     summary = Table("Invitations by wave, all channels", [Column("group", "Wave", "label"), *columns[1:]],
                     summary_rows, follows=follows)
@@ -94,6 +97,23 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame
             *count_and_share("lost", "Did not answer the next", "families", "% attrition")], retention))
     return Report(NAME, TITLE, tables, Chart("bars", "Completion rate by wave", 0, "group",
                                              {"Completion rate": "rate"}, unit="%"))
+
+
+def _invitation_sums(wave: str, channel: str) -> dict[str, Sum]:
+    """A channel's counts as sums of its invitations by state (completed, expired or other), sent
+    or not, and opened or not: what a reader knows ties them (completed ones were sent; every
+    count is part of those asked), without assuming more than the definitions say."""
+    kinds = [(state, sent, opened) for state in ("completed", "expired", "other") for sent in (True, False)
+             for opened in (True, False) if sent or state != "completed"]
+    atom = {kind: (NAME, wave, channel, *kind) for kind in kinds}
+
+    def of(test) -> Sum:
+        return Sum.of(atom[kind] for kind in kinds if test(*kind))
+
+    return {"asked": of(lambda *_: True), "sent": of(lambda state, sent, opened: sent),
+            "opened": of(lambda state, sent, opened: opened),
+            "completed": of(lambda state, sent, opened: state == "completed"),
+            "expired": of(lambda state, sent, opened: state == "expired")}
 
 
 def _row(label: str, part: pd.DataFrame, median_days) -> dict:

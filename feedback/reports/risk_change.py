@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .model import Chart, Column, Report, Table, not_enough
+from .disclosure import Ratio, Sum
+from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "risk-change", "Risk factors: entry to exit"
 FAMILY_INSTRUMENT, MEMBER_INSTRUMENT = "practitioner-assessment", "member-assessment"
@@ -19,36 +20,79 @@ LEVELS = {0: "No concern", 1: "Low", 2: "Medium", 3: "High"}
 
 
 def factor_tables(moves: pd.DataFrame, labels: dict[str, str], who: str) -> list[Table]:
-    """Two tables for one kind of factor, from its transition counts (see ``data.transitions``)."""
-    change_rows, level_rows = [], []
+    """Three tables for one kind of factor, from its transition counts (see ``data.transitions``):
+    who had a concern at entry and at exit, with both published measures of change; how levels
+    of concern were spread; and where those at risk at entry were at exit."""
+    change_rows, level_rows, path_rows = [], [], []
+    change_made_of, level_made_of, path_made_of = {}, {}, {}
     codes = list(LEVELS)
     for item, label in labels.items():
         rated = moves[(moves["item_id"] == item) & moves["before"].isin(codes) & moves["after"].isin(codes)]
         if not rated["n"].sum():
             continue
         before, after, n = rated["before"].astype(int), rated["after"].astype(int), rated["n"]
-        at_entry, at_exit = int(n[before > 0].sum()), int(n[after > 0].sum())
-        reduction = None if not at_entry else round(100.0 * (at_entry - at_exit) / at_entry, 1)
-        change_rows.append({"factor": label, "assessed": int(n.sum()), "concern_entry": at_entry,
-                            "concern_exit": at_exit, "reduction": reduction})
+        # The atoms: those assessed at both, by level of concern at entry and at exit.
+        atom = {(b, a): (NAME, who, item, b, a) for b in codes for a in codes}
+
+        def of(test) -> Sum:
+            return Sum.of(cell for (b, a), cell in atom.items() if test(b, a))
+
+        assessed, at_entry, at_exit = int(n.sum()), int(n[before > 0].sum()), int(n[after > 0].sum())
+        gone = int(n[(before > 0) & (after == 0)].sum())
+        entry_sum, exit_sum = of(lambda b, a: b > 0), of(lambda b, a: a > 0)
+        r = len(change_rows)
+        change_made_of.update({
+            (r, "assessed"): of(lambda b, a: True), (r, "concern_entry"): entry_sum, (r, "concern_exit"): exit_sum,
+            (r, "gone"): of(lambda b, a: b > 0 and a == 0),
+            (r, "net"): Ratio(exit_sum - entry_sum, of(lambda b, a: True), 100.0)})
+        change_rows.append({"factor": label, "assessed": assessed,
+                            "concern_entry": at_entry, "concern_entry_pct": share(at_entry, assessed),
+                            "concern_exit": at_exit, "concern_exit_pct": share(at_exit, assessed),
+                            "gone": gone, "gone_pct": share(gone, at_entry),
+                            "net": share(at_exit - at_entry, assessed)})
         row = {"factor": label}
         for code, level in LEVELS.items():
             row[f"entry_{code}"] = int(n[before == code].sum())
             row[f"exit_{code}"] = int(n[after == code].sum())
+            level_made_of[(len(level_rows), f"entry_{code}")] = of(lambda b, a, code=code: b == code)
+            level_made_of[(len(level_rows), f"exit_{code}")] = of(lambda b, a, code=code: a == code)
         level_rows.append(row)
+        for code in codes[1:]:
+            if not int(n[before == code].sum()):
+                continue
+            path = {"path": f"{label}: {LEVELS[code].lower()} at entry"}
+            for later in codes:
+                path[f"to_{later}"] = int(n[(before == code) & (after == later)].sum())
+                path_made_of[(len(path_rows), f"to_{later}")] = Sum.of([atom[code, later]])
+            path["total"] = int(n[before == code].sum())
+            path_made_of[(len(path_rows), "total")] = of(lambda b, a, code=code: b == code)
+            path_rows.append(path)
     if not change_rows:
         return []
-    change = Table(f"{who.capitalize()} with a concern at entry and at exit", [
-        Column("factor", "Risk factor", "label"), Column("assessed", f"{who.capitalize()} assessed at both"),
-        Column("concern_entry", "With a concern at entry"), Column("concern_exit", "With a concern at exit"),
-        Column("reduction", "% reduction", "percent", base="concern_entry", numerator="concern_exit")],
-        change_rows, note=f"{who.capitalize()} assessed on the factor at both entry and exit; a concern is any "
-                          "level above no concern; % reduction = (entry − exit) ÷ entry.")
+    who_title = who.capitalize()
+    change = Table(f"{who_title} with a concern at entry and at exit", [
+        Column("factor", "Risk factor", "label"), Column("assessed", f"{who_title} assessed at both"),
+        *count_and_share("concern_entry", "With a concern at entry", "assessed", f"% of {who} assessed, at entry"),
+        *count_and_share("concern_exit", "With a concern at exit", "assessed", f"% of {who} assessed, at exit"),
+        *count_and_share("gone", "At risk at entry, no longer at exit", "concern_entry",
+                         "% of those at risk at entry no longer at risk at exit"),
+        Column("net", f"Net change in {who} at risk (% of {who} assessed)", "percent", base="assessed",
+               numerator="concern_exit")],
+        change_rows, made_of=change_made_of,
+        note=f"{who_title} assessed on the factor at both entry and exit; a concern is any level above no concern. "
+             f"'No longer at risk' counts those with a concern at entry and none at exit, as published evaluations "
+             f"do; the net change (exit − entry) ÷ all assessed also counts concerns that arose during support.")
     columns = [Column("factor", "Risk factor", "label")]
     columns += [Column(f"entry_{code}", f"Entry: {level}") for code, level in LEVELS.items()]
     columns += [Column(f"exit_{code}", f"Exit: {level}") for code, level in LEVELS.items()]
-    levels = Table(f"Level of concern at entry and exit ({who})", columns, level_rows)
-    return [change, levels]
+    levels = Table(f"Level of concern at entry and exit ({who})", columns, level_rows, made_of=level_made_of)
+    tables = [change, levels]
+    if path_rows:
+        tables.append(Table(f"Where {who} at risk at entry were at exit", [
+            Column("path", "Risk factor and level at entry", "label"),
+            Column("to_0", "No longer a concern"), *(Column(f"to_{code}", f"Exit: {LEVELS[code]}") for code in codes[1:]),
+            Column("total", "Total")], path_rows, made_of=path_made_of))
+    return tables
 
 
 def compute(family_moves: pd.DataFrame, family_labels: dict[str, str], member_moves: pd.DataFrame,

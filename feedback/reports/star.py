@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .disclosure import Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "star", "Parenting star: distance travelled"
@@ -56,6 +57,9 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
     by_item = {row.item_id: row for row in moves.itertuples(index=False)}
     by_stem = {row.stem: row for row in gaps.itertuples(index=False)}
     rows, move_rows = [], []
+    # The atoms: families per area and reader who moved up, stayed or moved down. A row's families
+    # in the readings table are the same families as its row in the moves table.
+    made_of, move_made_of = {}, {}
     for stem, name in areas.items():
         row = {"area": name}
         for reader, label in READERS.items():
@@ -66,6 +70,10 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
             row[f"{reader}_latest"] = round(found.latest_sum / n, 2) if n else None
             row[f"{reader}_travelled"] = round((found.latest_sum - found.first_sum) / n, 2) if n else None
             if n:
+                atoms = {move: (NAME, stem, reader, move) for move in ("up", "same", "down")}
+                made_of[(len(rows), f"{reader}_families")] = Sum.of(atoms.values())
+                move_made_of[(len(move_rows), "families")] = Sum.of(atoms.values())
+                move_made_of.update({(len(move_rows), move): Sum.of([atom]) for move, atom in atoms.items()})
                 up, same, down = int(found.up), int(found.same), int(found.down)
                 move_rows.append({"area": f"{name} ({label.lower()})", "families": n, "up": up, "up_pct": share(up, n),
                                   "same": same, "same_pct": share(same, n), "down": down,
@@ -85,13 +93,14 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
                     Column(f"{reader}_travelled", f"{label}: distance travelled", "mean", base=f"{reader}_families")]
     columns += [Column("gap_families", "Families (gap)"),
                 Column("gap", "Mean gap, parent − key worker", "mean", base="gap_families")]
-    tables = [Table("Mean readings at the first and latest reading (1–10)", columns, rows,
+    tables = [Table("Mean readings at the first and latest reading (1–10)", columns, rows, made_of=made_of,
                     note="Distance travelled = latest − first reading, for families with two readings or more.")]
     if move_rows:
         move_columns = [Column("area", "Area (reader)", "label"), Column("families", "Families")]
         for key, label in (("up", "Moved up"), ("same", "Stayed"), ("down", "Moved down")):
             move_columns += count_and_share(key, label, "families")
-        tables.append(Table("Families who moved up, stayed or moved down", move_columns, move_rows))
+        tables.append(Table("Families who moved up, stayed or moved down", move_columns, move_rows,
+                            made_of=move_made_of))
     return Report(NAME, TITLE, tables, Chart("dumbbell", "Key worker's mean reading, first and latest", 0, "area",
                                              {"First": "practitioner_first", "Latest": "practitioner_latest"},
                                              unit="1–10"))

@@ -26,8 +26,9 @@ from .savings import parse_amount, set_unit_saving, unit_savings
 bp = Blueprint("reports", __name__, template_folder="templates")
 
 
-def _threshold() -> int:
-    return current_app.config["FEEDBACK_SETTINGS"].report_threshold
+def _protection() -> dict:
+    settings = current_app.config["FEEDBACK_SETTINGS"]
+    return {"threshold": settings.report_threshold, "width": settings.report_protection_width}
 
 
 def _read_filters():
@@ -59,7 +60,7 @@ def _shown(name: str):
         return kind, form, None, unsuppressed
     report = run_report(name, filters, **options)
     names = {site.id: site.name for site in visible_sites()}
-    shown = protect(report, _threshold(), suppress=not unsuppressed, filters_text=describe(filters, names))
+    shown = protect(report, suppress=not unsuppressed, filters_text=describe(filters, names), **_protection())
     if unsuppressed:
         record("report.unsuppressed", None, None, current_user.id, report=name,
                sites=list(filters.site_ids) if filters.site_ids is not None else "all",

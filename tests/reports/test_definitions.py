@@ -79,17 +79,35 @@ def test_risk_change_compares_the_same_families_and_ignores_not_known():
     member = rows([(1, 11, "entry", "risk_alcohol", 2), (1, 11, "exit", "risk_alcohol", 1)], None)
     report = risk_change.compute(transitions(family, "family_id"), labels, transitions(member, "member_id"),
                                  {"risk_alcohol": "Alcohol"})
-    change, levels, member_change, _ = report.tables
+    change, levels, paths, member_change, _member_levels, _member_paths = report.tables
     debt = table_rows(change, "factor")["Family debt"]
     assert (debt["assessed"], debt["concern_entry"], debt["concern_exit"]) == (3, 2, 2)
-    assert debt["reduction"] == 0.0
+    # Family 1 went from high to none; family 2 stayed low; family 3's concern arose during support.
+    assert (debt["gone"], debt["gone_pct"]) == (1, 50.0)     # of the 2 at risk at entry
+    assert debt["net"] == 0.0                                 # (2 − 2) ÷ 3 assessed
+    assert (debt["concern_entry_pct"], debt["concern_exit_pct"]) == (66.7, 66.7)
     housing = table_rows(change, "factor")["Housing"]
-    assert housing["concern_entry"] == 0 and housing["reduction"] is None   # no misleading 0%
+    assert housing["concern_entry"] == 0 and housing["gone_pct"] is None   # no misleading 0%
     debt_levels = table_rows(levels, "factor")["Family debt"]
     assert [debt_levels[f"entry_{c}"] for c in range(4)] == [1, 1, 0, 1]
     assert [debt_levels[f"exit_{c}"] for c in range(4)] == [1, 1, 1, 0]
+    # Those at risk at entry, by level, and where they were at exit.
+    by_path = table_rows(paths, "path")
+    assert set(by_path) == {"Family debt: low at entry", "Family debt: high at entry"}
+    assert [by_path["Family debt: high at entry"][f"to_{c}"] for c in range(4)] == [1, 0, 0, 0]
+    assert [by_path["Family debt: low at entry"][f"to_{c}"] for c in range(4)] == [0, 1, 0, 0]
     alcohol = table_rows(member_change, "factor")["Alcohol"]
-    assert (alcohol["concern_entry"], alcohol["concern_exit"], alcohol["reduction"]) == (1, 1, 0.0)
+    assert (alcohol["concern_entry"], alcohol["concern_exit"], alcohol["gone"], alcohol["net"]) == (1, 1, 0, 0.0)
+
+
+def test_risk_change_net_change_differs_from_those_no_longer_at_risk_when_a_concern_arises():
+    labels = {"risk_debt": "Family debt"}
+    family = rows([(f, None, wave, "risk_debt", value) for f, (before, after) in enumerate([(2, 0), (1, 0), (0, 3), (0, 0)])
+                   for wave, value in (("entry", before), ("exit", after))], None)
+    report = risk_change.compute(transitions(family, "family_id"), labels, transitions(family.iloc[:0], "member_id"), {})
+    debt = table_rows(report.tables[0], "factor")["Family debt"]
+    assert (debt["gone"], debt["gone_pct"]) == (2, 100.0)      # both at risk at entry were not at exit
+    assert debt["net"] == -25.0                                 # 2 at entry, 1 at exit, of 4 assessed
 
 
 def test_resilience_means_and_shares_at_entry_and_exit():
@@ -233,7 +251,8 @@ def test_cost_benefit_counts_an_outcome_avoided_only_from_risk_at_entry_to_none_
     summary = table_rows(totals, "measure")
     assert summary["Total saving (£)"]["value"] == 22_576 + 19_707
     assert summary["Net benefit (£)"]["value"] == 22_576 + 19_707 - 50_000
-    assert summary["Saving per family (£)"]["value"] == round((22_576 + 19_707) / 2)
+    assert summary["Saving per family (£)"]["value"] == (22_576 + 19_707) / 2
+    assert summary["Families assessed at entry and exit"]["value"] == 2 and totals.row_kinds == {0: "count"}
 
 
 @pytest.mark.parametrize("module, call", [

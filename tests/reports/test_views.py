@@ -17,11 +17,13 @@ from tests.staff.scene import form_token
 
 @pytest.fixture
 def assessed(app, world):
-    """North: 11 families improved (specialist → targeted) and 1 escalated (specialist →
-    statutory). South: 12 families stayed targeted."""
+    """North: 11 families improved (specialist → targeted), 15 stayed specialist and 1 escalated
+    (specialist → statutory). South: 12 families stayed targeted."""
     with app.app_context():
         for n in range(11):
             assessed_family(world, f"N-{n}", "north", 3, 2)
+        for n in range(15):
+            assessed_family(world, f"N-S{n}", "north", 3, 3)
         assessed_family(world, "N-ESC", "north", 3, 4)
         for n in range(12):
             assessed_family(world, f"S-{n}", "south", 2, 2)
@@ -42,8 +44,8 @@ def test_a_manager_sees_their_own_sites_only(app, assessed):
     html_south = page(client, f"/staff/reports/need-flow?sites={assessed['south']}")
     assert "not a valid choice" in html_south and "<table" not in html_south
     admin = sign_in(app.test_client(), "admin@example.org")
-    assert ">24<" in page(admin, "/staff/reports/need-flow")   # both sites' families
-    assert ">24<" not in html
+    assert ">39<" in page(admin, "/staff/reports/need-flow")   # both sites' families
+    assert ">39<" not in html
 
 
 def test_small_numbers_are_hidden_on_the_page_and_in_downloads(app, assessed):
@@ -54,7 +56,7 @@ def test_small_numbers_are_hidden_on_the_page_and_in_downloads(app, assessed):
     csv_text = client.get("/staff/reports/need-flow/download/csv").get_data().decode("utf-8-sig")
     assert "<10" in csv_text and "Counts below 10" in csv_text
     flow = csv_text.split("Families by level of need")[1].split("\n\n")[0]
-    assert "Specialist,0,11,0,1" not in flow   # the escalated family's 1 (and what gives it away) hidden
+    assert "Specialist,0,11,15,1" not in flow   # the escalated family's 1 (and what gives it away) hidden
     workbook = load_workbook(io.BytesIO(client.get("/staff/reports/need-flow/download/xlsx").data))
     values = [cell for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row]
     assert "<10" in values
@@ -107,7 +109,7 @@ def test_a_site_with_one_family_is_not_enough_data(app, world):
 
 def test_the_period_and_cohort_choose_the_families(app, assessed):
     client = sign_in(app.test_client(), "admin@example.org")
-    assert ">24<" in page(client, "/staff/reports/need-flow?start=2026-03-01&end=2026-04-30")
+    assert ">39<" in page(client, "/staff/reports/need-flow?start=2026-03-01&end=2026-04-30")
     assert "Not enough data" in page(client, "/staff/reports/need-flow?start=2026-04-01")
     assert "Not enough data" in page(client, "/staff/reports/need-flow?start=2026-03-01&cohort=entry")
     html = page(client, "/staff/reports/need-flow?start=2026-05-01&end=2026-04-01")
