@@ -1,9 +1,8 @@
 """Every interface string has Welsh, the compiled catalogue is current, and Welsh reaches the page."""
-from io import BytesIO
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from conftest import csrf_token
@@ -42,10 +41,18 @@ def test_welsh_strings_carry_no_html():
         assert not any("<" in string for string in strings), message.id
 
 
+def _key(text):
+    return text if isinstance(text, str) else tuple(text)
+
+
 def test_the_compiled_catalogue_matches_the_po_file():
-    compiled = BytesIO()
-    write_mo(compiled, catalogue())
-    assert MO.read_bytes() == compiled.getvalue(), "run: pybabel compile -d translations"
+    # Compared message by message, not byte by byte: the header names the Babel version that
+    # compiled it, which changes with every Babel release and says nothing about the messages.
+    with MO.open("rb") as handle:
+        compiled = {_key(message.id): _key(message.string) for message in read_mo(handle) if message.id}
+    source = {_key(message.id): _key(message.string) for message in catalogue() if message.id and message.string
+              and not message.fuzzy}
+    assert compiled == source, "run: pybabel compile -d translations"
 
 
 def test_the_interface_is_in_welsh_when_welsh_is_chosen(client, make_link):

@@ -15,9 +15,9 @@ here), the least and the
 greatest value it could take over non-negative whole atoms consistent with all of that. This is
 the audit tau-Argus and sdcTable run: the attacker's interval. A table passes when every small count's interval is at least
 ``ProtectionRule.width`` wide (default 3): a small count is never worked out, nor narrowed to
-fewer than four possible values. Counts hidden only to protect others ("[c]") are not small and
-need no interval of their own, as in tau-Argus, where secondary cells carry no protection levels:
-what an attacker learns of them is that they are at least the threshold, which the mark says. Because "<t" itself says 1 to t − 1,
+fewer than four possible values. A count hidden only to protect others ("[c]") is not small: it
+must not be worked out exactly, but may be narrowed (it is at least the threshold, as its mark
+says; tau-Argus likewise gives secondary cells no protection levels of their own). Because "<t" itself says 1 to t − 1,
 a threshold below width + 2 can never pass; the settings refuse it at start-up.
 
 Only the atoms a hidden count shares figures with matter, so the figures are split into
@@ -110,7 +110,20 @@ class Ratio:
         return self.numerator.shape()
 
 
-Expression = Sum | Ratio
+@dataclass(frozen=True)
+class Mean:
+    """A mean over the units counted by some atoms, where each unit's value lies in a range known
+    per atom (families who moved up on a 1–10 star moved by 1 to 9): the shown mean bounds how
+    many units each atom can hold."""
+
+    ranges: tuple[tuple[Atom, float, float], ...]
+
+    @property
+    def atoms(self) -> set[Atom]:
+        return {atom for atom, _, _ in self.ranges}
+
+
+Expression = Sum | Ratio | Mean
 
 
 @dataclass
@@ -157,6 +170,12 @@ class ProtectionRule:
 
     def is_small(self, count: float) -> bool:
         return count < self.threshold and (count > 0 or self.suppress_zeros)
+
+    def required_width(self, figure: Figure) -> float:
+        """A small count's interval must be ``width`` wide; a count hidden only to protect others
+        must not be worked out exactly (else hiding it meant nothing), though narrowing it is no
+        harm: it is at least the threshold, as its mark says."""
+        return self.width if figure.small and not figure.withheld else (1 if not figure.withheld else 0)
 
     def mark_bounds(self, figure: Figure) -> tuple[float, float]:
         """What a hidden count's mark tells a reader: "<t", "[c]", or (withheld) only that it is not zero."""
@@ -217,8 +236,8 @@ def components(figures: Iterable[Figure]) -> dict[Hashable, int]:
 
 def audit(figures: Mapping[Hashable, Figure], hidden: set[Hashable], rule: ProtectionRule,
           only: Iterable[Hashable] | None = None, linked: bool = False) -> Audit:
-    """The attacker's interval of every hidden small count (or of those in ``only``), component by
-    component.
+    """The attacker's interval of every hidden count (or of those in ``only``), component by
+    component, and those narrower than the rule allows.
 
     Raises ``InconsistentFigures`` when the shown figures and marks admit no whole non-negative
     atoms at all: the true data always satisfy them, so the report described its atoms wrongly.
@@ -227,7 +246,7 @@ def audit(figures: Mapping[Hashable, Figure], hidden: set[Hashable], rule: Prote
     component_of = ({key: 0 for key, f in figures.items() if f.atoms} if linked
                     else components(figures.values()))
     wanted = [key for key in (only if only is not None else figures)
-              if key in hidden and figures[key].small and key in component_of]
+              if key in hidden and figures[key].count and key in component_of]
     result = Audit()
     by_component: dict[int, list[Hashable]] = {}
     for key in wanted:
@@ -238,7 +257,7 @@ def audit(figures: Mapping[Hashable, Figure], hidden: set[Hashable], rule: Prote
         for key in keys:
             interval = problem.interval(figures[key].expression, figures[key].value)
             result.intervals[key] = interval
-            if interval.width < rule.width:
+            if interval.width < rule.required_width(figures[key]):
                 result.failing.append(key)
     return result
 
@@ -299,6 +318,13 @@ class _Problem:
                     continue
                 add(expression.as_dict(), expression.constant, figure.value - figure.half_width,
                     figure.value + figure.half_width)
+            elif isinstance(expression, Mean):
+                if figure.value is None:
+                    continue
+                # Σ low·x ≤ (m + h)·Σ x and Σ high·x ≥ (m − h)·Σ x
+                top, bottom = figure.value + figure.half_width, figure.value - figure.half_width
+                add({a: low - top for a, low, _ in expression.ranges}, 0.0, -math.inf, 0.0)
+                add({a: high - bottom for a, _, high in expression.ranges}, 0.0, 0.0, math.inf)
             elif isinstance(expression, Ratio):
                 numerator, denominator = expression.numerator, expression.denominator
                 if figure.value is None:   # "–": nobody to divide by

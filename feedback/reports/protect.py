@@ -25,7 +25,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .disclosure import Figure, InconsistentFigures, ProtectionRule, Ratio, Sum, audit, components, total
+from .disclosure import Figure, InconsistentFigures, Mean, ProtectionRule, Ratio, Sum, audit, components, total
 from .drawing import chart_summary, render_chart
 from .model import Column, Report, Table
 
@@ -278,6 +278,9 @@ def _choose_hidden(cells: dict[tuple, _Cell], rule: ProtectionRule) -> set[tuple
     for key, (numerator, denominator) in ratios.items():
         if numerator not in groups or denominator not in groups:
             groups[("figure", key)] = [key]
+    for key, f in figures.items():
+        if isinstance(f.expression, Mean):
+            groups[("figure", key)] = [key]
     follows = {key: cell.follows for key, cell in cells.items() if cell.follows}
     component_of = components(figures.values())
     members: dict[int, dict[tuple, Figure]] = {}
@@ -320,12 +323,13 @@ def _choose_hidden(cells: dict[tuple, _Cell], rule: ProtectionRule) -> set[tuple
             figures_here = members[component]
             if not any(f.small for f in figures_here.values()):
                 continue
-            left = None
+            left, before = None, set()
             while True:
                 keys = hidden_keys(hidden_groups)
                 # Hiding more only widens intervals: what passed once passes still, so only the
-                # counts still failing are audited again.
-                left = audit(figures_here, keys, rule, only=left, linked=True).failing
+                # counts still failing, and those just hidden, are audited again.
+                only = None if left is None else left + [k for k in keys - before if k in figures_here]
+                left, before = audit(figures_here, keys, rule, only=only, linked=True).failing, keys
                 if not left:
                     break
                 target = left[0]
@@ -345,7 +349,7 @@ def _choose_hidden(cells: dict[tuple, _Cell], rule: ProtectionRule) -> set[tuple
                 for group in candidates[:24]:
                     trial = hidden_keys(hidden_groups | {group})
                     width = audit(figures_here, trial, rule, only=[target], linked=True).intervals[target].width
-                    if width >= rule.width:
+                    if width >= rule.required_width(figures[target]):
                         chosen = group
                         break
                     if widest is None or width > widest[0]:

@@ -80,13 +80,24 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame
     summary = Table("Invitations by wave, all channels", [Column("group", "Wave", "label"), *columns[1:]],
                     summary_rows, follows=follows)
     tables.insert(0, summary)
-    retention = []
+    retention, retention_made_of = [], {}
     sets = list(zip(wave_sets["waves"], wave_sets["families"]))
+    # The atoms: families by the set of waves they answered, which every step counts from.
+    answered_sets = {frozenset(answered) & frozenset(order) for answered, _ in sets}
+
+    def families_who(test) -> Sum:
+        return Sum.of((NAME, "answered", tuple(sorted(answered))) for answered in answered_sets if test(answered))
+
     for before, after in zip(order, order[1:]):
         earlier = sum(n for answered, n in sets if before in answered)
         if not earlier:
             continue
         kept = sum(n for answered, n in sets if before in answered and after in answered)
+        step = len(retention)
+        retention_made_of.update({
+            (step, "families"): families_who(lambda answered: before in answered),
+            (step, "kept"): families_who(lambda answered: before in answered and after in answered),
+            (step, "lost"): families_who(lambda answered: before in answered and after not in answered)})
         retention.append({"step": f"{titles.get(before, before)} → {titles.get(after, after)}",
                           "families": earlier, "kept": kept, "kept_pct": share(kept, earlier),
                           "lost": earlier - kept, "lost_pct": share(earlier - kept, earlier)})
@@ -94,7 +105,8 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame
         tables.append(Table("Attrition: families answering one wave who answered the next", [
             Column("step", "From → to", "label"), Column("families", "Families answering the first"),
             *count_and_share("kept", "Also answered the next", "families", "% answered the next"),
-            *count_and_share("lost", "Did not answer the next", "families", "% attrition")], retention))
+            *count_and_share("lost", "Did not answer the next", "families", "% attrition")], retention,
+            made_of=retention_made_of))
     return Report(NAME, TITLE, tables, Chart("bars", "Completion rate by wave", 0, "group",
                                              {"Completion rate": "rate"}, unit="%"))
 

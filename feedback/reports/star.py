@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .disclosure import Sum
+from .disclosure import Mean, Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "star", "Parenting star: distance travelled"
 INSTRUMENT = "family-star"
 READERS = {"parent": "Parent", "practitioner": "Key worker"}
+LOW, HIGH = 1, 10   # the star's scale
 
 
-def summarise(answers: pd.DataFrame, stems, low: float = 1, high: float = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+def summarise(answers: pd.DataFrame, stems, low: float = LOW, high: float = HIGH) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(moves, gaps) from the star's answers one by one (response_id, family_id, completed_at,
     item_id, value), as ``data.star_summary`` sums them in the database."""
     items = [f"{stem}_{reader}" for stem in stems for reader in READERS]
@@ -59,7 +60,7 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
     rows, move_rows = [], []
     # The atoms: families per area and reader who moved up, stayed or moved down. A row's families
     # in the readings table are the same families as its row in the moves table.
-    made_of, move_made_of = {}, {}
+    made_of, move_made_of, hidden_with = {}, {}, {}
     for stem, name in areas.items():
         row = {"area": name}
         for reader, label in READERS.items():
@@ -72,6 +73,11 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
             if n:
                 atoms = {move: (NAME, stem, reader, move) for move in ("up", "same", "down")}
                 made_of[(len(rows), f"{reader}_families")] = Sum.of(atoms.values())
+                # Readings are whole numbers 1–10: a family that moved up travelled 1 to 9.
+                # Latest − first is the distance travelled: hidden, it takes the latest with it.
+                hidden_with[(len(rows), f"{reader}_latest")] = [(len(rows), f"{reader}_travelled")]
+                made_of[(len(rows), f"{reader}_travelled")] = Mean(
+                    ((atoms["up"], 1.0, HIGH - LOW), (atoms["same"], 0.0, 0.0), (atoms["down"], LOW - HIGH, -1.0)))
                 move_made_of[(len(move_rows), "families")] = Sum.of(atoms.values())
                 move_made_of.update({(len(move_rows), move): Sum.of([atom]) for move, atom in atoms.items()})
                 up, same, down = int(found.up), int(found.same), int(found.down)
@@ -94,6 +100,7 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
     columns += [Column("gap_families", "Families (gap)"),
                 Column("gap", "Mean gap, parent − key worker", "mean", base="gap_families")]
     tables = [Table("Mean readings at the first and latest reading (1–10)", columns, rows, made_of=made_of,
+                    hidden_with=hidden_with,
                     note="Distance travelled = latest − first reading, for families with two readings or more.")]
     if move_rows:
         move_columns = [Column("area", "Area (reader)", "label"), Column("families", "Families")]

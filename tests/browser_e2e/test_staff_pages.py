@@ -24,6 +24,8 @@ def test_reports_datasets_and_imports_pass_axe_on_a_phone(app, world, live_serve
     with app.app_context():
         for n in range(11):
             assessed_family(world, f"N-{n}", "north", 3, 2)
+        for n in range(15):
+            assessed_family(world, f"N-S{n}", "north", 3, 3)
         assessed_family(world, "N-ESC", "north", 3, 4)
     page = browser_page
     problems = []

@@ -98,3 +98,109 @@ def test_a_row_restating_another_tables_total_hides_what_that_row_hides():
     hidden_in_wave = {c.name for c, v in zip(columns, shown.tables[1].rows[2]) if v.suppressed}
     hidden_in_summary = {c.name for c, v in zip(columns, shown.tables[0].rows[0]) if v.suppressed}
     assert hidden_in_wave <= hidden_in_summary
+
+
+# --- The three reports that gave small numbers away or crashed (issue 14), attacked by brute force ---
+
+import itertools  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from feedback.reports import cost_benefit, follow_up, star  # noqa: E402
+
+
+def marked_range(text, threshold=10, most=200):
+    """What a reader knows of a hidden count from its mark."""
+    return range(1, threshold) if text == f"<{threshold}" else range(threshold, most + 1)
+
+
+def possible_parts(total, parts, percents=None):
+    """Every way to fill the hidden parts of a row whose parts add up to ``total`` (a number, or a
+    mark for a hidden total), each as its mark allows and its shown percentage (1 decimal) agrees."""
+    hidden = [k for k, part in enumerate(parts) if isinstance(part, str)]
+    totals = [total] if not isinstance(total, str) else list(marked_range(total))
+    found = []
+    for n in totals:
+        for guess in itertools.product(*(marked_range(parts[k]) for k in hidden)):
+            filled = list(parts)
+            for k, value in zip(hidden, guess):
+                filled[k] = value
+            if sum(filled) != n:
+                continue
+            if percents and any(isinstance(p, float) and round(100 * x / n, 1) != p for x, p in zip(filled, percents)):
+                continue
+            found.append(tuple(filled))
+    return found
+
+
+def row_of(shown, table, label):
+    json_table = to_json(shown)["tables"][table]
+    first = json_table["columns"][0]["name"]
+    return next(row for row in json_table["rows"] if row[first] == label)
+
+
+def test_star_moves_never_give_a_hidden_part_away_by_subtraction():
+    """Regression: the moved up / stayed / moved down table showed the total and two parts."""
+    moves = pd.DataFrame([{"item_id": "health_practitioner", "families": 30, "first_sum": 120.0, "latest_sum": 150.0,
+                           "up": 15, "same": 12, "down": 3}])
+    gaps = pd.DataFrame([{"stem": "health", "families": 0, "gap_sum": 0.0}])
+    shown = protect(star.compute(moves, gaps, {"health": "Health"}), 10)
+    row = row_of(shown, 1, "Health (key worker)")
+    families = row["families"] if not isinstance(row["families"], str) else \
+        row_of(shown, 0, "Health")["practitioner_families"]
+    fills = possible_parts(families, [row["up"], row["same"], row["down"]],
+                           [row["up_pct"], row["same_pct"], row["down_pct"]])
+    assert (15, 12, 3) in fills
+    assert len({down for _, _, down in fills}) >= 4, fills   # the 3 is one of at least four values
+
+
+def test_follow_up_with_one_small_answer_in_a_row_renders_and_hides_it():
+    """Regression: follow-up was a 500 (the chart found one hidden part of a 100% bar)."""
+    counts = pd.DataFrame([{"wave": "exit-3m", "item_id": "outcome_confidence", "value": v, "n": n}
+                           for v, n in ((1, 14), (2, 12), (3, 2))])
+    home = pd.DataFrame(columns=["wave", "item_id", "value", "n"])
+    shown = protect(follow_up.compute(counts, home, {"outcome_confidence": "Confidence"}), 10)
+    assert shown.chart_svg is not None or shown.chart_note
+    row = row_of(shown, 0, "Confidence (3 months)")
+    fills = possible_parts(row["answers"], [row["better"], row["same"], row["worse"]],
+                           [row["better_pct"], row["same_pct"], row["worse_pct"]])
+    assert (14, 12, 2) in fills and len({worse for *_, worse in fills}) >= 4
+
+
+def test_cost_benefit_unit_savings_and_totals_give_no_hidden_count_back():
+    """Regression: each unit saving, the total saving and the total avoided were shown, and solving
+    for the hidden counts gave them back."""
+    def moves(item, child, gone, stayed):
+        return [{"item_id": item, "child": child, "before": 2, "after": 0, "n": gone},
+                {"item_id": item, "child": child, "before": 2, "after": 2, "n": stayed}]
+    member = pd.DataFrame(moves("risk_school_attendance", True, 3, 20) + moves("risk_neet", True, 15, 12)
+                          + moves("risk_offending", True, 12, 30) + moves("risk_alcohol", False, 25, 5))
+    family = pd.DataFrame(moves("risk_family_violence", None, 4, 9))
+    savings = {o.key: (o.label, float(o.default_saving), "default") for o in cost_benefit.OUTCOMES}
+    shown = protect(cost_benefit.compute(member, family, savings, 120, 500_000.0), 10)
+    data = to_json(shown)
+    outcomes = {row["outcome"]: row for row in data["tables"][0]["rows"]}
+    totals = {row["measure"]: row["value"] for row in data["tables"][1]["rows"]}
+    rated = [row for name, row in outcomes.items() if name != "Total" and row["at_risk"] != 0]
+    unit = {row["outcome"]: row["unit"] for row in rated}
+    hidden = [row["outcome"] for row in rated if isinstance(row["avoided"], str)]
+    assert hidden, "the test needs hidden counts to attack"
+    known = sum(row["avoided"] for row in rated if row["outcome"] not in hidden)
+    known_saving = sum(row["avoided"] * unit[row["outcome"]] for row in rated if row["outcome"] not in hidden)
+    fills = []
+    for guess in itertools.product(*(marked_range(outcomes[name]["avoided"], most=60) for name in hidden)):
+        avoided = dict(zip(hidden, guess))
+        if any(avoided[name] > outcomes[name]["at_risk"] for name in hidden if not isinstance(outcomes[name]["at_risk"], str)):
+            continue
+        if not isinstance(outcomes["Total"]["avoided"], str) and known + sum(guess) != outcomes["Total"]["avoided"]:
+            continue
+        saving = known_saving + sum(avoided[name] * unit[name] for name in hidden)
+        if not isinstance(totals["Total saving (£)"], str) and abs(saving - totals["Total saving (£)"]) > 0.5:
+            continue
+        if not isinstance(totals["Net benefit (£)"], str) and abs(saving - 500_000 - totals["Net benefit (£)"]) > 0.5:
+            continue
+        fills.append(avoided)
+    assert {"Truancy (lifetime)": 3} .items() <= next(f for f in fills if f.get("Truancy (lifetime)") == 3).items()
+    for name in hidden:
+        if outcomes[name]["avoided"] == "<10":
+            assert len({f[name] for f in fills}) >= 4, (name, fills[:5])
