@@ -204,3 +204,19 @@ def test_cost_benefit_unit_savings_and_totals_give_no_hidden_count_back():
     for name in hidden:
         if outcomes[name]["avoided"] == "<10":
             assert len({f[name] for f in fills}) >= 4, (name, fills[:5])
+
+
+def test_cost_benefit_gives_each_value_its_own_format():
+    """Families are a count, not "£3"; a loss is "−£4,693", not "£-4,693"."""
+    def moves(item, gone, stayed):
+        return [{"item_id": item, "child": False, "before": 2, "after": 0, "n": gone},
+                {"item_id": item, "child": False, "before": 2, "after": 2, "n": stayed}]
+    member = pd.DataFrame(moves("risk_alcohol", 20, 15))
+    family = pd.DataFrame(columns=["item_id", "before", "after", "n"])
+    savings = {o.key: (o.label, float(o.default_saving), "default") for o in cost_benefit.OUTCOMES}
+    shown = protect(cost_benefit.compute(member, family, savings, 30, 48_613.0), 10)
+    totals = {row[0].text: row[1].text for row in shown.tables[1].rows}
+    assert totals["Families assessed at entry and exit"] == "30"
+    assert totals["Total saving (£)"] == "£43,920"                      # 20 × £2,196
+    assert totals["Net benefit (£)"] == "−£4,693"                        # £43,920 − £48,613
+    assert totals["Saving per family (£)"] == "£1,464"
