@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser_e2e.conftest import serious_violations
 from tests.conftest import PASSWORD
-from tests.reports.seeding import assessed_family
+from tests.reports.seeding import north_need_flow
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +22,7 @@ def sign_in(page, live_server, email):
 
 def test_reports_datasets_and_imports_pass_axe_on_a_phone(app, world, live_server, browser_page, axe_page):
     with app.app_context():
-        for n in range(11):
-            assessed_family(world, f"N-{n}", "north", 3, 2)
-        for n in range(15):
-            assessed_family(world, f"N-S{n}", "north", 3, 3)
-        assessed_family(world, "N-ESC", "north", 3, 4)
+        north_need_flow(world)
     page = browser_page
     problems = []
     sign_in(page, live_server, "researcher_north@example.org")

@@ -32,3 +32,13 @@ def assessed_family(world, case: str, site: str, entry_level: int, exit_level: i
     assessment(family, "exit", exit_level)
     db.session.commit()
     return family
+
+
+def north_need_flow(world) -> None:
+    """North: 11 families improved (specialist → targeted), 15 stayed specialist and one escalated
+    (specialist → statutory): a count of 1 with enough around it to be protected and the rest shown."""
+    for n in range(11):
+        assessed_family(world, f"N-{n}", "north", 3, 2)
+    for n in range(15):
+        assessed_family(world, f"N-S{n}", "north", 3, 3)
+    assessed_family(world, "N-ESC", "north", 3, 4)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from feedback.audit.models import AuditEvent
 from feedback.extensions import db
-from tests.reports.seeding import assessed_family
+from tests.reports.seeding import north_need_flow
 
 
 @pytest.fixture
@@ -17,11 +17,7 @@ def north(app, world):
     """North: 11 families improved (specialist → targeted), 15 stayed specialist and one escalated
     (specialist → statutory), a count of 1 that is hidden unless small numbers are shown."""
     with app.app_context():
-        for n in range(11):
-            assessed_family(world, f"N-{n}", "north", 3, 2)
-        for n in range(15):
-            assessed_family(world, f"N-S{n}", "north", 3, 3)
-        assessed_family(world, "N-ESC", "north", 3, 4)
+        north_need_flow(world)
     return world
 
 

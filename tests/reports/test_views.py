@@ -11,7 +11,7 @@ from feedback.audit.models import AuditEvent
 from feedback.extensions import db
 from feedback.reports.models import UnitSaving
 from tests.conftest import sign_in
-from tests.reports.seeding import assessed_family
+from tests.reports.seeding import assessed_family, north_need_flow
 from tests.staff.scene import form_token
 
 
@@ -20,11 +20,7 @@ def assessed(app, world):
     """North: 11 families improved (specialist → targeted), 15 stayed specialist and 1 escalated
     (specialist → statutory). South: 12 families stayed targeted."""
     with app.app_context():
-        for n in range(11):
-            assessed_family(world, f"N-{n}", "north", 3, 2)
-        for n in range(15):
-            assessed_family(world, f"N-S{n}", "north", 3, 3)
-        assessed_family(world, "N-ESC", "north", 3, 4)
+        north_need_flow(world)
         for n in range(12):
             assessed_family(world, f"S-{n}", "south", 2, 2)
     return world
