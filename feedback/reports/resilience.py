@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .disclosure import Sum
+from .disclosure import Ratio, Sum, total
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 from .pairs import paired
 
@@ -46,6 +46,16 @@ def compute(counts: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -
         made_of[(len(rows), "exit")] = Sum.of([atom[0, 1], atom[1, 1]])
         rows.append({"factor": label, "families": families, "entry": entry, "entry_pct": share(entry, families),
                      "exit": exit_, "exit_pct": share(exit_, families)})
+    if not pairs.empty and rows and len(rows) == len(labels) and all(row["families"] == n for row in rows):
+        # Every family scored at both waves answered every factor at both (the counts agree), and
+        # the score is the number of factors present: the means then restate the factor counts
+        # (mean × families = the sum of those with each factor), and the audit must know it.
+        families = made_of[(0, "families")]
+        at_entry = total(made_of[(k, "entry")] for k in range(len(rows)))
+        at_exit = total(made_of[(k, "exit")] for k in range(len(rows)))
+        tables[0].made_of = {**{(r, "families"): families for r in range(3)},
+                             (0, "mean"): Ratio(at_entry, families), (1, "mean"): Ratio(at_exit, families),
+                             (2, "mean"): Ratio(at_exit - at_entry, families)}
     if rows:
         tables.append(Table("Families with each resilience factor", [
             Column("factor", "Resilience factor", "label"), Column("families", "Families assessed at both"),

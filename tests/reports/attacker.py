@@ -416,14 +416,24 @@ def model_resilience(r: Report) -> None:
             amount = {"Entry": at_entry, "Exit": at_exit}.get(row["wave"], at_exit - at_entry)
             m.shows_mean(amount, n, row.get("mean", ...))
     factors = r.table("Families with each resilience factor", "factor", "families", "entry", "exit")
+    entries, exits = [], []
     for row in (factors or {"rows": []})["rows"]:
-        n, entry, exit_ = m.count(), m.count(), m.count()
-        m.at_most(entry, n)
-        m.at_most(exit_, n)
-        for name, expr in (("families", n), ("entry", entry), ("exit", exit_)):
+        n_k, entry, exit_ = m.count(), m.count(), m.count()
+        m.at_most(entry, n_k)
+        m.at_most(exit_, n_k)
+        for name, expr in (("families", n_k), ("entry", entry), ("exit", exit_)):
             r.count(factors, row, name, expr)
-        m.shows_share(entry, n, row.get("entry_pct", ...))
-        m.shows_share(exit_, n, row.get("exit_pct", ...))
+        m.shows_share(entry, n_k, row.get("entry_pct", ...))
+        m.shows_share(exit_, n_k, row.get("exit_pct", ...))
+        entries.append((row.get("families"), entry))
+        exits.append(exit_)
+    # The score is the number of factors present. When every factor row counts as many families as
+    # the means table (all shown), those are the same families: the mean's total is the factors'.
+    if means is not None and entries:
+        shown_n = {row.get("families") for row in means["rows"]}
+        if len(shown_n) == 1 and all(isinstance(f, int) and {f} == shown_n for f, _ in entries):
+            m.equal(at_entry - total(e for _, e in entries), 0)
+            m.equal(at_exit - total(exits), 0)
 
 
 def model_family_functioning(r: Report) -> None:

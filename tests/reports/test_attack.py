@@ -119,11 +119,17 @@ def risk_change_data(draw):
 
 @st.composite
 def resilience_data(draw):
-    pairs = draw(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=25))
+    """Scores that are the number of factors present, as the instrument scores them, for families who
+    answered every factor; now and then families scored without their factors recorded."""
+    labels = {f"resilience_{k}": k.capitalize() for k in ("support", "routine")[:draw(st.integers(0, 2))]}
+    families = draw(st.lists(st.tuples(*[st.tuples(st.booleans(), st.booleans()) for _ in labels]), max_size=25))
+    unrecorded = draw(st.lists(st.tuples(st.integers(0, len(labels)), st.integers(0, len(labels))), max_size=2))
+    pairs = [(sum(entry for entry, _ in f), sum(exit_ for _, exit_ in f)) for f in families] + unrecorded
     scores = [{"family_id": n, "wave": wave, "completed_at": WHEN, "value": value}
               for n, pair in enumerate(pairs) for wave, value in zip(("entry", "exit"), pair)]
-    labels = {f"resilience_{k}": k.capitalize() for k in ("support", "routine")[:draw(st.integers(0, 2))]}
-    moves = transitions_of(draw, labels, levels=(0, 1))
+    moves = [{"item_id": item, "before": b, "after": a, "n": n}
+             for k, item in enumerate(labels) for b in (0, 1) for a in (0, 1)
+             if (n := sum(1 for f in families if f[k] == (bool(b), bool(a))))]
     return (pd.DataFrame(scores, columns=["family_id", "wave", "completed_at", "value"]),
             pd.DataFrame(moves, columns=["item_id", "before", "after", "n"]), labels)
 
@@ -295,4 +301,17 @@ def test_cost_benefit_hidden_counts_cannot_be_solved_from_unit_savings_and_total
                {"teenage_pregnancy": ("Teenage pregnancy", 1600.0, "test"),
                 "truancy": ("Truancy (lifetime)", 44468.0, "test")}.items()}
     report = cost_benefit.compute(member, family, savings, families=40, programme_cost=250_000)
+    assert_nothing_disclosed(report, 10)
+
+
+def test_resilience_means_do_not_give_a_hidden_factor_count_back():
+    """20 families answered both factors at both waves: 3 have A at entry, 15 have B. The mean
+    number of factors at entry (0.90 of 20) says 18 factors in all, so A = 18 − B."""
+    scores = pd.DataFrame([{"family_id": f, "wave": wave, "completed_at": WHEN, "value": float((f < 3) + (f < 15))}
+                           for f in range(20) for wave in ("entry", "exit")])
+    moves = pd.DataFrame([{"item_id": "resilience_a", "before": 1, "after": 1, "n": 3},
+                          {"item_id": "resilience_a", "before": 0, "after": 0, "n": 17},
+                          {"item_id": "resilience_b", "before": 1, "after": 1, "n": 15},
+                          {"item_id": "resilience_b", "before": 0, "after": 0, "n": 5}])
+    report = resilience.compute(scores, moves, {"resilience_a": "A", "resilience_b": "B"})
     assert_nothing_disclosed(report, 10)
