@@ -2,7 +2,7 @@
 
 Every report is computed from generated data (small sites, zeros, one family, one large count
 among many tiny ones; thresholds 5 to 12), protected, and taken exactly as it leaves the app: the
-JSON download, checked to show the same cells as the CSV one. ``attacker.attack`` then solves for
+JSON download, checked to show the same cells as the CSV and XLSX ones. ``attacker.attack`` then solves for
 every hidden count from what is shown (tests/reports/attacker.py). It knows nothing of how the
 app chose what to hide, so a new suppression method is judged by the same attacker.
 """
@@ -15,12 +15,13 @@ import warnings
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedback.reports import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience,
                               response_rates, risk_change, star)
-from feedback.reports.downloads import as_csv
+from feedback.reports.downloads import as_csv, as_xlsx
 from feedback.reports.protect import protect, to_json
 from tests.reports.attacker import attack
 
@@ -51,7 +52,26 @@ def published(report, threshold: int) -> dict:
     shown = protect(report, threshold)
     data = json.loads(json.dumps(to_json(shown)))
     assert_csv_shows_the_same_cells(as_csv(shown), data)
+    assert_xlsx_shows_the_same_cells(as_xlsx(shown), data)
     return data
+
+
+def assert_xlsx_shows_the_same_cells(raw: bytes, data: dict) -> None:
+    """One sheet per table: title, filters, header, then the rows as the JSON has them."""
+    workbook = load_workbook(io.BytesIO(raw), read_only=True)
+    sheets = [list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
+    for table, rows in zip(data["tables"], sheets):
+        for row, cells in zip(table["rows"], rows[3:]):
+            for column, cell in zip(table["columns"], cells):
+                value = row[column["name"]]
+                where = f"{table['title']} / {column['label']}"
+                if value is None:
+                    assert cell == "–", where
+                elif isinstance(value, str):   # an empty text cell reads back as no cell
+                    assert cell in (value, "'" + value) or (value == "" and cell is None), \
+                        f"{where}: XLSX {cell!r}, JSON {value!r}"
+                else:
+                    assert float(cell) == float(value), f"{where}: XLSX {cell!r}, JSON {value!r}"
 
 
 def assert_csv_shows_the_same_cells(raw: bytes, data: dict) -> None:
