@@ -278,6 +278,10 @@ def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd
         table["age_band"] = age_band_column(age, deid.age_bands)
     else:
         table["age"] = age
+    # No column may be worked out from real dates beside relative or shifted ones: a real completion
+    # date, however coarse, minus days since entry gives the entry date back, and minus the shifted
+    # date gives the family's shift. So the coarsened timestamp is taken on the shifted calendar,
+    # and with relative dates there is none (the days since entry or exit say when).
     if deid.dates == "days_since_entry":
         table["days_since_entry"] = days_since_column(local, frame["entry_date"])
     elif deid.dates == "days_since_exit":
@@ -285,7 +289,8 @@ def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd
     elif deid.dates == "shifted":
         offsets = {family: shift_days(family, key) for family in table["family"].dropna().unique()}
         table["completed_on_shifted"] = shifted_column(local, table["family"].map(offsets))
-    table["completed"] = coarsen_column(local, deid.timestamps) if deid.timestamps else None
+        if deid.timestamps:
+            table["completed"] = coarsen_column(pd.to_datetime(table["completed_on_shifted"]), deid.timestamps)
     return table
 
 
@@ -320,7 +325,8 @@ def _base_variables(full: bool, deid) -> list[Variable]:
                  ("days_since_entry", "Days from entry to completion", "numeric"),
                  ("days_since_exit", "Days from exit to completion", "numeric"),
                  ("completed_on_shifted", "Completion date, shifted by a per-family offset", "date"),
-                 ("completed", f"Completed ({deid.timestamps} it began)", "date")]
+                 ("completed", f"Completed ({deid.timestamps} it began"
+                               f"{', on the shifted calendar' if deid.dates == 'shifted' else ''})", "date")]
     return [Variable(name=name, label=label, type=kind) for name, label, kind in names]
 
 
@@ -500,5 +506,7 @@ def _readme(profile: Profile, manifest: dict) -> str:
         lines += ["", "IDENTIFIABLE: this bundle identifies families. Keep it where only those allowed can read it."]
     else:
         lines += ["", "De-identified: ids are pseudonyms (the same in later exports made with the same key), dates",
-                  "are relative or shifted, identifying items and (unless scrubbed) free text are removed."]
+                  "are relative or shifted, identifying items and (unless scrubbed) free text are removed.",
+                  "No column is a real calendar date: with relative dates there is no completion date at all,",
+                  "and with shifted dates the completion month or week is taken on the shifted calendar."]
     return "\n".join(lines) + "\n"
