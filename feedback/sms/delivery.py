@@ -8,6 +8,7 @@ delivery failures are recorded for staff to see and not retried: the carrier has
 from __future__ import annotations
 
 import logging
+import re
 
 import sqlalchemy as sa
 
@@ -24,6 +25,8 @@ ORDER = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "u
 OPTED_OUT = {21610}
 #: Not a number that can get texts: invalid, a landline, unknown to the network.
 NOT_A_MOBILE = {21211, 21614, 30005, 30006}
+#: The largest code ``OutboxMessage.error_code`` (a 32-bit INTEGER on PostgreSQL) can hold.
+LARGEST_ERROR_CODE = 2**31 - 1
 
 
 def status_report(message_sid: str, status: str, error_code: str | None) -> bool:
@@ -32,7 +35,7 @@ def status_report(message_sid: str, status: str, error_code: str | None) -> bool
     status = (status or "").strip().lower()
     if message is None or status not in ORDER:
         return False
-    code = int(error_code) if error_code and error_code.strip().isdigit() else None
+    code = error_code_of(message_sid, error_code)
     if message.status in ORDER and ORDER[status] < ORDER[message.status]:
         return True  # an older report arriving late
     now = utcnow()
@@ -53,3 +56,16 @@ def status_report(message_sid: str, status: str, error_code: str | None) -> bool
     db.session.commit()
     log.info("delivery report %s: %s (error %s)", message_sid, status, code)
     return True
+
+
+def error_code_of(message_sid: str, reported: str | None) -> int | None:
+    """Twilio's ``ErrorCode`` as a number (they are five digits today); None when there is none,
+    or when it is not a whole number the column can hold. Such a code is logged and kept as
+    unknown rather than altered: no code we act on looks like it, and the report's status still
+    counts, so Twilio is never answered with an error to retry."""
+    if not reported or not reported.strip():
+        return None
+    if re.fullmatch(r"[0-9]{1,10}", reported.strip()) and int(reported) <= LARGEST_ERROR_CODE:
+        return int(reported)
+    log.warning("delivery report %s: error code %.40r is not one we can store; kept as unknown", message_sid, reported)
+    return None

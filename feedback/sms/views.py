@@ -1,43 +1,87 @@
 """Twilio's webhooks: ``/sms/inbound`` (a member texted us) and ``/sms/status`` (what became of a
 text we sent). Both accept a request only with a valid ``X-Twilio-Signature``, computed over the
 public address Twilio was given (``FEEDBACK_PUBLIC_BASE_URL``), so they work behind a proxy that
-terminates TLS; anything else gets 403 and changes nothing."""
+terminates TLS; anything else gets 403 and changes nothing.
+
+The signature is checked before any rate limit counts the request, because only a signed
+request's ``From`` is known to be the number the text came from:
+
+* a refused (unsigned or wrongly signed) request counts against the address it came from, never
+  against the number it names, so forgeries cannot use up a member's allowance and block their
+  STOP; a flood of them gets 429 once the address has had its share;
+* a signed text counts against its sender's number, so a phone caught in a loop with our replies
+  (an auto-responder, say) cannot make us text it without end. Twilio's own address is never
+  limited: signed requests are exempt from the address limit.
+"""
 from __future__ import annotations
 
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
+from flask_limiter.util import get_remote_address
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from ..crypto import lookup_digest
 from ..extensions import csrf, limiter
+from ..families.phones import InvalidPhoneNumber, normalise_mobile
 from .delivery import status_report
 from .inbound import handle
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
 csrf.exempt(bp)  # Twilio cannot hold a CSRF token; the signature does that job here
+SIGNED = "feedback.sms.signed_by_twilio"
+
+
+def signed_by_twilio() -> bool:
+    """Whether this request carries Twilio's valid signature; worked out once per request, before
+    the rate limits (which use it) and the view."""
+    # Kept in the request's environ, not ``g``: ``g`` belongs to the app context, which may
+    # outlive one request (a CLI command or test holding a context).
+    if SIGNED not in request.environ:
+        request.environ[SIGNED] = _signature_valid()
+        if not request.environ[SIGNED]:
+            log.warning("refused an unsigned or wrongly signed request to %s", request.path)
+    return request.environ[SIGNED]
+
+
+def _signature_valid() -> bool:
+    settings = current_app.config["FEEDBACK_SETTINGS"]
+    if settings.twilio is None or not settings.public_base_url:
+        return False  # no Twilio account configured: nothing can be verified, so nothing is accepted
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = settings.public_base_url + request.full_path.rstrip("?")
+    return bool(signature) and RequestValidator(settings.twilio.auth_token).validate(
+        url, request.form.to_dict(), signature)
 
 
 def _sender_key() -> str:
-    return request.form.get("From", "") or request.remote_addr or ""
+    """A signed text's sender, by keyed digest, so that no phone number is kept in the limiter's
+    store or its log; ``07911 123456`` and ``+447911123456`` share one allowance."""
+    sender = request.form.get("From", "")
+    try:
+        sender = normalise_mobile(sender)
+    except InvalidPhoneNumber:
+        pass  # not a UK mobile, so no member's: limited as Twilio wrote it
+    return "sender:" + (lookup_digest(sender) if sender else request.remote_addr or "")
 
 
-def _verified() -> None:
-    settings = current_app.config["FEEDBACK_SETTINGS"]
-    if settings.twilio is None or not settings.public_base_url:
-        abort(403)  # no Twilio account configured: nothing can be verified, so nothing is accepted
-    signature = request.headers.get("X-Twilio-Signature", "")
-    url = settings.public_base_url + request.full_path.rstrip("?")
-    if not signature or not RequestValidator(settings.twilio.auth_token).validate(url, request.form.to_dict(), signature):
-        log.warning("refused an unsigned or wrongly signed request to %s", request.path)
-        abort(403)
+def _not_signed() -> bool:
+    return not signed_by_twilio()
+
+
+# Shared by both webhooks: an address sending forgeries to one is refused at the other too.
+refused_by_address = limiter.shared_limit("30 per minute", scope="sms-unsigned", key_func=get_remote_address,
+                                          exempt_when=signed_by_twilio)
 
 
 @bp.post("/sms/inbound")
-@limiter.limit("30 per minute", key_func=_sender_key)
+@refused_by_address
+@limiter.limit("30 per minute", key_func=_sender_key, exempt_when=_not_signed)
 def inbound():
-    _verified()
+    if not signed_by_twilio():
+        abort(403)
     sid = request.form.get("MessageSid") or request.form.get("SmsSid")
     if not sid:
         abort(400)
@@ -49,8 +93,10 @@ def inbound():
 
 
 @bp.post("/sms/status")
+@refused_by_address
 def status():
-    _verified()
+    if not signed_by_twilio():
+        abort(403)
     sid = request.form.get("MessageSid") or request.form.get("SmsSid")
     if not sid:
         abort(400)

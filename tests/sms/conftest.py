@@ -15,6 +15,8 @@ from tests.sms.fake_twilio import FakeTwilio
 
 PUBLIC = "https://feedback.example.org"
 FROM_NUMBER = "+447700900123"
+#: Where Twilio's webhook requests reach the app from, unless a test says otherwise.
+TWILIO_ADDRESS = "127.0.0.1"
 SIDS = (f"SM{n:032x}" for n in itertools.count(1))
 
 
@@ -44,15 +46,17 @@ class Webhooks:
     def __init__(self, client, auth_token: str):
         self.client, self.validator = client, RequestValidator(auth_token)
 
-    def post(self, path: str, params: dict, signature: str | None = None, signed_url: str | None = None):
+    def post(self, path: str, params: dict, signature: str | None = None, signed_url: str | None = None,
+             remote_addr: str = TWILIO_ADDRESS):
         signature = signature if signature is not None else self.validator.compute_signature(
             signed_url or PUBLIC + path, params)
-        return self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        return self.client.post(path, data=params, headers={"X-Twilio-Signature": signature},
+                                environ_base={"REMOTE_ADDR": remote_addr})
 
-    def text(self, sender: str, body: str, sid: str | None = None, **extra):
+    def text(self, sender: str, body: str, sid: str | None = None, remote_addr: str = TWILIO_ADDRESS, **extra):
         params = {"MessageSid": sid or next(SIDS), "AccountSid": "AC" + secrets.token_hex(16), "From": sender,
                   "To": FROM_NUMBER, "Body": body, "NumMedia": "0", **extra}
-        return self.post("/sms/inbound", params)
+        return self.post("/sms/inbound", params, remote_addr=remote_addr)
 
     def status(self, sid: str, status: str, error_code: str | None = None):
         params = {"MessageSid": sid, "MessageStatus": status, "To": "+447911100000", "From": FROM_NUMBER}
