@@ -118,6 +118,23 @@ def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], 
     click.echo(f"created {email} ({role})")
 
 
+@users.command("sign-out", help="Sign an account out everywhere: every session it has, on every device, stops "
+                                "working at once (a lost phone, a shared computer, someone leaving).")
+@click.argument("email")
+@click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
+def users_sign_out(email: str, by_email: str | None):
+    from .staff.accounts import recorded_by
+
+    user = db.session.scalar(sa.select(StaffUser).filter_by(email=email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no staff account {email}")
+    actor = recorded_by(by_email)
+    user.end_sessions()
+    record("staff.signed_out", user, actor_id=actor.id if actor else None, via="cli")
+    db.session.commit()
+    click.echo(f"{user.email} is signed out everywhere")
+
+
 @click.group(cls=AppGroup, help="Sites: the services or local authorities families belong to.")
 def sites():
     pass

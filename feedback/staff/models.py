@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,6 +44,9 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     role: Mapped[str] = mapped_column(String(16), default="practitioner")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Part of what the session cookie holds (``get_id``): raised at sign-out, a password change and
+    #: "sign out everywhere", so a copy of a cookie taken before stops working at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 
     sites: Mapped[list[Site]] = relationship(secondary=staff_sites, order_by=Site.code)
 
@@ -59,9 +62,18 @@ class StaffUser(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 
+    def get_id(self) -> str:
+        # Flask-Login's "alternative token": the session names the account and its session version.
+        return f"{self.id}.{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Every session signed in before now stops working (sign-out, "sign out everywhere")."""
+        self.session_version = (self.session_version or 0) + 1
+
     def set_password(self, password: str) -> None:
-        # werkzeug's default is scrypt with a random salt.
+        # werkzeug's default is scrypt with a random salt. A new password ends every session.
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

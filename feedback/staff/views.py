@@ -20,7 +20,14 @@ bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="template
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    """The account a session names, if the session is still current: "id.version", where the
+    version must be the account's (it moves on at sign-out, a password change and "sign out
+    everywhere"). A session from before versions existed names no version and is not current."""
+    account, _, version = user_id.partition(".")
+    if not (account.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(StaffUser, int(account))
+    return user if user is not None and (user.session_version or 0) == int(version) else None
 
 
 def _email_key() -> str:
@@ -73,6 +80,9 @@ def end_stale_staff_sessions():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Not only this browser's cookie: any copy of it, taken before sign-out, stops working too.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("staff.login"))
