@@ -17,7 +17,7 @@ from typing import Any, Iterator, Mapping
 from .atomic import write_text_atomically
 from .format_names import (SPSS_LABEL_BYTES, SPSS_VALUE_LABEL_BYTES, STATA_LABEL_CHARS, spss_names,
                            stata_names)
-from .formulas import defuse
+from .formulas import csv_cell
 
 VARIABLE_TYPES = ("numeric", "string", "date")
 #: Columns of the codebook CSV, in order.
@@ -185,7 +185,7 @@ class Codebook:
         writer = csv.DictWriter(buffer, fieldnames=ROW_FIELDS, lineterminator="\n")
         writer.writeheader()
         for row in self.to_rows():
-            writer.writerow({key: defuse(value) for key, value in row.items()})
+            writer.writerow({key: csv_cell(value) for key, value in row.items()})
         return write_text_atomically(Path(path), buffer.getvalue(), encoding="utf-8-sig")
 
     def write_codebook_json(self, path: Path) -> Path:

@@ -13,7 +13,9 @@ Decisions an evaluator may notice (also recorded per variable in the codebook):
 - CSV is UTF-8 *with* a byte-order mark.  Excel opens a BOM-less UTF-8 CSV as the local code page,
   turning Welsh ŵ and ŷ into mojibake; with the BOM it reads UTF-8.  pandas, readr, Stata and SPSS
   skip the BOM; base R's ``read.csv`` needs ``fileEncoding = "UTF-8-BOM"`` (the bundle README says so).
-- CSV and XLSX text cells that could start a formula get a leading apostrophe (see ``formulas``).
+- CSV and XLSX text cells that could start a formula, at the start of the cell or of any line in it,
+  get a leading apostrophe (see ``formulas``).  In CSV a line break inside a cell is written as LF
+  and the cell is quoted, so no reader mistakes it for the end of the row.
   SPSS, Stata and Parquet keep text exactly: those programs never evaluate cell text.
 - SPSS and Stata names are mapped to valid names (≤64 and ≤28 characters: see ``format_names``);
   the codebook lists both.
@@ -39,7 +41,7 @@ from .background import BackgroundWriter
 from .codebook import ROW_FIELDS, Codebook
 from .format_names import (SPSS_LABEL_BYTES, SPSS_VALUE_LABEL_BYTES, STATA_LABEL_CHARS, STATA_LABEL_SET_LIMIT,
                            truncate_bytes)
-from .formulas import defuse_frame
+from .formulas import csv_frame, defuse_frame
 
 
 def write_bundle_files(frame: pd.DataFrame, codebook: Codebook, directory: Path, stem: str,
@@ -137,7 +139,7 @@ def _date_column(name: str, column: pd.Series) -> pd.Series:
 
 
 def _write_csv(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
-    defuse_frame(data).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    csv_frame(data).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _write_xlsx(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:

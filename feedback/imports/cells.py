@@ -1,8 +1,8 @@
 """What one cell of an imported file means for one instrument item. Pure Python.
 
 The answer stored is exactly what the web form stores for the same answer (``survey/forms.py``:
-a choice's code, a list of codes in the instrument's order, an int or float, an ISO date, trimmed
-text), and the same rules refuse what the web form refuses: codes outside the item's choices and
+a choice's code, a list of codes in the instrument's order, an int or float, an ISO date, text
+cleaned by ``free_text.clean_free_text`` and trimmed), and the same rules refuse what the web form refuses: codes outside the item's choices and
 missing codes, numbers out of range or not whole, dates before 1900, before the item's earliest
 date or (for ``not_in_future`` items) after the form was completed, text over ``max_length``.
 Cells are read strictly: a code, never a label or a menu number, because nobody sees an imported
@@ -15,6 +15,7 @@ import re
 from datetime import date
 from typing import Any
 
+from ..free_text import clean_free_text
 from ..instruments import Item
 from ..instruments.definition import CHOICE_TYPES, Choice
 
@@ -152,7 +153,10 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-def _text(item: Item, text: str) -> str:
+def _text(item: Item, text: str) -> str | None:
+    text = clean_free_text(text).strip()
+    if not text:
+        return None
     if item.max_length and len(text) > item.max_length:
         raise CellError(f"The answer is {len(text)} characters long; this question takes at most {item.max_length}.")
     return text

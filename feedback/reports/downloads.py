@@ -2,43 +2,43 @@
 with the suppression method under each table, so a download is as safe to pass on as the page.
 
 Text cells are defused against spreadsheet formulas (labels come from instrument files and site
-names), as in evaluator exports.
+names), as in evaluator exports; in CSV, line breaks inside a cell are written as LF and quoted.
 """
 from __future__ import annotations
 
 import csv
 import io
 
-from ..exports.formulas import defuse
+from ..exports.formulas import csv_cell, defuse
 
 
-def _cell(cell):
-    return cell.text if cell.suppressed or cell.value is None else (defuse(cell.value) if isinstance(cell.value, str)
+def _cell(cell, text=defuse):
+    return cell.text if cell.suppressed or cell.value is None else (text(cell.value) if isinstance(cell.value, str)
                                                                     else cell.value)
 
 
-def _blocks(shown):
-    """(title, header, rows, notes) per table."""
+def _blocks(shown, text=defuse):
+    """(title, header, rows, notes) per table; ``text`` makes a text cell safe for the format."""
     for table in shown.tables:
         yield (table.title, [column.label for column in table.columns],
-               [[_cell(cell) for cell in row] for row in table.rows],
+               [[_cell(cell, text) for cell in row] for row in table.rows],
                [note for note in (table.note, shown.method) if note])
 
 
 def as_csv(shown) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([defuse(shown.title)])
-    writer.writerow([defuse(shown.filters_text)])
+    writer.writerow([csv_cell(shown.title)])
+    writer.writerow([csv_cell(shown.filters_text)])
     if shown.empty:
-        writer.writerow([shown.empty])
-    for title, header, rows, notes in _blocks(shown):
+        writer.writerow([csv_cell(shown.empty)])
+    for title, header, rows, notes in _blocks(shown, csv_cell):
         writer.writerow([])
-        writer.writerow([defuse(title)])
-        writer.writerow([defuse(label) for label in header])
+        writer.writerow([csv_cell(title)])
+        writer.writerow([csv_cell(label) for label in header])
         writer.writerows(rows)
         for note in notes:
-            writer.writerow([defuse(note)])
+            writer.writerow([csv_cell(note)])
     return buffer.getvalue().encode("utf-8-sig")  # the BOM: Excel then reads UTF-8, as in exports
 
 

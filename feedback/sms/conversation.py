@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import AbstractSet, Any, Callable, Mapping
 
+from ..free_text import clean_free_text
 from ..instruments import Instrument, Item
 from ..instruments.definition import Choice
 from ..survey.navigation import visible_items
@@ -166,6 +167,7 @@ def _parse_text(item: Item, text: str, words: str, language: str, gettext: Gette
     missing = _by_label(item.missing_codes, words, language, partial=False)
     if isinstance(missing, Choice):
         return Answer(missing.code)
+    text = clean_free_text(text).strip()
     if not any(char.isalnum() for char in text):
         return Unclear(gettext(NO_WORDS))
     return Answer(text[:item.max_length] if item.max_length else text)

@@ -16,7 +16,9 @@ from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..free_text import clean_free_text
 from ..instruments import Item
+from ..instruments.definition import FREE_TEXT_TYPES
 from ..timeutil import utcnow
 
 MISSING_SUFFIX = "__missing"
@@ -212,7 +214,10 @@ def item_value(item: Item, field: Field):
         return [choice.code for choice in item.choices if str(choice.code) in picked] or None
     if item.type == "date":
         return _date_value(item, field)
-    text = (field.data or "").strip()
+    text = field.data or ""
+    if item.type in FREE_TEXT_TYPES:
+        text = clean_free_text(text)
+    text = text.strip()
     if not text:
         return None
     if item.type == "number":

@@ -356,7 +356,15 @@ def test_wider_bands_must_contain_the_narrower_ones():
     ("-2+3", "'-2+3"),
     ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
     ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"),
+    ("\r=1", "'\r'=1"),
+    # Every line inside a cell is a line start too: for a spreadsheet and for a reader splitting lines.
+    ("ok\n=HYPERLINK(\"http://x\")", "ok\n'=HYPERLINK(\"http://x\")"),
+    ("More visits\r@SUM(1+1)*cmd|' /C calc'!A0", "More visits\r'@SUM(1+1)*cmd|' /C calc'!A0"),
+    ("a\r\n+1\n\n-x", "a\r\n'+1\n\n'-x"),
+    ("a\n\t=1", "a\n'\t=1"),
+    ("a\u2028@x", "a\u2028'@x"),
+    ("-9\n=1", "'-9\n'=1"),  # a cell with a line break is never a number
+    ("fine\nwell = fine", "fine\nwell = fine"),
     ("-", "'-"),
     ("fine = well", "fine = well"),
     ("", ""),
