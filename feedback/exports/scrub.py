@@ -2,7 +2,7 @@
 
 Free text is dropped from exports by default; a profile may ask for it scrubbed instead. Each
 thing found is replaced with a placeholder (``[phone]``, ``[email]``, ``[postcode]``, ``[url]``,
-``[name]``) so a reader can still follow the sentence. Scrubbing errs towards removing too
+``[date]``, ``[ni number]``, ``[name]``) so a reader can still follow the sentence. Scrubbing errs towards removing too
 much: a misplaced ``[phone]`` costs a little meaning, a missed number can identify a family.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 import phonenumbers
 
-PLACEHOLDERS = ("[phone]", "[email]", "[postcode]", "[url]", "[name]")
+PLACEHOLDERS = ("[phone]", "[email]", "[postcode]", "[url]", "[date]", "[ni number]", "[name]")
 _PLACEHOLDER = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -26,6 +26,24 @@ _POSTCODE = re.compile(
     r"(?<![A-Za-z0-9])(?:GIR\s*0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][A-HJKMNPR-Y0-9]?\s*[0-9][ABD-HJLNP-UW-Z]{2})(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
+# A full date (day, month and year) may be a date of birth: 14/03/1985, 14-3-85, 14.03.1985,
+# 1985-03-14, 14 March 1985, March 14th, 1985. Which dates are births cannot be told, so every full
+# date goes; a month and year alone ("March 2024") stays.
+_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_DATE = re.compile(
+    r"(?<![\w/.-])(?:"
+    r"(?:0?[1-9]|[12]\d|3[01])[/.-](?:0?[1-9]|1[0-2])[/.-](?:\d{4}|\d{2})"         # 14/03/1985, 14-3-85
+    r"|\d{4}[/.-](?:0?[1-9]|1[0-2])[/.-](?:0?[1-9]|[12]\d|3[01])"                  # 1985-03-14
+    rf"|(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+\d{{4}}"  # 14 March 1985
+    rf"|{_MONTHS}\.?\s+(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?,?\s+\d{{4}}"          # March 14th, 1985
+    r")(?![\w/])",
+    re.IGNORECASE,
+)
+# A National Insurance number: two letters, six digits and A to D, with any spacing ("AB 12 34 56
+# C", "ab123456c"). Any two letters, not only the prefixes HMRC issues: a mistyped number (or the
+# "QQ" of HMRC's own examples) identifies as well.
+_NI_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}(?:\s*\d){6}\s*[A-D](?![A-Za-z0-9])", re.IGNORECASE)
 # A phone number that the numbering plan does not list as valid (a drama or unallocated range,
 # a typo) is still removed when it has a national number's length; shorter runs are more often
 # scores, times or years.
@@ -50,7 +68,7 @@ def scrub(text: str, known: Iterable[str] = ()) -> tuple[str, int]:
     """
     if not isinstance(text, str):
         raise TypeError(f"only text can be scrubbed, not {type(text).__name__}")
-    replacers = [_urls, _emails, _phones, _postcodes]
+    replacers = [_urls, _emails, _ni_numbers, _dates, _phones, _postcodes]
     names = _known_pattern(known)
     if names is not None:
         replacers.append(_substitute(names, "[name]"))
@@ -87,6 +105,8 @@ def _substitute(pattern: re.Pattern, placeholder: str) -> Replacer:
 _emails = _substitute(_EMAIL, "[email]")
 _urls = _substitute(_URL, "[url]")
 _postcodes = _substitute(_POSTCODE, "[postcode]")
+_dates = _substitute(_DATE, "[date]")
+_ni_numbers = _substitute(_NI_NUMBER, "[ni number]")
 
 
 def _phones(text: str) -> tuple[str, int]:
@@ -104,7 +124,10 @@ def _phones(text: str) -> tuple[str, int]:
 
 
 def _known_pattern(known: Iterable[str]) -> re.Pattern | None:
-    alternatives = {_known_alternative(k) for k in known if isinstance(k, str) and len(k.strip()) >= 2}
+    strings = [k.strip() for k in known if isinstance(k, str)]
+    # A full name held for the family is also found as a first name or a surname alone.
+    parts = [word for k in strings if len(k.split()) > 1 and not any(ch.isdigit() for ch in k) for word in k.split()]
+    alternatives = {_known_alternative(k) for k in strings + parts if len(k) >= 2}
     if not alternatives:
         return None
     # Longest first: an alternation takes the first that matches, so "Rhys ap Gruffydd" must be
@@ -121,6 +144,11 @@ def _known_alternative(value: str) -> tuple[int, str]:
     if len(digits) >= 6 and re.fullmatch(r"[\d\s()+.\-]+", value):
         # A number the service holds, found however it was typed: "07911123456", "07911 123 456".
         return len(value), r"[\s().\-]*".join(re.escape(d) for d in digits)
+    if digits:
+        # A reference such as a case number, however it was typed: "FS-2024-0193", "fs 2024 0193",
+        # "FS2024/0193". Its letters and digits in order, anything but letters and digits between.
+        runs = re.findall(r"[A-Za-z]+|\d+", value)
+        return len(value), r"[\s\-/_.#:]*".join(re.escape(run) for run in runs)
     words = value.split()
     # Any run of spaces between words, and either apostrophe (O'Brien, O’Brien).
     return len(value), r"\s+".join(_APOSTROPHE.sub("['’]", re.escape(w)) for w in words)
