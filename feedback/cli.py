@@ -1,5 +1,5 @@
-"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``, ``flask demo``,
-``flask export``, ``flask import-responses``."""
+"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``,
+``flask invitations``, ``flask demo``, ``flask export``, ``flask import-responses``."""
 from __future__ import annotations
 
 import sys
@@ -14,6 +14,7 @@ from .instruments import load_catalogue
 from .publishing.service import changed_published_versions, publish
 from .audit.service import record
 from .staff.models import ROLES, Site, StaffUser
+from .staff.passwords import password_problem
 from .waves.schedule_loader import load_schedules
 
 
@@ -21,9 +22,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(instruments)
     app.cli.add_command(users)
     app.cli.add_command(sites)
-    from .waves.cli import dispatch
+    from .waves.cli import dispatch, invitations
 
     app.cli.add_command(dispatch)
+    app.cli.add_command(invitations)
     from .demo import demo
 
     app.cli.add_command(demo)
@@ -101,8 +103,9 @@ def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], 
     email = email.strip().lower()
     if db.session.scalar(sa.select(StaffUser).filter_by(email=email)):
         raise click.ClickException(f"an account for {email} already exists")
-    if len(password) < 12:
-        raise click.ClickException("use a password of at least 12 characters")
+    problem = password_problem(password, (email, name))
+    if problem:
+        raise click.ClickException(problem)
     granted = db.session.scalars(sa.select(Site).where(Site.code.in_(site_codes))).all()
     unknown = set(site_codes) - {site.code for site in granted}
     if unknown:
@@ -116,6 +119,27 @@ def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], 
     record("staff.created", user, actor_id=None, role=role, sites=sorted(site_codes))
     db.session.commit()
     click.echo(f"created {email} ({role})")
+
+
+@users.command("set-password", help="Set a new password for an account (an admin resetting a forgotten one); "
+                                    "it is asked for, never shown, and every session the account has ends.")
+@click.argument("email")
+@click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
+@click.password_option()
+def users_set_password(email: str, by_email: str | None, password: str):
+    from .staff.accounts import recorded_by
+
+    user = db.session.scalar(sa.select(StaffUser).filter_by(email=email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no staff account {email}")
+    problem = password_problem(password, (user.email, user.name))
+    if problem:
+        raise click.ClickException(problem)
+    actor = recorded_by(by_email)
+    user.set_password(password)   # ends every session too
+    record("staff.password_set", user, actor_id=actor.id if actor else None, via="cli")
+    db.session.commit()
+    click.echo(f"new password set for {user.email}; every session it had has ended")
 
 
 @users.command("sign-out", help="Sign an account out everywhere: every session it has, on every device, stops "
