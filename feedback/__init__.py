@@ -8,6 +8,7 @@ from typing import Mapping
 from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import crypto
 from .config import Settings, settings_from_environment
@@ -29,6 +30,11 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.config.from_mapping(settings.flask_config())
     app.config["FEEDBACK_SETTINGS"] = settings
     crypto.configure(settings.data_key)
+    if settings.trusted_proxies:
+        # Only the entries the configured proxies added are believed: a client's own X-Forwarded-For
+        # stays in front of them and is ignored. X-Forwarded-Host is never taken (links use the
+        # configured base URL).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     db.init_app(app)
     with app.app_context():
@@ -39,6 +45,12 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
+    if settings.production and settings.rate_limit_storage.startswith("memory://"):
+        # A warning, not a refusal: one worker is a sound deployment and the app cannot see how many
+        # run; and the per-account slowing is kept in the database, so it holds whatever this says.
+        log.warning("FEEDBACK_RATE_LIMIT_STORAGE is memory://: each worker process counts sign-in attempts "
+                    "per address on its own, so with several workers an address gets several times the "
+                    "limit. Set it to the Redis every worker shares, e.g. redis://127.0.0.1:6379/0.")
     login_manager.login_view = "staff.login"
     login_manager.login_message = None
     # "basic", not "strong": strong mode rewrites the cookie of every anonymous respondent on every

@@ -19,6 +19,8 @@ ENVIRONMENTS = ("development", "testing", "production")
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
 MIN_SECRET_LENGTH = 32
 ERASURE_POLICIES = ("deidentify", "delete")
+#: Where Flask-Limiter may count: in each process's memory, or in Redis (the client ships with the app).
+RATE_LIMIT_STORAGES = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://")
 CHANNEL_BACKENDS = ("outbox", "twilio")
 
 
@@ -81,7 +83,12 @@ class Settings:
     organisation_name: str
     link_valid_days: int
     public_base_url: str | None
+    #: Where the per-address sign-in and webhook limits are counted: "memory://" counts in each
+    #: worker process (so with N workers an address gets N times the limit); "redis://…" is shared.
     rate_limit_storage: str = "memory://"
+    #: How many proxies in front of the app append to X-Forwarded-For (and set X-Forwarded-Proto).
+    #: 0: the header is ignored, since any client can send it, and the connecting address is used.
+    trusted_proxies: int = 0
     staff_idle_minutes: int = 30
     staff_session_hours: int = 10
     #: Fernet key (urlsafe base64, 32 bytes) that encrypts phone numbers and message texts at rest.
@@ -174,6 +181,14 @@ class Settings:
             if not base_url:
                 raise ConfigurationError("FEEDBACK_PUBLIC_BASE_URL is not set: texts carry links to it and Twilio "
                                          "reports deliveries and replies to it.")
+        storage = environ.get("FEEDBACK_RATE_LIMIT_STORAGE", "memory://").strip()
+        if not storage.startswith(RATE_LIMIT_STORAGES):
+            raise ConfigurationError(f"FEEDBACK_RATE_LIMIT_STORAGE={storage!r}: use memory:// (one process) or a Redis "
+                                     "address such as redis://127.0.0.1:6379/0, which every worker shares.")
+        raw_proxies = environ.get("FEEDBACK_TRUSTED_PROXIES", "0").strip()
+        if not raw_proxies.isdigit():
+            raise ConfigurationError(f"FEEDBACK_TRUSTED_PROXIES={raw_proxies!r}: use the number of proxies in front of "
+                                     "the app that add to X-Forwarded-For (0 when clients connect to it directly).")
         return cls(
             **limits,
             twilio=twilio,
@@ -181,7 +196,8 @@ class Settings:
             data_key=data_key,
             erasure_responses=erasure,
             channel_backend=backend,
-            rate_limit_storage=environ.get("FEEDBACK_RATE_LIMIT_STORAGE", "memory://").strip(),
+            rate_limit_storage=storage,
+            trusted_proxies=int(raw_proxies),
             environment=environment,
             secret_key=secret_key,
             database_url=database_url,
@@ -211,6 +227,9 @@ class Settings:
             # In memory by default (one process); set FEEDBACK_RATE_LIMIT_STORAGE=redis://… so that
             # every gunicorn worker counts the same sign-in attempts.
             "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
+            # If Redis goes down, count in each worker's memory until it is back rather than answer
+            # every sign-in and every Twilio webhook with an error (texts would be lost).
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
             "RATELIMIT_HEADERS_ENABLED": True,
         }
 

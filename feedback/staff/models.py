@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -77,6 +79,22 @@ class StaffUser(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+def password_signs_in(user: StaffUser | None, password: str) -> bool:
+    """True only for an active account's right password. With no account, or an inactive one, the
+    password is still checked, against a hash made like every account's, so that the answer takes
+    as long as for a real account and its timing does not tell whether the email address has one."""
+    if user is None or not user.active:
+        check_password_hash(_hash_of_no_account(), password)
+        return False
+    return user.check_password(password)
+
+
+@functools.cache
+def _hash_of_no_account() -> str:
+    # Made once per process, with the same method and cost as ``set_password``.
+    return generate_password_hash(secrets.token_urlsafe(32))
 
 
 class LoginAttempt(db.Model):

@@ -1,21 +1,35 @@
 """Signing staff in and out, and their start page."""
 from __future__ import annotations
 
+import logging
+import math
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..audit.service import record
 from ..extensions import db, limiter, login_manager
 from ..survey.models import Response
 from ..survey.service import instrument_for
 from ..timeutil import utcnow
 from .access import navigation, require_roles
 from .forms import LoginForm
-from .models import ROLES, LoginAttempt, StaffUser
+from .models import ROLES, LoginAttempt, StaffUser, password_signs_in
 from .tasks import numbers_to_check, tasks_for
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+log = logging.getLogger(__name__)
+
+#: Wrong passwords for one email address that cost nothing (counted since its last sign-in, within
+#: FAILURES_REMEMBERED). Each one after them makes the next attempt wait twice as long as the one
+#: before, 1 second, 2, 4…, never longer than LONGEST_WAIT: guessing slows to a crawl, yet the
+#: right password always signs in once the wait is over.
+FREE_FAILURES = 10
+LONGEST_WAIT = timedelta(minutes=15)
+FAILURES_REMEMBERED = timedelta(days=1)
 
 
 @login_manager.user_loader
@@ -30,23 +44,64 @@ def load_user(user_id: str):
     return user if user is not None and (user.session_version or 0) == int(version) else None
 
 
-def _email_key() -> str:
-    return (request.form.get("email") or "").strip().lower()[:254]
+def failures_for(email: str, now: datetime) -> tuple[int, datetime | None]:
+    """Wrong passwords for ``email`` since its last sign-in (and within FAILURES_REMEMBERED), and when
+    the last was. Read from the database, so every worker process sees the same count. Counted for
+    addresses with no account too, so that being slowed down does not tell which have one."""
+    since = now - FAILURES_REMEMBERED
+    last_success = db.session.scalar(sa.select(sa.func.max(LoginAttempt.attempted_at))
+                                     .where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)))
+    if last_success is not None and last_success > since:
+        since = last_success
+    count, last = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(LoginAttempt.attempted_at))
+        .where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
+    ).one()
+    return count, last
+
+
+def next_attempt_at(failures: int, last_failure: datetime | None) -> datetime | None:
+    """When an attempt after ``failures`` wrong passwords may be checked; None: at once."""
+    if failures < FREE_FAILURES or last_failure is None:
+        return None
+    doublings = min(failures - FREE_FAILURES, 20)  # 2**20 seconds is far beyond any sensible cap
+    return last_failure + min(timedelta(seconds=2 ** doublings), LONGEST_WAIT)
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Limits per address and per account: a guesser cannot go fast from one address, nor spread
-# guesses at one account over many addresses.
+# Per address (counted in FEEDBACK_RATE_LIMIT_STORAGE, shared by the workers when that is Redis): a
+# guesser cannot go fast from one address. Per account, the waits below (kept in the database):
+# guesses at one account spread over many addresses slow down too.
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_email_key)
 def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
+        email = form.email.data.strip().lower()[:254]
+        now = utcnow()
+        failures, last_failure = failures_for(email, now)
+        retry_at = next_attempt_at(failures, last_failure)
+        if retry_at is not None and now < retry_at:
+            # Refused unchecked and unrecorded: the guess teaches nothing, and the wait does not grow.
+            # Staff pages are in English only (see the 403 page), so this is not translated.
+            seconds = max(1, math.ceil((retry_at - now).total_seconds()))
+            error = (f"Too many wrong passwords have been tried for this email address, so sign-in is paused. "
+                     f"Try again in {_in_words(seconds)}. If you did not try them, tell an administrator.")
+            page = render_template("staff/login.html", form=form, error=error, expired=False)
+            return page, 429, {"Retry-After": str(seconds)}
         user = db.session.scalar(sa.select(StaffUser).filter_by(email=email))
-        succeeded = user is not None and user.active and user.check_password(form.password.data)
-        db.session.add(LoginAttempt(email=email[:254], remote_address=request.remote_addr, succeeded=succeeded))
+        succeeded = password_signs_in(user, form.password.data)
+        db.session.add(LoginAttempt(email=email, remote_address=request.remote_addr, succeeded=succeeded,
+                                    attempted_at=now))
+        if not succeeded and failures + 1 == FREE_FAILURES:
+            _report_guessing(user)
         db.session.commit()
         if succeeded:
             session.clear()  # a fresh session at sign-in, so a planted session id is worthless
@@ -57,6 +112,17 @@ def login():
         error = _("The email address or password is not right.")
     expired = request.args.get("expired") == "1"
     return render_template("staff/login.html", form=form, error=error, expired=expired), (401 if error else 200)
+
+
+def _report_guessing(user: StaffUser | None) -> None:
+    """The first time an email address reaches FREE_FAILURES: a warning in the log and, when it is an
+    account's, an audit event, so that admins can see someone is guessing."""
+    if user is not None:
+        record("staff.sign_in_slowed", user, actor_id=None, failures=FREE_FAILURES)
+        log.warning("%d wrong passwords for staff account %s: each further attempt now waits", FREE_FAILURES, user.id)
+    else:
+        log.warning("%d wrong passwords for an email address with no account: each further attempt now waits",
+                    FREE_FAILURES)
 
 
 @bp.before_app_request
