@@ -1,5 +1,5 @@
-"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``, ``flask demo``,
-``flask export``, ``flask import-responses``."""
+"""Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``,
+``flask invitations``, ``flask demo``, ``flask export``, ``flask import-responses``."""
 from __future__ import annotations
 
 import sys
@@ -22,9 +22,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(instruments)
     app.cli.add_command(users)
     app.cli.add_command(sites)
-    from .waves.cli import dispatch
+    from .waves.cli import dispatch, invitations
 
     app.cli.add_command(dispatch)
+    app.cli.add_command(invitations)
     from .demo import demo
 
     app.cli.add_command(demo)

@@ -2,10 +2,17 @@
 
 Exactly once by construction: a batch of invitations is *claimed* in one statement (on
 PostgreSQL ``FOR UPDATE SKIP LOCKED``, so parallel dispatchers take disjoint rows) and committed
-before anything is sent; each send is then confirmed by clearing the claim. A dispatcher that
-dies between claiming and confirming leaves the claim in place: the invitation shows as
-"unknown" to staff and is never picked up again automatically, because a second text to a family
-is worse than a missing one.
+before anything is sent. Just before a text is handed to the provider its claim is *taken*
+(``send_started_at`` set, only if the claim is still this dispatcher's), durably no later than the
+text: committed before each Twilio call, or in the same transaction as the outbox's texts. Each
+send is then confirmed by clearing the claim.
+
+A dispatcher that dies leaves its claims in place. Only a claim that was taken may have reached
+the family: it shows as "unknown" to staff and is never sent again automatically, because a
+second text to a family is worse than a missing one (a person resolves it: ``unknown.py``). A
+claim never taken certainly did not: when it expires (``CLAIM_EXPIRES_AFTER_MINUTES``) it returns
+to the queue. A dispatcher still alive but slower than that loses such claims to another and,
+finding the claim no longer its own when it comes to take it, leaves them alone.
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..families.consent import Decision, in_force
@@ -32,7 +40,7 @@ from ..sms import conversations
 from .caps import Caps
 from .channels import ChannelBackend, SendFailed, record_text
 from .messages import invitation_text, reminder_text
-from .models import OPEN_STATES, SENDABLE, Invitation, InvitationEvent, state_in
+from .models import OPEN_STATES, SENDABLE, Invitation, InvitationEvent, claim_expired, state_in
 from .scheduling import reminder_times
 from .service import current_schedules, move
 
@@ -42,6 +50,8 @@ STAFF_CHANNELS = ("interview", "staff_task")
 TEXT_CHANNELS = ("sms_link", "sms_conversation")
 #: Back-off after the provider was busy or down: 5 minutes, doubling, at most 6 hours.
 RETRY_FIRST, RETRY_MOST = timedelta(minutes=5), timedelta(hours=6)
+#: Clears a claim, and the mark that its send began, together.
+RELEASE = dict(pending_send=None, claimed_at=None, claimed_by=None, send_started_at=None)
 
 
 class DispatchStopped(RuntimeError):
@@ -59,10 +69,12 @@ class PassResult:
     cancelled: int = 0
     deferred: int = 0
     failed: int = 0
+    #: Claims another dispatcher took over (ours had expired) before this one came to send them.
+    lost: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: "PassResult") -> None:
-        for name in ("expired", "due", "tasks", "sent", "reminders", "cancelled", "deferred", "failed"):
+        for name in ("expired", "due", "tasks", "sent", "reminders", "cancelled", "deferred", "failed", "lost"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for reason, count in other.reasons.items():
             self.reasons[reason] = self.reasons.get(reason, 0) + count
@@ -83,7 +95,7 @@ def dispatch_once(backend: ChannelBackend, now: datetime | None = None, batch_si
         claimed = _claim(now, batch_size, worker)
         if not claimed:
             break
-        result.add(_send_claimed(claimed, backend, now))
+        result.add(_send_claimed(claimed, backend, now, worker))
     return result
 
 
@@ -154,32 +166,63 @@ def _new_response(invitation: Invitation, versions: dict, mode: str) -> tuple[Re
 
 
 def _claim(now: datetime, batch_size: int, worker: str) -> list[int]:
-    candidates = (
-        sa.select(Invitation.id)
-        .where(Invitation.pending_send.is_(None), Invitation.channel.in_(TEXT_CHANNELS),
-               state_in(SENDABLE), Invitation.next_send_at <= now)
+    """Claim up to ``batch_size`` texts that are due: unclaimed ones, and ones whose claim expired
+    before its send began (a dispatcher stopped). A claim whose send began is never taken here."""
+    claimable = sa.or_(Invitation.pending_send.is_(None), claim_expired(now))
+    candidates = db.session.execute(
+        sa.select(Invitation.id, Invitation.state, Invitation.pending_send)
+        .where(claimable, Invitation.channel.in_(TEXT_CHANNELS), state_in(SENDABLE), Invitation.next_send_at <= now)
         .order_by(Invitation.next_send_at, Invitation.id).limit(batch_size)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    if not candidates:
+        db.session.commit()
+        return []
     claimed = db.session.execute(
         sa.update(Invitation)
-        .where(Invitation.id.in_(candidates.scalar_subquery()), Invitation.pending_send.is_(None))
+        .where(Invitation.id.in_([row.id for row in candidates]), claimable)
         .values(pending_send=sa.case((Invitation.state == "due", "invitation"), else_="reminder"),
-                claimed_at=now, claimed_by=worker)
+                claimed_at=now, claimed_by=worker, send_started_at=None)
         .returning(Invitation.id),
         execution_options={"synchronize_session": False},
     ).scalars().all()
+    claimed_ids = set(claimed)
+    taken_over = [row for row in candidates if row.pending_send is not None and row.id in claimed_ids]
+    if taken_over:  # rare: say in each history that an earlier claim lapsed unsent
+        db.session.execute(sa.insert(InvitationEvent), [
+            {"invitation_id": row.id, "at": now, "from_state": row.state, "to_state": row.state,
+             "cause": "claimed again: the dispatcher that claimed it stopped before sending"} for row in taken_over
+        ])
     db.session.commit()
     return list(claimed)
 
 
-def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime) -> PassResult:
+def _take(ids: list[int], worker: str, now: datetime) -> list[int]:
+    """Mark the sends of these claims as begun, if the claims are still ``worker``'s and not begun:
+    the ids of those marked. Not committed here: the caller commits it no later than the text."""
+    if not ids:
+        return []
+    return list(db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id.in_(ids), Invitation.claimed_by == worker, Invitation.pending_send.is_not(None),
+               Invitation.send_started_at.is_(None))
+        .values(send_started_at=now).returning(Invitation.id),
+        execution_options={"synchronize_session": False},
+    ).scalars().all())
+
+
+def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime, worker: str) -> PassResult:
     result = PassResult()
+    if backend.transactional:
+        # Texts and marks commit together (or roll back together): take the whole batch at once.
+        taken = _take(ids, worker, now)
+        result.lost = len(ids) - len(taken)
+        ids = taken
     invitations = db.session.scalars(
         sa.select(Invitation).where(Invitation.id.in_(ids)).order_by(Invitation.id).options(
             selectinload(Invitation.member).selectinload(Member.consents),
             selectinload(Invitation.family).selectinload(Family.pauses),
-        )
+        ).execution_options(populate_existing=True)
     ).all()
     schedules = current_schedules()
     settings = current_app.config["FEEDBACK_SETTINGS"]
@@ -190,10 +233,9 @@ def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime) -> Pas
     for index, invitation in enumerate(invitations):
         try:
             outcome = _send_one(invitation, backend, now, schedules[invitation.schedule_id], base_url, versions,
-                                events, caps)
+                                events, caps, worker)
         except DispatchStopped:
-            for untried in invitations[index:]:  # release the rest of the batch: nothing was sent to them
-                _update(untried, pending_send=None, claimed_at=None, claimed_by=None)
+            _release_untried(invitations[index:], worker)
             _commit(events)
             raise
         if outcome.startswith("cancelled:"):
@@ -208,6 +250,19 @@ def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime) -> Pas
     return result
 
 
+def _release_untried(invitations: list[Invitation], worker: str) -> None:
+    """Give back the rest of a batch the provider stopped: nothing was sent to any of them. Those
+    not taken yet are released only if still ours (another dispatcher may hold an expired one)."""
+    untaken = [invitation.id for invitation in invitations if invitation.send_started_at is None]
+    for invitation in invitations:
+        if invitation.send_started_at is not None:
+            _update(invitation, **RELEASE)
+    if untaken:
+        db.session.execute(sa.update(Invitation).where(Invitation.id.in_(untaken), Invitation.claimed_by == worker,
+                                                       Invitation.send_started_at.is_(None)).values(**RELEASE),
+                           execution_options={"synchronize_session": False})
+
+
 def _commit(events: list[dict]) -> None:
     if events:
         db.session.execute(sa.insert(InvitationEvent), events)
@@ -216,9 +271,15 @@ def _commit(events: list[dict]) -> None:
 
 
 def _send_one(invitation: Invitation, backend: ChannelBackend, now: datetime, schedule, base_url: str,
-              versions: dict, events: list[dict], caps: Caps) -> str:
+              versions: dict, events: list[dict], caps: Caps, worker: str) -> str:
+    if not backend.transactional:
+        # Take this claim alone (committed just before its text goes): the rest of the batch stays
+        # untaken, so if this process dies only this text can be in doubt.
+        if not _take([invitation.id], worker, now):
+            return "lost"
+        set_committed_value(invitation, "send_started_at", now)
     kind = invitation.pending_send
-    release = dict(pending_send=None, claimed_at=None, claimed_by=None)
+    release = RELEASE
     if invitation.closes_at <= now:
         _update(invitation, **release)
         move(invitation, "expired", "window closed", now, log=events)
@@ -282,7 +343,7 @@ def _compose(invitation: Invitation, kind: str, base_url: str, versions: dict) -
 
 def _failed(invitation: Invitation, failure: SendFailed, now: datetime, schedule, events: list[dict]) -> str:
     """The provider refused or could not be reached: act on what the refusal says about the member."""
-    release = dict(pending_send=None, claimed_at=None, claimed_by=None)
+    release = RELEASE
     member = invitation.member
     if failure.kind == "unknown":
         # It may have reached the family: keep the claim, so a person checks (shown as "unknown").
@@ -315,7 +376,7 @@ def _failed(invitation: Invitation, failure: SendFailed, now: datetime, schedule
 def _record_sent(invitation: Invitation, kind: str, now: datetime, schedule, cause: str,
                  actor_id: int | None = None, log: list[dict] | None = None) -> None:
     """Confirm a send: clear the claim, record it, and set when the next reminder (if any) is due."""
-    _update(invitation, pending_send=None, claimed_at=None, claimed_by=None)
+    _update(invitation, **RELEASE)
     if kind == "invitation":
         invitation.sent_at = invitation.sent_at or now
         move(invitation, "sent", cause, now, actor_id, log=log)
@@ -377,17 +438,18 @@ def send_now(invitation_id: int, backend: ChannelBackend, actor_id: int | None) 
     db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
                                    to_state=invitation.state, cause="send now requested", actor_id=actor_id))
     db.session.commit()
+    worker = f"staff-{actor_id}-{uuid.uuid4().hex[:16]}"  # unique: the claim is taken only by its holder
     claimed = db.session.execute(
         sa.update(Invitation).where(Invitation.id == invitation_id, Invitation.pending_send.is_(None),
                                     Invitation.state == "due")
-        .values(pending_send="invitation", claimed_at=now, claimed_by=f"staff-{actor_id}")
+        .values(pending_send="invitation", claimed_at=now, claimed_by=worker)
         .returning(Invitation.id), execution_options={"synchronize_session": False},
     ).scalars().all()
     db.session.commit()
     if not claimed:
         return "Not sent: a dispatcher is sending it already."
     db.session.expire_all()
-    result = _send_claimed(claimed, backend, now)
+    result = _send_claimed(claimed, backend, now, worker)
     if result.sent:
         return "Sent."
     if result.cancelled:
@@ -395,17 +457,3 @@ def send_now(invitation_id: int, backend: ChannelBackend, actor_id: int | None) 
         return f"Not sent, and cancelled: {reason.replace('_', ' ')}."
     return "Not sent: the text could not be delivered to the provider; see the invitation's history."
 
-
-def resolve_unknown(invitation: Invitation, reached: bool, actor_id: int | None) -> None:
-    """A person checked an "unknown" send with the provider: either it went (record it as sent) or it
-    did not (release it, so the dispatcher sends it). Only a person may make that call."""
-    now = utcnow()
-    kind = invitation.pending_send
-    if reached:
-        _record_sent(invitation, kind, now, current_schedules()[invitation.schedule_id],
-                     "staff confirmed the text was sent", actor_id)
-        return
-    _update(invitation, pending_send=None, claimed_at=None, claimed_by=None)
-    db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
-                                   to_state=invitation.state, cause="staff found the text was not sent; released",
-                                   actor_id=actor_id))

@@ -1,7 +1,7 @@
 """Invitations (one per recipient × wave × instrument), their history, and the console outbox."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -23,8 +23,11 @@ WAITING = ("planned", "due")
 OPEN_STATES = ("planned", "due", "sent", "opened", "started")
 #: States in which a text (the invitation or a reminder) may still go.
 SENDABLE = ("due", "sent", "opened", "started")
-#: A claim older than this with no confirmation is shown as "unknown": a person must check.
+#: A send begun this long ago and never confirmed is shown as "unknown": a person must check.
 UNKNOWN_AFTER_MINUTES = 10
+#: A claim this old whose send was never begun returns to the queue: its dispatcher stopped (or
+#: is too slow to be trusted with it) before handing the text to anyone, so another may send it.
+CLAIM_EXPIRES_AFTER_MINUTES = 10
 
 
 class Invitation(db.Model):
@@ -68,6 +71,11 @@ class Invitation(db.Model):
     pending_send: Mapped[str | None] = mapped_column(String(16))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    #: Set for a claimed send once the text is about to be handed to the provider, and made durable
+    #: no later than the text itself (committed before a Twilio call; in the outbox's own
+    #: transaction). Cleared with the claim. A claim with it set may have reached the family; a
+    #: claim without it certainly did not, and returns to the queue when it expires.
+    send_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Indexed: each response opened, started or completed finds its invitation by it.
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"), index=True)
     #: The survey link's token, encrypted, so reminders can repeat the same link. Responses are
@@ -84,10 +92,11 @@ class Invitation(db.Model):
                                                          back_populates="invitation")
 
     def is_unknown(self, now: datetime | None = None) -> bool:
-        """Claimed for sending but never confirmed: it may or may not have reached the family."""
-        if self.pending_send is None or self.claimed_at is None:
+        """A send begun but never confirmed: it may or may not have reached the family. A claim
+        whose send never began is not unknown: it goes back to the queue when it expires."""
+        if self.pending_send is None or self.send_started_at is None:
             return False
-        return ((now or utcnow()) - self.claimed_at).total_seconds() > UNKNOWN_AFTER_MINUTES * 60
+        return ((now or utcnow()) - self.send_started_at).total_seconds() > UNKNOWN_AFTER_MINUTES * 60
 
     @property
     def display_state(self) -> str:
@@ -136,6 +145,18 @@ class OutboxMessage(db.Model):
     status_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     invitation: Mapped[Invitation | None] = relationship()
+
+
+def in_doubt(now: datetime) -> sa.ColumnElement[bool]:
+    """SQL for ``Invitation.is_unknown(now)``."""
+    return sa.and_(Invitation.pending_send.is_not(None), Invitation.send_started_at.is_not(None),
+                   Invitation.send_started_at < now - timedelta(minutes=UNKNOWN_AFTER_MINUTES))
+
+
+def claim_expired(now: datetime) -> sa.ColumnElement[bool]:
+    """A claim whose send never began and that is older than ``CLAIM_EXPIRES_AFTER_MINUTES``."""
+    return sa.and_(Invitation.pending_send.is_not(None), Invitation.send_started_at.is_(None),
+                   Invitation.claimed_at < now - timedelta(minutes=CLAIM_EXPIRES_AFTER_MINUTES))
 
 
 def state_in(states) -> sa.ColumnElement[bool]:

@@ -20,11 +20,12 @@ from ..staff.access import (ADMIN_ONLY, CALENDAR, FAMILY_PAGES, WAVE_STATUS, cho
 from ..staff.models import StaffUser
 from ..timeutil import utcnow
 from .channels import backend_for
-from .dispatcher import resolve_unknown, send_now
-from .models import STATES, UNKNOWN_AFTER_MINUTES, Invitation, OutboxMessage
+from .dispatcher import send_now
+from .models import STATES, Invitation, OutboxMessage, in_doubt
 from .planning import REASONS
 from .service import move
-from .forms import ResolveForm
+from .forms import BulkResolveForm, ResolveForm
+from .unknown import ResolveRefused, resolve_unknown, resolve_unknown_in_bulk, unknown_invitations
 
 bp = Blueprint("waves", __name__, template_folder="templates")
 
@@ -76,9 +77,7 @@ def calendar():
 def status():
     """How many invitations of each wave are in each state; "unknown" ones are counted on their own."""
     site_id = chosen_site_id(request.args.get("site"))
-    stale = utcnow() - timedelta(minutes=UNKNOWN_AFTER_MINUTES)
-    shown = sa.case((sa.and_(Invitation.pending_send.is_not(None), Invitation.claimed_at < stale), "unknown"),
-                    else_=Invitation.state)
+    shown = sa.case((in_doubt(utcnow()), "unknown"), else_=Invitation.state)
     rows = db.session.execute(_counted(
         sa.select(Invitation.schedule_id, Invitation.wave, shown, sa.func.count())
         .group_by(Invitation.schedule_id, Invitation.wave, shown), site_id)).all()
@@ -152,6 +151,44 @@ def resolve(invitation_id: int):
         db.session.commit()
         flash("Recorded as sent." if reached else "Recorded as not sent: the dispatcher will send it.")
     return _back(invitation)
+
+
+#: The most unknown sends listed at once; resolving them brings up the next.
+UNKNOWN_LISTED = 1000
+
+
+@bp.get("/staff/invitations/unknown")
+@require_roles(*ADMIN_ONLY)
+def unknown():
+    """Every send in doubt, to check with the provider and resolve many at once."""
+    return _unknown_page(BulkResolveForm(formdata=None))
+
+
+def _unknown_page(form: BulkResolveForm, chosen: set[int] = frozenset(), problem: str | None = None):
+    invitations = db.session.scalars(unknown_invitations().limit(UNKNOWN_LISTED + 1)).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Invitation).where(in_doubt(utcnow())))
+    return render_template("waves/unknown.html", invitations=invitations[:UNKNOWN_LISTED], total=total,
+                           form=form, chosen=chosen, problem=problem, titles=_wave_titles())
+
+
+@bp.post("/staff/invitations/unknown")
+@require_roles(*ADMIN_ONLY)
+def resolve_many():
+    form = BulkResolveForm()
+    chosen = {int(value) for value in request.form.getlist("invitation") if value.isdigit()}
+    if not form.validate_on_submit():
+        return _unknown_page(form, chosen), 400
+    try:
+        resolved = resolve_unknown_in_bulk(sorted(chosen), form.reached.data == "yes", form.reason.data,
+                                           current_user.id, via="web")
+    except ResolveRefused as refused:
+        return _unknown_page(form, chosen, str(refused)), 400
+    db.session.commit()
+    skipped = len(chosen) - len(resolved)
+    outcome = "sent" if form.reached.data == "yes" else "not sent: the dispatcher will send them"
+    flash(f"{len(resolved)} recorded as {outcome}."
+          + (f" {skipped} chosen were no longer unknown and were left alone." if skipped else ""))
+    return redirect(url_for(".unknown"))
 
 
 @bp.get("/staff/outbox")

@@ -96,6 +96,9 @@ MATRIX = [
           lambda s: f"/staff/invitations/{s.invitation}/cancel", NORTH_FAMILY),
     Route("POST", "/staff/invitations/<int:invitation_id>/send-now",
           lambda s: f"/staff/invitations/{s.invitation}/send-now", NORTH_FAMILY),
+    Route("GET", "/staff/invitations/unknown", lambda s: "/staff/invitations/unknown", ADMINS),
+    # Nothing chosen and no reason: refused for the admin as invalid, changing nothing.
+    Route("POST", "/staff/invitations/unknown", lambda s: "/staff/invitations/unknown", ADMINS | {"admin": 400}),
     Route("POST", "/staff/invitations/<int:invitation_id>/resolve",
           lambda s: f"/staff/invitations/{s.invitation}/resolve", ADMINS, lambda s, role: {"reached": "yes"}),
     Route("GET", "/staff/exports", lambda s: "/staff/exports", CALENDAR),

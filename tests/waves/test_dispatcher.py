@@ -10,13 +10,11 @@ import sqlalchemy as sa
 
 from feedback.extensions import db
 from feedback.families.models import Consent, ContactPause, Family, Member
-from feedback.families.service import update_family
 from feedback.survey.models import Response
 from feedback.waves.channels import OutboxBackend
 from feedback.waves.dispatcher import _bulk_move, _claim, dispatch_once
 from feedback.waves.models import Invitation, OutboxMessage
 from tests.conftest import table_count
-from tests.families.helpers import family_with_members
 from tests.waves.seeding import sending_moment
 
 TODAY = date.today()
@@ -25,16 +23,6 @@ LONDON, UTC = ZoneInfo("Europe/London"), ZoneInfo("UTC")
 
 def london(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
-
-
-@pytest.fixture
-def exited(app, ctx, world):
-    """A family that left support today: its exit wave is open now."""
-    family, members = family_with_members(world["north"], world["kw_north"], entry=TODAY - timedelta(days=120),
-                                          members=(("mother", 1988, 3), ("father", 1985, 7)))
-    update_family(family, family.version, exit_date=TODAY)
-    db.session.commit()
-    return family, members
 
 
 def texts_to(member) -> list[OutboxMessage]:
@@ -160,39 +148,6 @@ def test_reminders_follow_after_3_and_7_days_at_most_two_and_stop_once_completed
     assert [m.kind for m in db.session.scalars(sa.select(OutboxMessage).filter_by(invitation_id=other.id))] == ["invitation"]
 
 
-def test_a_dispatcher_that_died_after_claiming_leaves_unknown_and_nothing_is_resent(exited):
-    now = sending_moment(TODAY)
-    _bulk_move(["planned"], "due", "window opened", Invitation.opens_at <= now)
-    claimed = _claim(now, 10, "worker-that-dies")
-    assert len(claimed) == 4
-    result = dispatch_once(OutboxBackend(), now=now + timedelta(minutes=20))
-    assert result.sent == 0 and table_count(OutboxMessage) == 0
-    invitation = db.session.get(Invitation, claimed[0])
-    assert invitation.is_unknown(now + timedelta(minutes=20))
-    assert not invitation.is_unknown(now + timedelta(minutes=1))
-
-
-def test_a_crash_while_sending_rolls_back_and_leaves_the_claims_for_a_person(exited):
-    class Crashing(OutboxBackend):
-        def __init__(self):
-            self.calls = 0
-
-        def send(self, *args):
-            self.calls += 1
-            if self.calls == 3:
-                raise SystemError("power cut")
-            return super().send(*args)
-
-    with pytest.raises(SystemError):
-        dispatch_once(Crashing(), now=sending_moment(TODAY))
-    db.session.rollback()
-    assert table_count(OutboxMessage) == 0
-    claimed = db.session.scalars(sa.select(Invitation).where(Invitation.pending_send.is_not(None))).all()
-    assert len(claimed) == 4
-    dispatch_once(OutboxBackend(), now=sending_moment(TODAY) + timedelta(hours=1))
-    assert table_count(OutboxMessage) == 0  # never an automatic second attempt
-
-
 def test_answering_moves_the_invitation_through_opened_started_and_completed(exited, client):
     from feedback.survey.service import complete, instrument_for, save_answers
 
@@ -210,7 +165,7 @@ def test_answering_moves_the_invitation_through_opened_started_and_completed(exi
 
 
 def test_a_send_resolved_as_reached_waits_for_its_first_reminder(exited):
-    from feedback.waves.dispatcher import resolve_unknown
+    from feedback.waves.unknown import resolve_unknown
 
     now = sending_moment(TODAY)
     _bulk_move(["planned"], "due", "window opened", Invitation.opens_at <= now)

@@ -123,10 +123,11 @@ def test_an_invitation_being_sent_cannot_be_cancelled(app, scene):
 
 
 def make_unknown(app, invitation_id):
-    """A dispatcher claimed the send an hour ago and never confirmed it."""
+    """A dispatcher handed the text to the provider an hour ago and never confirmed it."""
     with app.app_context():
         claimed = db.session.get(Invitation, invitation_id)
-        claimed.state, claimed.pending_send, claimed.claimed_at = "due", "invitation", utcnow() - timedelta(hours=1)
+        claimed.state, claimed.pending_send = "due", "invitation"
+        claimed.claimed_at = claimed.send_started_at = utcnow() - timedelta(hours=1)
         db.session.commit()
 
 
