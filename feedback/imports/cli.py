@@ -9,13 +9,15 @@ from flask.cli import with_appcontext
 
 from ..staff.accounts import recorded_by
 from .choices import ImportChoiceError, chosen_instrument, check_wave
+from .reading import too_large
 from .service import import_responses
 
 
 @click.command("import-responses", help="Import completed responses from FILE (CSV UTF-8 or XLSX, first sheet): "
                "columns site, case_ref, member_ref, completed_on, [role], then one per item id. Every row is "
                "checked first; if any fails, nothing is stored, every problem is listed and the exit code is 1. "
-               "Importing the same file again changes nothing.")
+               "Importing the same file again changes nothing. At most 20,000 rows of answers and 32 MB per file: split "
+               "larger ones.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--instrument", "instrument_id", required=True, help="Instrument id, e.g. family-functioning.")
 @click.option("--version", "version", type=int, required=True, help="The instrument version the forms were.")
@@ -29,6 +31,9 @@ def import_responses_command(file: Path, instrument_id: str, version: int, wave:
         check_wave(wave)
     except ImportChoiceError as error:
         raise click.ClickException(str(error)) from None
+    # Checked before the file is read into memory.
+    if (message := too_large(file.stat().st_size)) is not None:
+        raise click.ClickException(message)
     # From the command line every site may be imported for: whoever runs it has the server.
     outcome = import_responses(file.read_bytes(), file.name, instrument, wave, actor, allowed_site_ids=None)
     if outcome.status == "refused":

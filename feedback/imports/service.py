@@ -83,7 +83,7 @@ def import_responses(data: bytes, file_name: str | None, instrument: Instrument,
     try:
         frame = read_table(data)
     except FileProblem as problem:
-        return Outcome("refused", report=Report([], [Problem(None, None, str(problem))]))
+        return Outcome("refused", report=Report([], [Problem(problem.row, problem.column, str(problem))]))
     report = validate(instrument, frame, _lookups(frame, instrument, wave, allowed_site_ids))
     if not report.ok:
         return Outcome("refused", report=report)

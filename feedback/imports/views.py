@@ -2,7 +2,8 @@
 
 Researchers import rows of the sites granted to them only (a row of another site is a problem
 like any other, so nothing is stored); admins import for every site. Uploads are limited by the
-app's MAX_CONTENT_LENGTH; a larger file goes through ``flask import-responses``.
+app's MAX_CONTENT_LENGTH (refused with the page and what to do); a larger file goes through
+``flask import-responses``.
 """
 from __future__ import annotations
 
@@ -10,24 +11,26 @@ import csv
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..staff.access import IMPORTS, require_roles, visible_site_ids
+from ..staff.access import IMPORTS, may_use, require_roles, visible_site_ids
 from .choices import chosen_instrument, importable_instruments, known_waves
 from .forms import ImportForm
 from .models import ImportBatch
-from .service import import_responses
-from .validation import KEY_COLUMNS, ROLE_COLUMN, answered_for
+from .reading import MAX_FILE_BYTES, MAX_ROWS
+from .service import Outcome, import_responses
+from .validation import KEY_COLUMNS, ROLE_COLUMN, Problem, Report, answered_for
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/imports", template_folder="templates")
 RECENT = 20
 
 
-def _form() -> ImportForm:
-    form = ImportForm()
+def _form(**kwargs) -> ImportForm:
+    form = ImportForm(**kwargs)
     form.instrument.choices = [SelectChoice(f"{i.id}:{i.version}", f"{i.title.get('en')} ({i.id} v{i.version})")
                                for i in importable_instruments()]
     form.wave.choices = [SelectChoice(wave, wave) for wave in known_waves()]
@@ -48,15 +51,32 @@ def index():
         if outcome.status != "refused":
             flash(outcome.summary())
             return redirect(url_for(".index"))
+    return _page(form, outcome, 422 if request.method == "POST" else 200)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error: RequestEntityTooLarge):
+    """The page again, saying so: the upload is refused before its form can be read (and before the
+    view's role check, so that check is made here)."""
+    if not (current_user.is_authenticated and current_user.is_active and may_use(current_user, IMPORTS)):
+        return error
+    limit = current_app.config["MAX_CONTENT_LENGTH"] / 2**20
+    message = (f"The file is larger than {limit:g} MB, the most this page takes. Split it into smaller files (at "
+               f"most {MAX_ROWS:,} rows of answers each, each starting with the heading row), or ask an "
+               f"administrator to import it with flask import-responses (files up to {MAX_FILE_BYTES // 2**20} MB).")
+    # formdata=None: reading the posted form again would refuse again.
+    return _page(_form(formdata=None), Outcome("refused", report=Report([], [Problem(None, None, message)])), 413)
+
+
+def _page(form: ImportForm, outcome: Outcome | None, status: int):
     query = sa.select(ImportBatch).order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(RECENT)
     if not current_user.is_admin:
         # A batch may span sites; a researcher sees the ones they made.
         query = query.where(ImportBatch.imported_by_id == current_user.id)
     batches = db.session.scalars(query).all()
     instruments = [(i, answered_for(i)) for i in importable_instruments()]
-    status = 422 if request.method == "POST" else 200
     return render_template("imports/index.html", form=form, outcome=outcome, batches=batches,
-                           instruments=instruments), status
+                           instruments=instruments, max_rows=MAX_ROWS), status
 
 
 @bp.get("/<instrument_id>/v<int:version>/headings.csv")

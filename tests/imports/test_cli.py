@@ -54,3 +54,13 @@ def test_an_unknown_instrument_version_or_wave_is_refused(app, world, tmp_path):
     assert wave.exit_code == 1 and "There is no wave 'exit-4m' in the schedules." in wave.output
     partner = invoke(app, path, "--instrument", "partner-survey", "--version", "1", "--wave", "exit")
     assert partner.exit_code == 1 and "cannot be imported" in partner.output
+
+
+def test_an_unclosed_quote_is_reported_at_its_row_and_column(app, world, tmp_path):
+    path = tmp_path / "forms.csv"
+    path.write_bytes(b"site,case_ref,member_ref,completed_on\nnorth,\"N-1,M1,2025-06-01\nnorth,N-2,M1,2025-06-01\n")
+    result = invoke(app, path)
+    assert result.exit_code == 1
+    assert ("error: Row 2, case_ref: A double quote (\") opens this cell and is never closed, so everything after "
+            "it to the end of the file was read as this one cell.") in result.output
+    assert "Nothing was imported: 1 problem(s) in 1 row(s)." in result.output
