@@ -127,11 +127,9 @@ def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], 
 @click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
 @click.password_option()
 def users_set_password(email: str, by_email: str | None, password: str):
-    from .staff.accounts import recorded_by
+    from .staff.accounts import account, recorded_by
 
-    user = db.session.scalar(sa.select(StaffUser).filter_by(email=email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"no staff account {email}")
+    user = account(email)
     problem = password_problem(password, (user.email, user.name))
     if problem:
         raise click.ClickException(problem)
@@ -147,11 +145,9 @@ def users_set_password(email: str, by_email: str | None, password: str):
 @click.argument("email")
 @click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
 def users_sign_out(email: str, by_email: str | None):
-    from .staff.accounts import recorded_by
+    from .staff.accounts import account, recorded_by
 
-    user = db.session.scalar(sa.select(StaffUser).filter_by(email=email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"no staff account {email}")
+    user = account(email)
     actor = recorded_by(by_email)
     user.end_sessions()
     record("staff.signed_out", user, actor_id=actor.id if actor else None, via="cli")
