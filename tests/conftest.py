@@ -224,3 +224,9 @@ def sign_in(client, email: str, password: str = PASSWORD):
     })
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The probe's tally of attacks tried and refused (tests/test_probe.py), when it ran."""
+    for attack, (tried, refused, note) in getattr(terminalreporter.config, "probe_tally", {}).items():
+        terminalreporter.write_line(f"probe: {attack}: {tried} tried, {refused} refused{f' ({note})' if note else ''}")
