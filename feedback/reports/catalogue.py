@@ -69,7 +69,7 @@ def _family_functioning(filters: Filters, **_) -> Report:
     scale = next((s for s in instrument.scales if s.id == family_functioning.SCALE), None) if instrument else None
     label = scale.cutoff.label.get("en") if scale is not None and scale.cutoff is not None else "At or above the cut-off"
     return family_functioning.compute(scores(filters, family_functioning.INSTRUMENT, [family_functioning.SCALE]),
-                                      _short(label))
+                                      _short(label), family_functioning.score_ranges(scale))
 
 
 def _star(filters: Filters, **_) -> Report:

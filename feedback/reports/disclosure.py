@@ -367,13 +367,16 @@ class _Problem:
         highs.changeColsCost(len(self.atoms), self.columns, objective)
         highs.run()
         status = highs.getModelStatus()
-        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            status = self._feasible_or_not()
+        if status == highspy.HighsModelStatus.kUnbounded:
             return -math.inf
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InconsistentFigures("the shown figures admit no counts at all")
         if status == highspy.HighsModelStatus.kOptimal:
             x = np.array(highs.getSolution().col_value)
-            if np.allclose(x, np.round(x), atol=1e-7):
+            # Whole to an absolute tolerance: a relative one would take 20,000.2 as whole.
+            if np.allclose(x, np.round(x), rtol=0, atol=1e-7):
                 return float(np.round(highs.getInfo().objective_function_value, 6))
         highs.changeColsIntegrality(len(self.atoms), self.columns,
                                     np.full(len(self.atoms), highspy.HighsVarType.kInteger))
@@ -382,7 +385,9 @@ class _Problem:
         status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return float(np.round(highs.getInfo().objective_function_value, 6))
-        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            status = self._feasible_or_not()
+        if status == highspy.HighsModelStatus.kUnbounded:
             return -math.inf
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InconsistentFigures("the shown figures admit no whole counts")
@@ -391,6 +396,21 @@ class _Problem:
         if known is None:
             raise InconsistentFigures("the solver stopped before finding any whole counts")
         return known
+
+
+def _feasible_or_not_impl(problem: "_Problem"):
+    """HiGHS may answer "unbounded or infeasible": solve with no objective to tell which (an
+    infeasible model means the figures contradict their declarations and must not pass)."""
+    highs = problem.highs
+    saved = np.array(highs.getLp().col_cost_)
+    highs.changeColsCost(len(problem.atoms), problem.columns, np.zeros(len(problem.atoms)))
+    highs.run()
+    feasible = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    highs.changeColsCost(len(problem.atoms), problem.columns, saved)
+    return highspy.HighsModelStatus.kUnbounded if feasible else highspy.HighsModelStatus.kInfeasible
+
+
+_Problem._feasible_or_not = _feasible_or_not_impl
 
 
 def _bound(value: float) -> float:

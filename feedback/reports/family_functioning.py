@@ -6,9 +6,11 @@ Each member's latest score at a wave counts once.
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
-from .disclosure import Sum
+from .disclosure import Mean, Sum
 from .model import Chart, Column, Report, Table, not_enough, share
 from .pairs import latest, paired
 
@@ -18,8 +20,28 @@ WAVES = {"entry": "Entry", "exit": "Exit", "exit-6m": "6 months after exit", "ex
 CHANGES = (("entry", "exit"), ("exit", "exit-6m"), ("exit", "exit-12m"), ("entry", "exit-12m"))
 
 
-def compute(scores: pd.DataFrame, cutoff_label: str) -> Report:
-    """``scores``: member_id, wave, completed_at, value, flagged (at or beyond the cut-off)."""
+def score_ranges(scale) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """(flagged, not flagged): the least and greatest score a member in each can have, from the
+    scale's answers, scoring and cut-off; None when unknown. A mean score with its n then bounds
+    how many are flagged (a mean of 1.05 over 20 members on 1–4 with a cut-off of 2.0 allows one),
+    which the disclosure audit must know."""
+    cutoff = getattr(scale, "cutoff", None)
+    if cutoff is None or scale.method != "mean" or not scale.items or scale.high <= scale.low:
+        return None
+    items = len(scale.items)
+    fewest = max(1, math.ceil(scale.min_answered * items - 1e-9))
+    # A mean of k answers is a multiple of 1/k (on whole answers): the nearest a score can come to
+    # the cut-off without reaching it is the greatest such value on the other side.
+    below = max(math.ceil(cutoff.value * k - 1) / k for k in range(fewest, items + 1))
+    above = min(math.floor(cutoff.value * k + 1) / k for k in range(fewest, items + 1))
+    if cutoff.direction == "at_or_above":
+        return (cutoff.value, scale.high), (scale.low, min(below, cutoff.value))
+    return (scale.low, cutoff.value), (max(above, cutoff.value), scale.high)
+
+
+def compute(scores: pd.DataFrame, cutoff_label: str, ranges=None) -> Report:
+    """``scores``: member_id, wave, completed_at, value, flagged (at or beyond the cut-off);
+    ``ranges``: ``score_ranges`` of the scale, when known."""
     scored = latest(scores.dropna(subset=["value", "member_id"]), ["member_id", "wave"])
     rows, made_of = [], {}
     for wave, label in WAVES.items():
@@ -30,6 +52,10 @@ def compute(scores: pd.DataFrame, cutoff_label: str) -> Report:
         # The atoms: members at or beyond the cut-off and the rest.
         made_of[(len(rows), "members")] = Sum.of([(NAME, wave, "flagged"), (NAME, wave, "not flagged")])
         made_of[(len(rows), "flagged")] = Sum.of([(NAME, wave, "flagged")])
+        if ranges is not None:
+            (flagged_low, flagged_high), (rest_low, rest_high) = ranges
+            made_of[(len(rows), "mean")] = Mean((((NAME, wave, "flagged"), flagged_low, flagged_high),
+                                                 ((NAME, wave, "not flagged"), rest_low, rest_high)))
         rows.append({"wave": label, "members": len(at), "mean": round(float(at["value"].mean()), 2),
                      "flagged": flagged, "flagged_pct": share(flagged, len(at))})
     if not rows:

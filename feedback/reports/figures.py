@@ -45,12 +45,15 @@ def report_cells(report: Report) -> dict[tuple, Cell]:
                 if kind == "count":
                     cells[key] = Cell(Figure(key, sums[key], number(value), 0.0, count=True), kind)
                     continue
+                # What a reader sees (and downloads) is the rounded value: the true one lies within
+                # half a step of it, which is all the audit may assume.
                 value = number(value)
+                value = None if value is None else round(float(value), DECIMALS[kind])
                 half = 0.5 * 10 ** -DECIMALS[kind]
                 base = _base_key(t, r, column, table, total_row)
                 numerator = (t, r, column.numerator) if column.numerator else None
                 expression, follows = declared, [k for k in (numerator, base) if k is not None]
-                follows += [(t, *cell) for cell in table.hidden_with.get((r, column.name), [])]
+                follows += [cell if len(cell) == 3 else (t, *cell) for cell in table.hidden_with.get((r, column.name), [])]
                 if expression is None and kind == "percent" and numerator in sums and base in sums:
                     expression = Ratio(sums[numerator], sums[base], 100.0)
                 elif expression is None and kind == "money" and numerator and column.factor:

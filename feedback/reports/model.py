@@ -70,7 +70,8 @@ class Table:
     #: A row whose values are not of its column's kind ({row index: kind}), as in a table of
     #: measures where one is a count of families and the rest are money.
     row_kinds: dict[int, str] = field(default_factory=dict)
-    #: Cells hidden whenever any of some other cells of the table is: {(row, column): [(row, column)]}.
+    #: Cells hidden whenever any of some other cells is: {(row, column): [(row, column) of this table,
+    #: or (table, row, column) of another]}.
     #: A total of money weighted by unit savings is one: with one count behind it hidden, the
     #: weights make the total a puzzle with usually one answer.
     hidden_with: dict[tuple[int, str], list[tuple[int, str]]] = field(default_factory=dict)

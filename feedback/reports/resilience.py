@@ -56,6 +56,11 @@ def compute(counts: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -
         tables[0].made_of = {**{(r, "families"): families for r in range(3)},
                              (0, "mean"): Ratio(at_entry, families), (1, "mean"): Ratio(at_exit, families),
                              (2, "mean"): Ratio(at_exit - at_entry, families)}
+    elif not pairs.empty and rows:
+        # Not exactly the same families (some scored without every factor recorded): the means
+        # still nearly restate the factor counts, so they are hidden whenever a count behind them is.
+        behind = [(1, k, name) for k in range(len(rows)) for name in ("entry", "exit")]
+        tables[0].hidden_with = {(r, "mean"): behind for r in range(3)}
     if rows:
         tables.append(Table("Families with each resilience factor", [
             Column("factor", "Resilience factor", "label"), Column("families", "Families assessed at both"),

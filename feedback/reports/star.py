@@ -74,10 +74,18 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
                 atoms = {move: (NAME, stem, reader, move) for move in ("up", "same", "down")}
                 made_of[(len(rows), f"{reader}_families")] = Sum.of(atoms.values())
                 # Readings are whole numbers 1–10: a family that moved up travelled 1 to 9.
-                # Latest − first is the distance travelled: hidden, it takes the latest with it.
-                hidden_with[(len(rows), f"{reader}_latest")] = [(len(rows), f"{reader}_travelled")]
+                # Readings are whole numbers LOW–HIGH: a family that moved up travelled 1 to 9, started
+                # at most at 9 and ended at least at 2; one that moved down the other way round. So
+                # each mean bounds how many moved which way. Latest − first is the distance
+                # travelled: hidden, it takes the latest with it.
+                up, same, down = atoms["up"], atoms["same"], atoms["down"]
                 made_of[(len(rows), f"{reader}_travelled")] = Mean(
-                    ((atoms["up"], 1.0, HIGH - LOW), (atoms["same"], 0.0, 0.0), (atoms["down"], LOW - HIGH, -1.0)))
+                    ((up, 1.0, HIGH - LOW), (same, 0.0, 0.0), (down, LOW - HIGH, -1.0)))
+                made_of[(len(rows), f"{reader}_first")] = Mean(
+                    ((up, LOW, HIGH - 1), (same, LOW, HIGH), (down, LOW + 1, HIGH)))
+                made_of[(len(rows), f"{reader}_latest")] = Mean(
+                    ((up, LOW + 1, HIGH), (same, LOW, HIGH), (down, LOW, HIGH - 1)))
+                hidden_with[(len(rows), f"{reader}_latest")] = [(len(rows), f"{reader}_travelled")]
                 move_made_of[(len(move_rows), "families")] = Sum.of(atoms.values())
                 move_made_of.update({(len(move_rows), move): Sum.of([atom]) for move, atom in atoms.items()})
                 up, same, down = int(found.up), int(found.same), int(found.down)

@@ -65,10 +65,7 @@ def hidden_figures(cells: dict[tuple, Cell], rule: ProtectionRule) -> set[tuple]
             if not more:
                 return keys
             keys |= more
-            grown = {shape_of[k] for k in more if k in shape_of} - hidden_groups
-            if not grown:
-                return keys
-            hidden_groups = hidden_groups | grown
+            hidden_groups = hidden_groups | {shape_of[k] for k in more if k in shape_of}
 
     def cost(group: tuple) -> tuple:
         if group and group[0] == "figure":

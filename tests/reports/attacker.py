@@ -436,9 +436,15 @@ def model_resilience(r: Report) -> None:
             m.equal(at_exit - total(exits), 0)
 
 
+#: What the shipped scale says of every score: a mean of 1–4 answers, flagged at or above 2.0, and
+#: (as a mean of 8 to 12 whole answers) never above 23/12 when not flagged.
+FF_FLAGGED, FF_NOT_FLAGGED = (2.0, 4.0), (1.0, 23 / 12)
+
+
 def model_family_functioning(r: Report) -> None:
     """Members scored per wave, of whom at the cut-off; members scored at both of two waves are
-    at most those scored at either. (Scores have no bound this model relies on.)"""
+    at most those scored at either. The mean score bounds how many are flagged: the total lies
+    between flagged·2.0 + rest·1.0 and flagged·4.0 + rest·23/12."""
     m = r.m
     waves = r.table("Scores at each wave", "wave", "members", "flagged")
     members = {}
@@ -449,7 +455,10 @@ def model_family_functioning(r: Report) -> None:
         r.count(waves, row, "members", n)
         r.count(waves, row, "flagged", flagged)
         m.shows_share(flagged, n, row.get("flagged_pct", ...))
-        m.shows_mean(m.real(), n, row.get("mean", ...))
+        amount = m.real()
+        m.between(amount - flagged * FF_FLAGGED[0] - (n - flagged) * FF_NOT_FLAGGED[0], 0, math.inf)
+        m.between(amount - flagged * FF_FLAGGED[1] - (n - flagged) * FF_NOT_FLAGGED[1], -math.inf, 0)
+        m.shows_mean(amount, n, row.get("mean", ...))
     pairs = r.table("Mean change for the same members", "pair", "members")
     for row in (pairs or {"rows": []})["rows"]:
         n = m.count()

@@ -173,13 +173,29 @@ def resilience_data(draw):
             pd.DataFrame(moves, columns=["item_id", "before", "after", "n"]), labels)
 
 
+#: The shipped family-functioning scale: the mean of 12 answers on 1–4 (at least 60% answered),
+#: flagged at or above 2.0; the nearest a score comes below 2.0 is 23/12.
+FF_RANGES = ((2.0, 4.0), (1.0, 23 / 12))
+
+
 @st.composite
 def family_functioning_data(draw):
-    members = draw(st.lists(st.fixed_dictionaries({wave: st.one_of(st.none(), st.tuples(st.integers(1, 4), st.booleans()))
+    """Scores as the scale gives them (means of 8 to 12 answers on 1–4), flagged at or above 2.0."""
+    def score():
+        answered = draw(st.integers(8, 12))
+        return draw(st.integers(answered, 4 * answered)) / answered
+
+    members = draw(st.lists(st.fixed_dictionaries({wave: st.one_of(st.none(), st.just(True))
                                                    for wave in family_functioning.WAVES}), max_size=25))
-    rows = [{"member_id": n, "wave": wave, "completed_at": WHEN, "value": float(score[0]), "flagged": score[1]}
-            for n, waves in enumerate(members) for wave, score in waves.items() if score is not None]
-    return pd.DataFrame(rows, columns=["member_id", "wave", "completed_at", "value", "flagged"]), "At or above the cut-off"
+    rows = []
+    for n, waves in enumerate(members):
+        for wave, scored in waves.items():
+            if scored:
+                value = score()
+                rows.append({"member_id": n, "wave": wave, "completed_at": WHEN, "value": value,
+                             "flagged": value >= 2.0})
+    return (pd.DataFrame(rows, columns=["member_id", "wave", "completed_at", "value", "flagged"]),
+            "At or above the cut-off", FF_RANGES)
 
 
 @st.composite
@@ -354,3 +370,21 @@ def test_resilience_means_do_not_give_a_hidden_factor_count_back():
                           {"item_id": "resilience_b", "before": 0, "after": 0, "n": 5}])
     report = resilience.compute(scores, moves, {"resilience_a": "A", "resilience_b": "B"})
     assert_nothing_disclosed(report, 10)
+
+
+def test_the_mean_family_functioning_score_does_not_give_the_flagged_count_back():
+    """20 members: one scores 2.0 (at the cut-off), 19 score 1.0. The mean (1.05) says the total is
+    21, and every flagged member adds at least 1 more than one who is not: one flagged, exactly."""
+    rows = [{"member_id": n, "wave": "entry", "completed_at": WHEN, "value": 2.0 if n == 0 else 1.0, "flagged": n == 0}
+            for n in range(20)]
+    report = family_functioning.compute(pd.DataFrame(rows), "At or above the cut-off", FF_RANGES)
+    assert_nothing_disclosed(report, 10)
+
+
+def test_the_star_means_do_not_give_the_moves_back():
+    """20 families: 12 moved up 1→2, 7 stayed at 1, 1 moved down 2→1. The first readings' mean (1.05)
+    says they add up to 21, and a family that moved down began at 2 or more: one moved down."""
+    moves = pd.DataFrame([{"item_id": "health_practitioner", "families": 20, "first_sum": 21.0, "latest_sum": 32.0,
+                           "up": 12, "same": 7, "down": 1}])
+    gaps = pd.DataFrame([{"stem": "health", "families": 0, "gap_sum": 0.0}])
+    assert_nothing_disclosed(star.compute(moves, gaps, {"health": "Health"}), 10)
