@@ -155,6 +155,24 @@ def users_sign_out(email: str, by_email: str | None):
     click.echo(f"{user.email} is signed out everywhere")
 
 
+@users.command("reset-two-factor", help="Turn off an account's two-step sign-in (a lost phone and lost recovery "
+                                        "codes): its authenticator and recovery codes stop working, every session "
+                                        "ends, and if its role requires two-step sign-in it enrols again next time.")
+@click.argument("email")
+@click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
+def users_reset_two_factor(email: str, by_email: str | None):
+    from .staff import two_factor
+    from .staff.accounts import account, recorded_by
+
+    user = account(email)
+    actor = recorded_by(by_email)
+    two_factor.remove(user)
+    user.end_sessions()
+    record("staff.two_factor_reset", user, actor_id=actor.id if actor else None, via="cli")
+    db.session.commit()
+    click.echo(f"two-step sign-in is off for {user.email}; every session it had has ended")
+
+
 @click.group(cls=AppGroup, help="Sites: the services or local authorities families belong to.")
 def sites():
     pass

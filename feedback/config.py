@@ -107,6 +107,8 @@ class Settings:
     #: The disclosure audit's protection rule: whatever a report shows, every hidden count must still
     #: be one of values at least this far apart (the largest it could be minus the smallest).
     report_protection_width: int = 3
+    #: Staff roles that must sign in with a second step (an authenticator code) after the password.
+    two_factor_roles: tuple[str, ...] = ("admin", "researcher")
 
     @property
     def production(self) -> bool:
@@ -191,6 +193,7 @@ class Settings:
                                      "the app that add to X-Forwarded-For (0 when clients connect to it directly).")
         return cls(
             **limits,
+            two_factor_roles=_two_factor_roles(environ),
             twilio=twilio,
             sms=SmsSettings.from_env(environ),
             data_key=data_key,
@@ -258,6 +261,21 @@ def _protection_width(environ: Mapping[str, str], threshold: int) -> int:
         raise ConfigurationError(f"FEEDBACK_REPORT_THRESHOLD={threshold} cannot be honoured: {problem}. "
                                  f"Use a threshold of at least {width + 2}.")
     return width
+
+
+def _two_factor_roles(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """FEEDBACK_TWO_FACTOR_ROLES: comma-separated staff roles; empty for none. A name that is not a
+    role is refused, since a misspelt "admin" would silently leave admins with a password alone."""
+    from .staff.models import ROLES  # the roles are the staff package's; it loads no settings
+
+    raw = environ.get("FEEDBACK_TWO_FACTOR_ROLES", "admin,researcher")
+    roles = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise ConfigurationError(f"FEEDBACK_TWO_FACTOR_ROLES names {', '.join(map(repr, unknown))}, which is not a "
+                                 f"staff role: use a comma-separated list of {', '.join(ROLES)} (or leave it empty "
+                                 "for none).")
+    return roles
 
 
 def normalise_database_url(url: str) -> str:

@@ -47,6 +47,9 @@ def make_app(database_url: str, questionnaires: Path, **extra):
         "DATABASE_URL": database_url,
         "FEEDBACK_QUESTIONNAIRES": str(questionnaires),
         "FEEDBACK_ORGANISATION": "Northbridge Family Support",
+        # Most tests sign in as an admin or a researcher with the password alone; the tests of
+        # two-step sign-in (tests/staff/test_two_factor.py) turn it on for the roles they need.
+        "FEEDBACK_TWO_FACTOR_ROLES": "",
     }
     overrides.update(extra)
     try:

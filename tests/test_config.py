@@ -53,10 +53,17 @@ def test_development_defaults_to_sqlite_in_the_instance_folder_and_a_kept_random
     ("FEEDBACK_CHANNEL_BACKEND", "pigeon", "FEEDBACK_CHANNEL_BACKEND"),
     ("FEEDBACK_REPORT_PROTECTION_WIDTH", "0", "FEEDBACK_REPORT_PROTECTION_WIDTH='0': use a whole number, at least 1"),
     ("FEEDBACK_REPORT_PROTECTION_WIDTH", "x", "FEEDBACK_REPORT_PROTECTION_WIDTH='x': use a whole number, at least 1"),
+    ("FEEDBACK_TWO_FACTOR_ROLES", "admin,admins", "FEEDBACK_TWO_FACTOR_ROLES names 'admins', which is not a staff role"),
 ])
 def test_a_bad_setting_names_the_variable(tmp_path, name, value, message):
     with pytest.raises(ConfigurationError, match=message):
         settings(tmp_path, **{name: value})
+
+
+def test_two_step_sign_in_is_required_of_admins_and_researchers_unless_set_otherwise(tmp_path):
+    assert settings(tmp_path).two_factor_roles == ("admin", "researcher")
+    assert settings(tmp_path, FEEDBACK_TWO_FACTOR_ROLES=" Admin, manager ,").two_factor_roles == ("admin", "manager")
+    assert settings(tmp_path, FEEDBACK_TWO_FACTOR_ROLES="").two_factor_roles == ()
 
 
 def test_report_settings_default_to_hiding_counts_below_10_with_a_protection_width_of_3(tmp_path):

@@ -1,9 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import InputRequired
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[InputRequired(_l("Enter your email address."))])
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password."))])
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in: an authenticator code or a recovery code. Staff pages beyond
+    the password are in English only (see the 403 page), so these words are not translated."""
+
+    code = StringField("Code", validators=[InputRequired("Enter the code.")])

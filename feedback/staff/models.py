@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..crypto import Encrypted
 from ..extensions import db
 from ..timeutil import utcnow
 
@@ -49,6 +50,13 @@ class StaffUser(UserMixin, db.Model):
     #: Part of what the session cookie holds (``get_id``): raised at sign-out, a password change and
     #: "sign out everywhere", so a copy of a cookie taken before stops working at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    #: Two-step sign-in (feedback/staff/two_factor.py). The TOTP secret is encrypted at rest: with the
+    #: database alone it cannot make codes. Set when enrolment starts; the second step is asked for
+    #: only once ``two_factor_enabled_at`` is set, when the person has typed a code it made.
+    totp_secret: Mapped[str | None] = mapped_column(Encrypted)
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: The last 30-second time step whose code was accepted: no code of it or before works again.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     sites: Mapped[list[Site]] = relationship(secondary=staff_sites, order_by=Site.code)
 
@@ -63,6 +71,10 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.two_factor_enabled_at is not None
 
     def get_id(self) -> str:
         # Flask-Login's "alternative token": the session names the account and its session version.
@@ -107,3 +119,15 @@ class LoginAttempt(db.Model):
     remote_address: Mapped[str | None] = mapped_column(String(64), info=IDENTIFYING)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for an authenticator code (a lost or broken phone). Shown once
+    at enrolment and kept only as a password hash; ``used_at`` is set when it is spent."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(256))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

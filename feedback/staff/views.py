@@ -1,4 +1,5 @@
-"""Signing staff in and out, and their start page."""
+"""Signing staff in and out, and their start page. The second step of signing in (an authenticator
+code) is in two_factor_views.py."""
 from __future__ import annotations
 
 import logging
@@ -6,21 +7,22 @@ import math
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..audit.service import record
 from ..extensions import db, limiter, login_manager
 from ..survey.models import Response
 from ..survey.service import instrument_for
 from ..timeutil import utcnow
+from . import two_factor_views
 from .access import navigation, require_roles
+from .blueprint import bp
 from .forms import LoginForm
 from .models import ROLES, LoginAttempt, StaffUser, password_signs_in
 from .tasks import numbers_to_check, tasks_for
 
-bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 log = logging.getLogger(__name__)
 
 #: Wrong passwords for one email address that cost nothing (counted since its last sign-in, within
@@ -104,10 +106,8 @@ def login():
             _report_guessing(user)
         db.session.commit()
         if succeeded:
-            session.clear()  # a fresh session at sign-in, so a planted session id is worthless
-            login_user(user)
-            session["signed_in_at"] = session["last_seen"] = utcnow().timestamp()
-            return redirect(url_for("staff.home"))
+            # Signed in now, or only once an authenticator code is given (two_factor_views.py).
+            return two_factor_views.after_password(user)
         # One message for every failure, so the form never tells whether an account exists.
         error = _("The email address or password is not right.")
     expired = request.args.get("expired") == "1"
@@ -134,8 +134,11 @@ def end_stale_staff_sessions():
     now = utcnow().timestamp()
     signed_in_at = session.get("signed_in_at", 0)
     last_seen = session.get("last_seen", 0)
+    # A session begun with the password alone ends once the role needs a second step (a session from
+    # before two-step sign-in, or from before the role was added to FEEDBACK_TWO_FACTOR_ROLES).
     if (now - last_seen > settings.staff_idle_minutes * 60
-            or now - signed_in_at > settings.staff_session_hours * 3600):
+            or now - signed_in_at > settings.staff_session_hours * 3600
+            or (current_user.role in settings.two_factor_roles and not session.get("second_step"))):
         logout_user()
         session.clear()
         return redirect(url_for("staff.login", expired=1))

@@ -58,6 +58,10 @@ class Route:
 F = "/staff/families/<int:family_id>"
 MATRIX = [
     Route("GET", "/staff/", lambda s: "/staff/", EVERYONE | {"anonymous": LOGIN}),
+    # Anyone signed in may turn on two-step sign-in for their own account.
+    Route("GET", "/staff/two-factor/enrol", lambda s: "/staff/two-factor/enrol", EVERYONE),
+    Route("POST", "/staff/two-factor/enrol", lambda s: "/staff/two-factor/enrol", EVERYONE,
+          lambda s, role: {"code": "000000"}),
     Route("POST", "/staff/logout", lambda s: "/staff/logout", SIGNED_OUT),
     Route("GET", "/staff/families", lambda s: "/staff/families", PRACTITIONERS),
     Route("GET", "/staff/families/new", lambda s: "/staff/families/new", PRACTITIONERS),
@@ -127,8 +131,10 @@ MATRIX = [
     Route("GET", "/staff/interviews/<int:response_id>/done", lambda s: f"/staff/interviews/{s.response}/done",
           NORTH_FAMILY),
 ]
-#: The one staff page everybody may use.
-PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login")}
+#: The staff pages everybody may use: signing in, and its second step (without a right password
+#: first, the code page only sends back to sign in: tests/staff/test_two_factor.py).
+PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login"), ("GET", "/staff/login/code"),
+          ("POST", "/staff/login/code")}
 
 
 class Setting:
