@@ -120,6 +120,10 @@ def demo(seed: int):
         where = ", ".join(site.code for site in user.sites) or "all sites"
         click.echo(f"  {user.role:12} {email:32} {where}")
     click.echo(f"  password: {password}")
+    roles = current_app.config["FEEDBACK_SETTINGS"].two_factor_roles
+    if roles:
+        click.echo(f"  ({', '.join(sorted(roles))} accounts set up an authenticator app at their first sign-in: "
+                   "FEEDBACK_TWO_FACTOR_ROLES)")
 
 
 def _staff(sites: list[Site], password: str) -> dict[str, StaffUser]:
