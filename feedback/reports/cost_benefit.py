@@ -17,6 +17,7 @@ import pandas as pd
 
 from .disclosure import Ratio, Sum, total
 from .model import Column, Chart, Report, Table, not_enough
+from .risk_change import LEVELS, atoms_of
 
 NAME, TITLE = "cost-benefit", "Cost and benefit: adverse outcomes avoided"
 
@@ -72,10 +73,17 @@ def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dic
             continue
         label, unit, source = savings[outcome.key]
         at_risk, gone = avoided(member_moves if outcome.level == "member" else family_moves, outcome)
-        # The atoms: those at risk at entry who were no longer at risk at exit, and the rest.
-        gone_atom, stayed_atom = (NAME, outcome.key, "avoided"), (NAME, outcome.key, "still at risk")
-        made_of[(len(rows), "at_risk")] = Sum.of([gone_atom, stayed_atom])
-        made_of[(len(rows), "avoided")] = Sum.of([gone_atom])
+        # The atoms: risk-change's, those rated at entry and exit on the outcome's risk factor (the
+        # same families and members, so the two reports are protected together).
+        who = "families" if outcome.level == "family" else "members"
+        age = None if outcome.who is None else outcome.who
+
+        def of(test, item=outcome.item, who=who, age=age):
+            return Sum.of(cell for b in LEVELS for a in LEVELS if test(b, a)
+                          for cell in atoms_of(who, item, b, a, age))
+
+        made_of[(len(rows), "at_risk")] = of(lambda b, a: b > 0)
+        made_of[(len(rows), "avoided")] = of(lambda b, a: b > 0 and a == 0)
         rows.append({"outcome": label, "at_risk": at_risk, "avoided": gone, "unit": unit,
                      "saving": gone * unit, "source": source,
                      "neutral": math.ceil(programme_cost / unit) if programme_cost and unit else None})
