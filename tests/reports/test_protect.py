@@ -220,3 +220,16 @@ def test_cost_benefit_gives_each_value_its_own_format():
     assert totals["Total saving (£)"] == "£43,920"                      # 20 × £2,196
     assert totals["Net benefit (£)"] == "−£4,693"                        # £43,920 − £48,613
     assert totals["Saving per family (£)"] == "£1,464"
+
+
+def test_a_report_whose_totals_are_not_sums_is_withheld_and_logged_never_a_server_error(caplog, monkeypatch):
+    import logging
+
+    # The migrations' logging setup switches existing loggers off when a test session migrates.
+    monkeypatch.setattr(logging.getLogger("feedback.reports.protect"), "disabled", False)
+    columns = [Column("group", "Group", "label"), Column("n", "Families")]
+    table = Table("Broken", columns, [{"group": "A", "n": 30}, {"group": "Total", "n": 31}], total_row="Total")
+    with caplog.at_level("ERROR", logger="feedback.reports.protect"):
+        shown = protect(Report("broken", "Broken", [table]), 10)
+    assert shown.empty and "Not enough data" in shown.empty and not shown.tables
+    assert any("could not be described" in record.getMessage() for record in caplog.records)
