@@ -127,16 +127,13 @@ def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], 
 @click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
 @click.password_option()
 def users_set_password(email: str, by_email: str | None, password: str):
-    from .staff.accounts import account, recorded_by
+    from .staff.accounts import account
 
     user = account(email)
     problem = password_problem(password, (user.email, user.name))
     if problem:
         raise click.ClickException(problem)
-    actor = recorded_by(by_email)
-    user.set_password(password)   # ends every session too
-    record("staff.password_set", user, actor_id=actor.id if actor else None, via="cli")
-    db.session.commit()
+    _change_account(user, by_email, "staff.password_set", lambda: user.set_password(password))  # ends sessions
     click.echo(f"new password set for {user.email}; every session it had has ended")
 
 
@@ -145,13 +142,10 @@ def users_set_password(email: str, by_email: str | None, password: str):
 @click.argument("email")
 @click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
 def users_sign_out(email: str, by_email: str | None):
-    from .staff.accounts import account, recorded_by
+    from .staff.accounts import account
 
     user = account(email)
-    actor = recorded_by(by_email)
-    user.end_sessions()
-    record("staff.signed_out", user, actor_id=actor.id if actor else None, via="cli")
-    db.session.commit()
+    _change_account(user, by_email, "staff.signed_out", user.end_sessions)
     click.echo(f"{user.email} is signed out everywhere")
 
 
@@ -162,15 +156,26 @@ def users_sign_out(email: str, by_email: str | None):
 @click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
 def users_reset_two_factor(email: str, by_email: str | None):
     from .staff import two_factor
-    from .staff.accounts import account, recorded_by
+    from .staff.accounts import account
 
     user = account(email)
-    actor = recorded_by(by_email)
-    two_factor.remove(user)
-    user.end_sessions()
-    record("staff.two_factor_reset", user, actor_id=actor.id if actor else None, via="cli")
-    db.session.commit()
+
+    def reset():
+        two_factor.remove(user)
+        user.end_sessions()
+
+    _change_account(user, by_email, "staff.two_factor_reset", reset)
     click.echo(f"two-step sign-in is off for {user.email}; every session it had has ended")
+
+
+def _change_account(user: StaffUser, by_email: str | None, action: str, change) -> None:
+    """An admin's change to an account from the command line: made, audited against ``--by``, saved."""
+    from .staff.accounts import recorded_by
+
+    actor = recorded_by(by_email)
+    change()
+    record(action, user, actor_id=actor.id if actor else None, via="cli")
+    db.session.commit()
 
 
 @click.group(cls=AppGroup, help="Sites: the services or local authorities families belong to.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from contextlib import contextmanager
 import re
 import shutil
 from pathlib import Path
@@ -94,15 +95,22 @@ def schema(database_url, questionnaires_dir):
         db.engine.dispose()
 
 
-@pytest.fixture
-def app(schema, database_url, questionnaires_dir):
-    app = make_app(database_url, questionnaires_dir)
+@contextmanager
+def app_under_test(database_url, questionnaires_dir, **overrides):
+    """An app for one test (settings ``overrides``), and after it empty tables and fresh limits."""
+    app = make_app(database_url, questionnaires_dir, **overrides)
     yield app
     with app.app_context():
         db.session.remove()
         empty_tables()
         limiter.reset()  # the limiter is one object across apps: each test starts uncounted
     dispose_apps()
+
+
+@pytest.fixture
+def app(schema, database_url, questionnaires_dir):
+    with app_under_test(database_url, questionnaires_dir) as app:
+        yield app
 
 
 def empty_tables() -> None:

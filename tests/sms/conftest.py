@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from twilio.request_validator import RequestValidator
 
-from feedback.extensions import db, limiter
-from tests.conftest import dispose_apps, empty_tables, make_app
+from feedback.extensions import db
+from tests.conftest import app_under_test
 from tests.sms.fake_twilio import FakeTwilio
 
 PUBLIC = "https://feedback.example.org"
@@ -28,16 +28,11 @@ def fake_twilio():
 
 @pytest.fixture
 def twilio_app(schema, database_url, questionnaires_dir, fake_twilio):
-    app = make_app(database_url, questionnaires_dir, FEEDBACK_CHANNEL_BACKEND="twilio",
-                   TWILIO_ACCOUNT_SID=fake_twilio.account_sid, TWILIO_AUTH_TOKEN=fake_twilio.auth_token,
-                   TWILIO_FROM_NUMBER=FROM_NUMBER, TWILIO_API_BASE_URL=fake_twilio.base_url,
-                   FEEDBACK_PUBLIC_BASE_URL=PUBLIC, FEEDBACK_SMS_HELP_CONTACT="call 01632 960000")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        empty_tables()
-        limiter.reset()
-    dispose_apps()
+    with app_under_test(database_url, questionnaires_dir, FEEDBACK_CHANNEL_BACKEND="twilio",
+                        TWILIO_ACCOUNT_SID=fake_twilio.account_sid, TWILIO_AUTH_TOKEN=fake_twilio.auth_token,
+                        TWILIO_FROM_NUMBER=FROM_NUMBER, TWILIO_API_BASE_URL=fake_twilio.base_url,
+                        FEEDBACK_PUBLIC_BASE_URL=PUBLIC, FEEDBACK_SMS_HELP_CONTACT="call 01632 960000") as app:
+        yield app
 
 
 class Webhooks:

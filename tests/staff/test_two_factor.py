@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from feedback.config import ConfigurationError
-from feedback.extensions import db, limiter
+from feedback.extensions import db
 from feedback.staff.models import RecoveryCode, StaffUser
-from tests.conftest import csrf_token, dispose_apps, empty_tables, make_app
+from tests.conftest import app_under_test, csrf_token, make_app
 
 ADMIN = "admin@example.org"
 RESEARCHER = "researcher_north@example.org"
@@ -27,13 +27,8 @@ ENROL, CODE = "/staff/two-factor/enrol", "/staff/login/code"
 
 @pytest.fixture
 def app(schema, database_url, questionnaires_dir):
-    app = make_app(database_url, questionnaires_dir, FEEDBACK_TWO_FACTOR_ROLES="admin,researcher")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        empty_tables()
-        limiter.reset()
-    dispose_apps()
+    with app_under_test(database_url, questionnaires_dir, FEEDBACK_TWO_FACTOR_ROLES="admin,researcher") as app:
+        yield app
 
 
 def password_step(client, email: str = ADMIN, password: str = PASSWORD):
