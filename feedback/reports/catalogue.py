@@ -23,6 +23,9 @@ class ReportKind:
     title: str
     summary: str
     run: Callable[..., Report]
+    #: Reports that show the same families and members, so an attacker reads them together:
+    #: protected as one publication (``protect(..., alongside=...)``).
+    published_with: tuple[str, ...] = ()
 
 
 def _instrument(instrument_id: str):
@@ -142,7 +145,7 @@ REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
                _response_rates),
     ReportKind(need_flow.NAME, need_flow.TITLE, "Level of need at entry against exit.", _need_flow),
     ReportKind(risk_change.NAME, risk_change.TITLE, "Families and members with each risk, entry and exit.",
-               _risk_change),
+               _risk_change, published_with=(cost_benefit.NAME,)),
     ReportKind(resilience.NAME, resilience.TITLE, "Resilience factors present at entry and exit.", _resilience),
     ReportKind(family_functioning.NAME, family_functioning.TITLE, "Family-functioning scores by wave.",
                _family_functioning),
@@ -151,7 +154,7 @@ REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
                _follow_up),
     ReportKind(exit_feedback.NAME, exit_feedback.TITLE, "Ratings and answers from exit interviews.", _exit_feedback),
     ReportKind(cost_benefit.NAME, cost_benefit.TITLE, "Adverse outcomes avoided, savings and net benefit.",
-               _cost_benefit),
+               _cost_benefit, published_with=(risk_change.NAME,)),
 )}
 
 
@@ -160,4 +163,10 @@ def run_report(name: str, filters: Filters, **options) -> Report:
     return REPORTS[name].run(filters, **options)
 
 
-__all__ = ["REPORTS", "ReportKind", "run_report", "families"]
+def run_alongside(name: str, filters: Filters, **options) -> list[Report]:
+    """The reports published with the named one, for the same filters: its companions in the
+    disclosure audit (cost-benefit counts the outcomes risk-change counts, member by member)."""
+    return [run_report(other, filters, **options) for other in REPORTS[name].published_with]
+
+
+__all__ = ["REPORTS", "ReportKind", "run_alongside", "run_report", "families"]

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from ..audit.service import record
 from ..extensions import db
 from ..staff.models import Site
-from .catalogue import REPORTS, run_report
+from .catalogue import REPORTS, run_alongside, run_report
 from .data import Filters, describe
 from .downloads import as_csv
 from .protect import protect, to_json
@@ -64,9 +64,10 @@ def report(name, sites, start, end, cohort, programme_cost, fmt, unsuppressed):
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     settings = current_app.config["FEEDBACK_SETTINGS"]
+    alongside = [] if unsuppressed else run_alongside(name, filters, programme_cost=programme_cost)
     shown = protect(run_report(name, filters, programme_cost=programme_cost), settings.report_threshold,
                     suppress=not unsuppressed, filters_text=describe(filters, names),
-                    width=settings.report_protection_width)
+                    width=settings.report_protection_width, alongside=alongside)
     if unsuppressed:
         # No one is signed in on the command line: the record says where the view came from instead.
         record("report.unsuppressed", None, None, None, report=name, via="cli",

@@ -101,7 +101,13 @@ def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dic
         Column("saving", "Saving (£)", "money", numerator="avoided", factor="unit"),
         Column("neutral", "Needed to cover the programme cost", "number"), Column("source", "Source of the unit saving", "label")],
         rows, total_row="Total", made_of=made_of,
-        hidden_with={(len(rows) - 1, "saving"): [(n, "avoided") for n in range(len(rows) - 1)]},
+        # The totals are shown only when every outcome's counts are: a total beside a hidden count
+        # is a subtraction away from it, and a total of savings weighted by unit savings a puzzle
+        # with usually one answer. Shown, they add nothing, which keeps each outcome (with
+        # risk-change's tables of its factor, published alongside) a small audit of its own.
+        derived={(len(rows) - 1, "at_risk"): [(n, "at_risk") for n in range(len(rows) - 1)],
+                 (len(rows) - 1, "avoided"): [(n, "avoided") for n in range(len(rows) - 1)],
+                 (len(rows) - 1, "saving"): [(n, "avoided") for n in range(len(rows) - 1)]},
         note="An outcome is avoided when someone at risk at entry (any concern) has no concern at exit. "
              "'Needed to cover the programme cost' is how many people would have to avoid that outcome "
              "alone for its savings to equal the cost (cost neutrality).")
@@ -116,8 +122,13 @@ def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dic
         summary_rows += [{"measure": "Programme cost (£, entered)", "value": programme_cost},
                          {"measure": "Net benefit (£)", "value": total_saving - programme_cost},
                          {"measure": "Cost per family (£)", "value": programme_cost / families}]
+    # The total saving and what is worked out from it follow from the outcomes table.
+    everything_avoided = [(0, n, "avoided") for n in range(len(rows) - 1)]
+    summary_derived = {(1, "value"): everything_avoided, (2, "value"): [(1, "value"), (0, "value")]}
+    if programme_cost:
+        summary_derived[(4, "value")] = [(1, "value")]
     summary = Table("Totals", [Column("measure", "Measure", "label"), Column("value", "Value", "money")],
-                    summary_rows, made_of=summary_made_of, row_kinds={0: "count"},
+                    summary_rows, made_of=summary_made_of, row_kinds={0: "count"}, derived=summary_derived,
                     note="Savings are estimates from unit costs, not cash released.")
     return Report(NAME, TITLE, [outcomes, summary],
                   Chart("bars", "Saving by outcome avoided", 0, "outcome", {"Saving (£)": "saving"}, unit="£"))

@@ -25,6 +25,8 @@ class Cell:
     kind: str
     #: The figure whose hiding hides this one too (a percentage's count and base; a mean's base).
     follows: list[tuple] = field(default_factory=list)
+    #: Follows exactly from ``follows`` (``Table.derived``): left out of the audit.
+    derived: bool = False
 
 
 def report_cells(report: Report) -> dict[tuple, Cell]:
@@ -42,8 +44,10 @@ def report_cells(report: Report) -> dict[tuple, Cell]:
                 if kind == "label":
                     continue
                 declared = table.made_of.get((r, column.name))
+                derived_from = [cell if len(cell) == 3 else (t, *cell) for cell in table.derived.get((r, column.name), [])]
                 if kind == "count":
-                    cells[key] = Cell(Figure(key, sums[key], number(value), 0.0, count=True), kind)
+                    cells[key] = Cell(Figure(key, sums[key], number(value), 0.0, count=True), kind, derived_from,
+                                      bool(derived_from))
                     continue
                 # What a reader sees (and downloads) is the rounded value: the true one lies within
                 # half a step of it, which is all the audit may assume.
@@ -54,13 +58,28 @@ def report_cells(report: Report) -> dict[tuple, Cell]:
                 numerator = (t, r, column.numerator) if column.numerator else None
                 expression, follows = declared, [k for k in (numerator, base) if k is not None]
                 follows += [cell if len(cell) == 3 else (t, *cell) for cell in table.hidden_with.get((r, column.name), [])]
+                follows += derived_from
                 if expression is None and kind == "percent" and numerator in sums and base in sums:
                     expression = Ratio(sums[numerator], sums[base], 100.0)
                 elif expression is None and kind == "money" and numerator and column.factor:
                     factor = number(row.get(column.factor))
                     expression = sums[numerator] * factor if factor is not None else None
-                cells[key] = Cell(Figure(key, expression, value, half), kind, follows)
+                cells[key] = Cell(Figure(key, expression, value, half), kind, follows, bool(derived_from))
+    _check_derived(cells)
     return cells
+
+
+def _check_derived(cells: dict[tuple, Cell]) -> None:
+    """A derived cell is left out of the audit: it must be made of what it is derived from (the
+    least that can be checked without solving; the attacker tests check the rest)."""
+    for key, cell in cells.items():
+        if not cell.derived or cell.figure.expression is None:
+            continue
+        missing = [ref for ref in cell.follows if ref not in cells]
+        behind = set().union(*(cells[ref].figure.atoms for ref in cell.follows if ref in cells))
+        if missing or not cell.figure.atoms <= behind:
+            raise ValueError(f"cell {key} is declared derived from {cell.follows}, which "
+                             + (f"do not exist: {missing}" if missing else "do not make it"))
 
 
 def _count_sums(t: int, table: Table, tables: list[Table], earlier: dict[tuple, Sum]) -> dict[tuple, Sum]:

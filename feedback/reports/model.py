@@ -75,6 +75,12 @@ class Table:
     #: A total of money weighted by unit savings is one: with one count behind it hidden, the
     #: weights make the total a puzzle with usually one answer.
     hidden_with: dict[tuple[int, str], list[tuple[int, str]]] = field(default_factory=dict)
+    #: Cells that follow exactly from other cells (as ``hidden_with`` names them): a total of rows
+    #: that are all in the table, a sum of money from counts and the unit savings beside them, a
+    #: ratio of two shown figures. Each is shown only when all of those are, and then tells an
+    #: attacker nothing more, so the audit leaves it out. That keeps tables whose only link is such
+    #: a total (one outcome per risk factor, added up) from becoming one large puzzle.
+    derived: dict[tuple[int, str], list[tuple]] = field(default_factory=dict)
 
     def kind_at(self, row: int, column: Column) -> str:
         return self.row_kinds.get(row, column.kind) if column.kind != "label" else "label"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markupsafe import Markup
@@ -61,29 +62,36 @@ class ShownReport:
     unsuppressed: bool = False
 
 
-def method_text(rule: ProtectionRule | None) -> str:
-    """The sentence printed under every report and download."""
+def method_text(rule: ProtectionRule | None, alongside: Sequence[str] = ()) -> str:
+    """The sentence printed under every report and download (``alongside``: the titles of the
+    reports protected with it)."""
     if rule is None:
         return ("Small numbers are not hidden in this table: it is for internal use by researchers only "
                 "and must not be published or shared.")
     t = rule.threshold
     return (f"Counts below {t} are shown as <{t}; further figures are hidden, shown as {HIDDEN}, until no hidden "
             f"count can be worked out, or narrowed to a range of fewer than {rule.width + 1} values, from "
-            "everything shown (totals, percentages, savings and other tables on this page). Percentages and means "
-            f"based on fewer than {t} are not shown.")
+            "everything shown (totals, percentages, savings and other tables on this page"
+            + "".join(f"; the report '{title}'" for title in alongside)
+            + f"). Percentages and means based on fewer than {t} are not shown.")
 
 
 def protect(report: Report, threshold: int, suppress: bool = True, filters_text: str = "",
-            width: int = 3) -> ShownReport:
-    """The report as it may be shown. ``suppress=False`` hides nothing (internal use only)."""
+            width: int = 3, alongside: Sequence[Report] = ()) -> ShownReport:
+    """The report as it may be shown. ``suppress=False`` hides nothing (internal use only).
+
+    ``alongside``: reports published with this one (computed for the same selection) that show
+    the same families and members: they are protected together, as one publication, so that
+    nothing hidden here can be worked out with what they show, and each hides the same cells
+    whichever of them is opened (see ``catalogue.ReportKind.published_with``)."""
     rule = ProtectionRule(threshold=threshold, width=width) if suppress else None
-    shown = ShownReport(report.name, report.title, method=method_text(rule), filters_text=filters_text,
-                        unsuppressed=not suppress)
+    shown = ShownReport(report.name, report.title, filters_text=filters_text, unsuppressed=not suppress,
+                        method=method_text(rule, [other.title for other in alongside if other.tables]))
     if report.empty:
         shown.empty = report.empty
         return shown
     try:
-        cells = report_cells(report)
+        cells = report_cells(_together(report, alongside) if rule is not None else report)
     except ValueError:
         # A report's description of its figures is wrong (a total that is not a sum): a bug to
         # fix, logged as one, but never a page that fails or shows what may not be protected.
@@ -119,6 +127,24 @@ def protect(report: Report, threshold: int, suppress: bool = True, filters_text:
         return shown
     _draw(report, shown)
     return shown
+
+
+def _together(report: Report, alongside: Sequence[Report]) -> Report:
+    """One report of this report's tables followed by those of the reports alongside it, their
+    references to other tables moved to where those tables now are."""
+    tables = list(report.tables)
+    for other in alongside:
+        offset = len(tables)
+
+        def moved(refs, offset=offset):
+            return [(ref[0] + offset, *ref[1:]) if len(ref) == 3 else ref for ref in refs]
+
+        for table in other.tables:
+            tables.append(replace(
+                table, follows={r: (t + offset, row) for r, (t, row) in (table.follows or {}).items()} or None,
+                hidden_with={key: moved(refs) for key, refs in table.hidden_with.items()},
+                derived={key: moved(refs) for key, refs in table.derived.items()}))
+    return replace(report, tables=tables)
 
 
 # --- Text and charts --------------------------------------------------------------------------

@@ -8,7 +8,9 @@ before totals, sums of money last), that protects it, or else the one that widen
 group is every figure of one shape (a figure and its restatements), so nothing is hidden in one
 place and shown in another; a percentage or mean is hidden with what it divides or is based on.
 When nothing is left to hide and the marks themselves still give a count away, the component's
-counts are all marked alike (withheld). Pure: no Flask.
+counts are all marked alike (withheld). Figures a table declares derived (``Table.derived``) are
+hidden whenever anything they follow from is, and otherwise shown; they take no part in the audit.
+Pure: no Flask.
 """
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ def hidden_figures(cells: dict[tuple, Cell], rule: ProtectionRule) -> set[tuple]
         if isinstance(f.expression, Mean):
             groups[("figure", key)] = [key]
     follows = {key: cell.follows for key, cell in cells.items() if cell.follows}
-    component_of = components(figures.values())
+    # Derived figures (totals of shown rows, and the like) are shown only with everything they
+    # follow from, and then say nothing more: the audit leaves them out.
+    component_of = components(f for key, f in figures.items() if not cells[key].derived)
     members: dict[int, dict[tuple, Figure]] = {}
     for key, number in component_of.items():
         members.setdefault(number, {})[key] = figures[key]
@@ -93,7 +97,7 @@ def hidden_figures(cells: dict[tuple, Cell], rule: ProtectionRule) -> set[tuple]
                 target = left[0]
                 candidates = sorted(
                     (group for group, group_keys in groups.items() if group not in hidden_groups
-                     and group_keys[0] in figures_here
+                     and any(k in figures_here for k in group_keys)
                      and all(not figures[k].count or (figures[k].value or 0) > 0 for k in group_keys)), key=cost)
                 if not candidates:
                     # The marks themselves give the count away ("<10" beside "[c]"s of 10 or more

@@ -15,7 +15,7 @@ from ..audit.service import record
 from ..extensions import db
 from ..staff.access import REPORTS as REPORT_ROLES
 from ..staff.access import UNIT_SAVINGS, UNSUPPRESSED_REPORTS, may_use, require_roles, visible_sites
-from .catalogue import REPORTS, run_report
+from .catalogue import REPORTS, run_alongside, run_report
 from .cost_benefit import OUTCOMES
 from .data import Filters, describe
 from .downloads import as_csv, as_xlsx
@@ -60,7 +60,9 @@ def _shown(name: str):
         return kind, form, None, unsuppressed
     report = run_report(name, filters, **options)
     names = {site.id: site.name for site in visible_sites()}
-    shown = protect(report, suppress=not unsuppressed, filters_text=describe(filters, names), **_protection())
+    alongside = [] if unsuppressed else run_alongside(name, filters, **options)
+    shown = protect(report, suppress=not unsuppressed, filters_text=describe(filters, names), alongside=alongside,
+                    **_protection())
     if unsuppressed:
         record("report.unsuppressed", None, None, current_user.id, report=name,
                sites=list(filters.site_ids) if filters.site_ids is not None else "all",

@@ -359,10 +359,11 @@ def model_need_flow(r: Report) -> None:
 RISK_LEVELS = (0, 1, 2, 3)
 
 
-def model_risk_change(r: Report) -> None:
+def model_risk_change(r: Report, cells_of: Callable[[str, str], list[list[Expr]]] | None = None) -> None:
     """Unknowns: per factor, the 4 × 4 counts of (level at entry, level at exit). Assessed, concern
     at entry / exit, no longer at risk (concern at entry, none at exit), the level table's columns
-    and the where-were-they-at-exit table's cells are sums of them."""
+    and the where-were-they-at-exit table's cells are sums of them. ``cells_of(who, factor)``, when
+    another report counts the same people, gives the 4 × 4 counts both share."""
     for who in ("Families", "Members"):
         change = r.table(f"{who} with a concern at entry and at exit", "factor", "assessed")
         levels = r.table(f"Level of concern at entry and exit ({who.lower()})", "factor")
@@ -370,7 +371,9 @@ def model_risk_change(r: Report) -> None:
         factors = {}
         for table in (t for t in (change, levels) if t is not None):
             for row in table["rows"]:
-                factors.setdefault(row["factor"], [[r.m.count() for _ in RISK_LEVELS] for _ in RISK_LEVELS])
+                if row["factor"] not in factors:
+                    factors[row["factor"]] = (cells_of(who, row["factor"]) if cells_of else
+                                              [[r.m.count() for _ in RISK_LEVELS] for _ in RISK_LEVELS])
         for factor, y in factors.items():
             everyone = total(total(row) for row in y)
             at_entry = total(y[a][b] for a in RISK_LEVELS for b in RISK_LEVELS if a > 0)
@@ -606,18 +609,20 @@ def model_response_rates(r: Report) -> None:
             m.at_most(kept, next_n)
 
 
-def model_cost_benefit(r: Report) -> None:
+def model_cost_benefit(r: Report, counts_of: Callable[[str], tuple[Expr, Expr] | None] | None = None) -> None:
     """Per outcome: at risk at entry, of whom avoided (no longer at risk); saving = avoided × the
     unit saving shown beside it; the Total row adds them up; the Totals table restates the total
     saving, the saving per family (total ÷ families, to the pound), the net benefit (total − cost)
-    and the cost per family."""
+    and the cost per family. ``counts_of(outcome)``, when risk-change is read alongside, gives an
+    outcome's (at risk, avoided) as sums of that report's counts of its risk factor."""
     m = r.m
     outcomes = r.table("Adverse outcomes avoided", "outcome", "at_risk", "avoided", "unit", "saving")
     parts = []
     for row in (outcomes or {"rows": []})["rows"]:
         if row["outcome"] == "Total":
             continue
-        at_risk, gone = m.count(), m.count()
+        shared = counts_of(row["outcome"]) if counts_of else None
+        at_risk, gone = shared or (m.count(), m.count())
         m.at_most(gone, at_risk)
         unit = row.get("unit")
         saving = gone * float(unit) if isinstance(unit, (int, float)) else m.real(0)
@@ -677,6 +682,49 @@ def attack(shown: dict, name: str | None = None, threshold: int | None = None, w
     model = MODELS.get(name or shown.get("report"))
     if model is not None:
         model(report)
+    _unmodelled(report, unknowns)
+    return unknowns.solve(width)
+
+
+def attack_risk_and_cost(risk: dict, cost: dict, outcomes: dict[str, tuple[str, str, str | None]],
+                         threshold: int, width: int = WIDTH) -> Attack:
+    """Attack risk-change and cost-benefit read side by side, as a commissioner handed both would:
+    one set of unknowns, each risk factor's 4 × 4 counts (members' split into children and adults,
+    whom cost-benefit counts apart). ``outcomes``: each cost-benefit outcome's label → (who, risk
+    factor label, "child"/"adult"/None), as the report's note and its source name them."""
+    unknowns = Unknowns(threshold)
+    grids: dict[tuple, list[list[Expr]]] = {}
+
+    def grid(*key) -> list[list[Expr]]:
+        return grids.setdefault(key, [[unknowns.count() for _ in RISK_LEVELS] for _ in RISK_LEVELS])
+
+    def cells_of(who: str, factor: str, age: str | None = None) -> list[list[Expr]]:
+        if who == "Families":
+            return grid(who, factor)
+        if age is not None:
+            return grid(who, factor, age)
+        child, adult = grid(who, factor, "child"), grid(who, factor, "adult")
+        return [[child[b][a] + adult[b][a] for a in RISK_LEVELS] for b in RISK_LEVELS]
+
+    def counts_of(label: str):
+        if label not in outcomes:
+            return None
+        y = cells_of(*outcomes[label])
+        return (total(y[b][a] for b in RISK_LEVELS[1:] for a in RISK_LEVELS),
+                total(y[b][0] for b in RISK_LEVELS[1:]))
+
+    for shown, model in ((risk, lambda r: model_risk_change(r, cells_of)),
+                         (cost, lambda r: model_cost_benefit(r, counts_of))):
+        if shown.get("empty") or not shown.get("tables"):
+            continue
+        report = Report(shown, unknowns)
+        model(report)
+        _unmodelled(report, unknowns)
+    return unknowns.solve(width)
+
+
+def _unmodelled(report: Report, unknowns: Unknowns) -> None:
+    """Tables and count columns no model knows: their counts as unknowns of their own, and said so."""
     for n, table in enumerate(report.tables):
         if n not in report.used:
             unknowns.attack.unknown_tables.append(table["title"])
@@ -688,4 +736,3 @@ def attack(shown: dict, name: str | None = None, threshold: int | None = None, w
                 unknowns.attack.unknown_tables.append(f"{table['title']} [column {column['label']!r}]")
                 for row in table["rows"]:
                     report.count(table, row, column["name"], unknowns.count())
-    return unknowns.solve(width)

@@ -24,7 +24,7 @@ from feedback.reports import (cost_benefit, exit_feedback, family_functioning, f
                               response_rates, risk_change, star)
 from feedback.reports.downloads import as_csv, as_xlsx
 from feedback.reports.protect import protect, to_json
-from tests.reports.attacker import attack
+from tests.reports.attacker import attack, attack_risk_and_cost
 
 EXAMPLES = settings(max_examples=40, deadline=None, derandomize=True, report_multiple_bugs=False,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -64,13 +64,13 @@ ERRORS = _Errors()
 logging.getLogger("feedback.reports").addHandler(ERRORS)
 
 
-def published(report, threshold: int) -> dict:
+def published(report, threshold: int, alongside=()) -> dict:
     """What leaves the app: the JSON download (parsed back), after checking the CSV shows the same."""
     ERRORS.seen.clear()
     # The migrations' logging setup switches existing loggers off when a test session migrates.
     for name in ("feedback.reports.suppression", "feedback.reports.protect"):
         logging.getLogger(name).disabled = False
-    shown = protect(report, threshold)
+    shown = protect(report, threshold, alongside=alongside)
     assert not ERRORS.seen, f"{report.name}: {ERRORS.seen}"
     data = json.loads(json.dumps(to_json(shown)))
     assert_csv_shows_the_same_cells(as_csv(shown), data)
@@ -322,6 +322,78 @@ def test_no_hidden_count_can_be_worked_out_from_what_a_report_shows(name, data, 
     compute, inputs = REPORTS[name]
     report = compute(*data.draw(inputs, label="inputs"))
     assert_nothing_disclosed(report, threshold)
+
+
+# --- risk-change and cost-benefit, read side by side ------------------------------------------
+
+#: Each risk factor's label in risk-change: the attacker matches cost-benefit's outcomes to them.
+FACTOR_LABELS = {outcome.item: outcome.item.removeprefix("risk_").replace("_", " ").capitalize()
+                 for outcome in cost_benefit.OUTCOMES}
+
+
+@st.composite
+def risk_and_cost_data(draw):
+    """The same families and members for both reports: some outcomes, each risk factor behind them
+    rated at entry and exit (members as children and adults), unit savings, a cost."""
+    chosen = draw(st.lists(st.sampled_from(cost_benefit.OUTCOMES), min_size=1, max_size=3, unique_by=lambda o: o.key))
+    family_items = sorted({o.item for o in chosen if o.level == "family"})
+    member_items = sorted({o.item for o in chosen if o.level == "member"})
+    family = transitions_of(draw, family_items)
+    member = [{**row, "child": age == "child"} for age in ("child", "adult")
+              for row in transitions_of(draw, member_items)]
+    savings = {o.key: (o.label, float(draw(st.sampled_from([o.default_saving, 1_000, 2_500.5])))
+                       , "test") for o in chosen}
+    families = draw(st.one_of(counts(zeros=False), st.integers(10, 200)))
+    cost = draw(st.one_of(st.none(), st.integers(1_000, 2_000_000)))
+    family = pd.DataFrame(family, columns=["item_id", "before", "after", "n"])
+    member = pd.DataFrame(member, columns=["item_id", "before", "after", "n", "child"])
+    risk = risk_change.compute(family, {i: FACTOR_LABELS[i] for i in family_items},
+                               member, {i: FACTOR_LABELS[i] for i in member_items})
+    cost = cost_benefit.compute(member, family, savings, families, cost)
+    return risk, cost, {o.label: ("Families" if o.level == "family" else "Members", FACTOR_LABELS[o.item], o.who)
+                        for o in chosen}
+
+
+def assert_nothing_disclosed_together(risk, cost, outcomes, threshold: int, together: bool = True):
+    shown_risk = published(risk, threshold, alongside=[cost] if together else [])
+    shown_cost = published(cost, threshold, alongside=[risk] if together else [])
+    result = attack_risk_and_cost(shown_risk, shown_cost, outcomes, threshold)
+    assert not result.unknown_tables, result.unknown_tables
+    found = [str(d) for d in result.disclosed] + [f"{d} (shown below the threshold)" for d in result.shown_small]
+    assert not found, f"risk-change with cost-benefit at threshold {threshold} gives away:\n  " + "\n  ".join(found)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, report_multiple_bugs=False,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=risk_and_cost_data(), threshold=thresholds)
+def test_risk_change_and_cost_benefit_read_together_give_no_hidden_count_away(data, threshold):
+    assert_nothing_disclosed_together(*data, threshold)
+
+
+def test_a_hidden_count_in_cost_benefit_is_not_a_subtraction_away_in_risk_change():
+    """Drug misuse: 12 children and 3 adults at risk at entry had no concern at exit. Cost-benefit
+    counts children and adults apart (12 shown, 3 hidden); risk-change counts members (15). Each
+    page protected alone passes its own audit, and the two read together give 15 − 12 = 3."""
+    member = pd.DataFrame([
+        {"item_id": "risk_drugs", "child": True, "before": 2, "after": 0, "n": 12},
+        {"item_id": "risk_drugs", "child": True, "before": 1, "after": 1, "n": 20},
+        {"item_id": "risk_drugs", "child": True, "before": 0, "after": 0, "n": 40},
+        {"item_id": "risk_drugs", "child": False, "before": 2, "after": 0, "n": 3},
+        {"item_id": "risk_drugs", "child": False, "before": 3, "after": 2, "n": 25},
+        {"item_id": "risk_drugs", "child": False, "before": 0, "after": 0, "n": 30},
+    ])
+    family = pd.DataFrame(columns=["item_id", "before", "after", "n"])
+    labels = {"risk_drugs": "Drugs"}
+    outcomes = {"Drug misuse (child)": ("Members", "Drugs", "child"), "Drug misuse (adult)": ("Members", "Drugs", "adult")}
+    savings = {"drugs_child": ("Drug misuse (child)", 8_614.0, "test"), "drugs_adult": ("Drug misuse (adult)", 8_614.0, "test")}
+
+    def reports():
+        return (risk_change.compute(family, {}, member, labels),
+                cost_benefit.compute(member, family, savings, 100, None))
+
+    with pytest.raises(AssertionError, match="must be 3"):
+        assert_nothing_disclosed_together(*reports(), outcomes, 10, together=False)
+    assert_nothing_disclosed_together(*reports(), outcomes, 10)
 
 
 # --- the three cases of issue 14, as found on the demo data ------------------------------------

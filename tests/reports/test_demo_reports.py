@@ -51,3 +51,37 @@ def test_every_report_renders_on_the_demo_data_for_an_admin_at_each_site(app, de
         for query in ["", *(f"?sites={site}" for site in sites)]:
             response = client.get(f"/staff/reports/{name}{query}")
             assert response.status_code == 200, (name, query)
+
+
+def test_risk_change_and_cost_benefit_downloaded_from_the_demo_give_nothing_away_read_together(app, demo):
+    """The two reports as a manager downloads them (JSON), attacked side by
+    side by tests/reports/attacker.py: each names the other as protected with it."""
+    import json
+
+    from feedback.publishing.startup import current_catalogue
+    from feedback.reports import cost_benefit, risk_change
+    from tests.reports.attacker import attack_risk_and_cost
+
+    _staff, sites, _password = demo
+    with app.app_context():
+        catalogue = current_catalogue()
+        factor = {}
+        for who, instrument in (("Families", risk_change.FAMILY_INSTRUMENT), ("Members", risk_change.MEMBER_INSTRUMENT)):
+            for item in catalogue.latest(instrument).items:
+                factor[(who, item.id)] = item.text.get("en")
+        site_codes = [code for (code,) in db.session.execute(sa.select(Site.code))]
+    outcomes = {o.label: (who, factor[(who, o.item)], o.who) for o in cost_benefit.OUTCOMES
+                for who in ["Families" if o.level == "family" else "Members"]}
+    runner = app.test_cli_runner()
+    # Every site together (where protecting the two apart gave a child's drug misuse away, 7) and
+    # one site alone; the other sites are alike and would only add a minute.
+    for choice in [[], ["--site", min(site_codes)]]:
+        shown = {}
+        for name in ("risk-change", "cost-benefit"):
+            result = runner.invoke(args=["report", name, *choice, "--format", "json"])
+            assert result.exit_code == 0, result.output
+            shown[name] = json.loads(result.stdout)
+        assert "Cost and benefit" in shown["risk-change"]["method"] and "Risk factors" in shown["cost-benefit"]["method"]
+        attacked = attack_risk_and_cost(shown["risk-change"], shown["cost-benefit"], outcomes, threshold=10)
+        assert attacked.examined and not attacked.unknown_tables, (choice, attacked.unknown_tables)
+        assert not attacked.disclosed and not attacked.shown_small, (choice, [str(d) for d in attacked.disclosed])
