@@ -7,7 +7,7 @@ each instrument, in English, so a renamed area reads the same in every report.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience, response_rates,
@@ -24,7 +24,7 @@ class ReportKind:
     summary: str
     run: Callable[..., Report]
     #: Reports that show the same families and members, so an attacker reads them together:
-    #: protected as one publication (``protect(..., alongside=...)``).
+    #: protected as one publication (``protect(..., alongside=...)``). Set from ``PUBLICATIONS``.
     published_with: tuple[str, ...] = ()
 
 
@@ -133,11 +133,14 @@ def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) ->
 
     member_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "member"})
     family_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "family"})
-    family_moves = transitions(filters, "practitioner-assessment", family_items + ["level_of_need"])
-    # Families assessed at both entry and exit: those with a level of need recorded at both.
-    assessed = int(family_moves.loc[family_moves["item_id"] == "level_of_need", "n"].sum())
+    family_moves = transitions(filters, "practitioner-assessment", family_items + [need_flow.ITEM])
+    # Families assessed at both entry and exit: those with a level of need recorded at both, as
+    # need-flow counts them (the same count, protected as one with it).
+    instrument = _instrument(need_flow.INSTRUMENT)
+    codes = [choice.code for choice in instrument.item(need_flow.ITEM).choices] if instrument else []
     return cost_benefit.compute(transitions(filters, "member-assessment", member_items, level="member", by_role=True),
-                                family_moves, unit_savings(), assessed, programme_cost)
+                                family_moves, unit_savings(), need_flow.assessed(family_moves, codes), programme_cost,
+                                need_flow.atoms_of(codes))
 
 
 REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
@@ -145,7 +148,7 @@ REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
                _response_rates),
     ReportKind(need_flow.NAME, need_flow.TITLE, "Level of need at entry against exit.", _need_flow),
     ReportKind(risk_change.NAME, risk_change.TITLE, "Families and members with each risk, entry and exit.",
-               _risk_change, published_with=(cost_benefit.NAME,)),
+               _risk_change),
     ReportKind(resilience.NAME, resilience.TITLE, "Resilience factors present at entry and exit.", _resilience),
     ReportKind(family_functioning.NAME, family_functioning.TITLE, "Family-functioning scores by wave.",
                _family_functioning),
@@ -154,13 +157,21 @@ REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
                _follow_up),
     ReportKind(exit_feedback.NAME, exit_feedback.TITLE, "Ratings and answers from exit interviews.", _exit_feedback),
     ReportKind(cost_benefit.NAME, cost_benefit.TITLE, "Adverse outcomes avoided, savings and net benefit.",
-               _cost_benefit, published_with=(risk_change.NAME,)),
+               _cost_benefit),
 )}
 
 
 def run_report(name: str, filters: Filters, **options) -> Report:
     """The named report for those filters (``KeyError`` for an unknown name)."""
     return REPORTS[name].run(filters, **options)
+
+
+#: Reports protected as one publication, whichever of them is opened: cost-benefit counts, child
+#: and adult apart, the outcomes risk-change counts per risk factor, and its families assessed at
+#: entry and exit are need-flow's total. Each hides the same cells as the others would.
+PUBLICATIONS = ((need_flow.NAME, risk_change.NAME, cost_benefit.NAME),)
+REPORTS.update({name: replace(REPORTS[name], published_with=tuple(other for other in group if other != name))
+                for group in PUBLICATIONS for name in group})
 
 
 def run_alongside(name: str, filters: Filters, **options) -> list[Report]:

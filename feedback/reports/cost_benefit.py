@@ -64,9 +64,11 @@ def avoided(moves: pd.DataFrame, outcome: Outcome) -> tuple[int, int]:
 
 
 def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dict[str, tuple[str, float, str]],
-            families: int, programme_cost: float | None) -> Report:
+            families: int, programme_cost: float | None, families_atoms: tuple | None = None) -> Report:
     """``savings``: outcome key → (label, £ per individual, source); ``families``: families in the
-    cohort assessed at both entry and exit; ``programme_cost``: £ for the same period, if entered."""
+    cohort assessed at both entry and exit; ``programme_cost``: £ for the same period, if entered;
+    ``families_atoms``: the atoms of that count where another report shows it too (need-flow's
+    families by level of need at entry and exit, whose total it is)."""
     rows, made_of = [], {}
     for outcome in OUTCOMES:
         if outcome.key not in savings:
@@ -111,7 +113,7 @@ def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dic
         note="An outcome is avoided when someone at risk at entry (any concern) has no concern at exit. "
              "'Needed to cover the programme cost' is how many people would have to avoid that outcome "
              "alone for its savings to equal the cost (cost neutrality).")
-    assessed = Sum.of([(NAME, "families assessed")])
+    assessed = Sum.of(families_atoms or [(NAME, "families assessed")])
     summary_rows = [{"measure": "Families assessed at entry and exit", "value": families},
                     {"measure": "Total saving (£)", "value": total_saving},
                     {"measure": "Saving per family (£)", "value": total_saving / families}]

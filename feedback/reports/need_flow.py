@@ -15,6 +15,18 @@ NAME, TITLE = "need-flow", "Level of need: entry to exit"
 INSTRUMENT, ITEM = "practitioner-assessment", "level_of_need"
 
 
+def atoms_of(codes) -> tuple:
+    """The atoms of every family with a level of need at entry and exit: the flow table's cells,
+    which cost-benefit's families assessed at both adds up too."""
+    return tuple((NAME, b, a) for b in codes for a in codes)
+
+
+def assessed(moves: pd.DataFrame, codes) -> int:
+    """Families with a level of need (one of ``codes``) recorded at entry and at exit."""
+    valid = moves[(moves["item_id"] == ITEM) & moves["before"].isin(codes) & moves["after"].isin(codes)]
+    return int(valid["n"].sum())
+
+
 def compute(moves: pd.DataFrame, levels: dict[int, str]) -> Report:
     """``moves``: transition counts of level_of_need from entry to exit (item_id, before, after,
     n; see ``data.transitions``); ``levels``: code → short label, lowest need first."""
