@@ -5,19 +5,18 @@ import logging
 from pathlib import Path
 from typing import Mapping
 
-from flask import Flask, g, has_request_context, render_template, request
-from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask import Flask, render_template
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import crypto
 from .config import Settings, settings_from_environment
+from .delivery import init_delivery
+from .error_pages import register_error_pages
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, without_jit
+from .languages import init_languages, select_locale
 from .security import init_security_headers
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-LANGUAGES = ("en", "cy")
-LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +56,8 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     # page (it sees a session with no user id as stolen). Staff sessions are renewed at sign-in.
     login_manager.session_protection = "basic"
     init_security_headers(app, settings.production)
+    init_languages(app)
+    init_delivery(app)
 
     from . import models  # noqa: F401  (every table registered before migrations or create_all)
     from .cli import register_cli
@@ -84,10 +85,6 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     register_cli(app)
     register_error_pages(app)
 
-    @app.context_processor
-    def template_globals():
-        return {"language_names": LANGUAGE_NAMES, "current_language": select_locale()}
-
     @app.get("/")
     def index():
         return render_template("index.html")
@@ -99,43 +96,3 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     from .waves.startup import check_text_templates
     check_text_templates(app)
     return app
-
-
-def select_locale() -> str:
-    chosen = g.get("locale")
-    if chosen:
-        return chosen
-    if not has_request_context():
-        return "en"
-    return request.accept_languages.best_match(LANGUAGES) or "en"
-
-
-def register_error_pages(app: Flask) -> None:
-    @app.errorhandler(404)
-    def not_found(_error):
-        return render_template("error.html", title=_("Page not found"),
-                               message=_("If you typed the web address, check it is correct. "
-                                         "If you followed a link from a text message, check you copied all of it.")), 404
-
-    @app.errorhandler(403)
-    def forbidden(_error):
-        # Only staff pages refuse by role, and staff pages are not translated.
-        return render_template("error.html", title="You cannot use this page",
-                               message="Your role does not include this page. If you need it for your work, "
-                                       "ask an administrator."), 403
-
-    @app.errorhandler(400)
-    def bad_request(_error):
-        return render_template("error.html", title=_("Something went wrong with that request"),
-                               message=_("Nothing was saved. Go back and try again.")), 400
-
-    @app.errorhandler(429)
-    def too_many(_error):
-        return render_template("error.html", title=_("Too many attempts"),
-                               message=_("Please wait a few minutes before trying again.")), 429
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(_error):
-        return render_template("error.html", title=_("This page had expired"),
-                               message=_("For your security, nothing was saved. Go back, reload the page "
-                                         "and try again.")), 400

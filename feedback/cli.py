@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .instruments import load_catalogue
+from .instruments.layout import catalogue_warnings
 from .publishing.service import changed_published_versions, publish
 from .audit.service import record
 from .staff.models import ROLES, Site, StaffUser
@@ -52,8 +53,16 @@ def instruments_check():
     catalogue = load_catalogue(settings.questionnaires_dir)
     schedules, schedule_problems = load_schedules(settings.questionnaires_dir, catalogue)
     problems = catalogue.problems + changed_published_versions(catalogue) + schedule_problems
+    # Plain words: family-facing English above a reading age of 11 is a warning, not an error (a
+    # service's own instrument may need a long word); the test suite holds the shipped wording to it.
+    from .instruments.readability import report_lines as plain_words
+
+    for line in plain_words(catalogue):
+        click.echo(line, err=True)
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
+    for warning in catalogue_warnings(catalogue):  # screens that would not suit a phone
+        click.echo(f"warning: {warning}", err=True)
     if problems:
         click.echo(f"{len(problems)} problem(s) in {settings.questionnaires_dir}", err=True)
         sys.exit(1)

@@ -9,10 +9,12 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "testing", "production")
@@ -22,6 +24,8 @@ ERASURE_POLICIES = ("deidentify", "delete")
 #: Where Flask-Limiter may count: in each process's memory, or in Redis (the client ships with the app).
 RATE_LIMIT_STORAGES = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://")
 CHANNEL_BACKENDS = ("outbox", "twilio")
+#: What may follow FEEDBACK_ORGANISATION_ or FEEDBACK_CONTACT_: a language code, e.g. CY or PT_BR.
+LANGUAGE_SUFFIX = re.compile(r"[A-Z]{2,3}(?:_[A-Z0-9]{2,4})?")
 
 
 class ConfigurationError(RuntimeError):
@@ -75,12 +79,42 @@ class SmsSettings:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """A setting families read, worded per language: ``FEEDBACK_X`` for every language and
+    ``FEEDBACK_X_CY`` (any language code in capitals) for Welsh, and so on for others."""
+
+    default: str
+    by_language: tuple[tuple[str, str], ...] = ()
+
+    def in_language(self, language: str) -> str:
+        """The wording for ``language``, or the default when that language has none of its own."""
+        return dict(self.by_language).get(language, self.default)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], variable: str, default: str = "") -> "Wording":
+        """Refuses a suffix that is not a language code (``FEEDBACK_ORGANISATION_WELSH``), which
+        would otherwise leave families reading the default without anyone noticing."""
+        by_language = []
+        for name, value in sorted(environ.items()):
+            if not name.startswith(variable + "_") or not value.strip():
+                continue
+            suffix = name[len(variable) + 1:]
+            if not LANGUAGE_SUFFIX.fullmatch(suffix):
+                raise ConfigurationError(f"{name}: the part after {variable}_ must be a language code in capitals, "
+                                         f"e.g. {variable}_CY for Welsh.")
+            language, _, region = suffix.partition("_")
+            by_language.append((f"{language.lower()}_{region}" if region else language.lower(), value.strip()))
+        return cls(environ.get(variable, "").strip() or default, tuple(by_language))
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     secret_key: str
     database_url: str
     questionnaires_dir: Path
-    organisation_name: str
+    #: Who is asking, in each language (FEEDBACK_ORGANISATION, FEEDBACK_ORGANISATION_CY, …).
+    organisation: Wording
     link_valid_days: int
     public_base_url: str | None
     #: Where the per-address sign-in and webhook limits are counted: "memory://" counts in each
@@ -109,10 +143,21 @@ class Settings:
     report_protection_width: int = 3
     #: Staff roles that must sign in with a second step (an authenticator code) after the password.
     two_factor_roles: tuple[str, ...] = ("admin", "researcher")
+    #: Days a web export's bundle is kept for downloading again; then its files are deleted (audited).
+    export_retention_days: int = 30
+
+    #: How families can reach the service, in each language (FEEDBACK_CONTACT, FEEDBACK_CONTACT_CY,
+    #: …), e.g. "call 01234 567890, Monday to Friday": shown at the foot of family pages when set.
+    contact: Wording = Wording("")
 
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def organisation_name(self) -> str:
+        """The organisation's default name (staff pages, authenticator apps)."""
+        return self.organisation.default
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> "Settings":
@@ -152,7 +197,8 @@ class Settings:
         limits = {}
         for name, variable, default in (("staff_idle_minutes", "FEEDBACK_STAFF_IDLE_MINUTES", 30),
                                         ("staff_session_hours", "FEEDBACK_STAFF_SESSION_HOURS", 10),
-                                        ("report_threshold", "FEEDBACK_REPORT_THRESHOLD", 10)):
+                                        ("report_threshold", "FEEDBACK_REPORT_THRESHOLD", 10),
+                                        ("export_retention_days", "FEEDBACK_EXPORT_RETENTION_DAYS", 30)):
             try:
                 limits[name] = int(environ.get(variable, default))
             except ValueError:
@@ -205,7 +251,8 @@ class Settings:
             secret_key=secret_key,
             database_url=database_url,
             questionnaires_dir=questionnaires,
-            organisation_name=environ.get("FEEDBACK_ORGANISATION", "Family Support Service").strip(),
+            organisation=Wording.from_env(environ, "FEEDBACK_ORGANISATION", "Family Support Service"),
+            contact=Wording.from_env(environ, "FEEDBACK_CONTACT"),
             link_valid_days=link_days,
             public_base_url=base_url,
         )
@@ -301,14 +348,28 @@ def valid_data_key(key: str) -> bool:
 
 def _local_secret(instance_path: Path) -> str:
     """A random key kept in the instance folder, so development sessions survive restarts."""
-    path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
+    return local_secret(instance_path, "secret_key", lambda: secrets.token_urlsafe(48))[0]
+
+
+def local_secret(instance_path: Path, name: str, make: Callable[[], str]) -> tuple[str, bool]:
+    """A random secret kept in the instance folder under ``name`` (only its owner may read it),
+    made by ``make`` on first use; and whether it was made just now. Two processes starting at
+    once agree on one: the file is created exclusively, and the loser reads the winner's."""
+    path = instance_path / name
     instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            value = path.read_text().strip()
+            if value:
+                return value, False
+            time.sleep(0.01)   # the other process is still writing it
+        raise ConfigurationError(f"{path} is empty: delete it, or put a key in it") from None
+    value = make()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(value)
+    return value, True
 
 
 def settings_from_environment(instance_path: Path, overrides: Mapping[str, str] | None = None) -> Settings:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so migrations and ``create_all`` see them all."""
 from .audit.models import AuditEvent
+from .exports.models import ExportRun
 from .families.models import Consent, ContactPause, Family, Member
 from .imports.models import ImportBatch
 from .publishing.models import InstrumentVersion
@@ -9,6 +10,6 @@ from .survey.models import Answer, Response, Score
 from .sms.models import InboundMessage, SmsConversation
 from .waves.models import Invitation, InvitationEvent, OutboxMessage
 
-__all__ = ["Answer", "AuditEvent", "Consent", "ContactPause", "Family", "ImportBatch", "InstrumentVersion", "Invitation",
+__all__ = ["Answer", "AuditEvent", "Consent", "ContactPause", "ExportRun", "Family", "ImportBatch", "InstrumentVersion", "Invitation",
            "InboundMessage", "InvitationEvent", "LoginAttempt", "Member", "OutboxMessage", "Response", "Score", "Site",
            "SmsConversation", "StaffUser", "UnitSaving"]

@@ -46,7 +46,7 @@ def test_the_demo_prints_survey_links_that_open_and_a_staff_login_that_works(app
         assert client.get(link).status_code == 200
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Response).filter_by(status="completed")) > 0
-    from conftest import csrf_token
+    from tests.conftest import csrf_token
 
     form = csrf_token(client.get("/staff/login").get_data(as_text=True))
     signed_in = client.post("/staff/login", data={"csrf_token": form, "email": "demo@example.org", "password": password})

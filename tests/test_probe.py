@@ -137,10 +137,11 @@ def test_cr_lf_and_nul_typed_into_free_text_reach_no_export_format_as_a_formula_
         answered_family(world, "P-2")
         token = exited_family_answering_on_the_web(world, "P-3")
     client = app.test_client()
-    url = f"/s/{token}/p/your_words"
-    html = client.get(url).get_data(as_text=True)
-    assert client.post(url, data={"csrf_token": csrf_token(html), "what_made_difference": PAYLOADS[0] + "\n"
-                                  + PAYLOADS[2], "what_could_be_better": PAYLOADS[1]}).status_code == 302
+    for item_id, typed in (("what_made_difference", PAYLOADS[0] + "\n" + PAYLOADS[2]), ("what_could_be_better", PAYLOADS[1])):
+        url = f"/s/{token}/q/{item_id}"
+        html = client.get(url).get_data(as_text=True)
+        assert client.post(url, data={"csrf_token": csrf_token(html), item_id: typed}).status_code == 302
+    assert client.post(f"/s/{token}/check", data={"csrf_token": csrf_token(html)}).location.endswith("/done")
     path = tmp_path / "probe.yaml"
     path.write_text(PROFILE.format(id="probe", shape="long", free_text="scrub", extra="")
                     .replace("formats: [csv]", "formats: [csv, xlsx, sav, dta, parquet]"))

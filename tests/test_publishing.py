@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import make_app
+from tests.conftest import make_app
 from feedback.extensions import db
 from feedback.publishing.service import PublishedVersionChanged
 
@@ -58,5 +58,5 @@ def test_a_response_is_shown_from_the_published_definition_even_if_the_file_is_g
     _, token = make_link("household")
     shutil.rmtree(own_questionnaires / "household")
     other = make_app(database_url, own_questionnaires)
-    html = other.test_client().get(f"/s/{token}/p/about").get_data(as_text=True)
+    html = other.test_client().get(f"/s/{token}/q/adults").get_data(as_text=True)
     assert "How many adults live with you?" in html

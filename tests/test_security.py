@@ -1,5 +1,5 @@
 """Security headers, cookies and sign-in behaviour that protect families' data."""
-from conftest import csrf_token, make_app
+from tests.conftest import csrf_token, make_app
 
 
 def test_every_page_forbids_framing_scripts_and_referrers(client):
@@ -82,15 +82,15 @@ def test_a_staff_session_ends_after_the_working_day_however_busy(signed_in):
 
 def test_a_form_posted_over_https_from_this_site_passes_the_referrer_check(app, make_link):
     """Behind a TLS proxy Flask-WTF wants a same-site Referer; the policy must let browsers send it."""
-    from conftest import csrf_token
+    from tests.conftest import csrf_token
 
     _id, token = make_link("household")
     client = app.test_client()
-    page = client.get(f"/s/{token}/p/about", base_url="https://localhost")
-    data = {"csrf_token": csrf_token(page.get_data(as_text=True)), "has_children": "1", "adults": "2"}
-    refused = client.post(f"/s/{token}/p/about", data=data, base_url="https://localhost")
+    page = client.get(f"/s/{token}/q/has_children", base_url="https://localhost")
+    data = {"csrf_token": csrf_token(page.get_data(as_text=True)), "has_children": "1"}
+    refused = client.post(f"/s/{token}/q/has_children", data=data, base_url="https://localhost")
     assert refused.status_code == 400  # no Referer at all: refused, as under no-referrer
-    accepted = client.post(f"/s/{token}/p/about", data=data, base_url="https://localhost",
-                           headers={"Referer": f"https://localhost/s/{token}/p/about"})
+    accepted = client.post(f"/s/{token}/q/has_children", data=data, base_url="https://localhost",
+                           headers={"Referer": f"https://localhost/s/{token}/q/has_children"})
     assert accepted.status_code == 302
     assert page.headers["Referrer-Policy"] == "same-origin"

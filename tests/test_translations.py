@@ -5,7 +5,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from conftest import csrf_token
+from tests.conftest import csrf_token
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
@@ -61,5 +61,5 @@ def test_the_interface_is_in_welsh_when_welsh_is_chosen(client, make_link):
     client.post(f"/s/{token}/language", data={"csrf_token": csrf_token(welcome), "language": "cy"})
     html = client.get(f"/s/{token}").get_data(as_text=True)
     assert "Dechrau" in html and "Mae Northbridge Family Support yn gofyn am eich barn." in html
-    page = client.get(f"/s/{token}/p/about").get_data(as_text=True)
-    assert "Cadw a pharhau" in page and "Tudalen 1 o 3" in page
+    page = client.get(f"/s/{token}/q/has_children").get_data(as_text=True)
+    assert "Cadw a pharhau" in page and "Cwestiwn 1 o tua 11" in page

@@ -17,6 +17,7 @@ ACTIONS = (
     "member.opted_out", "member.opted_in",
     "report.unsuppressed", "report.unit_saving",
     "responses.imported",
+    "export.downloaded", "export.expired",
 )
 
 

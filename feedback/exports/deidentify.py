@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..families.eligibility import age_on
 from .formulas import defuse
-from .disclosure import Drop, Generalised, Recode, generalise, smallest_group
+from .disclosure import Drop, Generalised, Recode, Suppressed, generalise, matching_rows, smallest_group, suppress_locally
 from .pseudonyms import MAX_SHIFT_DAYS, MIN_KEY_BYTES, check_key, pseudonym, recipient_key, shift_days
 from .scrub import PLACEHOLDERS, scrub
 
@@ -25,8 +25,9 @@ __all__ = [
     "MAX_SHIFT_DAYS", "MIN_KEY_BYTES", "PLACEHOLDERS", "AGE_EDGES", "COARSE_UNITS",
     "check_key", "recipient_key", "pseudonym", "shift_days",
     "scrub",
-    "days_since", "shifted", "age_at", "age_band", "wider_bands", "coarsen", "defuse",
+    "days_since", "shifted", "age_at", "age_band", "wider_bands", "coarser_edges", "coarsen", "defuse",
     "Recode", "Drop", "Generalised", "smallest_group", "generalise",
+    "Suppressed", "matching_rows", "suppress_locally",
     "local_days", "days_since_column", "age_column", "age_band_column", "coarsen_column", "shifted_column",
 ]
 
@@ -108,6 +109,18 @@ def wider_bands(edges: Sequence[int]) -> Callable[[str | None], str | None]:
                              f"{list(edges)}; choose wider edges from among the narrower ones")
         return wider
     return recode
+
+
+def coarser_edges(edges: Sequence[int]) -> list[tuple[int, ...]]:
+    """Wider and wider age bands made from ``edges`` (each from among the narrower edges, so
+    ``wider_bands`` can recode to it): every other edge, keeping 18 (child or adult), then under
+    and over 18 alone. Steps that would not change anything are left out."""
+    edges = tuple(sorted(edges))
+    steps = []
+    for wider in (tuple(sorted(set(edges[::2]) | ({18} & set(edges)))), tuple(e for e in edges if e in (0, 18))):
+        if wider and wider != (steps[-1] if steps else edges):
+            steps.append(wider)
+    return steps
 
 
 def _band_limits(label: str) -> tuple[int, int | None]:

@@ -5,7 +5,8 @@ held by one row can: "the Welsh-speaking father aged 16–17 at the north site".
 group size over the quasi-identifiers a profile names is the dataset's k. When k is below the
 profile's threshold the export generalises one step at a time along the profile's ladder (wider
 age bands, then no language, then no site …) and stops as soon as k is enough; when the ladder
-runs out it refuses. Rows are never suppressed one by one: that would silently bias the data.
+runs out it refuses. Rows are never dropped one by one: that would silently bias the data. Or,
+by local suppression (``suppress_locally``), the rare rows lose single values instead.
 Works on pandas frames: an export checks tens of thousands of rows.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -147,3 +149,147 @@ def generalise(frame: pd.DataFrame, quasi: Sequence[str], k: int, ladder: Sequen
                        f"the profile asks for at least {k}. Add wider steps to the profile's ladder, "
                        "name fewer quasi-identifiers, or lower its threshold.")
 
+
+
+# Local suppression -------------------------------------------------------------------------------
+#
+# Generalising changes a column for everyone; refusing gives the evaluator nothing. Local
+# suppression (as sdcMicro's ``localSuppression`` does it) blanks single quasi-identifier values of
+# the rare rows only, fewest first, until every row could be any of at least k rows. A blank is
+# read as it is by sdcMicro: a missing value could be any value, so a row matches every row that
+# agrees with it wherever both have a value. A value already missing is read the same way.
+
+#: The largest share of a column's values local suppression may blank before the export is
+#: refused instead (a column mostly blanked misleads more than it protects).
+MAX_SUPPRESSED_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """What ``suppress_locally`` did. ``frame`` is None when it refused; ``message`` is for the researcher."""
+
+    frame: pd.DataFrame | None
+    quasi: tuple[str, ...]
+    #: The fewest rows any row could be (a blank matching any value), after suppression.
+    k: int
+    threshold: int
+    #: Values blanked per column (columns with none are left out).
+    blanked: dict[str, int]
+    message: str
+
+    @property
+    def refused(self) -> bool:
+        return self.frame is None
+
+
+def _codes(frame: pd.DataFrame, quasi: Sequence[str]) -> np.ndarray:
+    """The quasi-identifiers as whole-number codes per column, −1 where missing."""
+    columns = []
+    for name in quasi:
+        values = frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype="object")
+        codes, _ = pd.factorize(pd.Series([_value(v) for v in values], dtype="object"), use_na_sentinel=True)
+        columns.append(codes)
+    return np.column_stack(columns).astype(np.int64) if columns else np.zeros((len(frame), 0), dtype=np.int64)
+
+
+def matching_rows(frame: pd.DataFrame, quasi: Sequence[str]) -> np.ndarray:
+    """For each row, how many rows (itself included) it could be: those agreeing with it on every
+    quasi-identifier both have a value for. Computed per pair of missing-value patterns, of which
+    a table has few, rather than per pair of rows."""
+    return _matching(_codes(frame, quasi))
+
+
+def _matching(codes: np.ndarray) -> np.ndarray:
+    n = len(codes)
+    counts = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return counts
+    present = codes >= 0
+    patterns, pattern_of = np.unique(present, axis=0, return_inverse=True)
+    pattern_of = pattern_of.reshape(-1)
+    members = [np.flatnonzero(pattern_of == p) for p in range(len(patterns))]
+    for r, rows in enumerate(members):
+        for p, others in enumerate(members):
+            shared = patterns[r] & patterns[p]
+            if not shared.any():
+                counts[rows] += len(others)
+                continue
+            keys = np.concatenate([codes[others][:, shared], codes[rows][:, shared]])
+            _, inverse = np.unique(keys, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            tally = np.bincount(inverse[:len(others)], minlength=inverse.max() + 1)
+            counts[rows] += tally[inverse[len(others):]]
+    return counts
+
+
+def _matches(codes: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Which rows ``row`` (codes, −1 missing) could be."""
+    known = row >= 0
+    if not known.any():
+        return np.ones(len(codes), dtype=bool)
+    part = codes[:, known]
+    return np.all((part == row[known]) | (part < 0), axis=1)
+
+
+def suppress_locally(frame: pd.DataFrame, quasi: Sequence[str], k: int, blank_first: Sequence[str] | None = None,
+                     max_share: float = MAX_SUPPRESSED_SHARE) -> Suppressed:
+    """Blank the fewest quasi-identifier values, of rows that could be fewer than ``k`` rows, for
+    every row to be at least ``k`` rows. Each rare row, rarest first, loses one value at a time:
+    the one whose blanking makes it match the most rows (ties: the column earliest in
+    ``blank_first``, by default the quasi-identifiers from the last-named to the first). Blanking
+    only widens what a row matches, so no row that was safe becomes rare. Refuses, naming the
+    column, when more than ``max_share`` of a column's values would go, or when the table has
+    fewer than ``k`` rows at all. Other columns are never touched; the input is left as it was."""
+    if k < 1:
+        raise ValueError(f"the smallest group size must be at least 1, not {k}")
+    quasi = [name for name in quasi if name in frame.columns]
+    order = list(blank_first) if blank_first is not None else list(reversed(quasi))
+    rank = {name: order.index(name) if name in order else len(order) + quasi.index(name) for name in quasi}
+    codes = _codes(frame, quasi)
+    counts = _matching(codes)
+    blanked = np.zeros_like(codes, dtype=bool)
+    n = len(frame)
+    if n and n < k:
+        return Suppressed(None, tuple(quasi), int(counts.min()), k, {},
+                          f"Refused: the table has {n} row{'s' if n != 1 else ''}, fewer than the {k} the profile "
+                          "asks every row to be indistinguishable from; blanking values cannot help. Widen the "
+                          "selection (more sites or waves).")
+    for row in np.argsort(counts, kind="stable"):
+        while counts[row] < k:
+            before = _matches(codes, codes[row])
+            best = None
+            for c in sorted((c for c in range(len(quasi)) if codes[row, c] >= 0), key=lambda c: rank[quasi[c]]):
+                trial = codes[row].copy()
+                trial[c] = -1
+                reach = int(_matches(codes, trial).sum())
+                if best is None or reach > best[0]:
+                    best = (reach, c)
+            if best is None:   # cannot happen with n ≥ k: a row with every value blank matches all
+                break
+            codes[row, best[1]] = -1
+            blanked[row, best[1]] = True
+            after = _matches(codes, codes[row])
+            # The rows it now could be also could be it: one more match each.
+            counts[after & ~before] += 1
+            counts[row] = int(after.sum())
+    per_column = {quasi[c]: int(blanked[:, c].sum()) for c in range(len(quasi)) if blanked[:, c].any()}
+    smallest = int(counts.min()) if n else 0
+    for name, count in per_column.items():
+        if count > max_share * n:
+            return Suppressed(None, tuple(quasi), smallest, k, per_column,
+                              f"Refused: local suppression would blank {count} of {n} values of {name} "
+                              f"({100 * count / n:.1f}%), more than the {100 * max_share:g}% the profile allows. "
+                              "Widen the selection, name fewer quasi-identifiers, or generalise instead "
+                              "(on_small_groups: generalise).")
+    out = frame.copy()
+    for c, name in enumerate(quasi):
+        rows = blanked[:, c]
+        if rows.any():
+            column = out[name].astype("object")
+            column[rows] = None
+            out[name] = column
+    total = sum(per_column.values())
+    done = (f" after blanking {total} value{'s' if total != 1 else ''} ("
+            + ", ".join(f"{name} {count}" for name, count in per_column.items()) + ")") if total else ""
+    return Suppressed(out, tuple(quasi), smallest, k, per_column,
+                      f"Every row matches at least {k} rows (fewest {smallest}){done}.")

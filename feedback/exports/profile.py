@@ -27,7 +27,9 @@ TIMESTAMP_UNITS = ("day", "week", "month")
 #: What a disclosure check may group by.  ``age`` is whole years (with ``ages: years``);
 #: ``age_band`` is the profile's bands (with ``ages: bands``): the check uses what is released.
 QUASI_IDENTIFIERS = ("site", "role", "age", "age_band", "language")
-ON_FAIL = ("generalise", "refuse")
+#: What a disclosure check does with a group smaller than k: blank single values of its rows
+#: (local suppression), coarsen a quasi-identifier for everyone, or write nothing.
+ON_SMALL_GROUPS = ("suppress", "generalise", "refuse")
 ON_MISMATCH = ("refuse", "keep_apart")
 FORMATS = ("csv", "xlsx", "sav", "dta", "parquet")
 #: Lower edges of age bands: 0–4, 5–10, 11–15, 16–17, 18–24, 25–39, 40–64, 65 and over.
@@ -103,7 +105,9 @@ class Deidentification:
 class Disclosure:
     quasi_identifiers: tuple[str, ...] = ("site", "role", "age", "language")
     k: int = DEFAULT_K
-    on_fail: str = "refuse"
+    on_small_groups: str = "refuse"
+    #: With ``suppress``: the largest share of a column's values that may be blanked.
+    max_suppressed_share: float = 0.05
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ..instruments.checks import Checks, Problem, yaml_problem
 from ..instruments.loader import INSTRUMENT_ID_PATTERN
 from .profile import (
     AGE_STYLES, ALL, DATE_STYLES, DEFAULT_AGE_BANDS, DEFAULT_K, DEFAULT_KEY_SETTING, FORMATS, FREE_TEXT, LEVELS,
-    ON_FAIL, ON_MISMATCH, QUASI_IDENTIFIERS, SHAPES, TIMESTAMP_UNITS, ChangePair, Deidentification, Disclosure,
+    ON_MISMATCH, ON_SMALL_GROUPS, QUASI_IDENTIFIERS, SHAPES, TIMESTAMP_UNITS, ChangePair, Deidentification, Disclosure,
     InstrumentChoice, Profile, ProfileError, Pseudonym, Scores,
 )
 
@@ -30,7 +30,7 @@ DEIDENTIFICATION_KEYS = {"level", "pseudonym", "dates", "ages", "age_bands", "fr
 HIDES = {"pseudonym": "internal ids", "dates": "dates", "ages": "birth years and months",
          "age_bands": "birth years and months",
          "free_text": "free text", "timestamps": "submission times"}
-DISCLOSURE_KEYS = {"quasi_identifiers", "k", "on_fail"}
+DISCLOSURE_KEYS = {"quasi_identifiers", "k", "on_small_groups", "on_fail", "max_suppressed_share"}
 SETTING_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 RECIPIENT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ITEM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -350,8 +350,23 @@ class _Builder(Checks):
         k = DEFAULT_K
         if "k" in section:
             k = self.at_least_two(section["k"])
-        on_fail = self.choice(section, "on_fail", "disclosure.on_fail", ON_FAIL, "refuse")
-        return Disclosure(tuple(quasi), k, on_fail)
+        # ``on_fail`` is the older name of ``on_small_groups`` (without ``suppress``), still read.
+        key = "on_fail" if "on_fail" in section and "on_small_groups" not in section else "on_small_groups"
+        if "on_fail" in section and "on_small_groups" in section:
+            self.problem(at("disclosure.on_fail"), "is the older name of on_small_groups; keep only on_small_groups")
+        on_small_groups = self.choice(section, key, f"disclosure.{key}", ON_SMALL_GROUPS, "refuse")
+        share = 0.05
+        if "max_suppressed_share" in section:
+            raw = section["max_suppressed_share"]
+            if on_small_groups != "suppress":
+                self.problem(at("disclosure.max_suppressed_share"), "only applies with on_small_groups: suppress; "
+                                                                   "remove it, or set on_small_groups: suppress")
+            elif isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 < raw <= 1:
+                self.problem(at("disclosure.max_suppressed_share"),
+                             f"must be a share above 0 and at most 1 (0.05 is 5%), not {raw!r}")
+            else:
+                share = float(raw)
+        return Disclosure(tuple(quasi), k, on_small_groups, share)
 
     def quasi_identifiers(self, raw: Any, ages: str | None) -> list[str] | None:
         path = "disclosure.quasi_identifiers"

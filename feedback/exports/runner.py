@@ -13,16 +13,21 @@ per family: a family-level instrument's columns per wave, a members' instrument'
 """
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import shutil
-import zipfile
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import sqlalchemy as sa
+from flask import current_app
 
 from ..audit.service import record
+from ..config import local_secret
 from ..extensions import db
 from ..families.models import Family
 from ..instruments.definition import FREE_TEXT_TYPES, Instrument
@@ -32,14 +37,18 @@ from .codebook import Codebook, Variable
 from .dataset import Selection, answers, answers_wide, responses, scores
 from .derived import add_level_counts, add_reading_gaps
 from .deidentify import (Drop, Recode, age_band, age_band_column, age_column, coarsen_column, days_since_column,
-                         generalise, local_days, scrub, shift_days, shifted_column, wider_bands)
-from .pseudonyms import pseudonym_map
+                         coarser_edges, generalise, local_days, scrub, shift_days, shifted_column,
+                         suppress_locally, wider_bands)
+from .pseudonyms import check_key, pseudonym_map
 from .profile import Profile
+from .r_script import SCRIPT_NAME, write_load_script
 from .versions import VersionMismatch, item_columns
 from .background import BackgroundWriter
+from .bundling import bundle_name, content_hash, write_zip
 from .writers import write_bundle_files, write_manifest, write_readme
 
 CHOICE_TYPES = ("single_choice", "agreement", "scale", "yes_no")
+log = logging.getLogger(__name__)
 
 
 class ExportError(RuntimeError):
@@ -53,24 +62,52 @@ class Bundle:
     manifest: dict
 
 
+class PseudonymKeyMissing(ExportError):
+    """No usable pseudonym key. The message names the setting, for whoever runs the server; a
+    researcher on the web is shown ``public_message``: they cannot change a server setting."""
+
+    public_message = ("De-identified exports cannot run yet: an administrator must configure "
+                      "pseudonymisation (the service's pseudonym key).")
+
+
 def pseudonym_key(profile: Profile) -> bytes | None:
-    """The key pseudonyms are made with, from the setting the profile names (never from the profile)."""
+    """The key pseudonyms are made with, from the setting the profile names (never from the
+    profile). Outside production, with the setting unset, a random key is made in the instance
+    folder on first use and kept, as the secret key is, so a researcher gets a dataset on day one
+    and later exports link to it; production refuses instead."""
     if profile.deidentification.identifiable:
         return None
     setting = profile.deidentification.pseudonym.key_setting
     value = os.environ.get(setting, "").strip()
+    how = "at least 32 random bytes, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
     if not value:
-        raise ExportError(f"{setting} is not set: de-identified exports need a pseudonym key (at least 32 "
-                          "random bytes, e.g. python -c 'import secrets; print(secrets.token_hex(32))'). "
-                          "Keep it: the same key gives the same ids in every export.")
+        if current_app.config["FEEDBACK_SETTINGS"].production:
+            raise PseudonymKeyMissing(f"{setting} is not set: de-identified exports need a pseudonym key ({how}). "
+                                      "Keep it: the same key gives the same ids in every export.")
+        instance = Path(current_app.instance_path)
+        value, made = local_secret(instance, setting.lower(), lambda: secrets.token_hex(32))
+        if made:
+            log.warning("%s is not set: made a pseudonym key in %s and kept it there (development only; "
+                        "the same key gives the same ids in every export; production needs %s)",
+                        setting, instance / setting.lower(), setting)
     try:
-        return bytes.fromhex(value)
+        key = bytes.fromhex(value)
     except ValueError:
-        return value.encode()
+        key = value.encode()
+    try:
+        return check_key(key)
+    except ValueError as error:
+        raise PseudonymKeyMissing(f"{setting}: {error}") from None
 
 
-def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None) -> Bundle:
-    """Write the profile's bundle under ``out``; returns where it went. Raises ``ExportError``."""
+def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None,
+               progress: Callable[[str, int, int, int], None] | None = None) -> Bundle:
+    """Write the profile's bundle under ``out``; returns where it went. Raises ``ExportError``.
+
+    ``progress(stage, instruments_done, instruments_total, rows_so_far)`` is called as the export
+    goes (stage: "reading <instrument>", "writing <instrument>", "finishing files", "zipping").
+    """
+    tell = progress or (lambda *_: None)
     full = profile.deidentification.identifiable
     if full and not (actor is not None and getattr(actor, "is_admin", False)):
         raise ExportError(f"{profile.id} is an identifiable (full) export: only an admin may run it.")
@@ -84,16 +121,19 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
     selection = dict(waves=None if profile.waves == "all" else tuple(profile.waves),
                      site_codes=None if profile.sites == "all" else tuple(profile.sites))
     counts, versions, steps, smallest, scoring_versions, files = {}, {}, [], None, set(), []
+    blanked: dict[str, dict[str, int]] = {}
     suffix = "-IDENTIFIABLE" if full else ""
-    name = f"{profile.id}{suffix}-{now:%Y%m%d-%H%M%S}"
+    name = f"{profile.id}{suffix}-{now:%Y%m%d-%H%M%S}"  # the short content hash follows (``bundling``)
     out.mkdir(parents=True, exist_ok=True)
-    final, building = out / name, out / f".{name}.partial"
+    # Hidden and unique: two runs in the same second never share, or remove, each other's folder.
+    building, zip_path = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=out)), None
     try:
-        building.mkdir()
+        csv_sets: dict[str, tuple[str, Codebook]] = {}  # stem → (CSV file, codebook), for load.R
         # One instrument at a time, written as soon as it is built and checked: only one table is
         # in memory at once, and a large XLSX file is written by a worker meanwhile (``background``).
         with BackgroundWriter() as background:
-            for instrument_id in chosen:
+            for done, instrument_id in enumerate(chosen):
+                tell(f"reading {instrument_id}", done, len(chosen), sum(counts.values()))
                 chosen_here = Selection(instruments=(instrument_id,), **selection)
                 frame = responses(chosen_here)
                 if frame.empty:
@@ -103,24 +143,33 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                 versions[instrument_id] = sorted(int(v) for v in frame["version"].unique())
                 del frame
                 if not full and profile.disclosure is not None:
-                    table, codebook, applied, k = _disclose(profile, instrument_id, table, codebook)
+                    table, codebook, applied, k, blanked_here = _disclose(profile, instrument_id, table, codebook)
                     steps.extend(applied)
+                    if blanked_here:
+                        blanked[instrument_id] = blanked_here
                     smallest = k if smallest is None else min(smallest, k)
                 if "scoring_version" in table:
                     scoring_versions.update(table["scoring_version"].dropna().unique())
                 stem = f"{instrument_id}{suffix}"
+                tell(f"writing {instrument_id}", done, len(chosen), sum(counts.values()))
                 written = write_bundle_files(table, codebook, building, stem, profile.formats, background)
                 files.extend(path.name for path in written.values())
                 codebook.write_codebook_csv(building / f"{stem}-codebook.csv")
                 codebook.write_codebook_json(building / f"{stem}-codebook.json")
                 files.extend([f"{stem}-codebook.csv", f"{stem}-codebook.json"])
+                if "csv" in written:
+                    csv_sets[stem] = (written["csv"].name, codebook)
                 del table
             if not counts:
                 raise ExportError(f"nothing to export: no completed responses match {profile.id} "
                                   "(its instruments, waves and sites).")
+            tell("finishing files", len(chosen), len(chosen), sum(counts.values()))
             background.wait()
+        if csv_sets:  # R users: the CSV files read with their labels
+            files.append(write_load_script(building / SCRIPT_NAME, csv_sets).name)
         manifest = {
             "profile": profile.id, "profile_hash": profile.content_hash, "created_at": now.isoformat(timespec="seconds"),
+            "content_hash": content_hash(building, files),  # what it covers: ``bundling``
             "identifiable": full, "shape": profile.shape, "rows": counts, "versions": versions,
             "deidentification": None if full else {
                 "pseudonyms": "HMAC-SHA256 of internal ids" + (f", recipient {profile.deidentification.pseudonym.recipient}"
@@ -130,7 +179,11 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                 "identifying_items": "removed"},
             "disclosure": None if full or profile.disclosure is None else {
                 "quasi_identifiers": list(profile.disclosure.quasi_identifiers), "threshold": profile.disclosure.k,
-                "k": smallest, "generalised": sorted(set(steps))},
+                "on_small_groups": profile.disclosure.on_small_groups,
+                "k": smallest, "generalised": sorted(set(steps)),
+                # Local suppression: values blanked, per instrument and column; k counts a blank as
+                # matching any value (as sdcMicro does).
+                "blanked": blanked},
             "scoring_versions": sorted(scoring_versions),
             "change_scores": [f"{pair.to_wave} − {pair.from_wave}" for pair in profile.change_pairs(_schedule_waves())],
             "derived": profile.scores.derived,
@@ -138,14 +191,18 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
         }
         write_manifest(building / "manifest.json", manifest)
         write_readme(building / "README.txt", _readme(profile, manifest))
+        tell("zipping", len(chosen), len(chosen), sum(counts.values()))
+        final = out / bundle_name(name, manifest)
+        if final.exists() or (out / f"{final.name}.zip").exists():
+            raise ExportError(f"{final.name} was made moments ago with the same data: use that bundle.")
+        # The zip first, then the folder: a full disk while zipping leaves neither behind.
+        zip_path = write_zip(building, final.name, out / f"{final.name}.zip")
         building.rename(final)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
+        if zip_path is not None:
+            zip_path.unlink(missing_ok=True)
         raise
-    zip_path = final.with_suffix(".zip")
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(final.iterdir()):
-            archive.write(path, f"{final.name}/{path.name}")
     record("export.run", None, None, getattr(actor, "id", None), profile=profile.id, hash=profile.content_hash,
            rows=counts, identifiable=full, bundle=final.name)
     db.session.commit()
@@ -463,19 +520,15 @@ def _wide_family(table: pd.DataFrame, variables: list[Variable], full: bool):
 
 
 def _disclose(profile: Profile, instrument_id: str, table: pd.DataFrame, codebook: Codebook):
-    """Check k over the quasi-identifiers in one table; generalise or refuse as the profile says.
+    """Check k over the quasi-identifiers in one table; blank rare values, generalise or refuse as
+    the profile says.
 
-    Returns the table and codebook as generalised, the steps taken and the table's k.
+    Returns the table and codebook as protected, the generalisation steps taken, the table's k and
+    the values blanked per column.
     """
     disclosure = profile.disclosure
     deid = profile.deidentification
     quasi = list(disclosure.quasi_identifiers)
-    ladder = []
-    if "age_band" in quasi:
-        ladder.append(Recode("age_band", wider_bands(deid.age_bands), "wider age bands"))
-    elif "age" in quasi:
-        ladder.append(Recode("age", lambda age: age_band(age, deid.age_bands), "ages as bands"))
-    ladder += [Drop(column) for column in ("language", "role", "site") if column in quasi]
     prefixes = {_plain(wave.name) for wave in _schedule_waves()}  # "exit_role" is a copy; "member_role" is not
 
     # In a wide table a quasi-identifier may appear once per wave ("exit_age_band"): each copy counts.
@@ -483,18 +536,63 @@ def _disclose(profile: Profile, instrument_id: str, table: pd.DataFrame, codeboo
         return [c for c in table.columns if c == name or c in {f"{prefix}_{name}" for prefix in prefixes}]
 
     present = [column for name in quasi for column in copies(name)]
-    steps_here = [replace(step, column=column) for step in ladder for column in copies(step.column)]
-    outcome = generalise(table, present, disclosure.k, steps_here if disclosure.on_fail == "generalise" else [])
+    ladder = []
+    if "age_band" in quasi:
+        # (The bands' own edges made no band wider: this step used to change nothing.)
+        ladder += [Recode("age_band", wider_bands(edges), f"age bands widened to {_bands_text(edges)}")
+                   for edges in coarser_edges(deid.age_bands)]
+    elif "age" in quasi:
+        ladder.append(Recode("age", lambda age: age_band(age, deid.age_bands), "ages as bands"))
+    ladder += [Drop(column) for column in ("language", "role", "site") if column in quasi]
+    # One step of the ladder is taken in every copy of its column at once.
+    steps = [[replace(step, column=column) for column in copies(step.column)] for step in ladder]
+    steps = [group for group in steps if group]
+    if disclosure.on_small_groups == "suppress":
+        return _suppress(disclosure, instrument_id, table, codebook, present, steps,
+                         [c for name in reversed(quasi) for c in copies(name)])
+    generalising = disclosure.on_small_groups == "generalise"
+    outcome = generalise(table, present, disclosure.k, [s for group in steps for s in group] if generalising else [])
     if outcome.refused:
         raise ExportError(f"{instrument_id}: {outcome.message} The profile says to "
-                          f"{'refuse' if disclosure.on_fail == 'refuse' else 'generalise, and even that was not enough'}; "
-                          "widen the selection, or lower the threshold only with the data owner's agreement.")
-    generalised = outcome.frame
-    recoded = {step.column for step in steps_here if isinstance(step, Recode) and step.description in outcome.steps}
-    # Dropped columns leave the codebook; a recoded one (ages → bands) now holds text.
-    variables = tuple(replace(v, type="string", value_labels={}, missing_codes=(), label=f"{v.label} (generalised)")
-                      if v.name in recoded else v for v in codebook if v.name in generalised.columns)
-    return generalised, Codebook(variables), list(outcome.steps), outcome.k
+                          f"{'generalise, and even that was not enough' if generalising else 'refuse'}; "
+                          "widen the selection, blank the rare values instead (on_small_groups: suppress), or "
+                          "lower the threshold only with the data owner's agreement.")
+    return outcome.frame, _generalised_codebook(codebook, outcome.frame, steps, outcome.steps), list(outcome.steps), \
+        outcome.k, {}
+
+
+def _bands_text(edges) -> str:
+    return ", ".join(age_band(low, edges) for low in edges)
+
+
+def _suppress(disclosure, instrument_id: str, table: pd.DataFrame, codebook: Codebook, present: list[str],
+              steps: list[list], blank_first: list[str]):
+    """Local suppression; where it would blank more than the profile allows of a column, one more
+    step of the generalisation ladder first (as sdcMicro users recode globally, then suppress
+    locally), until it is within bounds or the ladder runs out (refused, naming the column)."""
+    applied: list[str] = []
+    frame, quasi = table, list(present)
+    for step_group in [None, *steps]:
+        if step_group is not None:
+            for step in step_group:
+                if step.column in frame.columns and step.column in quasi:
+                    frame, quasi = step.apply(frame, quasi)
+                    applied.append(step.description)
+        outcome = suppress_locally(frame, quasi, disclosure.k, [c for c in blank_first if c in quasi],
+                                   disclosure.max_suppressed_share)
+        if not outcome.refused:
+            return (outcome.frame, _generalised_codebook(codebook, outcome.frame, steps, applied),
+                    sorted(set(applied)), outcome.k, outcome.blanked)
+    tried = f" even after {'; '.join(sorted(set(applied)))}" if applied else ""
+    raise ExportError(f"{instrument_id}: {outcome.message.rstrip('.')}{tried}.")
+
+
+def _generalised_codebook(codebook: Codebook, frame: pd.DataFrame, steps: list[list], applied) -> Codebook:
+    """Dropped columns leave the codebook; a recoded one (ages → bands) now holds text."""
+    recoded = {step.column for group in steps for step in group
+               if isinstance(step, Recode) and step.description in applied}
+    return Codebook(tuple(replace(v, type="string", value_labels={}, missing_codes=(), label=f"{v.label} (generalised)")
+                          if v.name in recoded else v for v in codebook if v.name in frame.columns))
 
 
 def _readme(profile: Profile, manifest: dict) -> str:
@@ -502,6 +600,9 @@ def _readme(profile: Profile, manifest: dict) -> str:
              "Files: one data file per instrument and format, with a codebook (CSV and JSON) for each.",
              "manifest.json lists the profile and its hash, row counts, instrument versions and what",
              "de-identification was applied." ]
+    if SCRIPT_NAME in manifest["files"]:
+        lines += ["", "R: source(\"load.R\") reads every CSV file with its variable and value labels (base R only;",
+                  "the script's first lines say how)."]
     if manifest["identifiable"]:
         lines += ["", "IDENTIFIABLE: this bundle identifies families. Keep it where only those allowed can read it."]
     else:
@@ -509,4 +610,17 @@ def _readme(profile: Profile, manifest: dict) -> str:
                   "are relative or shifted, identifying items and (unless scrubbed) free text are removed.",
                   "No column is a real calendar date: with relative dates there is no completion date at all,",
                   "and with shifted dates the completion month or week is taken on the shifted calendar."]
+        disclosure = manifest.get("disclosure")
+        if disclosure:
+            lines += ["", f"Disclosure check: every row shares its {', '.join(disclosure['quasi_identifiers'])} with at "
+                          f"least {disclosure['threshold']} rows (the smallest: {disclosure['k']})."]
+            if disclosure["generalised"]:
+                lines += ["Generalised to get there: " + "; ".join(disclosure["generalised"]) + "."]
+            if disclosure["blanked"]:
+                lines += ["Local suppression: these values of rare rows were blanked (left missing, as an unrecorded",
+                          "value is; a blank counts as matching any value):"]
+                lines += [f"  {instrument}: " + ", ".join(f"{column} {count}" for column, count in columns.items())
+                          for instrument, columns in disclosure["blanked"].items()]
+            elif disclosure["on_small_groups"] == "suppress":
+                lines += ["Local suppression was allowed, and no value needed blanking."]
     return "\n".join(lines) + "\n"

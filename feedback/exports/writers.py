@@ -12,7 +12,8 @@ Decisions an evaluator may notice (also recorded per variable in the codebook):
 
 - CSV is UTF-8 *with* a byte-order mark.  Excel opens a BOM-less UTF-8 CSV as the local code page,
   turning Welsh ŵ and ŷ into mojibake; with the BOM it reads UTF-8.  pandas, readr, Stata and SPSS
-  skip the BOM; base R's ``read.csv`` needs ``fileEncoding = "UTF-8-BOM"`` (the bundle README says so).
+  skip the BOM; base R's ``read.csv`` needs ``fileEncoding = "UTF-8-BOM"``, which the bundle's
+  ``load.R`` (``r_script``) takes care of, with the labels.
 - CSV and XLSX text cells that could start a formula, at the start of the cell or of any line in it,
   get a leading apostrophe (see ``formulas``).  In CSV a line break inside a cell is written as LF
   and the cell is quoted, so no reader mistakes it for the end of the row.

@@ -92,6 +92,9 @@ class Item:
     anchors: tuple[tuple[int, int, Text], ...] = ()
     earliest: date | None = None
     latest_today: bool = False
+    #: The instrument's own words for "this needs an answer" (``error`` in the file); without it
+    #: the survey says what to do from the item's type, e.g. "Enter a number between 0 and 10".
+    error: Text | None = None
 
     def is_visible(self, answers: Mapping[str, Any]) -> bool:
         return all(condition.holds(answers) for condition in self.conditions)
@@ -114,10 +117,14 @@ class Item:
 
 @dataclass(frozen=True)
 class Page:
+    """A section of the instrument. Each of its items is a screen of its own, unless the file says
+    ``together: true`` (a short grid of statements sharing one scale), when the page is one screen."""
+
     id: str
     items: tuple[Item, ...]
     title: Text | None = None
     intro: Text | None = None
+    together: bool = False
 
     def visible_items(self, answers: Mapping[str, Any]) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.is_visible(answers))

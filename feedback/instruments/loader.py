@@ -33,10 +33,10 @@ INSTRUMENT_FIELDS = {
     "respondents", "modes", "one_question_per_page", "choice_sets", "missing_codes", "pages",
     "scales",
 }
-PAGE_FIELDS = {"id", "title", "intro", "items"}
+PAGE_FIELDS = {"id", "title", "intro", "items", "together"}
 ITEM_FIELDS = {
     "id", "type", "text", "hint", "required", "choices", "missing", "min", "max", "integer",
-    "max_length", "identifying", "sms", "show_if", "anchors", "earliest", "not_in_future",
+    "max_length", "identifying", "sms", "show_if", "anchors", "earliest", "not_in_future", "error",
 }
 DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 2000}
 
@@ -125,9 +125,10 @@ class _Builder(ScaleRules):
             modes = []
         missing_codes = self.missing_codes(data.get("missing_codes"))
         choice_sets = self.choice_sets(data.get("choice_sets"), missing_codes)
-        one_per_page = self.boolean(data.get("one_question_per_page"), "one_question_per_page",
-                                    "one_question_per_page", False)
-        pages = self.pages(data.get("pages"), choice_sets, missing_codes, one_per_page)
+        # Once the way to ask for one question per page; every item is now a screen of its own
+        # unless its page says ``together``. Still read, so versions published with it load.
+        self.boolean(data.get("one_question_per_page"), "one_question_per_page", "one_question_per_page", False)
+        pages = self.pages(data.get("pages"), choice_sets, missing_codes)
         if "sms" in modes:
             self.check_sms(pages)
         scales = self.scales(data.get("scales"), pages)
@@ -202,7 +203,7 @@ class _Builder(ScaleRules):
                     self.problem(where, f"code {choice.code} is already a missing code")
         return sets
 
-    def pages(self, raw: Any, choice_sets: dict, missing_codes: dict, one_per_page: bool) -> tuple[Page, ...]:
+    def pages(self, raw: Any, choice_sets: dict, missing_codes: dict) -> tuple[Page, ...]:
         if not isinstance(raw, list) or not raw:
             self.problem("pages", "must be a list of pages, each with an id and items")
             return ()
@@ -218,6 +219,7 @@ class _Builder(ScaleRules):
                 page_ids.add(page_id)
             title = self.text(data.get("title"), where, "title", optional=True)
             intro = self.text(data.get("intro"), where, "intro", optional=True)
+            together = self.boolean(data.get("together"), where, "together", False)
             items_raw = data.get("items")
             if not isinstance(items_raw, list) or not items_raw:
                 self.problem(where, "must have a list of items")
@@ -232,11 +234,7 @@ class _Builder(ScaleRules):
                     on_this_page[item.id] = item
                     items.append(item)
             earlier.update(on_this_page)
-            if one_per_page:
-                # One question per page: each item gets a page of its own, keeping the page's title.
-                pages.extend(Page(f"{page_id}__{item.id}", (item,), title, intro) for item in items)
-            else:
-                pages.append(Page(page_id or f"page_{index + 1}", tuple(items), title, intro))
+            pages.append(Page(page_id or f"page_{index + 1}", tuple(items), title, intro, together))
         return tuple(pages)
 
     def item(self, raw, where, choice_sets, missing_codes, earlier, on_this_page) -> Item | None:
@@ -338,6 +336,7 @@ class _Builder(ScaleRules):
             self.problem(where, f"a {item_type} item cannot have earliest or not_in_future")
 
         conditions = self.conditions(data.get("show_if"), where, earlier, on_this_page)
+        error = self.text(data.get("error"), where, "error", optional=True)
         return Item(
             id=item_id, type=item_type, text=text, hint=hint, required=required, choices=choices,
             missing_codes=missing, minimum=minimum, maximum=maximum,
@@ -345,7 +344,7 @@ class _Builder(ScaleRules):
             max_length=max_length,
             identifying=self.boolean(data.get("identifying"), where, "identifying", False),
             sms=self.boolean(data.get("sms"), where, "sms", True),
-            conditions=conditions, anchors=anchors, earliest=earliest, latest_today=not_in_future,
+            conditions=conditions, anchors=anchors, earliest=earliest, latest_today=not_in_future, error=error,
         )
 
     def built_in_yes_no(self, where: str) -> tuple[Choice, ...]:

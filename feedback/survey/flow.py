@@ -1,75 +1,161 @@
-"""Showing and saving one page of a response: shared by the respondent's link and interviewer mode."""
+"""Answering a response one screen at a time, then checking the answers and sending them.
+
+Shared by the respondent's link, telephone interviews and a key worker's own assessment; each
+gives its own addresses and templates. Within a response's address:
+
+    q/<item id>     one question (the default: one thing per page)
+    p/<page id>     a page whose file says ``together: true``; any other page's address goes
+                    to its first question (an old bookmark), and a whole page posted from a tab
+                    opened before questions had screens of their own is still saved
+    check           "Check your answers", the only place answers are sent from
+
+A "Change" link from the check page adds ``?from=check``: after the change the respondent goes
+through any question the change opened, then back to the check page.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import abort, redirect, render_template, request
 
 from ..instruments import Instrument
 from . import navigation
+from .answers import answer_sections
 from .forms import allowed_names, form_data_for, page_form_class, read_answers
 from .models import Response
+from .navigation import Screen
 from .service import complete, save_answers
+
+FROM_CHECK = "check"
+
+
+@dataclass(frozen=True)
+class Templates:
+    screen: str
+    check: str
+
+
+WEB = Templates("survey/page.html", "survey/check.html")
+INTERVIEW = Templates("survey/interview_page.html", "survey/interview_check.html")
+ASSESSMENT = Templates("survey/assessment_page.html", "survey/assessment_check.html")
 
 
 @dataclass
-class PageFlow:
+class ResponseFlow:
     response: Response
     instrument: Instrument
     language: str
-    mode: str  # "web" or "interview"
-    page_url: Callable[[str], str]
-    done_url: str
+    mode: str  # "web", "interview" or "staff": what ``save_answers`` records
+    #: The response's own address, e.g. ``/s/<token>``; screens are below it.
+    base_url: str
+    #: Where "Back" goes from the first screen (the welcome or start page).
     start_url: str
+    done_url: str
+    templates: Templates = WEB
     interviewer_id: int | None = None
-    template: str = "survey/page.html"
+    #: More for the templates (the family an assessment is about, say).
+    context: dict[str, Any] = field(default_factory=dict)
 
+    # -- addresses ------------------------------------------------------------------------------
+    def url(self, screen: Screen, changing: bool = False) -> str:
+        return f"{self.base_url}/{screen.address}" + (f"?from={FROM_CHECK}" if changing else "")
+
+    @property
+    def check_url(self) -> str:
+        return f"{self.base_url}/check"
+
+    def addresses(self) -> set[str]:
+        """Every address a "come back here" (after choosing a language, say) may name."""
+        return {screen.address for screen in navigation.screens(self.instrument)} | {"check"}
+
+    # -- views ----------------------------------------------------------------------------------
     def resume(self):
-        page = navigation.resume_page(self.instrument, self.response.answer_values())
-        return redirect(self.page_url(page.id))
+        screen = navigation.resume_screen(self.instrument, self.response.answer_values())
+        return redirect(self.url(screen) if screen else self.check_url)
 
-    def handle(self, page_id: str):
-        answers = self.response.answer_values()
-        # Visibility is worked out once per request; position, back and progress all derive from it.
-        effective = navigation.effective_answers(self.instrument, answers)
-        pages = [candidate for candidate in self.instrument.pages if candidate.visible_items(effective)]
-        position = next((index for index, candidate in enumerate(pages) if candidate.id == page_id), None)
-        if position is None:
-            # A page that does not exist, or one the respondent's answers hide: the same 404.
+    def question(self, item_id: str):
+        screen = navigation.screen_at(self.instrument, f"q/{item_id}")
+        if screen is None:
             abort(404)
-        page = pages[position]
-        items = page.visible_items(effective)
+        return self._screen(screen)
+
+    def page(self, page_id: str):
+        screen = navigation.screen_at(self.instrument, f"p/{page_id}")
+        if screen is not None:
+            return self._screen(screen)
+        whole = navigation.whole_page(self.instrument, page_id)
+        if whole is None:
+            abort(404)
+        if request.method == "POST":
+            return self._screen(whole)
+        effective = navigation.effective_answers(self.instrument, self.response.answer_values())
+        first = next((screen for screen in navigation.screens(self.instrument)
+                      if screen.page.id == page_id and screen.visible_items(effective)), None)
+        if first is None:
+            abort(404)
+        return redirect(self.url(first, self._changing()))
+
+    def check(self):
+        answers = self.response.answer_values()
+        gaps = navigation.unanswered_required(self.instrument, answers)
+        if gaps:
+            # Reached by skipping questions (an old bookmark, a typed address): answer them first.
+            return redirect(self.url(navigation.screen_of_item(self.instrument, gaps[0][1].id)))
+        if request.method == "POST":
+            # Completion re-reads the stored answers: another tab may have saved a screen meanwhile.
+            complete(self.response, self.instrument)
+            return redirect(self.done_url)
+        shown = navigation.visible_screens(self.instrument, answers)
+        sections = answer_sections(self.instrument, answers, self.language,
+                                   lambda screen: self.url(screen, changing=True))
+        return render_template(self.templates.check, flow=self, sections=sections,
+                               back_url=self.url(shown[-1]) if shown else self.start_url, return_to="check")
+
+    # -- one screen -----------------------------------------------------------------------------
+    def _changing(self) -> bool:
+        return request.args.get("from") == FROM_CHECK
+
+    def _screen(self, screen: Screen):
+        answers = self.response.answer_values()
+        # Visibility is worked out once per request; what is shown and saved derives from it.
+        effective = navigation.effective_answers(self.instrument, answers)
+        items = screen.visible_items(effective)
+        if not items:
+            # A question that does not exist, or one the respondent's answers hide: the same 404.
+            abort(404)
+        changing = self._changing()
         form_class = page_form_class(items, self.language, self.instrument.content_hash)
         errors: dict = {}
         if request.method == "POST":
             form = form_class()
             unexpected = set(request.form) - allowed_names(form)
             if unexpected:
-                return render_template("survey/refused.html", reason="fields", back_url=self.page_url(page.id)), 400
-            form.validate()  # runs the CSRF check and the per-field checks; messages are read below
+                return render_template("survey/refused.html", reason="fields",
+                                       back_url=self.url(screen, changing)), 400
+            form.validate()  # runs the per-field checks; the messages are read below
             values, errors = read_answers(form, items, self.language)
             if not errors:
                 save_answers(self.response, values, self.mode, self.interviewer_id)
                 # The answers now stored, worked out here rather than read back from the database.
                 saved = {key: value for key, value in {**answers, **values}.items() if value is not None}
-                return self._after_save(page.id, saved)
+                return self._after_save(screen, saved, changing)
         else:
             form = form_class(formdata=None, data=form_data_for(items, answers))
-        back_url = self.page_url(pages[position - 1].id) if position > 0 else self.start_url
+        if changing:
+            back_url = self.check_url
+        else:
+            previous = navigation.previous_screen(self.instrument, answers, screen)
+            back_url = self.url(previous) if previous else self.start_url
         return render_template(
-            self.template, flow=self, page=page, items=items, form=form, errors=errors,
-            number=position + 1, total=len(pages), back_url=back_url, last=position == len(pages) - 1,
+            self.templates.screen, flow=self, screen=screen, page=screen.page, items=items, form=form,
+            errors=errors, back_url=back_url, changing=changing, return_to=screen.address,
+            progress=None if changing else navigation.progress(self.instrument, answers, screen),
         ), (200 if not errors else 422)
 
-    def _after_save(self, page_id: str, answers: dict):
-        following = navigation.next_page(self.instrument, answers, page_id)
-        if following is not None:
-            return redirect(self.page_url(following.id))
-        gaps = navigation.unanswered_required(self.instrument, answers)
-        if gaps:
-            # Someone reached the end by skipping pages (an old bookmark, a typed URL): send them back.
-            return redirect(self.page_url(gaps[0][0].id))
-        # Completion re-reads the stored answers: another tab may have saved a page meanwhile.
-        complete(self.response, self.instrument)
-        return redirect(self.done_url)
+    def _after_save(self, screen: Screen, answers: dict, changing: bool):
+        if changing:
+            opened = navigation.next_opened_screen(self.instrument, answers, screen)
+            return redirect(self.url(opened, changing=True) if opened else self.check_url)
+        following = navigation.next_screen(self.instrument, answers, screen)
+        return redirect(self.url(following) if following else self.check_url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
@@ -75,16 +76,44 @@ class DatePartsField(Field):
                     self.parts = {"day": str(parsed.day), "month": str(parsed.month), "year": str(parsed.year)}
 
 
-def _required_message(item: Item):
-    if item.type in ("single_choice", "agreement", "scale", "yes_no"):
-        return _l("Select an answer.")
-    if item.type == "multiple_choice":
-        return _l("Select at least one answer.")
+def needs_answer(item: Item, language: str, named: bool = False) -> str:
+    """What to say when a required question has no answer.
+
+    The instrument's own words (``error`` in its file) when it gives them; otherwise words made
+    from the question's type, such as "Enter a number between 0 and 10". ``named`` adds the
+    question, for a screen of several questions, so no two messages in its summary read the same.
+    """
+    if item.error:
+        return item.error.get(language)
+    question = item.text.get(language)
     if item.type == "number":
-        return _l("Enter a number.")
+        return _number_range(item, question if named else None)
+    if item.type == "scale":
+        low, high = _plain(item.minimum), _plain(item.maximum)
+        if named:
+            return _("Select a number from %(min)s to %(max)s for “%(question)s”", min=low, max=high, question=question)
+        return _("Select a number from %(min)s to %(max)s", min=low, max=high)
+    if item.type == "agreement":
+        return _("Select how much you agree with “%(question)s”", question=question) if named \
+            else _("Select how much you agree")
+    if item.type == "yes_no":
+        return _("Select yes or no for “%(question)s”", question=question) if named else _("Select yes or no")
+    if item.type == "single_choice":
+        return _("Select an answer for “%(question)s”", question=question) if named else _("Select an answer")
+    if item.type == "multiple_choice":
+        return _("Select at least one answer for “%(question)s”", question=question) if named \
+            else _("Select at least one answer")
     if item.type == "date":
-        return _l("Enter a date.")
-    return _l("Enter your answer.")
+        return _("Enter a date for “%(question)s”, for example 27 3 2024", question=question) if named \
+            else _("Enter a date, for example 27 3 2024")
+    return _("Enter your answer to “%(question)s”", question=question) if named else _("Enter your answer")
+
+
+def _number_range(item: Item, question: str | None) -> str:
+    low, high = _plain(item.minimum), _plain(item.maximum)
+    if question:
+        return _("Enter a number between %(min)s and %(max)s for “%(question)s”", min=low, max=high, question=question)
+    return _("Enter a number between %(min)s and %(max)s", min=low, max=high)
 
 
 def _choices(item: Item, language: str, include_missing: bool):
@@ -176,14 +205,18 @@ def form_data_for(items: tuple[Item, ...], answers: dict) -> dict:
 
 
 def read_answers(form: FlaskForm, items: tuple[Item, ...], language: str) -> tuple[dict, dict]:
-    """(values, errors): the value to store per item id (None = unanswered), or an error message."""
+    """(values, errors): the value to store per item id (None = unanswered), or an error message.
+
+    On a screen of several questions each message names its question (see ``needs_answer``).
+    """
     values, errors = {}, {}
+    named = len(items) > 1
     for item in items:
         field = form[item.id]
         missing_field = form._fields.get(item.id + MISSING_SUFFIX)
         missing = missing_field.data if missing_field is not None else None
         try:
-            value = item_value(item, field)
+            value = item_value(item, field, language, named)
         except ValidationError as error:
             errors[item.id] = str(error)
             continue
@@ -195,13 +228,13 @@ def read_answers(form: FlaskForm, items: tuple[Item, ...], language: str) -> tup
                 continue
             value = int(missing)
         if value is None and item.required:
-            errors[item.id] = str(_required_message(item))
+            errors[item.id] = needs_answer(item, language, named)
             continue
         values[item.id] = value
     return values, errors
 
 
-def item_value(item: Item, field: Field):
+def item_value(item: Item, field: Field, language: str = "en", named: bool = False):
     """Turn one field's data into the stored value; raise ValidationError with a helpful message."""
     for message in field.errors:
         raise ValidationError(message)
@@ -221,14 +254,14 @@ def item_value(item: Item, field: Field):
     if not text:
         return None
     if item.type == "number":
-        return _number_value(item, text)
+        return _number_value(item, text, item.text.get(language) if named else None)
     if item.max_length and len(text) > item.max_length:
         raise ValidationError(_l("Your answer must be %(n)s characters or fewer. It is now %(m)s.",
                                  n=item.max_length, m=len(text)))
     return text
 
 
-def _number_value(item: Item, text: str):
+def _number_value(item: Item, text: str, question: str | None):
     cleaned = text.replace(",", "").replace(" ", "")
     try:
         number = int(cleaned) if item.integer else float(cleaned)
@@ -237,8 +270,7 @@ def _number_value(item: Item, text: str):
             raise ValidationError(_l("Enter a whole number, like 3.")) from None
         raise ValidationError(_l("Enter a number, like 3 or 2.5.")) from None
     if not (item.minimum <= number <= item.maximum):
-        raise ValidationError(_l("Enter a number from %(min)s to %(max)s.",
-                                 min=_plain(item.minimum), max=_plain(item.maximum)))
+        raise ValidationError(_number_range(item, question))
     return number
 
 

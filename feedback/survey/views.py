@@ -1,10 +1,13 @@
-"""The respondent's web flow at /s/<token>: welcome, pages, thank-you."""
+"""The respondent's web flow at /s/<token>: welcome, one question per screen, check, thank-you.
+
+Addresses below the token are explained in ``flow.py``; none carries anything about the person.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from ..extensions import db
-from .flow import PageFlow
+from .flow import ResponseFlow
 from .service import find_by_token, instrument_for, progressed
 
 bp = Blueprint("survey", __name__, template_folder="templates")
@@ -46,7 +49,6 @@ def welcome(token: str):
         db.session.commit()
     return render_template(
         "survey/welcome.html", response=response, instrument=instrument, token=token,
-        organisation=current_app.config["FEEDBACK_SETTINGS"].organisation_name,
         started=response.started_at is not None,
     )
 
@@ -59,9 +61,10 @@ def language(token: str):
         abort(400)
     response.language = chosen
     db.session.commit()
+    flow = _flow(token, response, instrument)
     return_to = request.form.get("return_to", "")
-    if return_to in {page.id for page in instrument.pages}:
-        return redirect(url_for("survey.page", token=token, page_id=return_to))
+    if return_to in flow.addresses():
+        return redirect(f"{flow.base_url}/{return_to}")
     return redirect(url_for("survey.welcome", token=token))
 
 
@@ -70,9 +73,19 @@ def start(token: str):
     return _flow(token).resume()
 
 
+@bp.route("/s/<token>/q/<item_id>", methods=["GET", "POST"])
+def question(token: str, item_id: str):
+    return _flow(token).question(item_id)
+
+
 @bp.route("/s/<token>/p/<page_id>", methods=["GET", "POST"])
 def page(token: str, page_id: str):
-    return _flow(token).handle(page_id)
+    return _flow(token).page(page_id)
+
+
+@bp.route("/s/<token>/check", methods=["GET", "POST"])
+def check(token: str):
+    return _flow(token).check()
 
 
 @bp.get("/s/<token>/done")
@@ -83,10 +96,11 @@ def done(token: str):
     return render_template("survey/done.html")
 
 
-def _flow(token: str) -> PageFlow:
-    response, instrument = _load_open(token)
-    return PageFlow(
+def _flow(token: str, response=None, instrument=None) -> ResponseFlow:
+    if response is None:
+        response, instrument = _load_open(token)
+    welcome_url = url_for("survey.welcome", token=token)
+    return ResponseFlow(
         response=response, instrument=instrument, language=g.locale, mode="web",
-        page_url=lambda page_id: url_for("survey.page", token=token, page_id=page_id),
-        done_url=url_for("survey.done", token=token), start_url=url_for("survey.welcome", token=token),
+        base_url=welcome_url, start_url=welcome_url, done_url=url_for("survey.done", token=token),
     )

@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from conftest import csrf_token
+from tests.conftest import csrf_token
 from feedback.demo import random_answers
 from feedback.extensions import db
 from feedback.exports.codebook import Codebook, Variable
@@ -94,11 +94,12 @@ def test_a_typed_carriage_return_cannot_start_a_row_in_the_export(app, world, tm
         answered_family(world, "CASE-2")
         token = exited_family_answering_on_the_web(world, "CASE-3")
     client = app.test_client()
-    url = f"/s/{token}/p/your_words"
-    html = client.get(url).get_data(as_text=True)
-    posted = client.post(url, data={"csrf_token": csrf_token(html), "what_made_difference": INJECTION,
-                                    "what_could_be_better": "Nothing\r\n=cmd|' /C notepad'!A0"})
-    assert posted.status_code == 302 and posted.location.endswith(f"/s/{token}/done")
+    for item_id, typed in (("what_made_difference", INJECTION), ("what_could_be_better", "Nothing\r\n=cmd|' /C notepad'!A0")):
+        url = f"/s/{token}/q/{item_id}"
+        html = client.get(url).get_data(as_text=True)
+        assert client.post(url, data={"csrf_token": csrf_token(html), item_id: typed}).status_code == 302
+    sent = client.post(f"/s/{token}/check", data={"csrf_token": csrf_token(html)})  # "Send my answers"
+    assert sent.status_code == 302 and sent.location.endswith(f"/s/{token}/done")
 
     profile_path = tmp_path / "scrubbed.yaml"
     profile_path.write_text(PROFILE.format(id="scrubbed", shape="long", free_text="scrub", extra="")

@@ -104,7 +104,8 @@ def test_a_minimal_profile_gets_the_documented_defaults(tmp_path):
     assert d.pseudonym.key_setting == "FEEDBACK_PSEUDONYM_KEY" and d.pseudonym.recipient is None
     assert d.age_bands == DEFAULT_AGE_BANDS
     assert profile.disclosure.quasi_identifiers == ("site", "role", "age", "language")
-    assert (profile.disclosure.k, profile.disclosure.on_fail) == (5, "refuse")
+    assert (profile.disclosure.k, profile.disclosure.on_small_groups) == (5, "refuse")
+    assert profile.disclosure.max_suppressed_share == 0.05
     assert profile.on_version_mismatch == "refuse"
     # Default change pairs are limited to the waves the profile selects.
     assert profile.change_pairs(SCHEDULE_WAVES) == (ChangePair("entry", "exit"), ChangePair("exit", "exit-3m"))
@@ -278,9 +279,21 @@ BAD = {
     "age band checked while years are released": (
         with_lines("disclosure: {quasi_identifiers: [site, age_band]}"),
         f"{F}: key 'disclosure.quasi_identifiers': age_band needs ages: bands"),
-    "on_fail not allowed": (
+    "on_small_groups not allowed": (
+        with_lines("disclosure: {on_small_groups: ignore}"),
+        f"{F}: key 'disclosure.on_small_groups': 'ignore' is not one of suppress, generalise, refuse"),
+    "on_fail, its older name, checked the same": (
         with_lines("disclosure: {on_fail: ignore}"),
-        f"{F}: key 'disclosure.on_fail': 'ignore' is not one of generalise, refuse"),
+        f"{F}: key 'disclosure.on_fail': 'ignore' is not one of suppress, generalise, refuse"),
+    "both names at once": (
+        with_lines("disclosure: {on_fail: refuse, on_small_groups: suppress}"),
+        f"{F}: key 'disclosure.on_fail': is the older name of on_small_groups; keep only on_small_groups"),
+    "a share of blanks without local suppression": (
+        with_lines("disclosure: {on_small_groups: refuse, max_suppressed_share: 0.1}"),
+        f"{F}: key 'disclosure.max_suppressed_share': only applies with on_small_groups: suppress"),
+    "a share that is no share": (
+        with_lines("disclosure: {on_small_groups: suppress, max_suppressed_share: 5}"),
+        f"{F}: key 'disclosure.max_suppressed_share': must be a share above 0 and at most 1 (0.05 is 5%), not 5"),
     "on_mismatch not allowed": (
         with_lines("versions: {on_mismatch: merge}"),
         f"{F}: key 'versions.on_mismatch': 'merge' is not one of refuse, keep_apart"),

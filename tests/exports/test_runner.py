@@ -104,9 +104,6 @@ def test_a_disclosure_check_that_fails_refuses_and_leaves_nothing(families, tmp_
 
 
 def test_bad_requests_are_refused_with_the_reason(app, ctx, world, tmp_path, monkeypatch):
-    monkeypatch.delenv("FEEDBACK_PSEUDONYM_KEY", raising=False)
-    with pytest.raises(ExportError, match="FEEDBACK_PSEUDONYM_KEY is not set"):
-        run_export(profile(tmp_path), tmp_path / "out")
     with pytest.raises(ExportError, match="nothing to export"):
         run_export(profile(tmp_path), tmp_path / "out", key=KEY)
     full = tmp_path / "full.yaml"
@@ -307,3 +304,86 @@ def test_a_scale_with_a_cut_off_gets_a_flag_column(families, tmp_path):
     scored = scores.notna()
     assert scored.any()
     assert ((scores[scored] >= 2.0) == (flags[scored] == 1)).all()   # the instrument's cut-off: at or above 2
+
+
+# --- the pseudonym key ------------------------------------------------------------------------
+
+@pytest.fixture
+def own_instance(app, tmp_path, monkeypatch):
+    """The app's instance folder in a temporary place, with no pseudonym key set."""
+    monkeypatch.delenv("FEEDBACK_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
+    return tmp_path / "instance"
+
+
+def test_outside_production_a_key_is_made_once_kept_and_said_so(families, app, own_instance, tmp_path, caplog):
+    import logging
+
+    logging.getLogger("feedback.exports.runner").disabled = False   # the migrations' logging setup turns it off
+    caplog.set_level(logging.WARNING, "feedback.exports.runner")
+    first = run_export(profile(tmp_path), tmp_path / "a")
+    kept = (own_instance / "feedback_pseudonym_key").read_text()
+    assert len(bytes.fromhex(kept)) == 32 and (own_instance / "feedback_pseudonym_key").stat().st_mode & 0o077 == 0
+    said = [r.getMessage() for r in caplog.records if "made a pseudonym key" in r.getMessage()]
+    assert len(said) == 1 and "FEEDBACK_PSEUDONYM_KEY" in said[0]
+    second = run_export(profile(tmp_path), tmp_path / "b")
+    assert len([r for r in caplog.records if "made a pseudonym key" in r.getMessage()]) == 1
+    assert (own_instance / "feedback_pseudonym_key").read_text() == kept
+    ids = [set(pd.read_csv(bundle.directory / "family-functioning.csv")["member"]) for bundle in (first, second)]
+    assert ids[0] == ids[1]
+    # The kept key is the key: the same ids as an export made with it given.
+    given_key = run_export(profile(tmp_path), tmp_path / "c", key=bytes.fromhex(kept))
+    assert set(pd.read_csv(given_key.directory / "family-functioning.csv")["member"]) == ids[0]
+
+
+def test_production_refuses_without_a_key_naming_the_setting_to_admins_only(families, app, own_instance, tmp_path):
+    from dataclasses import replace
+
+    from feedback.exports.runner import PseudonymKeyMissing
+
+    settings = app.config["FEEDBACK_SETTINGS"]
+    app.config["FEEDBACK_SETTINGS"] = replace(settings, environment="production")
+    try:
+        with pytest.raises(PseudonymKeyMissing, match="FEEDBACK_PSEUDONYM_KEY is not set") as refused:
+            run_export(profile(tmp_path), tmp_path / "out")
+    finally:
+        app.config["FEEDBACK_SETTINGS"] = settings
+    assert not own_instance.exists() or not (own_instance / "feedback_pseudonym_key").exists()
+    # What a researcher on the web is told names no server setting.
+    assert "administrator" in refused.value.public_message and "FEEDBACK_" not in refused.value.public_message
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("value", ["too-short", "ab" * 16 + "zz"])
+def test_a_malformed_key_is_refused_naming_the_setting(families, app, tmp_path, monkeypatch, value):
+    from feedback.exports.runner import PseudonymKeyMissing
+
+    monkeypatch.setenv("FEEDBACK_PSEUDONYM_KEY", value)
+    if len(value.encode()) >= 32:   # not hex, so read as text: 34 bytes is long enough
+        run_export(profile(tmp_path), tmp_path / "out")
+        return
+    with pytest.raises(PseudonymKeyMissing, match="FEEDBACK_PSEUDONYM_KEY: the pseudonym key is 9 bytes long"):
+        run_export(profile(tmp_path), tmp_path / "out")
+
+
+def test_the_demo_exports_with_the_shipped_profile_and_no_settings(app, runner, own_instance, tmp_path):
+    """Day one: demo data, no environment variables, the shipped evaluation profile. Its rare rows
+    have values blanked (local suppression), and the manifest and README say which and how many."""
+    import json
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    result = runner.invoke(args=["export", "run", "exports/evaluation.yaml", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    [bundle] = [path for path in (tmp_path / "out").iterdir() if path.is_dir()]
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    disclosure = manifest["disclosure"]
+    assert disclosure["on_small_groups"] == "suppress" and disclosure["k"] >= 5
+    readme = (bundle / "README.txt").read_text()
+    assert disclosure["blanked"], "the demo data has rare rows"
+    for instrument, columns in disclosure["blanked"].items():
+        line = next(line for line in readme.splitlines() if line.startswith(f"  {instrument}: "))
+        assert set(line.split(": ", 1)[1].split(", ")) == {f"{c} {n}" for c, n in columns.items()}
+        data = pd.read_csv(bundle / f"{instrument}.csv", dtype=str, keep_default_na=False)
+        for column, count in columns.items():
+            # Blanked values are missing; no more than the profile's share of the column.
+            assert (data[column] == "").sum() >= count and count <= 0.1 * len(data)

@@ -124,10 +124,29 @@ def test_the_catalogue_collects_problems_from_every_file_and_keeps_the_good_ones
     assert catalogue.problems and all("broken/v1.yaml" in str(problem) for problem in catalogue.problems)
 
 
-def test_one_question_per_page_gives_each_item_a_page_of_its_own(tmp_path):
+def test_pages_keep_their_ids_and_are_not_together_unless_the_file_says_so(tmp_path):
+    instrument = load_instrument(write(tmp_path, VALID.replace("  - id: one\n", "  - id: one\n    together: true\n")))
+    assert [(page.id, page.together) for page in instrument.pages] == [("one", True), ("two", False)]
+
+
+def test_together_must_be_true_or_false(tmp_path):
+    text = VALID.replace("  - id: one\n", "  - id: one\n    together: yes please\n")
+    assert any("page 'one': together must be true or false" in p for p in problems_for(tmp_path, text))
+
+
+def test_one_question_per_page_is_still_read_so_files_published_with_it_load(tmp_path):
     instrument = load_instrument(write(tmp_path, VALID.replace("modes: [web]", "modes: [web]\none_question_per_page: true")))
-    assert [page.id for page in instrument.pages] == ["one__q1", "one__q2", "two__q3"]
-    assert all(len(page.items) == 1 for page in instrument.pages)
+    assert [page.id for page in instrument.pages] == ["one", "two"]  # the page ids stay stable
+
+
+def test_an_item_may_give_its_own_error_wording_in_every_language(tmp_path):
+    worded = VALID.replace("{id: q2, type: yes_no, text: {en: Two, cy: Dau}}",
+                           "{id: q2, type: yes_no, text: {en: Two, cy: Dau}, error: {en: Say if two, cy: Dywedwch a yw'n ddau}}")
+    item = load_instrument(write(tmp_path, worded)).item("q2")
+    assert (item.error.get("en"), item.error.get("cy")) == ("Say if two", "Dywedwch a yw'n ddau")
+    assert load_instrument(write(tmp_path, VALID, folder="x/demo")).item("q2").error is None
+    english_only = worded.replace(", cy: Dywedwch a yw'n ddau}", "}")
+    assert any("item 'q2': error has no 'cy' text" in p for p in problems_for(tmp_path, english_only, folder="y/demo"))
 
 
 def test_a_number_item_must_state_its_range_so_impossible_answers_are_refused(tmp_path):

@@ -107,6 +107,10 @@ MATRIX = [
           lambda s: f"/staff/invitations/{s.invitation}/resolve", ADMINS, lambda s, role: {"reached": "yes"}),
     Route("GET", "/staff/exports", lambda s: "/staff/exports", CALENDAR),
     Route("POST", "/staff/exports/<profile_id>/run", lambda s: "/staff/exports/follow-up-summary/run", CALENDAR),
+    # North's researcher's finished export (``finished_export``): its owner and admins only.
+    Route("GET", "/staff/exports/runs/<int:run_id>", lambda s: f"/staff/exports/runs/{s.export_run}", CALENDAR),
+    Route("GET", "/staff/exports/runs/<int:run_id>/download",
+          lambda s: f"/staff/exports/runs/{s.export_run}/download", CALENDAR),
     # Posted with no file: the form is invalid for those who may use it, and nothing is stored.
     Route("GET", "/staff/imports", lambda s: "/staff/imports", CALENDAR),
     Route("POST", "/staff/imports", lambda s: "/staff/imports", IMPORT_WITHOUT_FILE,
@@ -129,6 +133,16 @@ MATRIX = [
           lambda s: f"/staff/interviews/{s.response}/p/about", NORTH_FAMILY,
           lambda s, role: {"has_children": "0", "adults": "2"}),
     Route("GET", "/staff/interviews/<int:response_id>/done", lambda s: f"/staff/interviews/{s.response}/done",
+          NORTH_FAMILY),
+    # One question per screen, then the check page (which sends back to a question left unanswered).
+    Route("GET", "/staff/interviews/<int:response_id>/q/<item_id>",
+          lambda s: f"/staff/interviews/{s.response}/q/has_children", NORTH_FAMILY),
+    Route("POST", "/staff/interviews/<int:response_id>/q/<item_id>",
+          lambda s: f"/staff/interviews/{s.response}/q/has_children", NORTH_FAMILY,
+          lambda s, role: {"has_children": "0"}),
+    Route("GET", "/staff/interviews/<int:response_id>/check", lambda s: f"/staff/interviews/{s.response}/check",
+          NORTH_FAMILY),
+    Route("POST", "/staff/interviews/<int:response_id>/check", lambda s: f"/staff/interviews/{s.response}/check",
           NORTH_FAMILY),
 ]
 #: The staff pages everybody may use: signing in, and its second step (without a right password
@@ -155,9 +169,26 @@ def outcome(response) -> str | int:
     return response.status_code
 
 
+def finished_export(app, world, folder) -> int:
+    """A finished export by north's researcher, its zip in ``folder`` (made the app's export folder)."""
+    from feedback.exports.models import ExportRun
+    from feedback.timeutil import utcnow
+
+    app.config["FEEDBACK_EXPORT_OUT"] = folder
+    name = "matrix-20260101-000000-0123456789ab"
+    (folder / f"{name}.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
+    with app.app_context():
+        run = ExportRun(profile_id="matrix", profile_hash="0" * 64, site_codes=["north"],
+                        staff_id=world["researcher_north"], state="done", bundle=name, finished_at=utcnow())
+        db.session.add(run)
+        db.session.commit()
+        return run.id
+
+
 @pytest.mark.parametrize("route", MATRIX, ids=str)
-def test_each_role_gets_what_the_access_rules_say(app, world, route):
+def test_each_role_gets_what_the_access_rules_say(app, world, route, tmp_path):
     setting = Setting(build_scene(app, world), world)
+    setting.export_run = finished_export(app, world, tmp_path)
     clients = {role: client_as(app, role) for role in ROLES}
     tokens = {role: form_token(client) for role, client in clients.items()}
     got = {}
@@ -171,6 +202,7 @@ def test_each_role_gets_what_the_access_rules_say(app, world, route):
         else:
             response = clients[role].post(url, data={"csrf_token": tokens[role], **data})
         got[role] = outcome(response)
+        response.close()  # a download's file, too
         # Signing out ends the account's sessions (its session version moves on): a change, not a refusal.
         if got[role] != OK and route.rule != "/staff/logout":
             with app.app_context():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import csrf_token
+from tests.conftest import csrf_token
 from feedback.extensions import db
 from feedback.free_text import clean_free_text
 from feedback.imports.cells import answer_in
@@ -49,29 +49,29 @@ def comments_of(app, response_id):
         return db.session.get(Response, response_id).answer_values().get("comments")
 
 
-def post_more(client, url, comments):
+def post_comments(client, url, comments):
     html = client.get(url).get_data(as_text=True)
-    return client.post(url, data={"csrf_token": csrf_token(html), "rating": "7", "comments": comments})
+    return client.post(url, data={"csrf_token": csrf_token(html), "comments": comments})
 
 
 @pytest.mark.parametrize("typed, stored", [(INJECTION, "More visits\n@SUM(1+1)*cmd|' /C calc'!A0"),
                                            (TYPED, STORED)])
 def test_a_web_answer_is_stored_with_lf_line_breaks_and_no_control_characters(app, client, make_link, typed, stored):
     response_id, token = make_link()
-    result = post_more(client, f"/s/{token}/p/more", typed)
+    result = post_comments(client, f"/s/{token}/q/comments", typed)
     assert result.status_code == 302, result.get_data(as_text=True)
     assert comments_of(app, response_id) == stored
 
 
 def test_a_web_answer_of_control_characters_only_is_no_answer(app, client, make_link):
     response_id, token = make_link()
-    assert post_more(client, f"/s/{token}/p/more", "\x00\r\n\x07").status_code == 302
+    assert post_comments(client, f"/s/{token}/q/comments", "\x00\r\n\x07").status_code == 302
     assert comments_of(app, response_id) is None
 
 
 def test_an_interviewer_s_entry_is_stored_the_same_way(app, signed_in, make_link):
     response_id, _ = make_link()
-    result = post_more(signed_in, f"/staff/interviews/{response_id}/p/more", TYPED)
+    result = post_comments(signed_in, f"/staff/interviews/{response_id}/q/comments", TYPED)
     assert result.status_code == 302, result.get_data(as_text=True)
     assert comments_of(app, response_id) == STORED
 
