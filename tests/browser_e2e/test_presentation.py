@@ -130,11 +130,22 @@ def test_every_kind_of_family_page_passes_axe_and_never_scrolls_sideways(app, li
     assert problems == [], "\n".join(problems)
 
 
-def test_start_shows_without_scrolling_on_a_375_by_812_phone(live_server, phone, make_link):
+@pytest.mark.parametrize("size", ["375x812", "320x568"])
+@pytest.mark.parametrize("language, label", [("en", "Start"), ("cy", "Dechrau")])
+def test_start_shows_without_scrolling_on_a_phone_in_each_language(live_server, browser, make_link, size, language,
+                                                                   label):
+    context = browser.new_context(is_mobile=True, has_touch=True, **SCREENS[size])
+    page = context.new_page()
     _, token = make_link("exit-interview")
-    phone.goto(f"{live_server}/s/{token}")
-    start = phone.get_by_role("link", name="Start").bounding_box()
-    assert start["y"] >= 0 and start["y"] + start["height"] <= 812, f"Start is at {start['y']}–{start['y'] + start['height']} px"
+    page.goto(f"{live_server}/s/{token}")
+    if language != "en":
+        page.locator(f"button[lang={language}]").click()
+        page.wait_for_load_state("load")
+    start = page.get_by_role("link", name=label).bounding_box()
+    height = SCREENS[size]["viewport"]["height"]
+    context.close()
+    assert start["y"] >= 0 and start["y"] + start["height"] <= height, \
+        f"{label} is at {start['y']}–{start['y'] + start['height']} px of {height}"
 
 
 def test_radios_and_checkboxes_are_40px_with_a_thick_border_and_a_clear_focus_ring(live_server, phone, make_link):
