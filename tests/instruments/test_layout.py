@@ -92,3 +92,14 @@ def test_the_check_command_prints_warnings_and_still_passes(schema, database_url
     assert "/grid/v1.yaml: pages 'more': titles count the pages" in result.output
     layout = [line for line in result.output.splitlines() if line.startswith("warning: ") and "plain words" not in line]
     assert len(layout) == 2
+
+
+def test_the_latest_family_facing_instruments_draw_no_layout_warning():
+    """What families see: no page titles counting pages, no time given twice. (Staff-facing
+    assessments still have "(1 of 3)" titles in their published versions.)"""
+    from feedback.instruments.readability import is_family_facing
+
+    catalogue = load_catalogue(ROOT / "questionnaires")
+    latest = {instrument.id: instrument for instrument in catalogue}
+    found = [str(w) for instrument in latest.values() if is_family_facing(instrument) for w in layout_warnings(instrument)]
+    assert not found, "\n".join(found)
