@@ -71,6 +71,8 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     from .imports.views import bp as imports_bp
     from .sms.views import bp as sms_bp
     from .waves.views import bp as waves_bp
+    from .mail.views import bp as mail_bp
+    from .partners.views import bp as partners_bp
 
     app.register_blueprint(survey_bp)
     app.register_blueprint(staff_bp)
@@ -82,6 +84,8 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(mail_bp)
+    app.register_blueprint(partners_bp)
     register_cli(app)
     register_error_pages(app)
 

@@ -1,5 +1,5 @@
 """Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``,
-``flask invitations``, ``flask demo``, ``flask export``, ``flask import-responses``."""
+``flask invitations``, ``flask demo``, ``flask export``, ``flask import-responses``, ``flask partners``."""
 from __future__ import annotations
 
 import sys
@@ -40,6 +40,9 @@ def register_cli(app: Flask) -> None:
     from .imports.cli import import_responses_command
 
     app.cli.add_command(import_responses_command)
+    from .partners.cli import partners
+
+    app.cli.add_command(partners)
 
 
 @click.group(cls=AppGroup, help="Check, list and publish instrument versions.")

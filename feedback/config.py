@@ -78,6 +78,78 @@ class SmsSettings:
                    provider_answers_keywords=answers in ("true", "1", "yes"), extra_keywords=tuple(extra), **numbers)
 
 
+MAIL_BACKENDS = ("outbox", "smtp")
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How email leaves the app (``feedback.mail``): kept in the database (the outbox, by default),
+    or handed to an SMTP server."""
+
+    #: "outbox" (nothing leaves the app; admins read the messages) or "smtp".
+    backend: str = "outbox"
+    #: The From address, e.g. "Valley Family Support <surveys@valley.example.org>".
+    sender: str = "Family Support Service <surveys@localhost>"
+    #: Replies go here when set (a monitored mailbox); otherwise to the From address.
+    reply_to: str = ""
+    host: str = ""
+    port: int = 587
+    #: Upgrade the connection with STARTTLS before sending credentials (port 587). Off only for a
+    #: relay on the same machine or network that offers no TLS.
+    starttls: bool = True
+    #: Implicit TLS from the first byte (port 465) instead of STARTTLS.
+    ssl: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    #: Seconds to wait for the server before the send counts as failed (or, mid-message, unknown).
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], production: bool) -> "MailSettings":
+        backend = environ.get("FEEDBACK_MAIL_BACKEND", "outbox").strip().lower()
+        if backend not in MAIL_BACKENDS:
+            raise ConfigurationError(f"FEEDBACK_MAIL_BACKEND={backend!r}: use one of {', '.join(MAIL_BACKENDS)}.")
+        flags = {}
+        for name, variable, default in (("starttls", "FEEDBACK_SMTP_STARTTLS", "true"),
+                                        ("ssl", "FEEDBACK_SMTP_SSL", "false")):
+            raw = environ.get(variable, default).strip().lower()
+            if raw not in TRUE_WORDS + FALSE_WORDS:
+                raise ConfigurationError(f"{variable} must be true or false, not {raw!r}.")
+            flags[name] = raw in TRUE_WORDS
+        if flags["ssl"] and flags["starttls"]:
+            raise ConfigurationError("FEEDBACK_SMTP_SSL and FEEDBACK_SMTP_STARTTLS are both on: use SSL for port 465 "
+                                     "(set FEEDBACK_SMTP_STARTTLS=false) or STARTTLS for port 587, not both.")
+        port = environ.get("FEEDBACK_SMTP_PORT", "465" if flags["ssl"] else "587").strip()
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigurationError(f"FEEDBACK_SMTP_PORT={port!r} is not a port number.")
+        timeout = environ.get("FEEDBACK_SMTP_TIMEOUT", "30").strip()
+        try:
+            seconds = float(timeout)
+        except ValueError:
+            seconds = 0
+        if seconds <= 0:
+            raise ConfigurationError(f"FEEDBACK_SMTP_TIMEOUT={timeout!r}: give the seconds to wait, e.g. 30.")
+        sender = environ.get("FEEDBACK_MAIL_FROM", "").strip()
+        host = environ.get("FEEDBACK_SMTP_HOST", "").strip()
+        if backend == "smtp":
+            if not host:
+                raise ConfigurationError("FEEDBACK_MAIL_BACKEND=smtp needs FEEDBACK_SMTP_HOST (the mail server's name).")
+            if not sender:
+                raise ConfigurationError("FEEDBACK_MAIL_BACKEND=smtp needs FEEDBACK_MAIL_FROM, the address emails come "
+                                         "from, e.g. 'Valley Family Support <surveys@valley.example.org>'.")
+            if production and not (flags["starttls"] or flags["ssl"]) and environ.get("FEEDBACK_SMTP_PLAIN_OK") != "1":
+                raise ConfigurationError("FEEDBACK_SMTP_STARTTLS is off in production: survey links would cross the "
+                                         "network in clear. Turn it on, use FEEDBACK_SMTP_SSL, or (for a relay on "
+                                         "this machine) set FEEDBACK_SMTP_PLAIN_OK=1.")
+        username = environ.get("FEEDBACK_SMTP_USERNAME", "").strip()
+        password = environ.get("FEEDBACK_SMTP_PASSWORD", "")
+        if bool(username) != bool(password):
+            raise ConfigurationError("Set both FEEDBACK_SMTP_USERNAME and FEEDBACK_SMTP_PASSWORD, or neither.")
+        return cls(backend=backend, sender=sender or cls.sender, reply_to=environ.get("FEEDBACK_MAIL_REPLY_TO", "").strip(),
+                   host=host, port=int(port), username=username, password=password, timeout=seconds, **flags)
+
+
 @dataclass(frozen=True)
 class Wording:
     """A setting families read, worded per language: ``FEEDBACK_X`` for every language and
@@ -136,6 +208,7 @@ class Settings:
     #: backend is "twilio", and then also what inbound webhooks are verified with.
     twilio: object | None = None
     sms: SmsSettings = field(default_factory=SmsSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     #: Counts below this (and percentages and means based on fewer) are hidden in manager reports.
     report_threshold: int = 10
     #: The disclosure audit's protection rule: whatever a report shows, every hidden count must still
@@ -242,6 +315,7 @@ class Settings:
             two_factor_roles=_two_factor_roles(environ),
             twilio=twilio,
             sms=SmsSettings.from_env(environ),
+            mail=MailSettings.from_env(environ, production),
             data_key=data_key,
             erasure_responses=erasure,
             channel_backend=backend,

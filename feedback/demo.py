@@ -13,7 +13,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from .crypto import lookup_digest
 from .extensions import db
+from .mail.backends import OutboxMailer
+from .partners.models import PartnerAgency, PartnerContact
+from .survey.anonymous import mark, new_unlinked_response
+from .waves.planning import occurrence
 from .families.models import Family
 from .families.service import add_member, create_family, pause_contact, record_consent
 from .instruments import Instrument
@@ -21,7 +26,7 @@ from .instruments.definition import Item
 from .publishing.startup import current_catalogue
 from .staff.models import Site, StaffUser
 from .survey import navigation
-from .survey.service import complete, create_response, instrument_for, save_answers
+from .survey.service import complete, create_response, find_by_token, instrument_for, save_answers
 from .timeutil import utcnow
 from .waves.channels import OutboxBackend
 from .waves.dispatcher import dispatch_once, public_base_url
@@ -86,6 +91,11 @@ def demo(seed: int):
     password = secrets.token_urlsafe(12)
     logins = _staff(sites, password)
     db.session.commit()
+    partner_wave = None
+    if "partner-survey" in current_schedules() and not db.session.scalar(sa.select(sa.func.count(PartnerAgency.id))):
+        # Before any family exists, so the wave's pass (as at its date) sends only the emails.
+        _partner_agencies(sites, rng, fake)
+        partner_wave = _send_last_partner_wave(rng)
     for site in new_sites:
         key_worker = logins[f"keyworker.{site.code.removeprefix('demo-')}@example.org"]
         for shape in ("exiting", "followed_up", "starting", "paused"):
@@ -105,6 +115,10 @@ def demo(seed: int):
     answered = _answer_some(rng)
     click.echo(f"Dispatcher: {result.sent} texts to the outbox, {result.tasks} staff tasks, "
                f"{result.cancelled} held back by contact rules at sending; {answered} surveys answered.")
+    if partner_wave:
+        day, emailed, responded = partner_wave
+        click.echo(f"Partner survey: the yearly wave of {day:%d %B %Y} went by email to {emailed} partner-agency "
+                   f"contacts ({responded} answered, anonymously); admins read the emails at /staff/emails.")
 
     base = public_base_url(current_app.config["FEEDBACK_SETTINGS"])
     click.echo("\nDemo ready. Open one of these survey links on a phone-sized browser:")
@@ -225,6 +239,69 @@ def _past_family(site: Site, key_worker: StaffUser, rng: random.Random, fake: Fa
         if rng.random() < 0.7:
             record("follow-up", "exit-3m", member, exit_ + timedelta(days=rng.randint(85, 100)))
     return family
+
+
+#: (name, sector, site codes, email domain): the partner agencies the demo's services work with.
+DEMO_AGENCIES = (
+    ("Hill Street Primary School", "education", ("demo-north", "demo-valley"), "hillstreet.example"),
+    ("Valley Health Visiting Team", "health", ("demo-valley",), "valleyhealth.example"),
+    ("North Neighbourhood Policing", "police", ("demo-north",), "northpolice.example"),
+    ("Coast Housing Association", "housing", ("demo-coast",), "coasthousing.example"),
+    ("Children's Services Early Help", "social_care", ("demo-north", "demo-valley", "demo-coast"), "council.example"),
+    ("Family Action Volunteers", "voluntary", ("demo-coast",), "volunteers.example"),
+)
+
+
+def _partner_agencies(sites: list[Site], rng: random.Random, fake: Faker) -> None:
+    """Six agencies with four contacts each: a manager and three practitioners, one of whom has not
+    agreed to be surveyed (so the contact rules show), all reached by email."""
+    by_code = {site.code: site for site in sites}
+    for name, sector, codes, domain in DEMO_AGENCIES:
+        agency = PartnerAgency(name=name, sector=sector, sites=[by_code[code] for code in codes])
+        db.session.add(agency)
+        for n, role in enumerate(("manager", "practitioner", "practitioner", "practitioner")):
+            person = fake.name()
+            address = f"{person.lower().replace(' ', '.').replace(chr(39), '')}@{domain}"
+            agreed = n != 3 or rng.random() < 0.5
+            db.session.add(PartnerContact(agency=agency, name=person, role=role, email=address,
+                                          email_digest=lookup_digest(address), consent=agreed,
+                                          consent_recorded_at=utcnow(), active=True))
+    db.session.commit()
+
+
+def _send_last_partner_wave(rng: random.Random) -> tuple[date, int, int]:
+    """Send the partner survey's latest yearly wave as the dispatcher did on its first day (to the
+    outbox), and have some contacts answer it: the partner-survey report then has a year to show.
+    Returns the wave's date, the emails sent and the answers."""
+    schedule = current_schedules()["partner-survey"]
+    wave = next(wave for wave in schedule.waves if wave.anchor == "date")
+    when = occurrence(wave, date.today() - timedelta(days=365))
+    if when.opens_on > date.today():  # pragma: no cover - a wave dated more than a year ahead
+        return when.due_on, 0, 0
+    local = datetime.combine(when.opens_on, time(10, 0), tzinfo=ZoneInfo(schedule.quiet_hours.timezone))
+    moment = schedule.quiet_hours.next_allowed(local.astimezone(UTC)).astimezone(UTC).replace(tzinfo=None)
+    result = dispatch_once(OutboxBackend(), now=moment, mailer=OutboxMailer())
+    responded = 0
+    for invitation in db.session.scalars(sa.select(Invitation).where(Invitation.contact_id.is_not(None),
+                                                                     Invitation.state == "sent")
+                                         .order_by(Invitation.id)).all():
+        if rng.random() < 0.4:
+            continue  # as in the seed evaluation, not everyone answers
+        token = new_unlinked_response(invitation)
+        db.session.commit()
+        response = find_by_token(token)
+        instrument = instrument_for(response)
+        save_answers(response, random_answers(instrument, rng), mode="web")
+        complete(response, instrument)
+        # Dated to the wave's first day, as anonymous answers are kept: to the day only.
+        response = find_by_token(token)
+        day = datetime.combine(when.opens_on, time(0))
+        response.created_at = response.started_at = response.updated_at = response.completed_at = day
+        db.session.commit()
+        mark(invitation, "completed")  # in a transaction of its own (survey/anonymous.py)
+        db.session.commit()
+        responded += 1
+    return when.due_on, result.sent, responded
 
 
 def _answer_some(rng: random.Random) -> int:

@@ -3,6 +3,8 @@ from .audit.models import AuditEvent
 from .exports.models import ExportRun
 from .families.models import Consent, ContactPause, Family, Member
 from .imports.models import ImportBatch
+from .mail.models import EmailMessage
+from .partners.models import PartnerAgency, PartnerContact
 from .publishing.models import InstrumentVersion
 from .reports.models import UnitSaving
 from .staff.models import LoginAttempt, Site, StaffUser
@@ -10,6 +12,6 @@ from .survey.models import Answer, Response, Score
 from .sms.models import InboundMessage, SmsConversation
 from .waves.models import Invitation, InvitationEvent, OutboxMessage
 
-__all__ = ["Answer", "AuditEvent", "Consent", "ContactPause", "ExportRun", "Family", "ImportBatch", "InstrumentVersion", "Invitation",
+__all__ = ["Answer", "AuditEvent", "Consent", "ContactPause", "EmailMessage", "PartnerAgency", "PartnerContact", "ExportRun", "Family", "ImportBatch", "InstrumentVersion", "Invitation",
            "InboundMessage", "InvitationEvent", "LoginAttempt", "Member", "OutboxMessage", "Response", "Score", "Site",
            "SmsConversation", "StaffUser", "UnitSaving"]

@@ -80,7 +80,20 @@ def test_the_demo_records_families_at_three_sites_and_sends_their_waves_through_
             assert not shown.empty and shown.tables, name
         # Texts went through the outbox to real members' numbers, one per sent invitation.
         assert count(OutboxMessage) == db.session.scalar(
-            sa.select(sa.func.count()).select_from(Invitation).where(Invitation.sent_at.is_not(None)))
+            sa.select(sa.func.count()).select_from(Invitation).where(Invitation.sent_at.is_not(None),
+                                                                     Invitation.family_id.is_not(None)))
+        # The partner survey's latest yearly wave went by email, one per contact invited, and some
+        # answered anonymously: responses owned by no one, and invitations that only say so.
+        from feedback.mail.models import EmailMessage
+        from feedback.survey.models import Response
+
+        emailed = db.session.scalar(sa.select(sa.func.count()).select_from(Invitation).where(
+            Invitation.contact_id.is_not(None), Invitation.sent_at.is_not(None)))
+        assert emailed > 0 and count(EmailMessage) == emailed
+        answered = count(Invitation, state="completed", instrument_id="partner-survey")
+        assert answered > 0 and count(Response, instrument_id="partner-survey", anonymous=True,
+                                      status="completed") == answered
+        assert count(Response, instrument_id="partner-survey", contact_id=None) == answered
         assert count(OutboxMessage) > 0
         assert count(Invitation, state="cancelled", reason="paused") > 0  # the paused family gets nothing
         assert count(Invitation, channel="staff_task", state="due") > 0  # key workers' assessments

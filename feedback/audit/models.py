@@ -12,12 +12,13 @@ from ..timeutil import utcnow
 ACTIONS = (
     "consent.recorded", "pause.started", "pause.lifted", "family.erased", "family.viewed",
     "member.viewed", "invitation.cancelled", "invitation.sent_manually", "invitation.resolved",
-    "outbox.viewed", "interview.opened", "export.run", "staff.created", "staff.signed_out", "staff.password_set",
+    "outbox.viewed", "emails.viewed", "interview.opened", "export.run", "staff.created", "staff.signed_out", "staff.password_set",
     "staff.sign_in_slowed", "staff.two_factor_enrolled", "staff.recovery_code_used", "staff.two_factor_reset",
     "member.opted_out", "member.opted_in",
     "report.unsuppressed", "report.unit_saving",
     "responses.imported",
     "export.downloaded", "export.expired",
+    "contact.created", "contact.changed", "contacts.imported", "contacts.viewed",
 )
 
 

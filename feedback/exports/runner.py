@@ -10,6 +10,12 @@ Shapes: ``long`` (one row per response, one file per instrument),
 scores, change scores between waves and family aggregates; item columns across instrument
 versions follow ``versions`` (shared only while type and codes agree). ``wide_family`` gives one row
 per family: a family-level instrument's columns per wave, a members' instrument's family aggregates.
+
+An instrument answered by partner agencies' staff (the partner survey) has no family, member or
+site: its table keeps one row per response in every shape, without the family's columns (ids,
+ages, days since entry or exit), so its own ``role`` question is the only role. The contact a
+non-anonymous response came from is never read (``dataset.responses`` has no contact column);
+its free text is scrubbed of every contact's name and address the service holds.
 """
 from __future__ import annotations
 
@@ -223,9 +229,15 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
         raise ExportError(str(error)) from None
     frame = frame.reset_index(drop=True)
     values = answers_wide(answers(selection)).reindex(frame["response_id"].tolist())
+    partners = _answered_by_partners(instrument)
     known = {} if full or deid.free_text != "scrub" else _known_strings(frame["family_id"].dropna().unique())
+    if partners and not full and deid.free_text == "scrub":
+        known[None] = _contact_strings()
     table = _respondents(frame, key, deid, full)
     variables = _base_variables(full, deid)
+    if partners:
+        table = table.drop(columns=[c for c in FAMILY_COLUMNS if c in table.columns])
+        variables = [variable for variable in variables if variable.name not in FAMILY_COLUMNS]
     version = frame["version"].astype(int)
     for column in columns:
         item = column.item
@@ -245,7 +257,7 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
         for add in (add_level_counts, add_reading_gaps):
             table, added = add(table, instrument)
             variables.extend(added)
-    if profile.scores.scales:
+    if profile.scores.scales and not partners:  # change and family means follow a member or family
         pairs = profile.change_pairs(_schedule_waves())
         member, family = ("member_id", "family_id") if full else ("member", "family")
         for scale in instrument.scales:
@@ -258,9 +270,9 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
             if profile.scores.family_aggregates:
                 table, added = _with_family_aggregate(table, family, column, scale, instrument)
                 variables.extend(added)
-    if profile.shape == "wide_member":
+    if profile.shape == "wide_member" and not partners:
         table, variables = _wide_member(table, variables, full)
-    elif profile.shape == "wide_family":
+    elif profile.shape == "wide_family" and not partners:
         table, variables = _wide_family(table, variables, full)
     codebook = Codebook(tuple(variable for variable in variables if variable.name in table.columns))
     for variable in codebook:
@@ -288,7 +300,8 @@ def _item_values(values: pd.DataFrame, item, asked, frame: pd.DataFrame, known, 
         if isinstance(value, list):
             cells[index] = ";".join(str(code) for code in value)
         elif scrubbing and isinstance(value, str):
-            cells[index], _changed = scrub(value, known.get(families[index], ()))
+            family = None if pd.isna(families[index]) else families[index]  # no family: a partner's answer
+            cells[index], _changed = scrub(value, known.get(family, ()))
         elif not numeric:
             cells[index] = str(value)
     return pd.Series(cells, index=frame.index, dtype="object")
@@ -349,6 +362,28 @@ def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd
         if deid.timestamps:
             table["completed"] = coarsen_column(pd.to_datetime(table["completed_on_shifted"]), deid.timestamps)
     return table
+
+
+#: A family's columns, which a partner survey's rows (no family, member or site) leave out.
+FAMILY_COLUMNS = ("family", "member", "family_id", "member_id", "site", "role", "birth_year", "birth_month", "age",
+                  "age_band", "days_since_entry", "days_since_exit", "completed_on_shifted", "completed", "entry_date",
+                  "exit_date")
+
+
+def _answered_by_partners(instrument: Instrument) -> bool:
+    """Whether only partner agencies' staff answer the instrument: no family is involved."""
+    return bool(instrument.respondents) and all(r.role == "partner_staff" for r in instrument.respondents)
+
+
+def _contact_strings() -> tuple[str, ...]:
+    """For scrubbing a partner's free text: every contact's name and email address. An anonymous
+    answer's writer is not known, so any of them may be named in it."""
+    from ..partners.models import PartnerContact
+
+    strings = []
+    for name, email in db.session.execute(sa.select(PartnerContact.name, PartnerContact.email)):
+        strings.extend(s for s in (name, email) if s)
+    return tuple(strings)
 
 
 def _known_strings(family_ids) -> dict[int, tuple[str, ...]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SMS_CHANNELS = {"sms_link", "sms_conversation"}
+EMAIL_CHANNELS = {"email_link"}
 
 #: Why a member must not be contacted, in the words shown to staff.
 REASONS = {
@@ -19,6 +20,10 @@ REASONS = {
     "no_phone": "there is no mobile number",
     "phone_invalid": "the mobile number does not work",
     "no_channel": "the member asked not to be contacted",
+    "no_email_consent": "no consent to be contacted by email is in force",
+    "no_email": "there is no email address",
+    "email_invalid": "the mail server refused the email address",
+    "opted_out_email": "the address unsubscribed from emails",
 }
 
 
@@ -32,6 +37,11 @@ class ContactFacts:
     opted_out: bool
     has_phone: bool
     phone_invalid: bool
+    #: Email: the same rules as texts (consent in force, an address that works, not unsubscribed).
+    email_consent: bool = False
+    has_email: bool = False
+    email_invalid: bool = False
+    email_opted_out: bool = False
 
 
 def refusal(facts: ContactFacts) -> str | None:
@@ -53,4 +63,13 @@ def refusal(facts: ContactFacts) -> str | None:
             return "no_phone"
         if facts.phone_invalid:
             return "phone_invalid"
+    if facts.channel in EMAIL_CHANNELS:
+        if facts.email_opted_out:
+            return "opted_out_email"
+        if not facts.email_consent:
+            return "no_email_consent"
+        if not facts.has_email:
+            return "no_email"
+        if facts.email_invalid:
+            return "email_invalid"
     return None

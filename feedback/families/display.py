@@ -1,4 +1,4 @@
-"""How family details are shown to staff: masked numbers, ages, consent in force. Pure helpers."""
+"""How family details are shown to staff: masked numbers and addresses, ages, consent in force. Pure helpers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,6 +21,16 @@ def mask_phone(e164: str | None) -> str:
         return "***"
     national = str(number.national_number)
     return f"+{number.country_code} {national[0]}*** ***{national[-3:]}"
+
+
+def mask_email(address: str | None) -> str:
+    """``jo.bloggs@example.org`` → ``j…@example.org``: enough to tell addresses apart, not to write to one."""
+    if not address:
+        return "—"
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        return "***"
+    return f"{local[0]}…@{domain}"
 
 
 def member_age(member: Member, on: date | None = None) -> int | None:

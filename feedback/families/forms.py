@@ -9,23 +9,35 @@ from datetime import date
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from .eligibility import MEMBER_ROLES
 from .models import CHANNELS, CONSENT_PARTIES, CONSENT_PURPOSES
 
 NO_ONE = 0  # the "no key worker" / "whole family" choice of a select whose values are ids
-CHANNEL_LABELS = {"sms_link": "Link by text", "sms_conversation": "Questions by text",
+CHANNEL_LABELS = {"sms_link": "Link by text", "sms_conversation": "Questions by text", "email_link": "Link by email",
                   "interview": "Telephone interview", "none": "Do not contact"}
 ROLE_LABELS = {role: role.replace("_", " ").capitalize() for role in MEMBER_ROLES}
 LANGUAGE_LABELS = {"en": "English", "cy": "Welsh (Cymraeg)"}
-PURPOSE_LABELS = {"participation": "Taking part in surveys", "sms": "Being contacted by text"}
+PURPOSE_LABELS = {"participation": "Taking part in surveys", "sms": "Being contacted by text",
+                  "email": "Being contacted by email"}
 PARTY_LABELS = {"self": "The member themself", "parent": "Their parent or carer"}
 
 
 def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def stripped(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def email_field(label: str) -> StringField:
+    """An optional address, checked for its form only: whether mail reaches it shows at the first send."""
+    return StringField(label, filters=[stripped], render_kw={"autocomplete": "off", "spellcheck": "false"},
+                       validators=[Optional(), Length(max=254, message="Use at most 254 characters."),
+                                   Email("Enter an email address like name@example.org.")])
 
 
 def optional_date(label: str) -> DateField:
@@ -61,6 +73,8 @@ class MemberForm(FlaskForm):
     language = SelectField("Language", choices=options(LANGUAGE_LABELS.items()))
     channel = SelectField("How to contact", choices=options((c, CHANNEL_LABELS[c]) for c in CHANNELS))
     mobile = StringField("Mobile number", validators=[Optional(), Length(max=40)])
+    # Not named ``email``: a form built from a member must never fill in the address in full.
+    email_address = email_field("Email address")
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -71,14 +85,30 @@ class MemberForm(FlaskForm):
         if (self.birth_year.data is None) != (self.birth_month.data is None) and not self.birth_year.errors \
                 and not self.birth_month.errors:
             self.birth_month.errors.append("Enter both the birth year and the birth month, or neither.")
-            return False
+            valid = False
+        if self.channel.data == "email_link" and not self.email_address.errors and not self.will_have_email():
+            self.email_address.errors.append(
+                "Enter an email address to contact this member by email, or choose another way to contact them.")
+            valid = False
         return valid
+
+    def will_have_email(self) -> bool:
+        """Whether the member has an address once this form is saved."""
+        return bool(self.email_address.data)
 
 
 class EditMemberForm(MemberForm):
     mobile = StringField("New mobile number", validators=[Optional(), Length(max=40)])
     remove_mobile = BooleanField("Remove the mobile number")
+    email_address = email_field("New email address")
+    remove_email = BooleanField("Remove the email address")
+    clear_email_opt_out = BooleanField("They asked to be emailed again: clear their unsubscribe")
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    #: Set by the view: an address on record is kept when the field is left blank.
+    email_on_record = False
+
+    def will_have_email(self) -> bool:
+        return not self.remove_email.data and (bool(self.email_address.data) or self.email_on_record)
 
 
 class ConsentForm(FlaskForm):

@@ -14,8 +14,9 @@ from ..timeutil import utcnow
 IDENTIFYING = {"identifying": True}
 
 FAMILY_STATUSES = ("open", "closed", "erased")
-CHANNELS = ("sms_link", "sms_conversation", "interview", "none")
-CONSENT_PURPOSES = ("participation", "sms")
+CHANNELS = ("sms_link", "sms_conversation", "email_link", "interview", "none")
+#: ``sms`` and ``email``: consent to be contacted that way (the same rules for both).
+CONSENT_PURPOSES = ("participation", "sms", "email")
 CONSENT_PARTIES = ("self", "parent")
 
 
@@ -75,6 +76,13 @@ class Member(db.Model):
     phone_digest: Mapped[str | None] = mapped_column(DIGEST, index=True, info=IDENTIFYING)
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Encrypted at rest; ``email_digest`` (of the lower-cased address) finds the member without decrypting.
+    email: Mapped[str | None] = mapped_column(Encrypted, info=IDENTIFYING)
+    email_digest: Mapped[str | None] = mapped_column(DIGEST, index=True, info=IDENTIFYING)
+    #: The mail server refused the address outright (a 5xx at send).
+    email_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The member used an email's unsubscribe link: no more email until staff clear it.
+    email_opted_out_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

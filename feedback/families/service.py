@@ -71,26 +71,63 @@ def set_phone(member: Member, typed: str | None) -> None:
     member.phone_digest = lookup_digest(number) if number else None
 
 
+def set_email(member: Member, typed: str | None) -> None:
+    """Store an email address (already checked by the form) trimmed and lower case, with its digest.
+
+    As with the phone, only a different address clears the "refused by the mail server" mark.
+    An unsubscribe is not cleared by a new address: it stays until staff clear it
+    (``clear_email_opt_out``), as the member asked.
+    """
+    address = typed.strip().lower() if typed and typed.strip() else None
+    if address != member.email:
+        member.email_invalid = False
+    member.email = address
+    member.email_digest = lookup_digest(address) if address else None
+
+
+def clear_email_opt_out(member: Member, actor_id: int | None) -> None:
+    """Staff record that the member asked to be emailed again after unsubscribing; audited.
+
+    The caller re-plans the family, so invitations cancelled by the unsubscribe come back where
+    every other rule allows them.
+    """
+    if member.email_opted_out_at is not None:
+        member.email_opted_out_at = None
+        record("member.opted_in", member, member.family.site_id, actor_id, channel="email",
+               cause="cleared by staff")
+
+
 def add_member(family: Family, role: str, name: str | None, birth_year: int | None, birth_month: int | None,
                language: str, channel: str, phone: str | None, actor_id: int | None = None,
-               member_ref: str | None = None) -> Member:
+               member_ref: str | None = None, email: str | None = None) -> Member:
     member = Member(family=family, role=role, name=name, birth_year=birth_year, birth_month=birth_month,
                     language=language, channel=channel, member_ref=member_ref)
     set_phone(member, phone)
+    set_email(member, email)
     db.session.add(member)
     db.session.flush()
     replan_family(family, "member added", actor_id)
     return member
 
 
-def update_member(member: Member, expected_version: int, phone: str | None, actor_id: int | None = None,
-                  **changes) -> None:
+#: ``update_member``'s default for ``email``: leave the address on record as it is.
+KEEP = object()
+
+
+def update_member(member: Member, expected_version: int, phone: str | None, actor_id: int | None = None, *,
+                  email: str | None | object = KEEP, clear_email_unsubscribe: bool = False, **changes) -> None:
+    """Change a member; ``phone`` is the number they have afterwards (None: none), ``email`` the
+    address (None: none; ``KEEP``, the default: the one on record)."""
     if member.version != expected_version:
         raise FamilyError("Someone else changed this member while you were editing. "
                           "Your changes were not saved: reload the page to see theirs, then make yours again.")
     for name, value in changes.items():
         setattr(member, name, value)
     set_phone(member, phone)
+    if email is not KEEP:
+        set_email(member, email)
+    if clear_email_unsubscribe:
+        clear_email_opt_out(member, actor_id)
     replan_family(member.family, "member changed", actor_id)
 
 
@@ -191,6 +228,14 @@ def erase_family(family: Family, actor_id: int | None) -> str:
     db.session.execute(sa.delete(InboundMessage).where(sa.or_(InboundMessage.conversation_id.in_(conversation_ids),
                                                               InboundMessage.from_digest.in_(digests))))
     db.session.execute(sa.delete(SmsConversation).where(SmsConversation.invitation_id.in_(invitation_ids)))
+    # The emails sent to members hold their addresses (and links): they go too, and so do those
+    # left without an invitation. Another record's emails to the same address are not this family's.
+    from ..mail.models import EmailMessage
+
+    email_digests = [member.email_digest for member in family.members if member.email_digest]
+    db.session.execute(sa.delete(EmailMessage).where(sa.or_(
+        EmailMessage.invitation_id.in_(invitation_ids),
+        sa.and_(EmailMessage.invitation_id.is_(None), EmailMessage.to_digest.in_(email_digests)))))
     # Deleted here, not left to ON DELETE CASCADE: SQLite does not enforce foreign keys unless told to.
     db.session.execute(sa.delete(InvitationEvent).where(InvitationEvent.invitation_id.in_(invitation_ids)))
     db.session.execute(sa.delete(Invitation).where(Invitation.family_id == family.id))

@@ -21,7 +21,7 @@ from ..staff.models import Site
 from ..waves.models import Invitation
 from ..waves.planning import REASONS
 from . import forms
-from .display import consent_states, mask_phone, member_age
+from .display import consent_states, mask_email, mask_phone, member_age
 from .models import ContactPause, Family, Member
 from .phones import InvalidPhoneNumber
 from .service import (FamilyError, add_member, create_family, erase_family, lift_pause, pause_contact,
@@ -111,12 +111,13 @@ def new():
 @require_roles(*FAMILY_PAGES)
 def detail(family_id: int):
     family = family_or_404(family_id)
-    show_phone = request.args.get("show") == "phone"
+    # Full numbers or full addresses, one kind at a time, each time recorded member by member.
+    show = request.args.get("show")
+    show_phone, show_email = show == "phone", show == "email"
     record("family.viewed", family, family.site_id)
-    if show_phone:
-        for member in family.members:
-            if member.phone:
-                record("member.viewed", member, family.site_id, shown="phone")
+    for member in family.members:
+        if (show_phone and member.phone) or (show_email and member.email):
+            record("member.viewed", member, family.site_id, shown=show)
     db.session.commit()
     invitations = db.session.scalars(sa.select(Invitation).filter_by(family_id=family.id).order_by(
         Invitation.due_on, Invitation.schedule_id, Invitation.wave, Invitation.instrument_id, Invitation.id)).all()
@@ -124,9 +125,9 @@ def detail(family_id: int):
     for invitation in invitations:
         waves.setdefault((invitation.schedule_id, invitation.wave), []).append(invitation)
     schedules = current_app.extensions["feedback.schedules"]
-    return render_template("families/detail.html", family=family, show_phone=show_phone, waves=waves,
-                           schedules=schedules, reasons=REASONS, mask_phone=mask_phone, member_age=member_age,
-                           consent_states=consent_states, forms=forms)
+    return render_template("families/detail.html", family=family, show_phone=show_phone, show_email=show_email,
+                           waves=waves, schedules=schedules, reasons=REASONS, mask_phone=mask_phone,
+                           mask_email=mask_email, member_age=member_age, consent_states=consent_states, forms=forms)
 
 
 @bp.route("/<int:family_id>/edit", methods=["GET", "POST"])
@@ -168,11 +169,14 @@ def _save_member(family: Family, member: Member | None, form) -> str | None:
                   birth_month=form.birth_month.data, language=form.language.data, channel=form.channel.data)
     try:
         if member is None:
-            add_member(family, phone=form.mobile.data, actor_id=current_user.id, **fields)
+            add_member(family, phone=form.mobile.data, email=form.email_address.data, actor_id=current_user.id,
+                       **fields)
         else:
-            # A blank number keeps the one on record, which this page never shows in full.
+            # A blank number or address keeps the one on record, which this page never shows in full.
             phone = None if form.remove_mobile.data else (form.mobile.data or member.phone)
-            update_member(member, form.version.data, phone, current_user.id, **fields)
+            email = None if form.remove_email.data else (form.email_address.data or member.email)
+            update_member(member, form.version.data, phone, current_user.id, email=email,
+                          clear_email_unsubscribe=form.clear_email_opt_out.data, **fields)
         db.session.commit()
     except InvalidPhoneNumber as problem:
         db.session.rollback()
@@ -201,6 +205,7 @@ def edit_member(family_id: int, member_id: int):
     family = family_or_404(family_id)
     member = member_or_404(family, member_id)
     form = forms.EditMemberForm(obj=member if request.method == "GET" else None)
+    form.email_on_record = bool(member.email)
     phone_error = error = None
     if form.validate_on_submit():
         try:
@@ -214,7 +219,7 @@ def edit_member(family_id: int, member_id: int):
                 return redirect(url_for(".detail", family_id=family.id))
     return render_template("families/member.html", family=family, member=member, form=form, error=error,
                            phone_error=phone_error, consent_form=forms.ConsentForm(formdata=None),
-                           consent_states=consent_states(member), mask_phone=mask_phone), \
+                           consent_states=consent_states(member), mask_phone=mask_phone, mask_email=mask_email), \
         (422 if request.method == "POST" else 200)
 
 

@@ -13,7 +13,7 @@ class ImportChoiceError(ValueError):
 
 
 def importable_instruments() -> list[Instrument]:
-    """Every instrument version in the catalogue that families or key workers answer."""
+    """Every instrument version in the catalogue that families, key workers or partner agencies' staff answer."""
     return [instrument for instrument in current_catalogue() if answered_for(instrument) is not None]
 
 
@@ -28,8 +28,8 @@ def chosen_instrument(instrument_id: str, version: int) -> Instrument:
         raise ImportChoiceError(f"There is no instrument {instrument_id}. Instruments: "
                                 f"{', '.join(sorted({i for i, _v in catalogue.instruments}))}.")
     if answered_for(instrument) is None:
-        raise ImportChoiceError(f"{instrument_id} is answered by partner agencies' staff, not for a family, "
-                                "so it cannot be imported.")
+        raise ImportChoiceError(f"{instrument_id} is answered by no one the app keeps answers for, so it cannot be "
+                                "imported.")
     return instrument
 
 
@@ -37,7 +37,32 @@ def known_waves() -> list[str]:
     return sorted(wave_names(current_schedules()))
 
 
-def check_wave(wave: str) -> None:
-    """Refuse a wave no schedule names: datasets group responses by wave, so a typo would split them."""
+def wave_titles() -> dict[str, str]:
+    """Every wave's name and its title in the schedules (the first schedule naming it)."""
+    titles: dict[str, str] = {}
+    for schedule in current_schedules().values():
+        for wave in schedule.waves:
+            titles.setdefault(wave.name, wave.title)
+    return dict(sorted(titles.items()))
+
+
+def waves_for(instrument: Instrument) -> list[str]:
+    """The waves an instrument's responses may be imported as: the partner survey's at the waves
+    that ask partner agencies' contacts (``annual``), a family instrument's at the waves that ask
+    families or key workers. A family wave on a partner survey (or the reverse) would put its
+    responses where no report or dataset looks for them."""
+    partner = answered_for(instrument) == "partner"
+    return sorted({wave.name for schedule in current_schedules().values() for wave in schedule.waves
+                   if any((send.to == "partner_contacts") == partner for send in wave.sends)})
+
+
+def check_wave(wave: str, instrument: Instrument | None = None) -> None:
+    """Refuse a wave no schedule names: datasets group responses by wave, so a typo would split them;
+    and, given the instrument, a wave that asks other people than those who answer it."""
     if wave not in known_waves():
         raise ImportChoiceError(f"There is no wave {wave!r} in the schedules. Waves: {', '.join(known_waves())}.")
+    fitting = waves_for(instrument) if instrument is not None else None
+    if fitting is not None and wave not in fitting:
+        who = "partner agencies' staff" if answered_for(instrument) == "partner" else "families and key workers"
+        raise ImportChoiceError(f"{instrument.id} is answered by {who}; wave {wave!r} asks others. Choose one of: "
+                                f"{', '.join(fitting)}.")

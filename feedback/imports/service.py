@@ -7,6 +7,10 @@ known by the SHA-256 of its bytes: importing the same file again stores nothing 
 was imported before. Nothing is stored unless every row passes (``validation``). An invitation
 still open for the same person (or family), instrument and wave is marked completed, so no text
 or reminder asks for answers the file already holds.
+
+A partner survey's rows (``validation.answered_for`` "partner") become anonymous responses: no
+family, member or contact, linked from no invitation, their times to the day only (as
+``survey.anonymous`` writes an anonymous response's), on the form's date or else the import's day.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from ..families.models import Family, Member
 from ..families.service import FamilyError, add_member, create_family
 from ..instruments import Instrument
 from ..staff.models import Site, StaffUser
+from ..survey.anonymous import today
 from ..survey.models import Response
 from ..survey.service import complete, create_response, save_answers
 from ..timeutil import utcnow
@@ -31,7 +36,7 @@ from ..waves.models import OPEN_STATES, Invitation
 from ..waves.service import move
 from .models import ImportBatch
 from .reading import FileProblem, file_sha256, read_table
-from .validation import Lookups, Problem, Report, Row, keys_in, validate
+from .validation import Lookups, Problem, Report, Row, answered_for, keys_in, validate
 
 #: A form gives a day, not a time. Midday UTC is the same calendar day in every zone within eleven
 #: hours of UTC, so exports that show completion as a local day show the form's date.
@@ -101,11 +106,16 @@ def import_responses(data: bytes, file_name: str | None, instrument: Instrument,
         db.session.rollback()
         return Outcome("already_imported", _batch(digest))
     try:
-        _store(report.rows, instrument, wave, batch, actor_id)
+        if answered_for(instrument) == "partner":
+            for row in report.rows:
+                _add_anonymous_response(row, instrument, wave, batch)
+            db.session.flush()
+        else:
+            _store(report.rows, instrument, wave, batch, actor_id)
         record("responses.imported", batch, actor_id=actor_id, file_sha256=digest, instrument=instrument.id,
                version=instrument.version, wave=wave, responses=batch.responses,
                families_created=batch.families_created, members_created=batch.members_created,
-               sites=sorted({row.site for row in report.rows}))
+               sites=sorted({row.site for row in report.rows if row.site}))
         db.session.commit()
     except (FamilyError, IntegrityError):
         # Someone recorded one of the file's families or members between the checks and now.
@@ -202,6 +212,20 @@ def _add_response(row: Row, instrument: Instrument, wave: str, batch: ImportBatc
     db.session.execute(sa.update(Response).where(Response.id == response.id)
                        .values(started_at=completed_at, completed_at=completed_at))
     _settle_invitation(response, family, member, instrument, wave)
+
+
+def _add_anonymous_response(row: Row, instrument: Instrument, wave: str, batch: ImportBatch) -> None:
+    """A partner survey's form as an anonymous response: whose it was is not kept, and no invitation
+    is settled (an anonymous response is never linked to one)."""
+    response, _token = create_response(instrument, valid_days=0)  # the link is never given to anyone
+    response.anonymous, response.wave, response.import_batch_id = True, wave, batch.id
+    day = datetime.combine(row.completed_on, time()) if row.completed_on else today()
+    response.created_at = response.expires_at = day
+    db.session.flush()
+    save_answers(response, row.answers, mode="import", commit=False)
+    complete(response, instrument, commit=False)
+    db.session.execute(sa.update(Response).where(Response.id == response.id)
+                       .values(started_at=day, completed_at=day, updated_at=day))
 
 
 def _settle_invitation(response: Response, family: Family, member: Member | None, instrument: Instrument,

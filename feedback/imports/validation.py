@@ -19,6 +19,10 @@ Decisions, for paper forms and older systems:
   none and the form was answered anyway.
 - One response per person (or family) per instrument and wave: a repeat in the file, or one
   already completed in the app, is a problem.
+- An instrument answered by partner agencies' staff (the partner survey) is anonymous: its rows
+  name no site, family or member (those columns are refused), ``role`` is its own question, not a
+  member's role, ``completed_on`` is optional (the import's day without it) and repeats cannot be
+  told apart, so none is looked for. Its rows are stored as anonymous responses.
 """
 from __future__ import annotations
 
@@ -50,9 +54,16 @@ WHO = {"parent_carer": "parents and carers (roles mother, father, partner, other
        "family_member": "any family member"}
 
 
+#: Who answers an instrument with no family: partner agencies' staff, anonymously.
+PARTNER_ROLE = "partner_staff"
+#: The columns a partner survey's file may hold besides its items.
+PARTNER_COLUMNS = ("completed_on",)
+
+
 def answered_for(instrument: Instrument) -> str | None:
     """Whose answers a row of this instrument is: ``member``, ``family`` (the key worker's, about the
-    whole family), ``either``; None when no family is involved (partner agencies' staff)."""
+    whole family), ``either``, ``partner`` (partner agencies' staff: no family, stored anonymous);
+    None when nobody the app knows answers it."""
     roles = {respondent.role for respondent in instrument.respondents}
     by_members = bool(roles & set(FAMILY_RESPONDENT_ROLES))
     by_key_worker = "practitioner" in roles
@@ -60,7 +71,9 @@ def answered_for(instrument: Instrument) -> str | None:
         return "either"
     if by_members:
         return "member"
-    return "family" if by_key_worker else None
+    if by_key_worker:
+        return "family"
+    return "partner" if PARTNER_ROLE in roles else None
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,8 @@ class Row:
     member_ref: str | None
     #: The role to give the member if the app does not know them yet.
     new_member_role: str | None
-    completed_on: date
+    #: None for a partner survey's row without a date (it is stored as answered on the import's day).
+    completed_on: date | None
     answers: dict[str, Any]
 
 
@@ -139,8 +153,8 @@ def validate(instrument: Instrument, frame: pd.DataFrame, lookups: Lookups) -> R
     """Check every row and cell; the report lists every problem, or the rows when there is none."""
     kind = answered_for(instrument)
     if kind is None:
-        return Report([], [Problem(None, None, f"{instrument.id} is answered by partner agencies' staff, not for a "
-                                               "family, so it cannot be imported.")])
+        return Report([], [Problem(None, None, f"{instrument.id} is answered by no one the app keeps answers for, so "
+                                               "it cannot be imported.")])
     problems, unusable = _check_headings(instrument, list(frame.columns), kind)
     if unusable:
         return Report([], problems)
@@ -159,6 +173,18 @@ def validate(instrument: Instrument, frame: pd.DataFrame, lookups: Lookups) -> R
 def _check_headings(instrument: Instrument, columns: list[str], kind: str) -> tuple[list[Problem], bool]:
     """Problems with row 1, and whether they leave the rows uncheckable (a key column missing)."""
     items = {item.id for item in instrument.items}
+    if kind == "partner":
+        problems = [Problem(HEADING_ROW, name, f"Remove the column ‘{name}’: {instrument.id} is answered anonymously by "
+                                               "partner agencies' staff, so its responses belong to no site, family "
+                                               "or member.")
+                    for name in columns if name in KEY_COLUMNS and name not in PARTNER_COLUMNS]
+        problems += [Problem(HEADING_ROW, name, f"‘{name}’ is not a column of {instrument.id} version "
+                                                f"{instrument.version}. Check the spelling against the item ids, or "
+                                                "remove the column.")
+                     for name in columns if name not in items and name not in KEY_COLUMNS]
+        problems += [Problem(HEADING_ROW, item.id, f"The column of the required item ‘{item.id}’ is missing. Add it.")
+                     for item in instrument.items if item.required and item.id not in columns]
+        return problems, False
     problems = [Problem(HEADING_ROW, name, f"‘{name}’ is not a column of {instrument.id} version {instrument.version}. "
                                            "Check the spelling against the item ids, or remove the column.")
                 for name in columns if name not in items and name not in KEY_COLUMNS and name != ROLE_COLUMN]
@@ -181,12 +207,16 @@ class _RowChecker:
         self.seen: dict[tuple, int] = {}
         respondents = [WHO[r.role] for r in instrument.respondents if r.role in WHO]
         self.who = " or ".join(dict.fromkeys(respondents))
+        self.dated = "completed_on" in columns
 
     def check(self, number: int, cells: Mapping[str, str]) -> tuple[Row | None, list[Problem]]:
         problems: list[Problem] = []
 
         def problem(column: str | None, message: str) -> None:
             problems.append(Problem(number, column, message))
+
+        if self.kind == "partner":
+            return self._anonymous(number, cells, problems, problem)
 
         site, case_ref, member_ref = row_key(cells.get("site", ""), cells.get("case_ref", ""),
                                              cells.get("member_ref", ""))
@@ -205,6 +235,17 @@ class _RowChecker:
         if problems or completed_on is None:
             return None, problems
         return Row(number, site, case_ref, member_ref, new_role, completed_on, answers), problems
+
+    def _anonymous(self, number: int, cells: Mapping[str, str], problems: list[Problem],
+                   problem) -> tuple[Row | None, list[Problem]]:
+        """A partner survey's row: its date (when the file has the column) and its answers only."""
+        completed_on = None
+        if self.dated:
+            completed_on = self._completed_on(cells.get("completed_on", "").strip(), problem)
+        answers = self._answers(cells, completed_on or self.lookups.today, problem)
+        if problems:
+            return None, problems
+        return Row(number, "", "", None, None, completed_on, answers), problems
 
     def _site(self, site: str, problem) -> bool:
         if not site:

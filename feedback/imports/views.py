@@ -18,12 +18,13 @@ from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..staff.access import IMPORTS, may_use, require_roles, visible_site_ids
-from .choices import chosen_instrument, importable_instruments, known_waves
+from .choices import (ImportChoiceError, check_wave, chosen_instrument, importable_instruments, wave_titles,
+                      waves_for)
 from .forms import ImportForm
 from .models import ImportBatch
 from .reading import MAX_FILE_BYTES, MAX_ROWS
 from .service import Outcome, import_responses
-from .validation import KEY_COLUMNS, ROLE_COLUMN, Problem, Report, answered_for
+from .validation import KEY_COLUMNS, PARTNER_COLUMNS, ROLE_COLUMN, Problem, Report, answered_for
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/imports", template_folder="templates")
 RECENT = 20
@@ -33,7 +34,7 @@ def _form(**kwargs) -> ImportForm:
     form = ImportForm(**kwargs)
     form.instrument.choices = [SelectChoice(f"{i.id}:{i.version}", f"{i.title.get('en')} ({i.id} v{i.version})")
                                for i in importable_instruments()]
-    form.wave.choices = [SelectChoice(wave, wave) for wave in known_waves()]
+    form.wave.choices = [SelectChoice(wave, f"{wave} – {title}") for wave, title in wave_titles().items()]
     return form
 
 
@@ -45,6 +46,11 @@ def index():
     if form.validate_on_submit():
         instrument_id, _, version = form.instrument.data.rpartition(":")
         instrument = chosen_instrument(instrument_id, int(version))
+        try:
+            check_wave(form.wave.data, instrument)
+        except ImportChoiceError as error:
+            form.wave.errors = [*form.wave.errors, str(error)]
+            return _page(form, None, 422)
         upload = form.file.data
         outcome = import_responses(upload.read(), upload.filename, instrument, form.wave.data, current_user,
                                    visible_site_ids())
@@ -74,7 +80,7 @@ def _page(form: ImportForm, outcome: Outcome | None, status: int):
         # A batch may span sites; a researcher sees the ones they made.
         query = query.where(ImportBatch.imported_by_id == current_user.id)
     batches = db.session.scalars(query).all()
-    instruments = [(i, answered_for(i)) for i in importable_instruments()]
+    instruments = [(i, answered_for(i), waves_for(i)) for i in importable_instruments()]
     return render_template("imports/index.html", form=form, outcome=outcome, batches=batches,
                            instruments=instruments, max_rows=MAX_ROWS), status
 
@@ -86,8 +92,13 @@ def headings(instrument_id: str, version: int):
     instrument = next((i for i in importable_instruments() if i.key == (instrument_id, version)), None)
     if instrument is None:
         abort(404)
-    columns = [name for name in KEY_COLUMNS if not (name == "member_ref" and answered_for(instrument) == "family")]
-    if answered_for(instrument) != "family":
+    kind = answered_for(instrument)
+    if kind == "partner":
+        # Anonymous: no site, family or member; its own ``role`` question is among the items.
+        columns = list(PARTNER_COLUMNS)
+    else:
+        columns = [name for name in KEY_COLUMNS if not (name == "member_ref" and kind == "family")]
+    if kind not in ("family", "partner"):
         columns.append(ROLE_COLUMN)
     out = io.StringIO()
     csv.writer(out).writerow(columns + [item.id for item in instrument.items])

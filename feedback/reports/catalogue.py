@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..publishing.startup import current_catalogue
-from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, resilience, response_rates,
-               risk_change, star)
+from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, partner_survey, resilience,
+               response_rates, risk_change, star)
 from .data import (Filters, distribution, families, invitation_figures, scores, star_summary, transitions,
                    wave_sets)
 from .model import Report, not_enough
@@ -128,6 +128,15 @@ def _response_rates(filters: Filters, **_) -> Report:
     return response_rates.compute(counts, medians, wave_sets(filters, order), waves, titles)
 
 
+def _partner_survey(filters: Filters, **_) -> Report:
+    instrument = _instrument(partner_survey.INSTRUMENT)
+    questions = partner_survey.questions_of(instrument) if instrument else {}
+    # Anonymous answers carry no site: only a report for every site shows them.
+    answers = (partner_survey.answer_counts(filters, [partner_survey.ROLE_ITEM, *questions])
+               if partner_survey.covers_every_site(filters) else None)
+    return partner_survey.compute(partner_survey.invitation_counts(filters), answers, questions)
+
+
 def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) -> Report:
     from .savings import unit_savings
 
@@ -158,6 +167,8 @@ REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
     ReportKind(exit_feedback.NAME, exit_feedback.TITLE, "Ratings and answers from exit interviews.", _exit_feedback),
     ReportKind(cost_benefit.NAME, cost_benefit.TITLE, "Adverse outcomes avoided, savings and net benefit.",
                _cost_benefit),
+    ReportKind(partner_survey.NAME, partner_survey.TITLE, "Partner agencies' staff asked and answering the yearly "
+               "survey, and their answers by role.", _partner_survey),
 )}
 
 

@@ -66,7 +66,7 @@ def report(name, sites, start, end, cohort, programme_cost, fmt, unsuppressed):
     settings = current_app.config["FEEDBACK_SETTINGS"]
     alongside = [] if unsuppressed else run_alongside(name, filters, programme_cost=programme_cost)
     shown = protect(run_report(name, filters, programme_cost=programme_cost), settings.report_threshold,
-                    suppress=not unsuppressed, filters_text=describe(filters, names),
+                    suppress=not unsuppressed, filters_text=describe(filters, names, name),
                     width=settings.report_protection_width, alongside=alongside)
     if unsuppressed:
         # No one is signed in on the command line: the record says where the view came from instead.

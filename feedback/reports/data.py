@@ -57,7 +57,11 @@ class Filters:
             raise ValueError(f"the period starts ({self.start}) after it ends ({self.end})")
 
 
-def describe(filters: Filters, site_names: dict[int, str]) -> str:
+#: Reports whose rows are not families, with what the period chooses for them.
+SUBJECTS = {"partner-survey": "Partner-agency contacts invited to yearly waves due"}
+
+
+def describe(filters: Filters, site_names: dict[int, str], report: str | None = None) -> str:
     """The filters in words, printed above every report and download."""
     if filters.site_ids is None:
         sites = "All sites"
@@ -73,6 +77,8 @@ def describe(filters: Filters, site_names: dict[int, str]) -> str:
         period = f"on or before {filters.end:%d %B %Y}"
     else:
         period = "at any time"
+    if report in SUBJECTS:
+        return f"{sites}. {SUBJECTS[report]} {period}."
     return f"{sites}. Families whose support {verb} {period}."
 
 

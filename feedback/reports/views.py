@@ -61,7 +61,7 @@ def _shown(name: str):
     report = run_report(name, filters, **options)
     names = {site.id: site.name for site in visible_sites()}
     alongside = [] if unsuppressed else run_alongside(name, filters, **options)
-    shown = protect(report, suppress=not unsuppressed, filters_text=describe(filters, names), alongside=alongside,
+    shown = protect(report, suppress=not unsuppressed, filters_text=describe(filters, names, name), alongside=alongside,
                     **_protection())
     if unsuppressed:
         record("report.unsuppressed", None, None, current_user.id, report=name,

@@ -30,6 +30,7 @@ REPORTS = ("manager", "researcher")   # manager reports, their own sites only
 UNSUPPRESSED_REPORTS = ("researcher",)  # may switch small-number suppression off (audited)
 UNIT_SAVINGS = ("manager",)           # may change the cost-benefit report's unit savings
 IMPORTS = ("researcher",)             # responses from paper or an older system (for granted sites)
+PARTNER_PAGES = ("researcher", "manager")  # partner agencies and their contacts (for granted sites)
 
 
 def may_use(user, roles: tuple[str, ...]) -> bool:
@@ -106,7 +107,8 @@ def pause_or_404(family: Family, pause_id: int) -> ContactPause:
 
 
 def invitation_or_404(invitation_id: int) -> Invitation:
-    query = sa.select(Invitation).join(Family).where(Invitation.id == invitation_id)
+    # A partner contact's invitation has no family, so no site: only admins (unscoped) reach it.
+    query = sa.select(Invitation).outerjoin(Family, Family.id == Invitation.family_id).where(Invitation.id == invitation_id)
     invitation = db.session.scalar(scope(query, Family.site_id))
     if invitation is None:
         abort(404)
@@ -145,7 +147,9 @@ NAVIGATION = (
     ("Reports", "reports.index", REPORTS),
     ("Datasets for evaluators", "exports.index", EXPORTS),
     ("Import responses", "imports.index", IMPORTS),
+    ("Partner agencies", "partners.index", PARTNER_PAGES),
     ("Outbox", "waves.outbox", ADMIN_ONLY),
+    ("Emails", "mail.emails", ADMIN_ONLY),
     ("Audit log", "audit.log", ADMIN_ONLY),
 )
 

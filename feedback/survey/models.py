@@ -41,6 +41,10 @@ class Response(db.Model):
     #: Whose answers these are. Erasing a family may keep the answers with both set to NULL.
     family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    #: A partner-agency contact's answers (never set when the send promised anonymity).
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("partner_contacts.id", ondelete="SET NULL"), index=True)
+    #: Answered under a promise of anonymity: nothing links it to who was invited.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     wave: Mapped[str | None] = mapped_column(String(64))
     #: The imported file the response came in (None for answers given through the app).
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"),

@@ -13,6 +13,7 @@ from ..instruments import Instrument, score_instrument
 from ..publishing.service import publish, published_instrument
 from ..timeutil import utcnow
 from . import navigation
+from .anonymous import link_answered, recorded_now
 from .models import Answer, Response, Score
 from .tokens import looks_like_token, new_token, token_hash
 
@@ -68,7 +69,7 @@ def save_answers(response: Response | ResponseRef, values: dict, mode: str, inte
     pages of the same response both keep their answers. ``None`` removes an answer the
     respondent cleared.
     """
-    now = utcnow()
+    now = recorded_now(response)  # to the day only, for an anonymous response
     given = {item_id: value for item_id, value in values.items() if value is not None}
     cleared = [item_id for item_id, value in values.items() if value is None]
     # Core statements on the tables, not the ORM classes: the ORM's bulk and "synchronize session"
@@ -116,7 +117,8 @@ def complete(response: Response, instrument: Instrument, commit: bool = True) ->
     answers = response.answer_values()
     effective = navigation.effective_answers(instrument, answers)
     hidden = [item_id for item_id in answers if item_id not in effective]
-    now = utcnow()
+    now = recorded_now(response)  # to the day only, for an anonymous response
+    anonymous_hash = response.token_hash if response.anonymous else None
     # The status guard makes completion happen once even when the last page is posted twice at once.
     done = db.session.execute(
         sa.update(Response).where(Response.id == response.id, Response.status == "open")
@@ -133,10 +135,14 @@ def complete(response: Response, instrument: Instrument, commit: bool = True) ->
         db.session.add(Score(
             response_id=response.id, scale_id=result.scale_id, value=result.value, answered=result.answered,
             items=result.items, flagged=result.flagged, band=result.band, scoring_version=result.scoring_version,
+            scored_at=now,
         ))
     if commit:
         db.session.commit()
         db.session.expire(response)
+        if anonymous_hash:
+            # Its invitation learns only now, in a transaction of its own (see anonymous.py).
+            link_answered(anonymous_hash)
     return True
 
 

@@ -4,20 +4,26 @@ Addresses below the token are explained in ``flow.py``; none carries anything ab
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from ..extensions import db
+from ..publishing.startup import current_catalogue
+from .anonymous import follow_link, link_invitation
 from .flow import ResponseFlow
 from .service import find_by_token, instrument_for, progressed
 
 bp = Blueprint("survey", __name__, template_folder="templates")
 
 
-def _load(token: str):
-    """The response for a link, or the plain 404 that any missing page gets."""
+def _load(token: str, follow_anonymous: bool = False):
+    """The response for a link, or the plain 404 that any missing page gets.
+
+    With ``follow_anonymous`` (the welcome page only), an anonymous send's link, which leads to an
+    invitation rather than a response, goes on to a response of its own (``anonymous.py``).
+    """
     response = find_by_token(token)
     if response is None:
-        abort(404)
+        abort(_follow_anonymous_link(token) if follow_anonymous else 404)
     instrument = instrument_for(response)
     g.locale = choose_language(response.language, instrument.languages)
     g.instrument_languages = instrument.languages
@@ -30,20 +36,57 @@ def choose_language(stored: str | None, offered: tuple[str, ...]) -> str:
     return request.accept_languages.best_match(offered) or offered[0]
 
 
-def _load_open(token: str):
+def _load_open(token: str, follow_anonymous: bool = False):
     """Like ``_load``, but a completed or expired link stops here with a kind page that shows
     nothing of the answers."""
-    response, instrument = _load(token)
+    response, instrument = _load(token, follow_anonymous)
     if response.status == "completed":
-        abort(current_app.make_response((render_template("survey/closed.html", reason="completed"), 200)))
+        abort(_closed("completed"))
     if response.is_expired():
-        abort(current_app.make_response((render_template("survey/closed.html", reason="expired"), 410)))
+        abort(_closed("expired"))
     return response, instrument
+
+
+def _closed(reason: str):
+    return current_app.make_response((render_template("survey/closed.html", reason=reason),
+                                      200 if reason == "completed" else 410))
+
+
+#: Where an anonymous link's page keeps the language chosen before the response exists.
+LINK_LANGUAGE = "anonymous_language"
+
+
+def _follow_anonymous_link(token: str):
+    """An anonymous send's emailed link: a page with a Start button, which begins (posts); or the
+    response this browser began from it; or why it is closed."""
+    followed = follow_link(token, begin=False)
+    if followed is None:
+        return 404
+    if followed.closed:
+        return _closed(followed.closed)
+    if followed.token:
+        return redirect(url_for("survey.welcome", token=followed.token), 303)
+    instrument = current_catalogue().latest(link_invitation(token).instrument_id)
+    g.locale = choose_language(session.get(LINK_LANGUAGE), instrument.languages)
+    g.instrument_languages = instrument.languages
+    return current_app.make_response(render_template("survey/anonymous_welcome.html", instrument=instrument,
+                                                     token=token))
+
+
+@bp.post("/s/<token>/begin")
+def begin(token: str):
+    """Begin answering from an anonymous send's link: the unlinked response is made now."""
+    followed = follow_link(token, begin=True, language=session.pop(LINK_LANGUAGE, None))
+    if followed is None:
+        abort(404)
+    if followed.closed:
+        return _closed(followed.closed)
+    return redirect(url_for("survey.start", token=followed.token), 303)
 
 
 @bp.get("/s/<token>")
 def welcome(token: str):
-    response, instrument = _load_open(token)
+    response, instrument = _load_open(token, follow_anonymous=True)
     if response.started_at is None and response.family_id is not None:
         progressed(response, "opened")
         db.session.commit()
@@ -55,6 +98,14 @@ def welcome(token: str):
 
 @bp.post("/s/<token>/language")
 def language(token: str):
+    if find_by_token(token) is None and link_invitation(token) is not None:
+        # An anonymous link not yet begun: remember the choice for the response it will make.
+        invitation = link_invitation(token)
+        chosen = request.form.get("language")
+        if chosen not in current_catalogue().latest(invitation.instrument_id).languages:
+            abort(400)
+        session[LINK_LANGUAGE] = chosen
+        return redirect(url_for("survey.welcome", token=token))
     response, instrument = _load_open(token)
     chosen = request.form.get("language")
     if chosen not in instrument.languages:

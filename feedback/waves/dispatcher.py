@@ -17,6 +17,7 @@ finding the claim no longer its own when it comes to take it, leaves them alone.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from ..families.consent import Decision, in_force
 from ..families.contact import ContactFacts, refusal
 from ..families.eligibility import age_on
 from ..families.models import Family, Member
+from ..partners.models import PartnerContact
 from ..publishing.service import publish
 from ..publishing.startup import current_catalogue
 from ..survey.models import Response
@@ -42,12 +44,17 @@ from .channels import ChannelBackend, SendFailed, record_text
 from .messages import invitation_text, reminder_text
 from .models import OPEN_STATES, SENDABLE, Invitation, InvitationEvent, claim_expired, state_in
 from .scheduling import reminder_times
-from .service import current_schedules, move
+from .planning import contact_reason
+from .service import current_schedules, move, partner_facts, plan_date_waves
 
 UTC = ZoneInfo("UTC")
 STAFF_CHANNELS = ("interview", "staff_task")
 #: Channels the dispatcher sends texts for: a link, or the first question of a conversation.
 TEXT_CHANNELS = ("sms_link", "sms_conversation")
+#: Channels the dispatcher sends emails for.
+EMAIL_CHANNELS = ("email_link",)
+#: Every channel the dispatcher sends messages for (texts and emails are claimed and sent alike).
+SENT_CHANNELS = TEXT_CHANNELS + EMAIL_CHANNELS
 #: Back-off after the provider was busy or down: 5 minutes, doubling, at most 6 hours.
 RETRY_FIRST, RETRY_MOST = timedelta(minutes=5), timedelta(hours=6)
 #: Clears a claim, and the mark that its send began, together.
@@ -80,13 +87,33 @@ class PassResult:
             self.reasons[reason] = self.reasons.get(reason, 0) + count
 
 
+@dataclass(frozen=True)
+class Senders:
+    """The backends one pass sends through: texts (``ChannelBackend``) and emails (``Mailer``)."""
+
+    sms: ChannelBackend
+    mail: object
+
+    @property
+    def transactional(self) -> bool:
+        """Both keep their messages in the database transaction: a batch may be confirmed at once."""
+        return self.sms.transactional and self.mail.transactional
+
+
 def dispatch_once(backend: ChannelBackend, now: datetime | None = None, batch_size: int = 500,
-                  worker: str | None = None) -> PassResult:
-    """One pass: expire closed windows, mark opened windows due, issue staff tasks, send texts."""
+                  worker: str | None = None, mailer=None) -> PassResult:
+    """One pass: plan date-anchored waves, expire closed windows, mark opened windows due, issue
+    staff tasks, send texts and emails. ``mailer`` defaults to the configured one (``mail.backends``)."""
     now = now or utcnow()
     worker = worker or uuid.uuid4().hex
     result = PassResult()
+    if mailer is None:
+        from ..mail.backends import mailer_for
+
+        mailer = mailer_for(current_app.config["FEEDBACK_SETTINGS"].mail)
+    senders = Senders(backend, mailer)
     _publish_scheduled_instruments()
+    plan_date_waves(now.date())
     result.expired = _bulk_move(list(OPEN_STATES), "expired", "window closed",
                                 Invitation.closes_at <= now)
     result.due = _bulk_move(["planned"], "due", "window opened", Invitation.opens_at <= now)
@@ -95,7 +122,7 @@ def dispatch_once(backend: ChannelBackend, now: datetime | None = None, batch_si
         claimed = _claim(now, batch_size, worker)
         if not claimed:
             break
-        result.add(_send_claimed(claimed, backend, now, worker))
+        result.add(_send_claimed(claimed, senders, now, worker))
     return result
 
 
@@ -171,7 +198,7 @@ def _claim(now: datetime, batch_size: int, worker: str) -> list[int]:
     claimable = sa.or_(Invitation.pending_send.is_(None), claim_expired(now))
     candidates = db.session.execute(
         sa.select(Invitation.id, Invitation.state, Invitation.pending_send)
-        .where(claimable, Invitation.channel.in_(TEXT_CHANNELS), state_in(SENDABLE), Invitation.next_send_at <= now)
+        .where(claimable, Invitation.channel.in_(SENT_CHANNELS), state_in(SENDABLE), Invitation.next_send_at <= now)
         .order_by(Invitation.next_send_at, Invitation.id).limit(batch_size)
         .with_for_update(skip_locked=True)
     ).all()
@@ -211,9 +238,9 @@ def _take(ids: list[int], worker: str, now: datetime) -> list[int]:
     ).scalars().all())
 
 
-def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime, worker: str) -> PassResult:
+def _send_claimed(ids: list[int], senders: Senders, now: datetime, worker: str) -> PassResult:
     result = PassResult()
-    if backend.transactional:
+    if senders.transactional:
         # Texts and marks commit together (or roll back together): take the whole batch at once.
         taken = _take(ids, worker, now)
         result.lost = len(ids) - len(taken)
@@ -222,6 +249,7 @@ def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime, worker
         sa.select(Invitation).where(Invitation.id.in_(ids)).order_by(Invitation.id).options(
             selectinload(Invitation.member).selectinload(Member.consents),
             selectinload(Invitation.family).selectinload(Family.pauses),
+            selectinload(Invitation.contact).selectinload(PartnerContact.agency),
         ).execution_options(populate_existing=True)
     ).all()
     schedules = current_schedules()
@@ -232,7 +260,7 @@ def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime, worker
     caps = Caps(invitations, now, settings.sms)
     for index, invitation in enumerate(invitations):
         try:
-            outcome = _send_one(invitation, backend, now, schedules[invitation.schedule_id], base_url, versions,
+            outcome = _send_one(invitation, senders, now, schedules[invitation.schedule_id], base_url, versions,
                                 events, caps, worker)
         except DispatchStopped:
             _release_untried(invitations[index:], worker)
@@ -244,8 +272,8 @@ def _send_claimed(ids: list[int], backend: ChannelBackend, now: datetime, worker
             result.reasons[reason] = result.reasons.get(reason, 0) + 1
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
-        if not backend.transactional:
-            _commit(events)  # confirm each text the moment the provider took it
+        if not senders.transactional:
+            _commit(events)  # confirm each message the moment the provider took it
     _commit(events)
     return result
 
@@ -270,9 +298,9 @@ def _commit(events: list[dict]) -> None:
     db.session.commit()
 
 
-def _send_one(invitation: Invitation, backend: ChannelBackend, now: datetime, schedule, base_url: str,
+def _send_one(invitation: Invitation, senders: Senders, now: datetime, schedule, base_url: str,
               versions: dict, events: list[dict], caps: Caps, worker: str) -> str:
-    if not backend.transactional:
+    if not senders.transactional:
         # Take this claim alone (committed just before its text goes): the rest of the batch stays
         # untaken, so if this process dies only this text can be in doubt.
         if not _take([invitation.id], worker, now):
@@ -289,11 +317,14 @@ def _send_one(invitation: Invitation, backend: ChannelBackend, now: datetime, sc
         _update(invitation, next_send_at=quiet.next_allowed(now.replace(tzinfo=UTC)).replace(tzinfo=None), **release)
         return "deferred"
     member = invitation.member
-    reason = refusal(contact_facts(invitation, now))
+    reason = _refusal(invitation, now)
     if reason:
         _update(invitation, next_send_at=None, **release)
         move(invitation, "cancelled", f"{reason}: checked before sending", now, reason=reason, log=events)
         return f"cancelled:{reason}"
+    if invitation.channel in EMAIL_CHANNELS:
+        return _send_email(invitation, kind, senders, now, schedule, base_url, versions, events)
+    backend = senders.sms
     capped = caps.check(invitation, quiet)
     if capped:
         cause, later = capped
@@ -332,13 +363,86 @@ def _compose(invitation: Invitation, kind: str, base_url: str, versions: dict) -
             invitation.response = response
             return conversations.open_conversation(invitation, response)
         return conversations.reminder(invitation)
+    link = _web_link(invitation, kind, versions, base_url)
     if kind == "invitation":
-        response, token = _new_response(invitation, versions, "web")
-        invitation.response = response
-        invitation.link_token = token
         instrument = current_catalogue().latest(invitation.instrument_id)
-        return invitation_text(member.language, f"{base_url}/s/{token}", instrument.estimated_minutes)
-    return reminder_text(member.language, f"{base_url}/s/{invitation.link_token}")
+        return invitation_text(member.language, link, instrument.estimated_minutes)
+    return reminder_text(member.language, link)
+
+
+def _web_link(invitation: Invitation, kind: str, versions: dict, base_url: str) -> str:
+    """The survey link an invitation (or its reminder) carries. The first message makes it: a new
+    response and its token, or, for an anonymous send, only a token that leads to the invitation
+    (``survey/anonymous.py`` makes an unlinked response when it is opened). Reminders repeat it."""
+    if kind == "invitation":
+        if invitation.anonymous:
+            token = new_token()
+            invitation.link_hash = token_hash(token)
+        else:
+            response, token = _new_response(invitation, versions, "web")
+            invitation.response = response
+        invitation.link_token = token
+    return f"{base_url}/s/{invitation.link_token}"
+
+
+def _send_email(invitation: Invitation, kind: str, senders: Senders, now: datetime, schedule, base_url: str,
+                versions: dict, events: list[dict]) -> str:
+    """Send an invitation, or its reminder, by email: the same claim, checks and confirmation as a text."""
+    from ..mail.backends import record_email
+    from ..mail.compose import invitation_email
+    from ..mail.unsubscribe import new_unsubscribe_token
+
+    settings = current_app.config["FEEDBACK_SETTINGS"]
+    contact, member = invitation.contact, invitation.member
+    address, digest = (contact.email, contact.email_digest) if contact else (member.email, member.email_digest)
+    language = member.language if member else "en"
+    link = _web_link(invitation, kind, versions, base_url)
+    unsubscribe, unsubscribe_hash = new_unsubscribe_token()
+    instrument = current_catalogue().latest(invitation.instrument_id)
+    message = invitation_email(
+        to=address, language=language, kind=kind, link=link, minutes=instrument.estimated_minutes,
+        organisation=settings.organisation.in_language(language), sender=settings.mail.sender,
+        reply_to=settings.mail.reply_to, unsubscribe_url=f"{base_url}/u/{unsubscribe}",
+        domain=urlsplit(base_url).hostname or "localhost",
+    )
+    mailer = senders.mail
+    if not mailer.transactional:
+        _commit(events)  # the link must work before the email can reach anyone
+    try:
+        mailer.send(message)
+    except SendFailed as failure:
+        return _email_failed(invitation, failure, now, schedule, events)
+    record_email(message, to_digest=digest, kind=kind, backend=mailer.name, invitation_id=invitation.id,
+                 unsubscribe_hash=unsubscribe_hash, now=now)
+    invitation.send_attempts = 0
+    _record_sent(invitation, kind, now, schedule, "email sent", log=events)
+    return "sent" if kind == "invitation" else "reminders"
+
+
+def _email_failed(invitation: Invitation, failure: SendFailed, now: datetime, schedule, events: list[dict]) -> str:
+    """The mail server refused the email or the connection failed: act on what it says."""
+    if failure.kind == "unknown":
+        # It may have been delivered: keep the claim, so a person checks (shown as "unknown").
+        return "failed"
+    if failure.kind == "invalid_address":
+        # A hard bounce at send: the address is marked, and nothing more goes to it.
+        if invitation.contact is not None:
+            invitation.contact.email_failed_at = now
+            invitation.contact.email_failure = str(failure)[:500]
+        else:
+            invitation.member.email_invalid = True
+        _update(invitation, next_send_at=None, **RELEASE)
+        move(invitation, "failed", f"send failed: {failure}"[:200], now, reason="email_invalid", log=events)
+        return "failed"
+    if failure.kind == "configuration":
+        # Our account or sender is refused: every email would fail alike, but texts need not stop.
+        # Held back (not failed) until an administrator fixes the mail settings.
+        current_app.logger.error("Email held back: the mail server refuses the app's settings: %s", failure)
+        _update(invitation, next_send_at=now + RETRY_MOST, **RELEASE)
+        move(invitation, invitation.state, f"held back: the mail server refused our settings ({failure})"[:200], now,
+             log=events)
+        return "deferred"
+    return _failed(invitation, failure, now, schedule, events)
 
 
 def _failed(invitation: Invitation, failure: SendFailed, now: datetime, schedule, events: list[dict]) -> str:
@@ -394,6 +498,13 @@ def _update(invitation: Invitation, **values) -> None:
         setattr(invitation, name, value)
 
 
+def _refusal(invitation: Invitation, now: datetime) -> str | None:
+    """Why this invitation must not be sent now (a code of ``planning.REASONS``), or None."""
+    if invitation.contact is not None:
+        return contact_reason(partner_facts(invitation.contact))
+    return refusal(contact_facts(invitation, now))
+
+
 def contact_facts(invitation: Invitation, now: datetime) -> ContactFacts:
     """Everything the contact rules need, read fresh from the database just before sending."""
     member, family = invitation.member, invitation.family
@@ -407,6 +518,8 @@ def contact_facts(invitation: Invitation, now: datetime) -> ContactFacts:
         sms_consent=in_force(decisions, "sms", member.role, age),
         paused=any(pause.covers(member.id) for pause in family.pauses),
         opted_out=member.opted_out_at is not None, has_phone=bool(member.phone), phone_invalid=member.phone_invalid,
+        email_consent=in_force(decisions, "email", member.role, age), has_email=bool(member.email),
+        email_invalid=member.email_invalid, email_opted_out=member.email_opted_out_at is not None,
     )
 
 
@@ -449,7 +562,9 @@ def send_now(invitation_id: int, backend: ChannelBackend, actor_id: int | None) 
     if not claimed:
         return "Not sent: a dispatcher is sending it already."
     db.session.expire_all()
-    result = _send_claimed(claimed, backend, now, worker)
+    from ..mail.backends import mailer_for
+
+    result = _send_claimed(claimed, Senders(backend, mailer_for(current_app.config["FEEDBACK_SETTINGS"].mail)), now, worker)
     if result.sent:
         return "Sent."
     if result.cancelled:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..crypto import Encrypted
 from ..extensions import db
 from ..families.models import Family, Member
+from ..partners.models import PartnerContact  # noqa: F401  (the relationship's target)
 from ..survey.models import Response
 from ..timeutil import utcnow
 
@@ -38,6 +39,9 @@ class Invitation(db.Model):
     # state lists (SENDABLE and OPEN_STATES, with the same tuples), which is what lets the database use them.
     __table_args__ = (
         UniqueConstraint("family_id", "schedule_id", "wave", "instrument_id", "recipient_key"),
+        # A contact's invitations have no family (and NULLs never clash): one per wave's year instead.
+        Index("uq_invitations_contact_wave", "contact_id", "schedule_id", "wave", "instrument_id", "due_on",
+              unique=True, postgresql_where=text("contact_id IS NOT NULL"), sqlite_where=text("contact_id IS NOT NULL")),
         Index("ix_invitations_to_send", "next_send_at", "id", postgresql_where=text(f"state IN {SENDABLE}"),
               sqlite_where=text(f"state IN {SENDABLE}")),
         Index("ix_invitations_to_open", "opens_at", postgresql_where=text("state = 'planned'"),
@@ -47,11 +51,15 @@ class Invitation(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    #: None for a partner-agency contact's invitation (no family is involved).
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    #: The partner-agency contact asked (date-anchored waves); None for families' invitations.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("partner_contacts.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     #: For staff tasks (the key worker's assessment), the member of staff who answers.
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    #: ``m<member id>`` or ``key_worker``: one invitation per recipient, wave and instrument.
+    #: ``m<member id>``, ``key_worker`` or ``c<contact id>``: one invitation per recipient, wave and
+    #: instrument (and, for a contact, per year: see the partial unique index on ``due_on``).
     recipient_key: Mapped[str] = mapped_column(String(32))
     schedule_id: Mapped[str] = mapped_column(String(64))
     wave: Mapped[str] = mapped_column(String(64))
@@ -81,12 +89,19 @@ class Invitation(db.Model):
     #: The survey link's token, encrypted, so reminders can repeat the same link. Responses are
     #: still looked up only by the token's hash.
     link_token: Mapped[str | None] = mapped_column(Encrypted, info=IDENTIFYING)
+    #: SHA-256 of ``link_token`` for an anonymous send, whose link leads to the invitation rather
+    #: than to a response (``survey/anonymous.py``): the response is made when the link is opened
+    #: and is never linked back.
+    link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The send promised anonymity: no response is ever linked to this invitation.
+    anonymous: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    family: Mapped[Family] = relationship()
+    family: Mapped[Family | None] = relationship()
     member: Mapped[Member | None] = relationship()
+    contact: Mapped["PartnerContact | None"] = relationship()
     response: Mapped[Response | None] = relationship()
     events: Mapped[list[InvitationEvent]] = relationship(order_by="InvitationEvent.id", cascade="all, delete-orphan",
                                                          back_populates="invitation")
@@ -97,6 +112,11 @@ class Invitation(db.Model):
         if self.pending_send is None or self.send_started_at is None:
             return False
         return ((now or utcnow()) - self.send_started_at).total_seconds() > UNKNOWN_AFTER_MINUTES * 60
+
+    @property
+    def site_id(self) -> int | None:
+        """The family's site; None for a partner contact's invitation (it belongs to no site)."""
+        return self.family.site_id if self.family is not None else None
 
     @property
     def display_state(self) -> str:

@@ -19,7 +19,7 @@ from .schedule import Schedule, Send, Wave
 from .scheduling import due_date
 
 #: Channels a member may prefer, mapped to the instrument mode each needs.
-MODE_OF_CHANNEL = {"sms_link": "web", "sms_conversation": "sms", "interview": "interview"}
+MODE_OF_CHANNEL = {"sms_link": "web", "sms_conversation": "sms", "interview": "interview", "email_link": "web"}
 #: A member who prefers answering by text, asked for an instrument that cannot be answered by text
 #: (long free text, tick-all lists), still gets it by text: as a link.
 FALLBACK = {"sms_conversation": "sms_link"}
@@ -38,6 +38,9 @@ REASONS = {
     "not_in_schedule": "the schedule no longer includes it",
     "staff": "cancelled by staff",
     "text_cap": "the limit on texts to this member was reached",
+    "contact_inactive": "the partner contact is no longer active",
+    "no_contact_consent": "the partner contact has not agreed to be surveyed",
+    "not_this_year": "the wave's next occurrence replaced it",
 }
 
 
@@ -60,6 +63,8 @@ class MemberFacts:
     paused: bool = False
     #: The member's number said STOP: nothing by text until START.
     opted_out: bool = False
+    #: The member used an email's unsubscribe link: nothing by email.
+    email_opted_out: bool = False
 
     def age_on(self, day: date) -> int | None:
         if self.birth_year is None or self.birth_month is None:
@@ -177,6 +182,8 @@ def member_reason(send: Send, instrument: Instrument, member: MemberFacts, due: 
         return "channel_unsupported", None
     if member.opted_out and channel in ("sms_link", "sms_conversation"):
         return "opted_out", None
+    if member.email_opted_out and channel == "email_link":
+        return "opted_out_email", None
     return None, channel
 
 
@@ -188,6 +195,82 @@ def choose_channel(preferred: str, send: Send, instrument: Instrument) -> str | 
         if channel in allowed and MODE_OF_CHANNEL.get(channel) in instrument.modes:
             return channel
     return None
+
+
+@dataclass(frozen=True)
+class PartnerFacts:
+    """What planning needs of a partner-agency contact."""
+
+    id: int
+    active: bool
+    consent: bool
+    has_email: bool
+    opted_out: bool = False
+    email_failed: bool = False
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One year's instance of a date-anchored wave."""
+
+    due_on: date
+    opens_on: date
+    closes_on: date
+
+
+def occurrence(wave: Wave, today: date) -> Occurrence:
+    """The instance of a date-anchored wave to plan on ``today``: the earliest whose window has
+    not closed (so it may be open now, or still to come this year or next).
+
+    The loader keeps anchor dates to days that exist every year (no 29 February) and windows
+    under a year, so successive instances never overlap and the search below always ends.
+    """
+    first_year = today.year - wave.offset_months // 12 - 2
+    for year in range(first_year, today.year + 3):
+        due = due_date(date(year, *wave.anchor_date), wave.offset_months)
+        opens, closes = wave.window.dates(due)
+        if closes >= today:
+            return Occurrence(due, opens, closes)
+    raise AssertionError(f"no occurrence of wave {wave.name} closes on or after {today}")  # pragma: no cover
+
+
+def contact_reason(contact: PartnerFacts) -> str | None:
+    """Why this partner contact gets no invitation (a code of ``REASONS``), or None."""
+    if not contact.active:
+        return "contact_inactive"
+    if not contact.consent:
+        return "no_contact_consent"
+    if not contact.has_email:
+        return "no_email"
+    if contact.opted_out:
+        return "opted_out_email"
+    if contact.email_failed:
+        return "email_invalid"
+    return None
+
+
+def plan_contact(schedule: Schedule, contact: PartnerFacts, today: date) -> Plan:
+    """Every invitation a partner contact should have now: one per send to ``partner_contacts``
+    in each date-anchored wave, for the wave's current occurrence (``occurrence``).
+
+    Left-out keys are (wave, instrument, ``c<id>``); a stored invitation of an earlier occurrence
+    is the service's to close (it expires with its window), not the plan's.
+    """
+    plan = Plan()
+    key = f"c{contact.id}"
+    reason = contact_reason(contact)
+    for wave in schedule.waves:
+        sends = [send for send in wave.sends if send.to == "partner_contacts"]
+        if wave.anchor != "date" or not sends:
+            continue
+        when = occurrence(wave, today)
+        for send in sends:
+            if reason:
+                plan.left_out[(wave.name, send.instrument, key)] = reason
+                continue
+            plan.invitations.append(PlannedInvitation(key, None, None, wave.name, send.instrument, send.channels[0],
+                                                      when.due_on, when.opens_on, when.closes_on))
+    return plan
 
 
 def window_moments(opens_on: date, closes_on: date, zone) -> tuple[datetime, datetime]:

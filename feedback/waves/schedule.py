@@ -17,13 +17,18 @@ from typing import Any, Mapping
 from .scheduling import QuietHours, Window, due_date
 
 #: How an invitation reaches someone, in the order a member send prefers them by default.
-CHANNELS = ("sms_link", "sms_conversation", "interview", "staff_task")
+CHANNELS = ("sms_link", "sms_conversation", "interview", "staff_task", "email_link")
 #: Who a send goes to: the family's members, the family's key worker (as a staff task), or the
 #: service's contacts in partner agencies (not family members; no family is involved).
 RECIPIENTS = ("members", "key_worker", "partner_contacts")
 ANCHORS = ("entry", "exit", "date")
 #: The instrument mode each respondent-facing channel needs.
-CHANNEL_MODES = {"sms_link": "web", "sms_conversation": "sms", "interview": "interview"}
+CHANNEL_MODES = {"sms_link": "web", "sms_conversation": "sms", "interview": "interview", "email_link": "web"}
+#: The channels that can reach a family member, in the order a send without ``channels`` lists them
+#: (each member's own preference chooses among those allowed).
+MEMBER_CHANNELS = ("sms_link", "sms_conversation", "interview", "email_link")
+#: The channels that can reach a partner-agency contact (they have an email address, not a phone).
+CONTACT_CHANNELS = ("email_link",)
 #: Instrument respondent roles filled by family members (``practitioner`` and ``partner_staff`` are not).
 FAMILY_RESPONDENT_ROLES = ("parent_carer", "young_person", "child", "family_member")
 #: The instrument respondent role each recipient kind must find among an instrument's respondents;
@@ -34,14 +39,15 @@ RECIPIENT_RESPONDENT_ROLES = {"members": None, "key_worker": "practitioner", "pa
 def default_channels(to: str, modes: tuple[str, ...]) -> tuple[str, ...]:
     """The channels a send uses when its file names none.
 
-    Members: an SMS link, an SMS conversation, then an interview, keeping those the instrument's
-    modes allow.  Key worker: a staff task.  Partner contacts: an SMS link.
+    Members: an SMS link, an SMS conversation, an interview, then an email link, keeping those
+    the instrument's modes allow.  Key worker: a staff task.  Partner
+    contacts: an email link.
     """
     if to == "key_worker":
         return ("staff_task",)
     if to == "partner_contacts":
-        return ("sms_link",)
-    return tuple(channel for channel in CHANNELS[:3] if CHANNEL_MODES[channel] in modes)
+        return CONTACT_CHANNELS
+    return tuple(channel for channel in MEMBER_CHANNELS if CHANNEL_MODES[channel] in modes)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,9 @@ class Send:
     min_age: int | None = None
     #: Channels in order of preference; the loader always fills in the defaults (``default_channels``).
     channels: tuple[str, ...] = ()
+    #: The respondents were promised anonymity: their responses are never linked to who was
+    #: invited (only "responded: yes" is kept, for reminders). Partner contacts only.
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)

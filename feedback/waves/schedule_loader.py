@@ -23,13 +23,13 @@ from ..instruments.definition import Instrument
 from ..instruments.loader import INSTRUMENT_ID_PATTERN, content_hash
 from .schedule import (
     ANCHORS, CHANNEL_MODES, CHANNELS, FAMILY_RESPONDENT_ROLES, RECIPIENT_RESPONDENT_ROLES, RECIPIENTS,
-    Reminders, Schedule, Send, Wave, default_channels, windows_can_overlap,
+    CONTACT_CHANNELS, Reminders, Schedule, Send, Wave, default_channels, windows_can_overlap,
 )
 from .scheduling import QuietHours, Window
 
 SCHEDULE_FIELDS = {"id", "title", "description", "timezone", "quiet_hours", "reminders", "waves"}
 WAVE_FIELDS = {"name", "title", "anchor", "offset_months", "anchor_date", "window", "sends"}
-SEND_FIELDS = {"instrument", "to", "roles", "min_age", "channels"}
+SEND_FIELDS = {"instrument", "to", "roles", "min_age", "channels", "anonymous"}
 MAX_OFFSET_MONTHS = 120
 MAX_WINDOW_DAYS = 366
 OLDEST = 120
@@ -300,11 +300,20 @@ class _Builder(Checks):
             else:
                 min_age = self.whole(data["min_age"], where, "min_age", 0, OLDEST)
         channels = self.channels(data.get("channels"), to, instrument, where)
+        anonymous = data.get("anonymous", False)
+        if not isinstance(anonymous, bool):
+            self.problem(where, f"anonymous must be true or false, not {anonymous!r}")
+            return None
+        if anonymous and to != "partner_contacts":
+            # Families' answers are paired across waves (entry and exit): they cannot be unlinked.
+            self.problem(where, "anonymous: true is only for to: partner_contacts; families' answers are paired "
+                                "across waves and cannot be unlinked from the member")
+            return None
         if instrument is None or roles is None or channels is None:
             return None
         if to == "members" and (roles or min_age is not None):
             self.check_reach(instrument, roles, min_age, where)
-        return Send(instrument_id, to, roles, min_age, channels)
+        return Send(instrument_id, to, roles, min_age, channels, anonymous)
 
     def check_respondents(self, instrument: Instrument, to: str, where: str) -> None:
         roles = {respondent.role for respondent in instrument.respondents}
@@ -338,7 +347,7 @@ class _Builder(Checks):
         if raw is None:
             channels = default_channels(to, modes)
             if instrument is not None and to == "partner_contacts" and "web" not in modes:
-                self.problem(where, f"the default channel for partner_contacts, sms_link, needs mode web, which "
+                self.problem(where, f"the default channel for partner_contacts, email_link, needs mode web, which "
                                     f"'{instrument.id}' lacks; list channels the instrument supports")
                 return None
             return channels
@@ -358,6 +367,9 @@ class _Builder(Checks):
                                     "use channels: [staff_task] or leave channels out")
             elif channel == "staff_task" and to != "key_worker":
                 self.problem(where, "channel staff_task is only for to: key_worker")
+            elif to == "partner_contacts" and channel not in CONTACT_CHANNELS:
+                self.problem(where, f"partner contacts are reached by {', '.join(CONTACT_CHANNELS)} (they have an "
+                                    f"email address, not a phone), not {channel}")
             elif mode is not None and instrument is not None and mode not in modes:
                 self.problem(where, f"channel {channel} needs the instrument to have mode '{mode}', but "
                                     f"'{instrument.id}' has modes {', '.join(modes)}; remove the channel or "

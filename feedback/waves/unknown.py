@@ -75,6 +75,6 @@ def resolve_unknown_in_bulk(ids: list[int], reached: bool, reason: str | None, a
     ).all()
     for invitation in invitations:
         resolve_unknown(invitation, reached, actor_id, reason)
-        record("invitation.resolved", invitation, invitation.family.site_id, actor_id=actor_id,
+        record("invitation.resolved", invitation, invitation.site_id, actor_id=actor_id,
                reached=reached, reason=reason, via=via)
     return list(invitations)

@@ -116,7 +116,7 @@ def cancel(invitation_id: int):
     else:
         move(invitation, "cancelled", "cancelled by staff", actor_id=current_user.id, reason="staff")
         invitation.next_send_at = None
-        record("invitation.cancelled", invitation, invitation.family.site_id)
+        record("invitation.cancelled", invitation, invitation.site_id)
         db.session.commit()
         flash("Invitation cancelled. It will not be planned again.")
     return _back(invitation)
@@ -126,7 +126,7 @@ def cancel(invitation_id: int):
 @require_roles(*FAMILY_PAGES)
 def send(invitation_id: int):
     invitation = invitation_or_404(invitation_id)
-    site_id = invitation.family.site_id
+    site_id = invitation.site_id
     backend = backend_for(current_app.config["FEEDBACK_SETTINGS"])
     outcome = send_now(invitation.id, backend, current_user.id)
     record("invitation.sent_manually", invitation, site_id, outcome=outcome)
@@ -147,7 +147,7 @@ def resolve(invitation_id: int):
     else:
         reached = form.reached.data == "yes"
         resolve_unknown(invitation, reached, current_user.id)
-        record("invitation.resolved", invitation, invitation.family.site_id, reached=reached)
+        record("invitation.resolved", invitation, invitation.site_id, reached=reached)
         db.session.commit()
         flash("Recorded as sent." if reached else "Recorded as not sent: the dispatcher will send it.")
     return _back(invitation)

@@ -53,7 +53,9 @@ def test_an_unknown_instrument_version_or_wave_is_refused(app, world, tmp_path):
     wave = invoke(app, path, "--instrument", "household", "--version", "1", "--wave", "exit-4m")
     assert wave.exit_code == 1 and "There is no wave 'exit-4m' in the schedules." in wave.output
     partner = invoke(app, path, "--instrument", "partner-survey", "--version", "1", "--wave", "exit")
-    assert partner.exit_code == 1 and "cannot be imported" in partner.output
+    assert partner.exit_code == 1 and "wave 'exit' asks others. Choose one of: annual." in partner.output
+    family = invoke(app, path, "--instrument", "household", "--version", "1", "--wave", "annual")
+    assert family.exit_code == 1 and "Choose one of: entry, exit, exit-12m, exit-3m, exit-6m." in family.output
 
 
 def test_an_unclosed_quote_is_reported_at_its_row_and_column(app, world, tmp_path):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from feedback.extensions import db
 from feedback.families.models import Family, Member
+from tests.partners.helpers import agency_with_contact
 from tests.staff.scene import ROLES, build_scene, client_as, form_token, snapshot
 
 OK, LOGIN, INVALID = "ok", "sign in", "invalid"
@@ -37,6 +38,9 @@ STATUS = row(practitioner_north=403, practitioner_south=403, researcher_north=OK
 SIGNED_OUT = {role: LOGIN for role in ROLES}
 UNIT_SAVINGS = row(practitioner_north=403, practitioner_south=403, manager_north=OK)
 IMPORT_WITHOUT_FILE = CALENDAR | {"admin": INVALID, "researcher_north": INVALID}
+#: Partner agency pages of a north agency: researchers and managers of north, admins.
+PARTNERS = STATUS
+PARTNER_IMPORT_WITHOUT_FILE = PARTNERS | {"admin": INVALID, "manager_north": INVALID, "researcher_north": INVALID}
 
 
 def version_of(model, ident) -> int:
@@ -122,7 +126,35 @@ MATRIX = [
     Route("GET", "/staff/reports/<name>/download/<fmt>", lambda s: "/staff/reports/exit-feedback/download/xlsx", STATUS),
     Route("POST", "/staff/reports/cost-benefit/savings/<outcome>", lambda s: "/staff/reports/cost-benefit/savings/neet",
           UNIT_SAVINGS, lambda s, role: {"amount": "90000", "source": "Local costing"}),
+    Route("GET", "/staff/partners", lambda s: "/staff/partners", PARTNERS),
+    Route("GET", "/staff/partners/new", lambda s: "/staff/partners/new", PARTNERS),
+    Route("POST", "/staff/partners/new", lambda s: "/staff/partners/new", PARTNERS,
+          lambda s, role: {"name": f"Agency of {role}", "sector": "health", "site_ids": s.world["north"],
+                           "active": "yes"}),
+    Route("GET", "/staff/partners/<int:agency_id>", lambda s: f"/staff/partners/{s.agency}", PARTNERS),
+    Route("GET", "/staff/partners/<int:agency_id>/edit", lambda s: f"/staff/partners/{s.agency}/edit", PARTNERS),
+    Route("POST", "/staff/partners/<int:agency_id>/edit", lambda s: f"/staff/partners/{s.agency}/edit", PARTNERS,
+          lambda s, role: {"name": f"School renamed by {role}", "sector": "education", "site_ids": s.world["north"],
+                           "active": "yes"}),
+    Route("GET", "/staff/partners/<int:agency_id>/contacts/new",
+          lambda s: f"/staff/partners/{s.agency}/contacts/new", PARTNERS),
+    Route("POST", "/staff/partners/<int:agency_id>/contacts/new",
+          lambda s: f"/staff/partners/{s.agency}/contacts/new", PARTNERS,
+          lambda s, role: {"name": "New Contact", "role": "practitioner", "email": f"{role}@partner.example.org",
+                           "consent": "yes", "active": "yes"}),
+    Route("GET", "/staff/partners/<int:agency_id>/contacts/<int:contact_id>/edit",
+          lambda s: f"/staff/partners/{s.agency}/contacts/{s.partner_contact}/edit", PARTNERS),
+    Route("POST", "/staff/partners/<int:agency_id>/contacts/<int:contact_id>/edit",
+          lambda s: f"/staff/partners/{s.agency}/contacts/{s.partner_contact}/edit", PARTNERS,
+          lambda s, role: {"name": f"Renamed by {role}", "role": "manager", "email": "head@school.example.org",
+                           "consent": "no", "active": "yes"}),
+    Route("GET", "/staff/partners/import", lambda s: "/staff/partners/import", PARTNERS),
+    # Posted with no file: the form is invalid for those who may use it, and nothing is stored.
+    Route("POST", "/staff/partners/import", lambda s: "/staff/partners/import", PARTNER_IMPORT_WITHOUT_FILE),
     Route("GET", "/staff/outbox", lambda s: "/staff/outbox", ADMINS),
+    Route("GET", "/staff/emails", lambda s: "/staff/emails", ADMINS),
+    # The scene sends no email, so the admin is told this one does not exist; tests/mail opens a real one.
+    Route("GET", "/staff/emails/<int:message_id>", lambda s: "/staff/emails/1", ADMINS | {"admin": 404}),
     Route("GET", "/staff/audit", lambda s: "/staff/audit", ADMINS),
     Route("GET", "/staff/interviews/<int:response_id>", lambda s: f"/staff/interviews/{s.response}", NORTH_FAMILY),
     Route("GET", "/staff/interviews/<int:response_id>/resume", lambda s: f"/staff/interviews/{s.response}/resume",
@@ -189,6 +221,8 @@ def finished_export(app, world, folder) -> int:
 def test_each_role_gets_what_the_access_rules_say(app, world, route, tmp_path):
     setting = Setting(build_scene(app, world), world)
     setting.export_run = finished_export(app, world, tmp_path)
+    with app.app_context():
+        setting.agency, setting.partner_contact = agency_with_contact([world["north"]])
     clients = {role: client_as(app, role) for role in ROLES}
     tokens = {role: form_token(client) for role, client in clients.items()}
     got = {}

@@ -78,7 +78,8 @@ def test_the_shipped_schedules_load_cleanly_against_the_shipped_instruments():
         "exit-interview", "family-functioning", "practitioner-assessment"}
     partners = schedules["partner-survey"].wave("annual")
     assert partners.anchor == "date" and partners.anchor_date == (3, 1)
-    assert partners.sends == (Send("partner-survey", "partner_contacts", channels=("sms_link",)),)
+    assert partners.sends == (Send("partner-survey", "partner_contacts", channels=("email_link",),
+                                  anonymous=True),)
 
 
 def test_a_valid_file_loads_with_defaults_filled_in(tmp_path):
@@ -87,9 +88,9 @@ def test_a_valid_file_loads_with_defaults_filled_in(tmp_path):
     assert exit_wave.offset_months == 0 and exit_wave.window == Window(-7, 28)
     members, key_worker = exit_wave.sends
     # exit-interview has modes web and interview: no SMS conversation.
-    assert members.channels == ("sms_link", "interview")
+    assert members.channels == ("sms_link", "interview", "email_link")
     assert key_worker.channels == ("staff_task",)
-    assert schedule.wave("exit-3m").sends[0].channels == ("sms_link", "sms_conversation", "interview")
+    assert schedule.wave("exit-3m").sends[0].channels == ("sms_link", "sms_conversation", "interview", "email_link")
     assert schedule.description == "" and len(schedule.content_hash) == 64
     with pytest.raises(KeyError):
         schedule.wave("exit-24m")
@@ -226,13 +227,20 @@ RULES = [
      "min_age is only for to: members; remove it"),
     # channels
     (("{instrument: follow-up, to: members}", "{instrument: follow-up, to: members, channels: [email]}"),
-     "waves[1] 'exit-3m' sends[0]", "channel 'email' is not one of sms_link, sms_conversation, interview, staff_task"),
+     "waves[1] 'exit-3m' sends[0]", "channel 'email' is not one of sms_link, sms_conversation, interview, staff_task, email_link"),
     (("{instrument: exit-interview, to: members}", "{instrument: exit-interview, to: members, channels: [sms_conversation]}"),
      "waves[0] 'exit' sends[0]", "channel sms_conversation needs the instrument to have mode 'sms', "
                                  "but 'exit-interview' has modes web, interview"),
     (("{instrument: partner-survey, to: partner_contacts}",
       "{instrument: partner-survey, to: partner_contacts, channels: [interview]}"),
-     "waves[2] 'partners' sends[0]", "channel interview needs the instrument to have mode 'interview'"),
+     "waves[2] 'partners' sends[0]", "partner contacts are reached by email_link (they have an email address, "
+                                     "not a phone), not interview"),
+    (("{instrument: partner-survey, to: partner_contacts}",
+      "{instrument: follow-up, to: members, anonymous: true}"),
+     "waves[2] 'partners' sends[0]", "anonymous: true is only for to: partner_contacts"),
+    (("{instrument: partner-survey, to: partner_contacts}",
+      "{instrument: partner-survey, to: partner_contacts, anonymous: 'yes'}"),
+     "waves[2] 'partners' sends[0]", "anonymous must be true or false"),
     (("{instrument: follow-up, to: members}", "{instrument: follow-up, to: members, channels: [staff_task]}"),
      "waves[1] 'exit-3m' sends[0]", "channel staff_task is only for to: key_worker"),
     (("to: key_worker}", "to: key_worker, channels: [sms_link]}"), "waves[0] 'exit' sends[1]",

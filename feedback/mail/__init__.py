@@ -1,0 +1,1 @@
+"""Email as a channel: composing messages, sending them (outbox or SMTP), unsubscribing."""
