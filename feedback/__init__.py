@@ -63,6 +63,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     from .cli import register_cli
     from .audit.views import bp as audit_bp
     from .families.views import bp as families_bp
+    from .families.import_views import bp as family_imports_bp
     from .staff.views import bp as staff_bp
     from .survey.interviewer import bp as interviews_bp
     from .survey.views import bp as survey_bp
@@ -78,6 +79,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(interviews_bp)
     app.register_blueprint(families_bp)
+    app.register_blueprint(family_imports_bp)
     app.register_blueprint(waves_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(sms_bp)

@@ -40,6 +40,9 @@ def register_cli(app: Flask) -> None:
     from .imports.cli import import_responses_command
 
     app.cli.add_command(import_responses_command)
+    from .families.import_cli import import_families_command
+
+    app.cli.add_command(import_families_command)
     from .partners.cli import partners
 
     app.cli.add_command(partners)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,9 +69,17 @@ def random_answers(instrument: Instrument, rng: random.Random) -> dict:
 
 @click.command("demo", help="Create the database, and demo sites, staff and families whose follow-up waves have been sent.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed, for the same demo each time.")
+@click.option("--base-url", help="The address the app will be served at, for the survey links the demo prints and "
+              "sends (default: FEEDBACK_PUBLIC_BASE_URL, else http://FLASK_RUN_HOST:FLASK_RUN_PORT, else "
+              "http://127.0.0.1:5000).")
+@click.option("--verbose", is_flag=True, help="Show each database migration as it runs.")
 @with_appcontext
-def demo(seed: int):
-    upgrade(directory=current_app.extensions["migrate"].directory)
+def demo(seed: int, base_url: str | None, verbose: bool):
+    upgrade(directory=current_app.extensions["migrate"].directory, x_arg=None if verbose else ["quiet=1"])
+    if base_url:
+        # Texts, emails and the printed links all take the address from the settings.
+        settings = current_app.config["FEEDBACK_SETTINGS"]
+        current_app.config["FEEDBACK_SETTINGS"] = replace(settings, public_base_url=base_url.rstrip("/"))
     if not current_catalogue().instruments:
         raise click.ClickException("no valid instruments found; run: flask instruments check")
     if "family-support" not in current_schedules():

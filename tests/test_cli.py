@@ -120,3 +120,34 @@ def test_check_also_validates_schedules_naming_file_wave_and_send(app, questionn
     assert result.exit_code == 1
     assert "q/schedules/broken.yaml: waves[0] 'exit' sends[0]: instrument 'exit-survey' is not in the catalogue" \
         in result.output
+
+
+def test_a_first_demo_run_is_quiet_on_stderr_and_prints_links_for_the_address_given(tmp_path, questionnaires_dir):
+    """Run as a newcomer does, in a process of its own: no migration log (unless --verbose), and
+    survey links, texts and emails for the address the app will be served at."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import TEST_SECRET
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "SECRET_KEY": TEST_SECRET,
+           "FEEDBACK_QUESTIONNAIRES": str(questionnaires_dir), "FEEDBACK_ENV": "development"}
+    env.pop("FEEDBACK_PUBLIC_BASE_URL", None)
+    run = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--base-url",
+                          "http://phone.example:8080/"], env=env, capture_output=True, text=True, timeout=300,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert run.returncode == 0, run.stderr
+    assert "Running upgrade" not in run.stderr and "alembic" not in run.stderr, run.stderr
+    links = re.findall(r"(https?://\S+)/s/\S+", run.stdout)
+    assert links and set(links) == {"http://phone.example:8080"}
+    assert "http://phone.example:8080/staff/login" in run.stdout
+    # FLASK_RUN_PORT (what `flask run --port` reads from the environment) is followed too.
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'second.sqlite3'}"
+    env["FLASK_RUN_PORT"] = "8123"
+    run = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--verbose"], env=env,
+                         capture_output=True, text=True, timeout=300,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert run.returncode == 0, run.stderr
+    assert "Running upgrade" in run.stderr  # asked for
+    assert set(re.findall(r"(https?://\S+)/s/\S+", run.stdout)) == {"http://127.0.0.1:8123"}

@@ -16,7 +16,7 @@ ACTIONS = (
     "staff.sign_in_slowed", "staff.two_factor_enrolled", "staff.recovery_code_used", "staff.two_factor_reset",
     "member.opted_out", "member.opted_in",
     "report.unsuppressed", "report.unit_saving",
-    "responses.imported",
+    "responses.imported", "families.imported",
     "export.downloaded", "export.expired",
     "contact.created", "contact.changed", "contacts.imported", "contacts.viewed",
 )

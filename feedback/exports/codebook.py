@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from ..instruments.definition import NOT_COLLECTED
 from .atomic import write_text_atomically
 from .format_names import (SPSS_LABEL_BYTES, SPSS_VALUE_LABEL_BYTES, STATA_LABEL_CHARS, spss_names,
                            stata_names)
@@ -25,6 +26,10 @@ ROW_FIELDS = ("variable", "label", "type", "codes", "missing_codes", "instrument
               "scoring_rule", "spss_name", "stata_name", "notes")
 #: Stata keeps value-label codes to this range of whole numbers.
 _STATA_CODE_LIMIT = 2_147_483_620
+#: The Stata extended missing value "not collected" is written as (``.c``): a true missing value,
+#: so no analysis counts it, yet told apart from system missing (``.``, no answer) and from the
+#: instruments' own missing codes (ordinary values such as -8, "not known").
+STATA_NOT_COLLECTED = "c"
 
 Code = int | float | str
 
@@ -128,6 +133,12 @@ class Codebook:
             return None
         return {int(code): label for code, label in variable.value_labels.items()}
 
+    def stata_extended_missing(self, variable: Variable) -> dict[Code, str]:
+        """Codes Stata holds as extended missing values (code → letter): "not collected" as ``.c``."""
+        if variable.type == "numeric" and NOT_COLLECTED in variable.missing_codes:
+            return {NOT_COLLECTED: STATA_NOT_COLLECTED}
+        return {}
+
     def notes(self, variable: Variable) -> list[str]:
         """What the SPSS and Stata files hold differently from this codebook, for one variable."""
         notes = []
@@ -143,7 +154,11 @@ class Codebook:
         if variable.value_labels and self.stata_value_labels(variable) is None:
             notes.append("Stata: no value labels attached (Stata labels whole-number codes of "
                          "numeric variables only); the codes are listed here.")
-        if variable.missing_codes and variable.type == "numeric":
+        extended = self.stata_extended_missing(variable)
+        for code, letter in extended.items():
+            notes.append(f"Stata: {code} ({variable.value_labels.get(code, 'not collected')}) is the extended "
+                         f"missing value .{letter}.")
+        if set(variable.missing_codes) - set(extended) and variable.type == "numeric":
             notes.append("Stata: missing codes are ordinary values; recode them with mvdecode.")
         return notes
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..instruments.definition import Instrument
+from ..instruments.definition import NOT_COLLECTED, Instrument
 from .codebook import Variable
 
 COUNTED_TYPES = ("single_choice", "yes_no", "agreement")
@@ -109,13 +109,13 @@ def add_level_counts(table: pd.DataFrame, instrument: Instrument) -> tuple[pd.Da
 def add_reading_gaps(table: pd.DataFrame, instrument: Instrument) -> tuple[pd.DataFrame, list[Variable]]:
     """``gap_<stem>`` = parent − practitioner for each pair of readings held as item or score columns."""
     numeric_items = {item.id for item in instrument.items if item.type in ("scale", "number")}
-    missing = {choice.code for item in instrument.items for choice in item.missing_codes}
+    missing = {choice.code for item in instrument.items for choice in item.missing_codes} | {NOT_COLLECTED}
     candidates = [c for c in table.columns if c in numeric_items or c.startswith("score_")]
     added, variables = {}, []
     for stem, parent, practitioner in reading_pairs(candidates):
         name = f"gap_{stem}"
         readings = [pd.to_numeric(table[column], errors="coerce") for column in (parent, practitioner)]
-        # A missing code (-9, "prefer not to say") is not a reading: no gap from it.
+        # A missing code (-9, "prefer not to say"; -6, "not collected") is not a reading: no gap from it.
         readings = [values.where(~values.isin(missing)) if not parent.startswith("score_") else values
                     for values in readings]
         added[name] = readings[0] - readings[1]

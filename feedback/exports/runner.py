@@ -36,7 +36,7 @@ from ..audit.service import record
 from ..config import local_secret
 from ..extensions import db
 from ..families.models import Family
-from ..instruments.definition import FREE_TEXT_TYPES, Instrument
+from ..instruments.definition import CODED_TYPES, FREE_TEXT_TYPES, NOT_COLLECTED, NOT_COLLECTED_LABEL, Instrument
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
 from .codebook import Codebook, Variable
@@ -425,10 +425,15 @@ def _base_variables(full: bool, deid) -> list[Variable]:
 def _variable(item, instrument: Instrument) -> Variable:
     numeric = _is_numeric(item)
     code = (lambda value: value) if numeric else str  # a text column's codes are text too
+    labels = {code(choice.code): choice.label.get("en") for choice in item.all_choices}
+    missing = set(item.missing_code_values)
+    if item.type in CODED_TYPES:
+        # Every coded item may hold "not collected" (an import without its column): its own code and label.
+        labels[code(NOT_COLLECTED)] = NOT_COLLECTED_LABEL
+        missing.add(NOT_COLLECTED)
     return Variable(
         name=item.id, label=item.text.get("en"), type="numeric" if numeric else "string",
-        value_labels={code(choice.code): choice.label.get("en") for choice in item.all_choices},
-        missing_codes=tuple(code(value) for value in sorted(item.missing_code_values, key=str)),
+        value_labels=labels, missing_codes=tuple(code(value) for value in sorted(missing, key=str)),
         instrument=instrument.id, versions=(str(instrument.version),))
 
 
@@ -634,7 +639,10 @@ def _readme(profile: Profile, manifest: dict) -> str:
     lines = [f"{profile.title}", "", profile.description or "", "",
              "Files: one data file per instrument and format, with a codebook (CSV and JSON) for each.",
              "manifest.json lists the profile and its hash, row counts, instrument versions and what",
-             "de-identification was applied." ]
+             "de-identification was applied.", "",
+             f"Missing codes: {NOT_COLLECTED} means \"{NOT_COLLECTED_LABEL.lower()}\" (the question was never asked: an",
+             "imported file had no column for it), unlike an instrument's own codes such as -8 \"not known\". It is",
+             "user-missing in SPSS and the extended missing value .c in Stata; the codebook lists every code."]
     if SCRIPT_NAME in manifest["files"]:
         lines += ["", "R: source(\"load.R\") reads every CSV file with its variable and value labels (base R only;",
                   "the script's first lines say how)."]

@@ -24,6 +24,10 @@ Decisions an evaluator may notice (also recorded per variable in the codebook):
   (fractional *values* simply show unlabelled); a string variable or one with fractional codes
   keeps its values and no Stata labels, which the codebook notes.
 - SPSS and Stata have no missing text: a missing string is written as an empty string.
+- "Not collected" (-6: an imported file had no column for the item) is a user-missing value with
+  its own label in SPSS, the extended missing value ``.c`` (labelled) in Stata, where the
+  instruments' own missing codes stay ordinary values; CSV, XLSX and Parquet hold the code, which
+  the codebook labels.
 
 Each file is written to a temporary name and renamed when complete; if one format fails, the
 files already written by the same call are removed, so a failure leaves no partial bundle.
@@ -35,6 +39,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .atomic import write_atomically, write_text_atomically
@@ -205,7 +210,8 @@ def _write_dta(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
     import pyreadstat
 
     names = {v.name: codebook.stata_name(v.name) for v in codebook}
-    labels, value_labels = {}, {}
+    labels, value_labels, missing_user = {}, {}, {}
+    data = data.copy(deep=False)  # columns with .c are replaced, never changed in place
     for variable in codebook:
         name = names[variable.name]
         labels[name] = variable.label[:STATA_LABEL_CHARS] or None
@@ -219,8 +225,20 @@ def _write_dta(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
                                  f"{variable.name!r} would need the set name {set_name!r}, longer than "
                                  f"{STATA_LABEL_SET_LIMIT} characters. Split the export or leave out 'dta'.")
             value_labels[name] = stata_labels
+        extended = codebook.stata_extended_missing(variable)
+        if extended and data[variable.name].isin(list(extended)).any():
+            # pyreadstat writes a letter in an object column as that extended missing value (.c).
+            column = data[variable.name].astype(object)
+            column = column.where(column.notna(), np.nan)
+            data[variable.name] = column.map(lambda value: extended.get(value, value))
+            missing_user[name] = sorted(set(extended.values()))
+            if name in value_labels:
+                value_labels[name] = {**{code: label for code, label in value_labels[name].items()
+                                         if code not in extended},
+                                      **{letter: variable.value_labels.get(code, letter)
+                                         for code, letter in extended.items()}}
     pyreadstat.write_dta(data.rename(columns=names), str(path), column_labels=labels,
-                         variable_value_labels=value_labels)
+                         variable_value_labels=value_labels, missing_user_values=missing_user or None)
 
 
 def _write_parquet(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:

@@ -28,7 +28,12 @@ EARLIEST_YEAR = 1900
 
 
 class CellError(ValueError):
-    """The cell cannot be an answer to its item; the message says why, for the person fixing the file."""
+    """The cell cannot be an answer to its item; the message says why, for the person fixing the file,
+    and ``kind`` what sort of problem it is, for grouping (``summary.KIND_TEXT``)."""
+
+    def __init__(self, message: str, kind: str | None = None):
+        super().__init__(message)
+        self.kind = kind
 
 
 def answer_in(item: Item, text: str, completed_on: date) -> Any:
@@ -75,7 +80,7 @@ def _one_code(item: Item, text: str):
     chosen = _choice(item.all_choices, text)
     if chosen is None:
         raise CellError(f"‘{text}’ is not one of this question's codes ({_codes_listed(item.all_choices)}). "
-                        "Use the code, not the answer's words.")
+                        "Use the code, not the answer's words.", "not_a_choice")
     return chosen.code
 
 
@@ -91,7 +96,8 @@ def _codes(item: Item, text: str) -> list:
     if unknown:
         raise CellError(f"{', '.join(f'‘{part}’' for part in unknown)} "
                         f"{'is' if len(unknown) == 1 else 'are'} not among this question's codes "
-                        f"({_codes_listed(item.choices)}). Separate several codes with “{CODE_SEPARATOR}”.")
+                        f"({_codes_listed(item.choices)}). Separate several codes with “{CODE_SEPARATOR}”.",
+                        "not_a_choice")
     # In the instrument's order, as the web form stores the ticked boxes.
     return [choice.code for choice in item.choices if choice.code in picked]
 
@@ -114,10 +120,10 @@ def _number(item: Item, text: str):
     number = _as_number(text)
     if number is None or (item.integer and not float(number).is_integer()):
         kind = "a whole number, like 3" if item.integer else "a number, like 3 or 2.5"
-        raise CellError(f"‘{text}’ is not {kind}.{_missing_hint(item)}")
+        raise CellError(f"‘{text}’ is not {kind}.{_missing_hint(item)}", "not_a_number")
     if not (item.minimum <= number <= item.maximum):
         raise CellError(f"{_plain(number)} is outside this question's range, {_plain(item.minimum)} to "
-                        f"{_plain(item.maximum)}.{_missing_hint(item)}")
+                        f"{_plain(item.maximum)}.{_missing_hint(item)}", "out_of_range")
     # Stored as the web form stores it: whole numbers as int, others as float.
     return int(number) if item.integer else float(number)
 
@@ -131,14 +137,15 @@ def _missing_hint(item: Item) -> str:
 def _date(item: Item, text: str, completed_on: date):
     value = parse_date(text)
     if value is None:
-        raise CellError(f"‘{text}’ is not a date written as year-month-day, like 2024-03-27.")
+        raise CellError(f"‘{text}’ is not a date written as year-month-day, like 2024-03-27.", "not_a_date")
     if value.year < EARLIEST_YEAR:
-        raise CellError(f"{value.isoformat()} is before {EARLIEST_YEAR}. Check the year.")
+        raise CellError(f"{value.isoformat()} is before {EARLIEST_YEAR}. Check the year.", "too_early")
     if item.latest_today and value > completed_on:
-        raise CellError(f"{value.isoformat()} is after the form was completed ({completed_on.isoformat()}).")
+        raise CellError(f"{value.isoformat()} is after the form was completed ({completed_on.isoformat()}).",
+                        "after_completed")
     if item.earliest and value < item.earliest:
         raise CellError(f"{value.isoformat()} is before {item.earliest.isoformat()}, the earliest this question "
-                        "allows.")
+                        "allows.", "too_early")
     return value.isoformat()
 
 
@@ -158,5 +165,6 @@ def _text(item: Item, text: str) -> str | None:
     if not text:
         return None
     if item.max_length and len(text) > item.max_length:
-        raise CellError(f"The answer is {len(text)} characters long; this question takes at most {item.max_length}.")
+        raise CellError(f"The answer is {len(text)} characters long; this question takes at most {item.max_length}.",
+                        "too_long")
     return text

@@ -25,15 +25,16 @@ from ..audit.service import record
 from ..extensions import db
 from ..exports.deidentify import SERVICE_ZONE
 from ..families.models import Family, Member
-from ..families.service import FamilyError, add_member, create_family
+from ..families.service import FamilyError, add_member, create_family, update_family
 from ..instruments import Instrument
+from ..instruments.derivation import NEEDS_ENTRY
 from ..staff.models import Site, StaffUser
 from ..survey.anonymous import today
-from ..survey.models import Response
+from ..survey.models import Answer, Response
 from ..survey.service import complete, create_response, save_answers
 from ..timeutil import utcnow
 from ..waves.models import OPEN_STATES, Invitation
-from ..waves.service import move
+from ..waves.service import current_schedules, move
 from .models import ImportBatch
 from .reading import FileProblem, file_sha256, read_table
 from .validation import Lookups, Problem, Report, Row, answered_for, keys_in, validate
@@ -173,8 +174,43 @@ def _lookups(frame, instrument: Instrument, wave: str, allowed_site_ids: set[int
             if member_id is None or member_id in refs:
                 answered.add((*by_id[family_id], refs.get(member_id)))
     today = datetime.now(ZoneInfo(SERVICE_ZONE)).date()
+    family_dates = {key: (family.referral_date, family.entry_date, family.exit_date)
+                    for key, family in families.items()}
+    entry = _entry_answers(by_id, instrument) if any(
+        item.derive and item.derive.rule in NEEDS_ENTRY for item in instrument.items) else {}
     return Lookups(sites=sites, allowed_sites=allowed, today=today, members=members,
-                   answered=frozenset(answered))
+                   answered=frozenset(answered), family_dates=family_dates,
+                   wave_point=wave_point(wave), entry_answers=entry)
+
+
+def wave_point(wave: str) -> str | None:
+    """``entry`` or ``exit`` for a wave at the start or end of support (anchored there, no offset)."""
+    for schedule in current_schedules().values():
+        for found in schedule.waves:
+            if found.name == wave and found.anchor in ("entry", "exit") and found.offset_months == 0:
+                return found.anchor
+    return None
+
+
+def _entry_answers(by_id: dict[int, tuple[str, str]], instrument: Instrument) -> dict[tuple[str, str], dict]:
+    """Each family's stored answers to this instrument (any version) at the start of support, the
+    earliest response if there are several: what a derived item such as ``need_escalated`` compares
+    the file's answers with."""
+    entry_waves = sorted({wave.name for schedule in current_schedules().values() for wave in schedule.waves
+                          if wave_point(wave.name) == "entry"})
+    found: dict[tuple[str, str], dict] = {}
+    for ids in _chunks(list(by_id)):
+        query = (sa.select(Response.family_id, Response.id, Answer.item_id, Answer.value)
+                 .join(Answer, Answer.response_id == Response.id)
+                 .where(Response.family_id.in_(ids), Response.member_id.is_(None),
+                        Response.instrument_id == instrument.id, Response.status == "completed",
+                        Response.wave.in_(entry_waves))
+                 .order_by(Response.completed_at, Response.id))
+        earliest: dict[int, int] = {}
+        for family_id, response_id, item_id, value in db.session.execute(query):
+            if earliest.setdefault(family_id, response_id) == response_id:
+                found.setdefault(by_id[family_id], {})[item_id] = value
+    return found
 
 
 def _store(rows: list[Row], instrument: Instrument, wave: str, batch: ImportBatch, actor_id: int | None) -> None:
@@ -186,6 +222,7 @@ def _store(rows: list[Row], instrument: Instrument, wave: str, batch: ImportBatc
             family = families[(row.site, row.case_ref)] = create_family(sites[row.site], row.case_ref, None,
                                                                         actor_id=actor_id)
             batch.families_created += 1
+        _fill_family_dates(family, row, actor_id)
         member = None
         if row.member_ref:
             member = db.session.scalar(sa.select(Member).filter_by(family_id=family.id, member_ref=row.member_ref))
@@ -197,6 +234,16 @@ def _store(rows: list[Row], instrument: Instrument, wave: str, batch: ImportBatc
                 batch.members_created += 1
         _add_response(row, instrument, wave, batch, family, member)
     db.session.flush()
+
+
+def _fill_family_dates(family: Family, row: Row, actor_id: int | None) -> None:
+    """The row's entry and exit dates, on a family that has none yet, through the staff pages' own
+    ``update_family`` (which checks their order and re-plans the waves). The checks refused any
+    date that differs from one the family has, so none is replaced here."""
+    changes = {column: value for column, value in row.family_dates.items() if getattr(family, column) is None}
+    if changes:
+        update_family(family, family.version, actor_id, **changes)
+        db.session.flush()
 
 
 def _add_response(row: Row, instrument: Instrument, wave: str, batch: ImportBatch, family: Family,

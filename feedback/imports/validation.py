@@ -8,6 +8,12 @@ Decisions, for paper forms and older systems:
 - An empty cell is an unanswered item. That is fine for an optional item, and for a required one
   the form did not show (its condition hides it); a required item left empty is a problem.
   Instruments offer missing codes (e.g. -9 "prefer not to say") for a form that has no answer.
+- A column may be left out for an item the forms never asked: the item is stored as "not
+  collected" (``NOT_COLLECTED``, never the instrument's "not known"), so required-ness holds for the
+  file's own columns only; a file needs at least one item column. An item the instrument says may
+  be derived (``derive``) is computed instead (``instruments.derivation``), e.g. whether need went
+  up from the family's entry assessment, in the file or already stored. Text, date and ticked-list
+  items hold no codes, so one left out is simply unanswered.
 - Answers to items whose condition ends up hiding them are dropped on completion, as they are
   on the web (``survey.service.complete``).
 - ``member_ref`` says whose answers a row holds. An instrument answered only by staff (the key
@@ -34,9 +40,12 @@ import pandas as pd
 
 from ..families.eligibility import MEMBER_ROLES, fills
 from ..instruments import Instrument
+from ..instruments.definition import CODED_TYPES, NOT_COLLECTED
+from ..instruments.derivation import NEEDS_ENTRY, derived_value
 from ..survey.navigation import unanswered_required
 from ..waves.schedule import FAMILY_RESPONDENT_ROLES
 from .cells import CellError, answer_in, parse_date
+from .family_dates import FAMILY_DATE_COLUMNS, FamilyDates
 from .reading import HEADING_ROW
 
 KEY_COLUMNS = ("site", "case_ref", "member_ref", "completed_on")
@@ -83,6 +92,9 @@ class Problem:
     #: The column's heading; None for the whole row.
     column: str | None
     message: str
+    #: What sort of problem it is ("blank", "not_a_choice", …: ``summary.KIND_TEXT``), so a summary
+    #: can count alike problems together; None when only the message says.
+    kind: str | None = None
 
     def __str__(self) -> str:
         if self.row is None:
@@ -106,6 +118,12 @@ class Lookups:
     #: (site code, case_ref, member_ref or None) with a completed response to this instrument in
     #: this wave already.
     answered: frozenset = frozenset()
+    #: Whether the wave is at the start (``entry``) or end (``exit``) of support; None for others.
+    wave_point: str | None = None
+    #: Families' answers at the start of support already stored, by (site code, case_ref).
+    entry_answers: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+    #: Existing families named in the file, by (site code, case_ref): (referral, entry, exit) dates.
+    family_dates: Mapping[tuple[str, str], tuple] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,8 @@ class Row:
     #: None for a partner survey's row without a date (it is stored as answered on the import's day).
     completed_on: date | None
     answers: dict[str, Any]
+    #: The file's ``entry_date`` and ``exit_date``, where given: set on a family that has none.
+    family_dates: dict[str, date] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,6 +185,8 @@ def validate(instrument: Instrument, frame: pd.DataFrame, lookups: Lookups) -> R
         problems += found
         if row is not None and not found:
             rows.append(row)
+    if not problems:
+        _derive_from_entry(instrument, rows, lookups, set(frame.columns))
     order = {name: index for index, name in enumerate(frame.columns)}
     problems.sort(key=lambda p: (p.row or 0, order.get(p.column, -1) if p.column else -1))
     return Report(rows if not problems else [], problems)
@@ -182,19 +204,44 @@ def _check_headings(instrument: Instrument, columns: list[str], kind: str) -> tu
                                                 f"{instrument.version}. Check the spelling against the item ids, or "
                                                 "remove the column.")
                      for name in columns if name not in items and name not in KEY_COLUMNS]
-        problems += [Problem(HEADING_ROW, item.id, f"The column of the required item ‘{item.id}’ is missing. Add it.")
-                     for item in instrument.items if item.required and item.id not in columns]
-        return problems, False
+        return problems + _no_items(instrument, columns), False
     problems = [Problem(HEADING_ROW, name, f"‘{name}’ is not a column of {instrument.id} version {instrument.version}. "
                                            "Check the spelling against the item ids, or remove the column.")
-                for name in columns if name not in items and name not in KEY_COLUMNS and name != ROLE_COLUMN]
+                for name in columns
+                if name not in items and name not in KEY_COLUMNS and name != ROLE_COLUMN
+                and name not in FAMILY_DATE_COLUMNS]
     needed = [name for name in KEY_COLUMNS if not (name == "member_ref" and kind == "family")]
     missing = [name for name in needed if name not in columns]
     problems += [Problem(HEADING_ROW, name, f"The column ‘{name}’ is missing. Add it to row 1.") for name in missing]
-    problems += [Problem(HEADING_ROW, item.id, f"The column of the required item ‘{item.id}’ is missing. Add it "
-                                               "(leave its cells empty where the form did not ask the question).")
-                 for item in instrument.items if item.required and item.id not in columns]
+    problems += _no_items(instrument, columns)
     return problems, bool(missing)
+
+
+def _no_items(instrument: Instrument, columns: list[str]) -> list[Problem]:
+    """A file must hold answers: at least one item column (the others are stored as not collected)."""
+    if any(item.id in columns for item in instrument.items):
+        return []
+    return [Problem(HEADING_ROW, None, f"The file has no column for any question of {instrument.id} version "
+                                       f"{instrument.version}. Add a column, headed with its item id, for each "
+                                       "question the forms asked; leave out only questions they never asked.")]
+
+
+def _derive_from_entry(instrument: Instrument, rows: list[Row], lookups: Lookups, columns: set[str]) -> None:
+    """Items derived from the family's entry assessment, for rows whose file has no column for them.
+    The entry answers are those of a row of this file made at the start of support (the wave is an
+    entry wave, or the row's point-of-wave item says 1), else those already stored."""
+    items = [item for item in instrument.items
+             if item.derive and item.derive.rule in NEEDS_ENTRY and item.id not in columns]
+    if not items:
+        return
+    points = [item.id for item in instrument.items if item.derive and item.derive.rule == "point_of_wave"]
+    entry = dict(lookups.entry_answers)
+    entry.update({(row.site, row.case_ref): row.answers for row in rows if not row.member_ref and (
+        lookups.wave_point == "entry" or any(row.answers.get(point) == 1 for point in points))})
+    for row in rows:
+        for item in items:
+            row.answers[item.id] = derived_value(item, row.answers, lookups.wave_point,
+                                                 entry.get((row.site, row.case_ref)))
 
 
 class _RowChecker:
@@ -208,12 +255,13 @@ class _RowChecker:
         respondents = [WHO[r.role] for r in instrument.respondents if r.role in WHO]
         self.who = " or ".join(dict.fromkeys(respondents))
         self.dated = "completed_on" in columns
+        self.family_dates = FamilyDates(lookups.family_dates, columns)
 
     def check(self, number: int, cells: Mapping[str, str]) -> tuple[Row | None, list[Problem]]:
         problems: list[Problem] = []
 
-        def problem(column: str | None, message: str) -> None:
-            problems.append(Problem(number, column, message))
+        def problem(column: str | None, message: str, kind: str | None = None) -> None:
+            problems.append(Problem(number, column, message, kind))
 
         if self.kind == "partner":
             return self._anonymous(number, cells, problems, problem)
@@ -231,10 +279,11 @@ class _RowChecker:
             new_role = self._member(site, case_ref, member_ref, role, problem)
         if site_ok and case_ref and (member_ref or self.kind != "member"):
             self._once(number, (site, case_ref, member_ref), problem)
+        family_dates = self.family_dates.check(number, site if site_ok else "", case_ref, cells, problem)
         answers = self._answers(cells, completed_on or self.lookups.today, problem)
         if problems or completed_on is None:
             return None, problems
-        return Row(number, site, case_ref, member_ref, new_role, completed_on, answers), problems
+        return Row(number, site, case_ref, member_ref, new_role, completed_on, answers, family_dates), problems
 
     def _anonymous(self, number: int, cells: Mapping[str, str], problems: list[Problem],
                    problem) -> tuple[Row | None, list[Problem]]:
@@ -249,18 +298,19 @@ class _RowChecker:
 
     def _site(self, site: str, problem) -> bool:
         if not site:
-            problem("site", "Enter the site code.")
+            problem("site", "Enter the site code.", "blank")
         elif site not in self.lookups.sites:
-            problem("site", f"There is no site with code ‘{site}’. Check the code.")
+            problem("site", f"There is no site with code ‘{site}’. Check the code.", "unknown_site")
         elif self.lookups.allowed_sites is not None and site not in self.lookups.allowed_sites:
-            problem("site", f"Site ‘{site}’ is not one of your sites, so you cannot import responses for it.")
+            problem("site", f"Site ‘{site}’ is not one of your sites, so you cannot import responses for it.",
+                    "not_your_site")
         else:
             return True
         return False
 
     def _refs(self, case_ref: str, member_ref: str | None, problem) -> None:
         if not case_ref:
-            problem("case_ref", "Enter the family's case reference.")
+            problem("case_ref", "Enter the family's case reference.", "blank")
         elif len(case_ref) > MAX_REF_LENGTH:
             problem("case_ref", f"A case reference may be at most {MAX_REF_LENGTH} characters.")
         if member_ref and self.kind == "family":
@@ -274,15 +324,17 @@ class _RowChecker:
 
     def _completed_on(self, text: str, problem) -> date | None:
         if not text:
-            problem("completed_on", "Enter the date the form was completed, as year-month-day (2024-03-27).")
+            problem("completed_on", "Enter the date the form was completed, as year-month-day (2024-03-27).", "blank")
             return None
         completed_on = parse_date(text)
         if completed_on is None:
-            problem("completed_on", f"‘{text}’ is not a date written as year-month-day, like 2024-03-27.")
+            problem("completed_on", f"‘{text}’ is not a date written as year-month-day, like 2024-03-27.",
+                    "not_a_date")
         elif completed_on > self.lookups.today:
-            problem("completed_on", f"{completed_on.isoformat()} is in the future.")
+            problem("completed_on", f"{completed_on.isoformat()} is in the future.", "in_future")
         elif completed_on.year < EARLIEST_YEAR:
-            problem("completed_on", f"{completed_on.isoformat()} is before {EARLIEST_YEAR}. Check the year.")
+            problem("completed_on", f"{completed_on.isoformat()} is before {EARLIEST_YEAR}. Check the year.",
+                    "too_early")
         else:
             return completed_on
         return None
@@ -313,12 +365,29 @@ class _RowChecker:
         whose = f"member {key[2]} of case {key[1]}" if key[2] else f"case {key[1]}"
         if key in self.seen:
             problem(None, f"This repeats row {self.seen[key]} ({whose}): a person, or a family, has one "
-                          f"{self.instrument.id} response per wave. Keep one of the rows.")
+                          f"{self.instrument.id} response per wave. Keep one of the rows.", "repeat")
         else:
             self.seen[key] = number
         if key in self.lookups.answered:
             problem(None, f"The app already has a completed {self.instrument.id} response from {whose} "
-                          "in this wave. Remove the row.")
+                          "in this wave. Remove the row.", "already_answered")
+
+    def _not_collected(self, answers: dict[str, Any], cells: Mapping[str, str], problem) -> None:
+        """Items without a column: derived from the wave where the instrument says so, else not collected
+        (those derived from the entry assessment come once every row is read). A filled cell of an item
+        asked only after an answer the file does not have cannot be kept: say which column to add."""
+        for item in self.instrument.items:
+            if item.id in self.item_ids or item.type not in CODED_TYPES:
+                continue
+            if item.derive is None:
+                answers[item.id] = NOT_COLLECTED
+            elif item.derive.rule not in NEEDS_ENTRY:
+                answers[item.id] = derived_value(item, answers, self.lookups.wave_point)
+        for item in self.items:
+            unknown = [c.item_id for c in item.conditions if answers.get(c.item_id) == NOT_COLLECTED]
+            if unknown and cells.get(item.id, "").strip():
+                problem(item.id, f"‘{item.id}’ is asked only after ‘{unknown[0]}’, which the file has no column for, "
+                                 f"so this answer cannot be kept. Add the column ‘{unknown[0]}’.")
 
     def _answers(self, cells: Mapping[str, str], latest_date: date, problem) -> dict[str, Any]:
         answers, unreadable = {}, set()
@@ -326,16 +395,17 @@ class _RowChecker:
             try:
                 value = answer_in(item, cells.get(item.id, ""), latest_date)
             except CellError as error:
-                problem(item.id, str(error))
+                problem(item.id, str(error), error.kind)
                 unreadable.add(item.id)
                 continue
             if value is not None:
                 answers[item.id] = value
+        self._not_collected(answers, cells, problem)
         # The same rule as the web's last page: required items the respondent was shown.
         for _page, item in unanswered_required(self.instrument, answers):
             # An unreadable cell is reported already, and so is a missing column (in row 1).
             if item.id not in unreadable and item.id in self.item_ids:
                 codes = ", ".join(f"{choice.code} ({choice.label.get('en')})" for choice in item.missing_codes)
                 hint = f" Where the form has no answer, enter a missing code: {codes}." if codes else ""
-                problem(item.id, f"This question must be answered, but the cell is empty.{hint}")
+                problem(item.id, f"This question must be answered, but the cell is empty.{hint}", "blank")
         return answers

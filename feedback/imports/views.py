@@ -24,6 +24,8 @@ from .forms import ImportForm
 from .models import ImportBatch
 from .reading import MAX_FILE_BYTES, MAX_ROWS
 from .service import Outcome, import_responses
+from .summary import capped, group_problems
+from .family_dates import FAMILY_DATE_COLUMNS
 from .validation import KEY_COLUMNS, PARTNER_COLUMNS, ROLE_COLUMN, Problem, Report, answered_for
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/imports", template_folder="templates")
@@ -81,8 +83,11 @@ def _page(form: ImportForm, outcome: Outcome | None, status: int):
         query = query.where(ImportBatch.imported_by_id == current_user.id)
     batches = db.session.scalars(query).all()
     instruments = [(i, answered_for(i), waves_for(i)) for i in importable_instruments()]
+    problems = outcome.problems if outcome else []
+    detail, left_out = capped(problems)
     return render_template("imports/index.html", form=form, outcome=outcome, batches=batches,
-                           instruments=instruments, max_rows=MAX_ROWS), status
+                           instruments=instruments, max_rows=MAX_ROWS, groups=group_problems(problems),
+                           detail=detail, left_out=left_out), status
 
 
 @bp.get("/<instrument_id>/v<int:version>/headings.csv")
@@ -100,6 +105,8 @@ def headings(instrument_id: str, version: int):
         columns = [name for name in KEY_COLUMNS if not (name == "member_ref" and kind == "family")]
     if kind not in ("family", "partner"):
         columns.append(ROLE_COLUMN)
+    if kind != "partner":
+        columns += FAMILY_DATE_COLUMNS
     out = io.StringIO()
     csv.writer(out).writerow(columns + [item.id for item in instrument.items])
     # The byte-order mark tells Excel the file is UTF-8.

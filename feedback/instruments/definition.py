@@ -25,6 +25,18 @@ CHOICE_TYPES = ("single_choice", "agreement", "yes_no", "scale")
 #: Types whose answer is a number that a scale can score.
 NUMERIC_TYPES = ("single_choice", "agreement", "yes_no", "scale", "number")
 
+#: The system-wide missing code for "not collected": the item was never asked (an import whose
+#: file has no column for it), as opposed to an instrument's own codes such as -8 "not known",
+#: which say the question was asked. Reserved: no instrument may declare it. -6 because the shipped
+#: instruments use -9, -8 and -7, and a run of codes (-9 to -6) is one SPSS missing range.
+NOT_COLLECTED = -6
+NOT_COLLECTED_LABEL = "Not collected"
+#: Items whose answer is a code or number, which can hold ``NOT_COLLECTED``; text, dates and
+#: ticked lists have no codes, so an item of theirs that was not collected is simply left empty.
+CODED_TYPES = NUMERIC_TYPES
+#: Rules by which an import may compute an item it was not given (``derive`` in the file).
+DERIVATION_RULES = ("higher_than_entry", "point_of_wave")
+
 
 @dataclass(frozen=True)
 class Text:
@@ -63,13 +75,22 @@ class Condition:
 
     def holds(self, answers: Mapping[str, Any]) -> bool:
         answer = answers.get(self.item_id)
-        if answer is None:
-            # An unanswered item matches nothing; a "not in" condition is still false so that a
-            # follow-on question never appears on the strength of a skipped one.
+        if answer is None or answer == NOT_COLLECTED:
+            # An unanswered (or not collected) item matches nothing; a "not in" condition is still
+            # false so that a follow-on question never appears on the strength of a skipped one.
             return False
         ticked = set(answer) if isinstance(answer, (list, tuple, set)) else {answer}
         matched = bool(ticked & self.codes)
         return not matched if self.negate else matched
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How an import computes an item its file has no column for (``derive`` in the file):
+    ``rule`` is one of ``DERIVATION_RULES``; ``source`` the item it reads, if the rule reads one."""
+
+    rule: str
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,7 @@ class Item:
     #: The instrument's own words for "this needs an answer" (``error`` in the file); without it
     #: the survey says what to do from the item's type, e.g. "Enter a number between 0 and 10".
     error: Text | None = None
+    derive: Derivation | None = None
 
     def is_visible(self, answers: Mapping[str, Any]) -> bool:
         return all(condition.holds(answers) for condition in self.conditions)

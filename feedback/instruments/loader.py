@@ -15,9 +15,11 @@ from typing import Any
 import yaml
 
 from .definition import (
-    CHOICE_TYPES, ITEM_TYPES, MODES, RESPONDENT_ROLES, Choice, Condition, Instrument, Item, Page, Respondent, Text,
+    CHOICE_TYPES, ITEM_TYPES, MODES, NOT_COLLECTED, NOT_COLLECTED_LABEL, RESPONDENT_ROLES, Choice,
+    Condition, Instrument, Item, Page, Respondent, Text,
 )
 from .checks import Problem, yaml_problem
+from .derivation import DerivationRules
 from .scale_rules import ScaleRules
 
 INSTRUMENT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -36,8 +38,11 @@ INSTRUMENT_FIELDS = {
 PAGE_FIELDS = {"id", "title", "intro", "items", "together"}
 ITEM_FIELDS = {
     "id", "type", "text", "hint", "required", "choices", "missing", "min", "max", "integer",
-    "max_length", "identifying", "sms", "show_if", "anchors", "earliest", "not_in_future", "error",
+    "max_length", "identifying", "sms", "show_if", "anchors", "earliest", "not_in_future", "error", "derive",
 }
+#: Said wherever a file uses the reserved code.
+RESERVED = (f"{NOT_COLLECTED} is reserved for \"{NOT_COLLECTED_LABEL.lower()}\" (an item an import's file had no "
+            "column for) and cannot be declared by an instrument; choose another code")
 DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 2000}
 
 
@@ -81,7 +86,7 @@ def build_instrument(raw: Any, name: str, path_version: int | None = None, folde
     return instrument
 
 
-class _Builder(ScaleRules):
+class _Builder(ScaleRules, DerivationRules):
     # -- the instrument -------------------------------------------------------------------
     def instrument(self, raw: Any, path_version: int | None, folder: str | None) -> Instrument | None:
         data = self.fields(raw, INSTRUMENT_FIELDS,
@@ -171,6 +176,8 @@ class _Builder(ScaleRules):
                 continue
             if code in seen:
                 self.problem(spot, f"duplicate code {code!r}")
+            if code == NOT_COLLECTED and not isinstance(code, bool):
+                self.problem(spot, f"code {RESERVED}")
             seen.add(code)
             label = self.text(data.get("label"), spot, "label")
             if label:
@@ -182,6 +189,8 @@ class _Builder(ScaleRules):
             return {}
         result = {}
         for choice in self.choice_list(raw, "missing_codes", missing=True):
+            if choice.code == NOT_COLLECTED:
+                continue  # reported by choice_list
             if not isinstance(choice.code, int) or choice.code >= 0:
                 self.problem("missing_codes", f"code {choice.code!r} must be a negative whole number, e.g. -9")
             result[choice.code] = choice
@@ -287,6 +296,10 @@ class _Builder(ScaleRules):
                 self.problem(where, f"min {minimum} must be below max {maximum}")
         elif minimum is not None or maximum is not None:
             self.problem(where, f"a {item_type} item cannot have min or max")
+        if (item_type in ("scale", "number") and isinstance(minimum, (int, float)) and isinstance(maximum, (int, float))
+                and minimum <= NOT_COLLECTED <= maximum):
+            self.problem(where, f"min {minimum} and max {maximum} take in {NOT_COLLECTED}, which is reserved for "
+                                f"\"{NOT_COLLECTED_LABEL.lower()}\" and cannot be an answer; keep answers above it")
 
         missing = ()
         missing_raw = data.get("missing")
@@ -295,7 +308,9 @@ class _Builder(ScaleRules):
                 missing_raw = [missing_raw]
             missing = []
             for code in missing_raw:
-                if code not in missing_codes:
+                if code == NOT_COLLECTED and not isinstance(code, bool):
+                    self.problem(where, f"missing code {RESERVED}")
+                elif code not in missing_codes:
                     self.problem(where, f"missing code {code!r} is not defined in missing_codes")
                 else:
                     missing.append(missing_codes[code])
@@ -337,6 +352,7 @@ class _Builder(ScaleRules):
 
         conditions = self.conditions(data.get("show_if"), where, earlier, on_this_page)
         error = self.text(data.get("error"), where, "error", optional=True)
+        derive = self.derivation(data.get("derive"), where, item_type, choices, earlier, on_this_page)
         return Item(
             id=item_id, type=item_type, text=text, hint=hint, required=required, choices=choices,
             missing_codes=missing, minimum=minimum, maximum=maximum,
@@ -345,6 +361,7 @@ class _Builder(ScaleRules):
             identifying=self.boolean(data.get("identifying"), where, "identifying", False),
             sms=self.boolean(data.get("sms"), where, "sms", True),
             conditions=conditions, anchors=anchors, earliest=earliest, latest_today=not_in_future, error=error,
+            derive=derive,
         )
 
     def built_in_yes_no(self, where: str) -> tuple[Choice, ...]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Mapping
 
-from .definition import Instrument, Scale
+from .definition import NOT_COLLECTED, Instrument, Scale
 
 #: Bump when the arithmetic below changes, so stored scores say which rules made them.
 SCORING_VERSION = "1"
@@ -39,9 +39,10 @@ def required_answers(scale: Scale) -> int:
 
 
 def scorable(value: Any, scale: Scale) -> bool:
-    """An answer counts when it is a number inside the scale's range; missing codes do not."""
+    """An answer counts when it is a number inside the scale's range; missing codes do not, and
+    "not collected" never does, whatever the range."""
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and scale.low <= value <= scale.high)
+            and value != NOT_COLLECTED and scale.low <= value <= scale.high)
 
 
 def score_scale(scale: Scale, answers: Mapping[str, Any]) -> ScaleScore:

@@ -9,10 +9,14 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging, keeping the app's own loggers working (by default
+# fileConfig disables every logger it does not name, which silenced the app after a migration).
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+# ``-x quiet=1`` (``flask demo`` passes it unless --verbose): say nothing unless something is wrong.
+if context.get_x_argument(as_dictionary=True).get('quiet'):
+    for name in ('alembic', 'flask_migrate'):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_engine():

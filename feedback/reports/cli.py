@@ -22,6 +22,7 @@ from .catalogue import REPORTS, run_alongside, run_report
 from .data import Filters, describe
 from .downloads import as_csv
 from .protect import protect, to_json
+from .undated import undated_note
 
 NOT_FOR_PUBLICATION = "small numbers are shown (internal use only)"
 
@@ -68,6 +69,7 @@ def report(name, sites, start, end, cohort, programme_cost, fmt, unsuppressed):
     shown = protect(run_report(name, filters, programme_cost=programme_cost), settings.report_threshold,
                     suppress=not unsuppressed, filters_text=describe(filters, names, name),
                     width=settings.report_protection_width, alongside=alongside)
+    shown.missing_dates = undated_note(filters, name, settings.report_threshold, suppress=not unsuppressed)
     if unsuppressed:
         # No one is signed in on the command line: the record says where the view came from instead.
         record("report.unsuppressed", None, None, None, report=name, via="cli",

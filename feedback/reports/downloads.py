@@ -30,6 +30,8 @@ def as_csv(shown) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([csv_cell(shown.title)])
     writer.writerow([csv_cell(shown.filters_text)])
+    if shown.missing_dates:
+        writer.writerow([csv_cell(shown.missing_dates)])
     if shown.empty:
         writer.writerow([csv_cell(shown.empty)])
     for title, header, rows, notes in _blocks(shown, csv_cell):
@@ -57,6 +59,8 @@ def as_xlsx(shown) -> bytes:
         sheet = workbook.create_sheet(name)
         sheet.append([defuse(title)])
         sheet.append([defuse(shown.filters_text)])
+        if shown.missing_dates:
+            sheet.append([defuse(shown.missing_dates)])
         sheet.append([defuse(label) for label in header])
         for row in rows:
             sheet.append(row)

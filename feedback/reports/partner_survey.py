@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from ..instruments.definition import NOT_COLLECTED
 from ..partners.models import CONTACT_ROLES, SECTORS, PartnerAgency, PartnerContact, agency_sites
 from ..staff.models import Site
 from ..survey.models import Answer, Response
@@ -210,7 +211,8 @@ def _answer_tables(answers: pd.DataFrame, questions: dict, responded: dict[str, 
         columns += [Column(role, ROLES[role]), Column(f"{role}_pct", "%", "percent", base="all", numerator=role)]
     tables = []
     for item, (question, choices) in questions.items():
-        given = answers[answers["item_id"] == item]
+        # "Not collected" (an imported file without the question) is no answer, nor a category.
+        given = answers[(answers["item_id"] == item) & (answers["value"] != NOT_COLLECTED)]
         if given.empty:
             continue
         codes = list(choices) + sorted(set(given["value"]) - set(choices), key=str)

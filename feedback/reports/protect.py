@@ -58,6 +58,8 @@ class ShownReport:
     chart_note: str = ""
     empty: str | None = None
     filters_text: str = ""
+    #: How many families of the chosen sites a period cannot place, having no cohort date (``undated``).
+    missing_dates: str = ""
     #: Small numbers are shown: internal use only.
     unsuppressed: bool = False
 
@@ -207,7 +209,7 @@ def to_json(shown: ShownReport) -> dict:
     their text ("<10"), so nothing hidden on the page is in the file."""
     return {
         "report": shown.name, "title": shown.title, "filters": shown.filters_text, "method": shown.method,
-        "empty": shown.empty, "chart_note": shown.chart_note or None,
+        "empty": shown.empty, "chart_note": shown.chart_note or None, "missing_dates": shown.missing_dates or None,
         "tables": [{"title": table.title, "note": table.note,
                     "columns": [{"name": c.name, "label": c.label, "kind": c.kind} for c in table.columns],
                     "rows": [{c.name: (cell.text if cell.suppressed else cell.value) for c, cell in zip(table.columns, row)}

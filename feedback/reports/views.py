@@ -22,6 +22,7 @@ from .downloads import as_csv, as_xlsx
 from .forms import ReportFilterForm, UnitSavingForm
 from .protect import protect
 from .savings import parse_amount, set_unit_saving, unit_savings
+from .undated import undated_note
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -63,6 +64,7 @@ def _shown(name: str):
     alongside = [] if unsuppressed else run_alongside(name, filters, **options)
     shown = protect(report, suppress=not unsuppressed, filters_text=describe(filters, names, name), alongside=alongside,
                     **_protection())
+    shown.missing_dates = undated_note(filters, name, _protection()["threshold"], suppress=not unsuppressed)
     if unsuppressed:
         record("report.unsuppressed", None, None, current_user.id, report=name,
                sites=list(filters.site_ids) if filters.site_ids is not None else "all",

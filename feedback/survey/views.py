@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..publishing.startup import current_catalogue
 from .anonymous import follow_link, link_invitation
 from .flow import ResponseFlow
@@ -74,6 +74,8 @@ def _follow_anonymous_link(token: str):
 
 
 @bp.post("/s/<token>/begin")
+# Each begin makes a response: a leaked link must not let one address fill the table with them.
+@limiter.limit("20 per minute; 100 per hour")
 def begin(token: str):
     """Begin answering from an anonymous send's link: the unlinked response is made now."""
     followed = follow_link(token, begin=True, language=session.pop(LINK_LANGUAGE, None))

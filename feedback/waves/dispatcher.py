@@ -16,6 +16,7 @@ finding the claim no longer its own when it comes to take it, leaves them alone.
 """
 from __future__ import annotations
 
+import os
 import uuid
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
@@ -528,7 +529,9 @@ def public_base_url(settings) -> str:
         return settings.public_base_url
     if settings.production:
         raise RuntimeError("FEEDBACK_PUBLIC_BASE_URL is not set: texts need the address families open links at.")
-    return "http://127.0.0.1:5000"
+    # Outside production, where ``flask run`` serves the app (its own settings, with its defaults).
+    host = os.environ.get("FLASK_RUN_HOST", "127.0.0.1")
+    return f"http://{host}:{os.environ.get('FLASK_RUN_PORT', '5000')}"
 
 
 def send_now(invitation_id: int, backend: ChannelBackend, actor_id: int | None) -> str:

@@ -78,14 +78,10 @@ def replan_family(family: Family, cause: str, actor_id: int | None = None, today
         instruments = {send.instrument: catalogue.latest(send.instrument)
                        for wave in schedule.waves for send in wave.sends}
         plan = plan_family(schedule, instruments, facts, members, today)
-        zone = ZoneInfo(schedule.quiet_hours.timezone)
         for planned in plan.invitations:
             key = (schedule.id, *planned.key)
             wanted.add(key)
-            opens_at, closes_at = window_moments(planned.opens_on, planned.closes_on, zone)
-            first_send = schedule.quiet_hours.next_allowed(opens_at.replace(tzinfo=UTC)).replace(tzinfo=None)
-            values = dict(channel=planned.channel, due_on=planned.due_on, opens_at=opens_at, closes_at=closes_at,
-                          next_send_at=first_send, member_id=planned.member_id, staff_id=planned.staff_id)
+            values = dict(_timing(schedule, planned), member_id=planned.member_id, staff_id=planned.staff_id)
             invitation = existing.get(key)
             if invitation is None:
                 invitation = Invitation(family_id=family.id, schedule_id=schedule.id, wave=planned.wave,
@@ -95,17 +91,8 @@ def replan_family(family: Family, cause: str, actor_id: int | None = None, today
                 db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=None, to_state="planned",
                                                cause=cause, actor_id=actor_id))
                 counts["planned"] += 1
-            elif invitation.state in WAITING:
-                if any(getattr(invitation, name) != value for name, value in values.items()):
-                    for name, value in values.items():
-                        setattr(invitation, name, value)
-                    move(invitation, "planned", f"re-planned: {cause}", now, actor_id)
-                    counts["replanned"] += 1
-            elif invitation.state == "cancelled" and invitation.reason not in NOT_REVIVED:
-                for name, value in values.items():
-                    setattr(invitation, name, value)
-                move(invitation, "planned", f"planned again: {cause}", now, actor_id)
-                counts["revived"] += 1
+            else:
+                _bring_in_line(invitation, values, cause, actor_id, now, counts)
         for key, reason in plan.left_out.items():
             invitation = existing.get((schedule.id, *key))
             if invitation is not None and invitation.state in WAITING:
@@ -123,6 +110,24 @@ def partner_facts(contact) -> PartnerFacts:
     return PartnerFacts(id=contact.id, active=contact.active and contact.agency.active, consent=contact.consent,
                         has_email=bool(contact.email), opted_out=contact.email_opted_out_at is not None,
                         email_failed=contact.email_failed_at is not None)
+
+
+def _bring_in_line(invitation: Invitation, values: dict, cause: str, actor_id: int | None, now: datetime,
+                   counts: dict) -> None:
+    """A stored invitation the plan still wants: re-plan it while it waits if its dates or channel
+    changed; bring it back if it was cancelled for a reason that has gone (and its window is still
+    open). Anything sent is history and is left alone."""
+    if invitation.state in WAITING:
+        if any(getattr(invitation, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(invitation, name, value)
+            move(invitation, "planned", f"re-planned: {cause}", now, actor_id)
+            counts["replanned"] += 1
+    elif invitation.state == "cancelled" and invitation.reason not in NOT_REVIVED and values["closes_at"] > now:
+        for name, value in values.items():
+            setattr(invitation, name, value)
+        move(invitation, "planned", f"planned again: {cause}", now, actor_id)
+        counts["revived"] += 1
 
 
 def _timing(schedule: Schedule, planned: PlannedInvitation) -> dict:
@@ -162,17 +167,8 @@ def replan_contact(contact, cause: str, actor_id: int | None = None, today: date
                 if _insert_contact_invitation(contact.id, schedule.id, planned, values,
                                               anonymous[(planned.wave, planned.instrument_id)], cause, actor_id, now):
                     counts["planned"] += 1
-            elif invitation.state in WAITING:
-                if any(getattr(invitation, name) != value for name, value in values.items()):
-                    for name, value in values.items():
-                        setattr(invitation, name, value)
-                    move(invitation, "planned", f"re-planned: {cause}", now, actor_id)
-                    counts["replanned"] += 1
-            elif invitation.state == "cancelled" and invitation.reason not in NOT_REVIVED and invitation.closes_at > now:
-                for name, value in values.items():
-                    setattr(invitation, name, value)
-                move(invitation, "planned", f"planned again: {cause}", now, actor_id)
-                counts["revived"] += 1
+            else:
+                _bring_in_line(invitation, values, cause, actor_id, now, counts)
         for (wave, instrument_id, _key), reason in plan.left_out.items():
             for invitation in stored:
                 if (invitation.schedule_id, invitation.wave, invitation.instrument_id) == (schedule.id, wave, instrument_id) \

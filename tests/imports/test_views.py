@@ -88,10 +88,11 @@ def test_the_headings_of_an_instruments_file_can_be_downloaded(app, world):
     client = client_as(app, "researcher_north")
     household = client.get("/staff/imports/household/v1/headings.csv")
     assert household.mimetype == "text/csv"
-    assert household.get_data(as_text=True) == ("\ufeffsite,case_ref,member_ref,completed_on,role,has_children,adults,"
+    assert household.get_data(as_text=True) == ("\ufeffsite,case_ref,member_ref,completed_on,role,entry_date,exit_date,"
+                                                 "has_children,adults,"
                                                  "children_count,school,f1,f2,f3,rating,moved_in,postcode,comments\r\n")
     assessment = client.get("/staff/imports/practitioner-assessment/v1/headings.csv").get_data(as_text=True)
-    assert assessment.startswith("\ufeffsite,case_ref,completed_on,assessment_point,")
+    assert assessment.startswith("\ufeffsite,case_ref,completed_on,entry_date,exit_date,assessment_point,")
     partner = client.get("/staff/imports/partner-survey/v1/headings.csv").get_data(as_text=True)
     assert partner.startswith("\ufeffcompleted_on,role,agency_type,families_worked_with,")
     assert client.get("/staff/imports/household/v9/headings.csv").status_code == 404

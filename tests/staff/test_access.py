@@ -72,6 +72,10 @@ MATRIX = [
     # South's practitioner may record families, but not at north: north is not among the choices.
     Route("POST", "/staff/families/new", lambda s: "/staff/families/new", row(practitioner_south=INVALID),
           lambda s, role: {"site_id": s.world["north"], "case_ref": f"NEW-{role}", "key_worker_id": "0"}),
+    # The family import page: the family pages' roles; posted with no file, the form is invalid.
+    Route("GET", "/staff/families/import", lambda s: "/staff/families/import", PRACTITIONERS),
+    Route("POST", "/staff/families/import", lambda s: "/staff/families/import",
+          row(admin=INVALID, practitioner_north=INVALID, practitioner_south=INVALID)),
     Route("GET", F, lambda s: f"/staff/families/{s.family}", NORTH_FAMILY),
     Route("GET", F + "/edit", lambda s: f"/staff/families/{s.family}/edit", NORTH_FAMILY),
     Route("POST", F + "/edit", lambda s: f"/staff/families/{s.family}/edit", NORTH_FAMILY,

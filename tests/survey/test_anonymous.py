@@ -268,3 +268,15 @@ def test_on_postgresql_no_row_of_the_answers_shares_a_transaction_with_the_invit
         invitation_side = (xmins("invitations", "id = :invitation")
                            | xmins("invitation_events", "invitation_id = :invitation"))
         assert answers_side and invitation_side and not answers_side & invitation_side
+
+
+def test_one_address_cannot_fill_the_database_with_begun_responses(app, invite):
+    _, _, link = invite()
+    codes = []
+    for _ in range(22):
+        browser = app.test_client()  # a new session each time, as a script would
+        page = browser.get(url(link)).get_data(as_text=True)
+        codes.append(browser.post(url(link, "begin"), data={"csrf_token": csrf_token(page)}).status_code)
+    assert codes[:20] == [303] * 20 and codes[20:] == [429, 429]
+    with app.app_context():
+        assert table_count(Response) == 20
