@@ -89,6 +89,9 @@ def instruments_list():
         state = "published" if instrument.key in published else "draft"
         click.echo(f"{instrument.id:28} v{instrument.version:<3} {state:9} {','.join(instrument.modes):18} "
                    f"{instrument.title.get('en')}")
+        # Each language with its translation status (questionnaires/<id>/translations.yaml).
+        click.echo("    languages: " + ", ".join(
+            f"{language} {catalogue.translation_status(instrument, language).status}" for language in instrument.languages))
     for problem in catalogue.problems:
         click.echo(f"error: {problem}", err=True)
 

@@ -25,11 +25,41 @@ ERASURE_POLICIES = ("deidentify", "delete")
 RATE_LIMIT_STORAGES = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://")
 CHANNEL_BACKENDS = ("outbox", "twilio")
 #: What may follow FEEDBACK_ORGANISATION_ or FEEDBACK_CONTACT_: a language code, e.g. CY or PT_BR.
+#: The language the app's own wording is written in: it needs no catalogue.
+SOURCE_LANGUAGE = "en"
 LANGUAGE_SUFFIX = re.compile(r"[A-Z]{2,3}(?:_[A-Z0-9]{2,4})?")
 
 
 class ConfigurationError(RuntimeError):
     """A setting is missing or wrong; the message names the variable and the fix."""
+
+
+def compiled_languages(translations: Path) -> tuple[str, ...]:
+    """The codes with a compiled catalogue (``<code>/LC_MESSAGES/messages.mo``) under ``translations``."""
+    if not translations.is_dir():
+        return ()
+    return tuple(sorted(folder.name for folder in translations.iterdir()
+                        if (folder / "LC_MESSAGES" / "messages.mo").is_file() and folder.name != SOURCE_LANGUAGE))
+
+
+def _ui_languages(environ: Mapping[str, str], translations: Path) -> tuple[str, ...]:
+    """English plus every compiled catalogue, or those FEEDBACK_LANGUAGES names (in its order).
+
+    A named code with no compiled catalogue is refused: its pages would silently be in English.
+    """
+    found = compiled_languages(translations)
+    raw = environ.get("FEEDBACK_LANGUAGES", "").strip()
+    if not raw:
+        return (SOURCE_LANGUAGE,) + found
+    chosen = list(dict.fromkeys(code.strip() for code in raw.split(",") if code.strip()))
+    missing = [code for code in chosen if code != SOURCE_LANGUAGE and code not in found]
+    if missing:
+        raise ConfigurationError(
+            f"FEEDBACK_LANGUAGES names {', '.join(missing)}, which has no compiled catalogue in {translations} "
+            f"(looked for <code>/LC_MESSAGES/messages.mo). Languages available: "
+            f"{', '.join((SOURCE_LANGUAGE,) + found)}. Compile the catalogue (pybabel compile) or remove the code.")
+    # English is always offered: it is the wording every catalogue falls back to.
+    return (SOURCE_LANGUAGE,) + tuple(code for code in chosen if code != SOURCE_LANGUAGE)
 
 
 @dataclass(frozen=True)
@@ -222,6 +252,11 @@ class Settings:
     #: How families can reach the service, in each language (FEEDBACK_CONTACT, FEEDBACK_CONTACT_CY,
     #: …), e.g. "call 01234 567890, Monday to Friday": shown at the foot of family pages when set.
     contact: Wording = Wording("")
+    #: The folder of compiled catalogues (``<code>/LC_MESSAGES/messages.mo``), FEEDBACK_TRANSLATIONS.
+    translations_dir: Path = PROJECT_ROOT / "translations"
+    #: The languages families may read pages in: English (the source) first, then each language
+    #: with a compiled catalogue, or those of them FEEDBACK_LANGUAGES names.
+    languages: tuple[str, ...] = (SOURCE_LANGUAGE,)
 
     @property
     def production(self) -> bool:
@@ -310,8 +345,11 @@ class Settings:
         if not raw_proxies.isdigit():
             raise ConfigurationError(f"FEEDBACK_TRUSTED_PROXIES={raw_proxies!r}: use the number of proxies in front of "
                                      "the app that add to X-Forwarded-For (0 when clients connect to it directly).")
+        translations = Path(environ.get("FEEDBACK_TRANSLATIONS", "").strip() or PROJECT_ROOT / "translations")
         return cls(
             **limits,
+            translations_dir=translations,
+            languages=_ui_languages(environ, translations),
             two_factor_roles=_two_factor_roles(environ),
             twilio=twilio,
             sms=SmsSettings.from_env(environ),
@@ -346,7 +384,7 @@ class Settings:
             "PREFERRED_URL_SCHEME": "https" if self.production else "http",
             "WTF_CSRF_TIME_LIMIT": None,  # a parent may leave a page open for hours; the session still binds it
             "BABEL_DEFAULT_LOCALE": "en",
-            "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+            "BABEL_TRANSLATION_DIRECTORIES": str(self.translations_dir),
             "MAX_CONTENT_LENGTH": 1024 * 1024,
             # In memory by default (one process); set FEEDBACK_RATE_LIMIT_STORAGE=redis://… so that
             # every gunicorn worker counts the same sign-in attempts.

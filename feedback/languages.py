@@ -4,15 +4,76 @@ A respondent's language is the one stored on their survey link (the survey views
 ``g.locale``). Pages drawn without a link, such as a 404 for a mistyped address or an expired
 form, use the language the respondent last saw in this browser, kept in the session, and only
 then the browser's Accept-Language: a Welsh speaker on an English phone keeps reading Welsh.
+
+Which languages exist is data, not code: English (the source wording) plus every language with a
+compiled catalogue in the translations folder, narrowed by ``FEEDBACK_LANGUAGES`` (see
+``feedback.config``). Names and writing direction come from Babel's locale data, so adding a
+catalogue is all a new language needs. These are functions, not constants: the answer belongs to
+the app, and some callers are imported before there is one.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 
-LANGUAGES = ("en", "cy")
-LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
+from .config import SOURCE_LANGUAGE
 #: Blueprints whose pages families see; staff pages are in English and carry no family contact line.
 FAMILY_BLUEPRINTS = (None, "survey")
+
+
+def ui_languages() -> tuple[str, ...]:
+    """The current app's languages, English first (``Settings.languages``)."""
+    return current_app.config["FEEDBACK_SETTINGS"].languages
+
+
+def offered_languages(instrument_languages: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages a page of an instrument offers: those it is written in that the app speaks.
+
+    When the app speaks none of them, the instrument's first language, so the page can still be
+    drawn rather than fail in front of a family.
+    """
+    enabled = ui_languages()
+    return tuple(code for code in instrument_languages if code in enabled) or tuple(instrument_languages[:1])
+
+
+@lru_cache(maxsize=None)
+def _locale(code: str) -> Locale | None:
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
+def language_name(code: str) -> str:
+    """A language's name in itself ("Cymraeg", "Polski", "اردو"); the code when Babel has no name."""
+    if code == SOURCE_LANGUAGE:
+        return "English"
+    locale = _locale(code)
+    name = locale.get_display_name(code) if locale else None
+    return name or code
+
+
+def staff_language_label(code: str) -> str:
+    """How staff pages (in English) name a language: "Welsh (Cymraeg)", "Urdu (اردو)"."""
+    if code == SOURCE_LANGUAGE:
+        return "English"
+    locale = _locale(code)
+    english = locale.get_display_name(SOURCE_LANGUAGE) if locale else None
+    own = language_name(code)
+    return f"{english} ({own})" if english and english != own else own
+
+
+def language_names() -> dict[str, str]:
+    """Each of the app's languages and its own name, English first."""
+    return {code: language_name(code) for code in ui_languages()}
+
+
+def text_direction(code: str) -> str:
+    """"rtl" or "ltr", as the language is written (Babel's locale data); "ltr" when unknown."""
+    locale = _locale(code)
+    return locale.text_direction if locale else "ltr"
 
 
 def select_locale() -> str:
@@ -22,9 +83,10 @@ def select_locale() -> str:
     if not has_request_context():
         return "en"
     remembered = session.get("language")
-    if remembered in LANGUAGES:
+    languages = ui_languages()
+    if remembered in languages:
         return remembered
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    return request.accept_languages.best_match(languages) or SOURCE_LANGUAGE
 
 
 def init_languages(app: Flask) -> None:
@@ -33,7 +95,7 @@ def init_languages(app: Flask) -> None:
         # Only the respondent's own pages: an interviewer reading a Welsh interview aloud keeps
         # English staff pages. Written only when it changes, so no page gains a Set-Cookie.
         language = g.get("locale")
-        if request.blueprint == "survey" and language in LANGUAGES and session.get("language") != language:
+        if request.blueprint == "survey" and language in ui_languages() and session.get("language") != language:
             session["language"] = language
         return response
 
@@ -43,8 +105,9 @@ def init_languages(app: Flask) -> None:
         settings = current_app.config["FEEDBACK_SETTINGS"]
         family_page = has_request_context() and request.blueprint in FAMILY_BLUEPRINTS
         return {
-            "language_names": LANGUAGE_NAMES,
+            "language_names": language_names(),
             "current_language": language,
+            "text_direction": text_direction(language),
             "organisation": settings.organisation.in_language(language),
             "contact": settings.contact.in_language(language) if family_page else "",
         }

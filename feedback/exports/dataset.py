@@ -28,7 +28,7 @@ class Selection:
     site_codes: tuple[str, ...] | None = None
 
 
-RESPONSE_COLUMNS = ("response_id", "instrument", "version", "content_hash", "mode", "language", "wave",
+RESPONSE_COLUMNS = ("response_id", "instrument", "version", "content_hash", "mode", "language", "wording_hash", "wave",
                     "completed_at", "family_id", "member_id", "site", "role", "birth_year", "birth_month",
                     "entry_date", "exit_date")
 
@@ -59,7 +59,7 @@ def responses(selection: Selection) -> pd.DataFrame:
     """
     query = (
         sa.select(Response.id.label("response_id"), Response.instrument_id.label("instrument"), Response.version,
-                  Response.content_hash, Response.mode, Response.language, Response.wave, Response.completed_at,
+                  Response.content_hash, Response.mode, Response.language, Response.wording_hash, Response.wave, Response.completed_at,
                   Response.family_id, Response.member_id, Site.code.label("site"), Member.role,
                   Member.birth_year, Member.birth_month, Family.entry_date, Family.exit_date)
         .select_from(Response)

@@ -50,6 +50,7 @@ from .profile import Profile
 from .r_script import SCRIPT_NAME, write_load_script
 from .versions import VersionMismatch, item_columns
 from .background import BackgroundWriter
+from .wording import WORDING_VARIABLES, follow_language, translation_statuses
 from .bundling import bundle_name, content_hash, write_zip
 from .writers import write_bundle_files, write_manifest, write_readme
 
@@ -150,6 +151,7 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                 del frame
                 if not full and profile.disclosure is not None:
                     table, codebook, applied, k, blanked_here = _disclose(profile, instrument_id, table, codebook)
+                    table, codebook = follow_language(table, codebook)
                     steps.extend(applied)
                     if blanked_here:
                         blanked[instrument_id] = blanked_here
@@ -233,6 +235,7 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
     known = {} if full or deid.free_text != "scrub" else _known_strings(frame["family_id"].dropna().unique())
     if partners and not full and deid.free_text == "scrub":
         known[None] = _contact_strings()
+    frame["translation_status"] = translation_statuses(frame, catalogue)
     table = _respondents(frame, key, deid, full)
     variables = _base_variables(full, deid)
     if partners:
@@ -326,7 +329,8 @@ def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd
         return pd.DataFrame({
             "response_id": frame["response_id"], "family_id": frame["family_id"], "member_id": frame["member_id"],
             "site": frame["site"], "role": frame["role"], "birth_year": frame["birth_year"],
-            "birth_month": frame["birth_month"], "language": frame["language"], "wave": frame["wave"],
+            "birth_month": frame["birth_month"], "language": frame["language"], "wording_hash": frame["wording_hash"],
+            "translation_status": frame["translation_status"], "wave": frame["wave"],
             "instrument_version": frame["version"], "mode": frame["mode"], "completed_at": completed,
             "entry_date": frame["entry_date"], "exit_date": frame["exit_date"]})
     recipient = deid.pseudonym.recipient
@@ -339,7 +343,8 @@ def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd
     table = pd.DataFrame({
         "response": pseudonyms("response", frame["response_id"]), "family": pseudonyms("family", frame["family_id"]),
         "member": pseudonyms("member", frame["member_id"]), "site": frame["site"], "role": frame["role"],
-        "language": frame["language"], "wave": frame["wave"], "instrument_version": frame["version"].astype(int),
+        "language": frame["language"], "wording_hash": frame["wording_hash"],
+            "translation_status": frame["translation_status"], "wave": frame["wave"], "instrument_version": frame["version"].astype(int),
         "mode": frame["mode"]})
     # Stored times are naive UTC; ages, days and coarsened dates use the service's calendar day.
     local = local_days(pd.to_datetime(completed).dt.tz_localize("UTC"))
@@ -403,14 +408,14 @@ def _base_variables(full: bool, deid) -> list[Variable]:
         names = [("response_id", "Response (internal id)", "numeric"), ("family_id", "Family (internal id)", "numeric"),
                  ("member_id", "Member (internal id)", "numeric"), ("site", "Site", "string"),
                  ("role", "Member's role", "string"), ("birth_year", "Birth year", "numeric"),
-                 ("birth_month", "Birth month", "numeric"), ("language", "Language answered in", "string"),
+                 ("birth_month", "Birth month", "numeric"), ("language", "Language answered in", "string"), *WORDING_VARIABLES,
                  ("wave", "Wave", "string"), ("instrument_version", "Instrument version", "numeric"),
                  ("mode", "How it was answered", "string"), ("completed_at", "Completed at (UTC)", "date"),
                  ("entry_date", "Entry date", "date"), ("exit_date", "Exit date", "date")]
     else:
         names = [("response", "Response (pseudonymous id)", "string"), ("family", "Family (pseudonymous id)", "string"),
                  ("member", "Member (pseudonymous id)", "string"), ("site", "Site", "string"),
-                 ("role", "Member's role", "string"), ("language", "Language answered in", "string"),
+                 ("role", "Member's role", "string"), ("language", "Language answered in", "string"), *WORDING_VARIABLES,
                  ("wave", "Wave", "string"), ("instrument_version", "Instrument version", "numeric"),
                  ("mode", "How it was answered", "string"), ("age", "Age in whole years at completion", "numeric"),
                  ("age_band", "Age band at completion", "string"),

@@ -18,6 +18,7 @@ from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
 
+from ..imports.problems import Problem
 from .consent import needs_parent_consent
 from .eligibility import MEMBER_ROLES, age_on
 from .models import CHANNELS, CONSENT_PURPOSES
@@ -32,25 +33,10 @@ CONSENT_COLUMNS = {**{("self", p): f"consent_{p}" for p in CONSENT_PURPOSES},
 COLUMNS = (FAMILY_COLUMNS + MEMBER_COLUMNS
            + tuple(name for column in CONSENT_COLUMNS.values() for name in (column, f"{column}_date")))
 REQUIRED = ("site", "case_ref", "member_ref", "role")
-LANGUAGES = ("en", "cy")
 #: Repeated on every row of a family, so they must agree; compared as read (dates as dates).
 REPEATED = ("referral_date", "entry_date", "exit_date", "key_worker")
 DATE_HINT = "Write dates as year-month-day (2024-03-27) or day/month/year (27/03/2024)."
 YES, NO = ("yes", "y"), ("no", "n")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong: ``row`` None for the whole file, ``column`` None for the whole row."""
-
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = [f"Row {self.row}" if self.row is not None else "", self.column or ""]
-        prefix = ", ".join(part for part in where if part)
-        return f"{prefix}: {self.message}" if prefix else self.message
 
 
 @dataclass(frozen=True)
@@ -62,6 +48,8 @@ class CaseLookups:
     #: Lower-case email → ids of the sites the practitioner works at.
     practitioners: dict[str, tuple[int, set[int]]]
     today: date
+    #: The languages members may be given: the app's (``feedback.languages.ui_languages``).
+    languages: tuple[str, ...] = ("en",)
 
 
 @dataclass(frozen=True)
@@ -301,7 +289,7 @@ def check_case_file(headings: list[str], rows: dict[int, dict[str, str]], lookup
                                           f"at site {site_code}. Check the address, or leave the cell empty.")
             else:
                 key_worker_id = practitioner[0]
-        member = _member(row)
+        member = _member(row, lookups.languages)
         if not site_code or not case_ref:
             continue
         key = (site_code.lower(), case_ref)
@@ -337,7 +325,7 @@ def _shown(value) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _member(row: _RowChecker) -> MemberRecord | None:
+def _member(row: _RowChecker, languages: tuple[str, ...]) -> MemberRecord | None:
     member_ref, role = row.text("member_ref"), row.text("role").lower()
     if len(member_ref) > 64:
         row.problem("member_ref", "The member reference is longer than 64 characters.")
@@ -348,7 +336,10 @@ def _member(row: _RowChecker) -> MemberRecord | None:
         row.problem("name", "The name is longer than 120 characters. Use a first name or initials.")
     birth = row.birth()
     phone, email = row.phone(), row.email()
-    language = row.choice("language", LANGUAGES)
+    # Codes are matched whatever their case ("CY", "pt_br") and stored as the app spells them.
+    by_lower = {code.lower(): code for code in languages}
+    language = row.choice("language", by_lower)
+    language = by_lower.get(language, language)
     channel = row.choice("channel", CHANNELS)
     if channel == "email_link" and email is None and not row.text("email"):
         row.problem("channel", "email_link needs the member's email address in the email column. Add it, or "

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from ..languages import staff_language_label, ui_languages
 from .eligibility import MEMBER_ROLES
 from .models import CHANNELS, CONSENT_PARTIES, CONSENT_PURPOSES
 
@@ -19,10 +20,13 @@ NO_ONE = 0  # the "no key worker" / "whole family" choice of a select whose valu
 CHANNEL_LABELS = {"sms_link": "Link by text", "sms_conversation": "Questions by text", "email_link": "Link by email",
                   "interview": "Telephone interview", "none": "Do not contact"}
 ROLE_LABELS = {role: role.replace("_", " ").capitalize() for role in MEMBER_ROLES}
-LANGUAGE_LABELS = {"en": "English", "cy": "Welsh (Cymraeg)"}
 PURPOSE_LABELS = {"participation": "Taking part in surveys", "sms": "Being contacted by text",
                   "email": "Being contacted by email"}
 PARTY_LABELS = {"self": "The member themself", "parent": "Their parent or carer"}
+
+
+def language_label(code: str | None) -> str:
+    return staff_language_label(code) if code else ""
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -70,11 +74,16 @@ class MemberForm(FlaskForm):
         Optional(), NumberRange(min=1900, message="Enter a year from 1900 on, for example 1988.")])
     birth_month = IntegerField("Birth month (1–12)", validators=[
         Optional(), NumberRange(1, 12, "Enter a month from 1 to 12.")])
-    language = SelectField("Language", choices=options(LANGUAGE_LABELS.items()))
+    #: Choices are the app's languages, set when the form is made (they are the app's settings).
+    language = SelectField("Language")
     channel = SelectField("How to contact", choices=options((c, CHANNEL_LABELS[c]) for c in CHANNELS))
     mobile = StringField("Mobile number", validators=[Optional(), Length(max=40)])
     # Not named ``email``: a form built from a member must never fill in the address in full.
     email_address = email_field("Email address")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = options((code, staff_language_label(code)) for code in ui_languages())
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

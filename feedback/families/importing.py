@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.service import record
 from ..extensions import db
+from ..languages import ui_languages
 from ..imports.reading import NO_HEADINGS, FileProblem, file_sha256, read_table
 from ..staff.access import practitioners_of
 from ..staff.models import Site, StaffUser
@@ -113,7 +114,7 @@ def lookups(allowed_site_ids: set[int] | None, today: date) -> CaseLookups:
     sites = db.session.scalars(query).all()
     practitioners = {user.email.lower(): (user.id, {site.id for site in user.sites})
                      for user in practitioners_of([site.id for site in sites])}
-    return CaseLookups({site.code.lower(): site.id for site in sites}, practitioners, today)
+    return CaseLookups({site.code.lower(): site.id for site in sites}, practitioners, today, ui_languages())
 
 
 def import_families(data: bytes, actor: StaffUser | None, allowed_site_ids: set[int] | None, *,

@@ -248,7 +248,8 @@ def _fill_family_dates(family: Family, row: Row, actor_id: int | None) -> None:
 
 def _add_response(row: Row, instrument: Instrument, wave: str, batch: ImportBatch, family: Family,
                   member: Member | None) -> None:
-    response, _token = create_response(instrument, valid_days=0)  # the link is never given to anyone
+    response, _token = create_response(instrument, valid_days=0,  # the link is never given to anyone
+                                       language=instrument.languages[0])  # a file says no language
     response.family_id, response.member_id = family.id, member.id if member else None
     response.wave, response.import_batch_id = wave, batch.id
     db.session.flush()
@@ -264,7 +265,8 @@ def _add_response(row: Row, instrument: Instrument, wave: str, batch: ImportBatc
 def _add_anonymous_response(row: Row, instrument: Instrument, wave: str, batch: ImportBatch) -> None:
     """A partner survey's form as an anonymous response: whose it was is not kept, and no invitation
     is settled (an anonymous response is never linked to one)."""
-    response, _token = create_response(instrument, valid_days=0)  # the link is never given to anyone
+    response, _token = create_response(instrument, valid_days=0,  # the link is never given to anyone
+                                       language=instrument.languages[0])  # a file says no language
     response.anonymous, response.wave, response.import_batch_id = True, wave, batch.id
     day = datetime.combine(row.completed_on, time()) if row.completed_on else today()
     response.created_at = response.expires_at = day

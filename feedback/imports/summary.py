@@ -84,8 +84,9 @@ def group_problems(problems: Sequence[Problem]) -> list[ProblemGroup]:
     problems come (the checks sort them by row, then column), so the file's own problems come first."""
     rows: dict[tuple, list[int]] = {}
     for problem in problems:
-        key = (problem.column, problem.kind, None if problem.kind else problem.message,
-               problem.row is None)
+        # Other files' checks (families, partner contacts) may give no kind: grouped by message.
+        kind = getattr(problem, "kind", None)
+        key = (problem.column, kind, None if kind else problem.message, problem.row is None)
         found = rows.setdefault(key, [])
         if problem.row is not None:
             found.append(problem.row)

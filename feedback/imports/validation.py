@@ -46,6 +46,7 @@ from ..survey.navigation import unanswered_required
 from ..waves.schedule import FAMILY_RESPONDENT_ROLES
 from .cells import CellError, answer_in, parse_date
 from .family_dates import FAMILY_DATE_COLUMNS, FamilyDates
+from .problems import Problem
 from .reading import HEADING_ROW
 
 KEY_COLUMNS = ("site", "case_ref", "member_ref", "completed_on")
@@ -83,24 +84,6 @@ def answered_for(instrument: Instrument) -> str | None:
     if by_key_worker:
         return "family"
     return "partner" if PARTNER_ROLE in roles else None
-
-
-@dataclass(frozen=True)
-class Problem:
-    #: The spreadsheet's row number (1 is the headings); None for the file as a whole.
-    row: int | None
-    #: The column's heading; None for the whole row.
-    column: str | None
-    message: str
-    #: What sort of problem it is ("blank", "not_a_choice", …: ``summary.KIND_TEXT``), so a summary
-    #: can count alike problems together; None when only the message says.
-    kind: str | None = None
-
-    def __str__(self) -> str:
-        if self.row is None:
-            return self.message
-        where = "Row 1 (headings)" if self.row == HEADING_ROW else f"Row {self.row}"
-        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -83,11 +83,8 @@ def _page(form: ImportForm, outcome: Outcome | None, status: int):
         query = query.where(ImportBatch.imported_by_id == current_user.id)
     batches = db.session.scalars(query).all()
     instruments = [(i, answered_for(i), waves_for(i)) for i in importable_instruments()]
-    problems = outcome.problems if outcome else []
-    detail, left_out = capped(problems)
     return render_template("imports/index.html", form=form, outcome=outcome, batches=batches,
-                           instruments=instruments, max_rows=MAX_ROWS, groups=group_problems(problems),
-                           detail=detail, left_out=left_out), status
+                           instruments=instruments, max_rows=MAX_ROWS), status
 
 
 @bp.get("/<instrument_id>/v<int:version>/headings.csv")
@@ -112,3 +109,9 @@ def headings(instrument_id: str, version: int):
     # The byte-order mark tells Excel the file is UTF-8.
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename={instrument_id}-v{version}.csv"})
+
+
+# Every import page (responses, families, partner contacts) shows its file's problems the same way
+# (``templates/_file_problems.html``).
+bp.add_app_template_global(capped, "capped_problems")
+bp.add_app_template_global(group_problems, "grouped_problems")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .definition import Instrument
 from .loader import InstrumentError, Problem, load_instrument
+from .translations import SIDECAR, TranslationStatus, default_status, load_translation_statuses
 
 
 @dataclass
@@ -14,6 +15,8 @@ class Catalogue:
 
     instruments: dict[tuple[str, int], Instrument] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: (instrument id, version, language) → its translation status, from ``<id>/translations.yaml``.
+    translations: dict[tuple[str, int, str], TranslationStatus] = field(default_factory=dict)
 
     def get(self, instrument_id: str, version: int) -> Instrument:
         return self.instruments[(instrument_id, version)]
@@ -24,6 +27,11 @@ class Catalogue:
             raise KeyError(instrument_id)
         return self.instruments[(instrument_id, max(versions))]
 
+    def translation_status(self, instrument: Instrument, language: str) -> TranslationStatus:
+        """The status of one language of a version; the default for a version not in this folder."""
+        found = self.translations.get((instrument.id, instrument.version, language))
+        return found or default_status(instrument, language)
+
     def __iter__(self):
         return iter(sorted(self.instruments.values(), key=lambda instrument: instrument.key))
 
@@ -31,12 +39,14 @@ class Catalogue:
 def instrument_files(folder: Path) -> list[Path]:
     """Every instrument file: one level of folders, each holding version files.
 
+    ``translations.yaml`` beside them is the versions' translation statuses, not a version.
     Folders whose names start with ``_`` or ``.``, and ``schedules/``, hold other things.
     """
     files = []
     for sub in sorted(folder.iterdir()):
         if sub.is_dir() and not sub.name.startswith(("_", ".")) and sub.name != "schedules":
-            files.extend(sorted(path for path in sub.iterdir() if path.suffix in (".yaml", ".yml")))
+            files.extend(sorted(path for path in sub.iterdir()
+                                if path.suffix in (".yaml", ".yml") and path.name != SIDECAR))
     return files
 
 
@@ -46,7 +56,8 @@ def load_catalogue(folder: Path | str) -> Catalogue:
     if not folder.is_dir():
         catalogue.problems.append(Problem(str(folder), "", "questionnaires folder not found"))
         return catalogue
-    for path in instrument_files(folder):
+    files = instrument_files(folder)
+    for path in files:
         display = str(path.relative_to(folder.parent)) if folder.parent in path.parents else str(path)
         try:
             instrument = load_instrument(path, display)
@@ -54,4 +65,11 @@ def load_catalogue(folder: Path | str) -> Catalogue:
             catalogue.problems.extend(error.problems)
             continue
         catalogue.instruments[instrument.key] = instrument
+    for sub in sorted({path.parent for path in files}):
+        versions = [instrument for instrument in catalogue.instruments.values() if instrument.id == sub.name]
+        sidecar = sub / SIDECAR
+        display = str(sidecar.relative_to(folder.parent)) if folder.parent in sidecar.parents else str(sidecar)
+        statuses, problems = load_translation_statuses(sidecar, display, versions)
+        catalogue.translations.update(statuses)
+        catalogue.problems.extend(problems)
     return catalogue

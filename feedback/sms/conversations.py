@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..families.models import Member
+from ..instruments.wording import shown_wording
 from ..publishing.models import InstrumentVersion
 from ..publishing.service import published_instrument
 from ..publishing.startup import current_catalogue
@@ -123,7 +124,7 @@ def take_reply(conversation: OpenConversation, body: str, language: str, now: da
     added = {item_id: value for item_id, value in step.state.answers.items() if before.answers.get(item_id) != value}
     if added:
         save_answers(ResponseRef(conversation.response_id, conversation.started_at, conversation.family_id),
-                     added, mode="sms", commit=False)
+                     added, mode="sms", commit=False, shown=shown_wording(instrument, language))
     closed = None
     if step.complete:
         # Completion (once per conversation) scores the response: the ORM object is worth loading.

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from flask import has_request_context, session
 
 from ..extensions import db
+from ..instruments.wording import response_wording_hash
 from ..publishing.service import publish
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
@@ -151,6 +152,7 @@ def new_unlinked_response(invitation: Invitation, language: str | None = None) -
         token_hash=token_hash(response_token), instrument_version_id=version.id, instrument_id=instrument.id,
         version=instrument.version, content_hash=instrument.content_hash, mode="web", anonymous=True,
         language=language if language in instrument.languages else None,
+        wording_hash=response_wording_hash(instrument, language),
         family_id=None, member_id=None, contact_id=None, wave=invitation.wave, expires_at=invitation.closes_at,
         created_at=today(),
     ))

@@ -20,6 +20,7 @@ from typing import Any
 from flask import abort, redirect, render_template, request
 
 from ..instruments import Instrument
+from ..instruments.wording import shown_wording
 from . import navigation
 from .answers import answer_sections
 from .forms import allowed_names, form_data_for, page_form_class, read_answers
@@ -136,7 +137,8 @@ class ResponseFlow:
             form.validate()  # runs the per-field checks; the messages are read below
             values, errors = read_answers(form, items, self.language)
             if not errors:
-                save_answers(self.response, values, self.mode, self.interviewer_id)
+                save_answers(self.response, values, self.mode, self.interviewer_id,
+                             shown=shown_wording(self.instrument, self.language))
                 # The answers now stored, worked out here rather than read back from the database.
                 saved = {key: value for key, value in {**answers, **values}.items() if value is not None}
                 return self._after_save(screen, saved, changing)

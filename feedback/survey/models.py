@@ -37,6 +37,8 @@ class Response(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")
     mode: Mapped[str] = mapped_column(String(16), default="web")
     language: Mapped[str | None] = mapped_column(String(8))
+    #: What was read: ``instruments.wording.wording_hash`` of the instrument in ``language``.
+    wording_hash: Mapped[str | None] = mapped_column(String(64))
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     #: Whose answers these are. Erasing a family may keep the answers with both set to NULL.
     family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"), index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import conflict_insert, db
 from ..instruments import Instrument, score_instrument
+from ..instruments.wording import response_wording_hash
 from ..publishing.service import publish, published_instrument
 from ..timeutil import utcnow
 from . import navigation
@@ -30,7 +31,7 @@ def create_response(instrument: Instrument, valid_days: int, respondent_label: s
         token_hash=token_hash(token), instrument_version=version, instrument_id=instrument.id,
         version=instrument.version, content_hash=instrument.content_hash,
         respondent_label=respondent_label, language=language,
-        expires_at=utcnow() + timedelta(days=valid_days),
+        wording_hash=response_wording_hash(instrument, language), expires_at=utcnow() + timedelta(days=valid_days),
     )
     db.session.add(response)
     db.session.flush()
@@ -62,12 +63,13 @@ class ResponseRef(NamedTuple):
 
 
 def save_answers(response: Response | ResponseRef, values: dict, mode: str, interviewer_id: int | None = None,
-                 commit: bool = True) -> None:
+                 commit: bool = True, shown: tuple[str, str] | None = None) -> None:
     """Store one page's answers, item by item, in one statement per kind of change.
 
     An upsert per item means a page submitted twice is stored once, and two tabs saving different
     pages of the same response both keep their answers. ``None`` removes an answer the
-    respondent cleared.
+    respondent cleared. ``shown`` is the (language, wording hash) the page was read in, recorded
+    on the response as what was answered.
     """
     now = recorded_now(response)  # to the day only, for an anonymous response
     given = {item_id: value for item_id, value in values.items() if value is not None}
@@ -88,6 +90,8 @@ def save_answers(response: Response | ResponseRef, values: dict, mode: str, inte
         progressed(response, "started")
     if interviewer_id is not None:
         changes["interviewer_id"] = interviewer_id
+    if shown is not None:
+        changes["language"], changes["wording_hash"] = shown
     db.session.execute(_UPDATE_RESPONSE, {"response_id": response.id, **changes})
     if commit:  # an SMS reply saves its answer, the conversation and the inbound text in one commit
         db.session.commit()

@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from ..extensions import db, limiter
+from ..instruments.wording import wording_hash
+from ..languages import offered_languages
 from ..publishing.startup import current_catalogue
 from .anonymous import follow_link, link_invitation
 from .flow import ResponseFlow
@@ -25,8 +27,8 @@ def _load(token: str, follow_anonymous: bool = False):
     if response is None:
         abort(_follow_anonymous_link(token) if follow_anonymous else 404)
     instrument = instrument_for(response)
-    g.locale = choose_language(response.language, instrument.languages)
-    g.instrument_languages = instrument.languages
+    g.instrument_languages = offered_languages(instrument.languages)
+    g.locale = choose_language(response.language, g.instrument_languages)
     return response, instrument
 
 
@@ -67,8 +69,8 @@ def _follow_anonymous_link(token: str):
     if followed.token:
         return redirect(url_for("survey.welcome", token=followed.token), 303)
     instrument = current_catalogue().latest(link_invitation(token).instrument_id)
-    g.locale = choose_language(session.get(LINK_LANGUAGE), instrument.languages)
-    g.instrument_languages = instrument.languages
+    g.instrument_languages = offered_languages(instrument.languages)
+    g.locale = choose_language(session.get(LINK_LANGUAGE), g.instrument_languages)
     return current_app.make_response(render_template("survey/anonymous_welcome.html", instrument=instrument,
                                                      token=token))
 
@@ -104,15 +106,15 @@ def language(token: str):
         # An anonymous link not yet begun: remember the choice for the response it will make.
         invitation = link_invitation(token)
         chosen = request.form.get("language")
-        if chosen not in current_catalogue().latest(invitation.instrument_id).languages:
+        if chosen not in offered_languages(current_catalogue().latest(invitation.instrument_id).languages):
             abort(400)
         session[LINK_LANGUAGE] = chosen
         return redirect(url_for("survey.welcome", token=token))
     response, instrument = _load_open(token)
     chosen = request.form.get("language")
-    if chosen not in instrument.languages:
+    if chosen not in offered_languages(instrument.languages):
         abort(400)
-    response.language = chosen
+    response.language, response.wording_hash = chosen, wording_hash(instrument, chosen)
     db.session.commit()
     flow = _flow(token, response, instrument)
     return_to = request.form.get("return_to", "")

@@ -34,6 +34,7 @@ from ..families.contact import ContactFacts, refusal
 from ..families.eligibility import age_on
 from ..families.models import Family, Member
 from ..partners.models import PartnerContact
+from ..instruments.wording import response_wording_hash
 from ..publishing.service import publish
 from ..publishing.startup import current_catalogue
 from ..survey.models import Response
@@ -185,6 +186,7 @@ def _new_response(invitation: Invitation, versions: dict, mode: str) -> tuple[Re
         token_hash=token_hash(token), instrument_version_id=version.id, instrument_id=instrument.id,
         version=instrument.version, content_hash=instrument.content_hash, mode=mode,
         language=member.language if member else None, family_id=invitation.family_id,
+        wording_hash=response_wording_hash(instrument, member.language if member else None),
         member_id=invitation.member_id, wave=invitation.wave, expires_at=invitation.closes_at,
     )
     # No flush here: the batch's responses are inserted together when it commits (one statement

@@ -14,9 +14,9 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from ..languages import ui_languages
 from ..sms.segments import check_budget
 
-LANGUAGES = ("en", "cy")
 #: As long as a real survey link (https address, 32-character token) for the budget check.
 SAMPLE_LINK = "https://feedback.example.org/s/" + "x" * 32
 
@@ -96,5 +96,5 @@ def check_templates(budget: int) -> None:
         "nothing open": nothing_open_text, "already answered": already_answered_text,
     }
     for name, render in samples.items():
-        for language in LANGUAGES:
+        for language in ui_languages():
             check_budget(render(language), budget, f"{name} text ({language})")

@@ -126,7 +126,7 @@ def test_one_bad_row_refuses_the_whole_file_and_every_problem_is_listed(app, wor
 def test_unknown_or_missing_columns_and_bad_consent_cells_are_problems(app, world):
     headings = HEADINGS[:-1] + ["parent_consent_participation_dat"]
     assert [str(p) for p in run(app, csv_bytes(family_rows(), headings)).problems][0].startswith(
-        "Row 1, parent_consent_participation_dat: ‘parent_consent_participation_dat’ is not a column")
+        "Row 1 (headings), parent_consent_participation_dat: ‘parent_consent_participation_dat’ is not a column")
     rows = family_rows()
     rows[0][14], rows[0][16], rows[0][17] = "maybe", "yes", ""   # a decision that is neither; one without its date
     rows[0][18], rows[0][19] = "yes", CONSENTED.isoformat()       # a parent's decision for an adult
@@ -286,3 +286,13 @@ def test_an_upload_without_the_forms_csrf_token_stores_nothing(app, world):
     assert response.status_code == 400
     with app.app_context():
         assert table_count(Family) == 0 and table_count(AuditEvent, action="families.imported") == 0
+
+
+def test_the_page_groups_many_problems_by_column_before_listing_them_row_by_row(app, world):
+    client = client_as(app, "practitioner_north")
+    rows = [row for n in range(3) for row in family_rows(f"N-{n}", site="nowhere")]
+    page = upload(client, csv_bytes(rows, HEADINGS)).get_data(as_text=True)
+    assert "Problems by column" in page and "Every problem, row by row" in page
+    summary = page[page.index("Problems by column"):page.index("Every problem, row by row")]
+    # One line for the site column, naming every row as a range.
+    assert summary.count("<li>") == 1 and f"2–{len(rows) + 1}" in summary

@@ -1,0 +1,50 @@
+"""The wording each response was answered in, as dataset columns: its wording hash and whether
+that language's wording had been reviewed (``instruments.translations``).
+
+Both say the language as surely as the ``language`` column does, so wherever disclosure control
+drops or blanks the language, they go with it.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .codebook import Codebook
+
+WORDING_COLUMNS = ("wording_hash", "translation_status")
+WORDING_VARIABLES = (
+    ("wording_hash", "Wording answered (SHA-256 of the texts in the language answered in)", "string"),
+    ("translation_status", "Translation status of that wording: source, draft (not reviewed) or reviewed",
+     "string"),
+)
+
+
+def translation_statuses(frame: pd.DataFrame, catalogue) -> pd.Series:
+    """Each response's translation status, from its instrument version and language (empty when
+    the language is not known or the version is no longer in the catalogue)."""
+    def status(instrument_id, version, language):
+        if not isinstance(language, str):
+            return None
+        instrument = catalogue.instruments.get((instrument_id, int(version)))
+        if instrument is None or language not in instrument.languages:
+            return None
+        return catalogue.translation_status(instrument, language).status
+
+    return pd.Series([status(*row) for row in zip(frame["instrument"], frame["version"], frame["language"])],
+                     index=frame.index, dtype="object")
+
+
+def follow_language(table: pd.DataFrame, codebook: Codebook) -> tuple[pd.DataFrame, Codebook]:
+    """After disclosure control: the wording columns blanked where the language was, and left out
+    (with their codebook entries) where it was left out. Per wave copy in a wide table."""
+    dropped = []
+    for column in [c for c in table.columns if c in WORDING_COLUMNS or c.endswith(tuple(f"_{w}" for w in WORDING_COLUMNS))]:
+        base = next(w for w in WORDING_COLUMNS if column.endswith(w))
+        language = column[: -len(base)] + "language"
+        if language not in table.columns:
+            dropped.append(column)
+        else:
+            table[column] = table[column].where(table[language].notna(), None)
+    if dropped:
+        table = table.drop(columns=dropped)
+        codebook = Codebook(tuple(v for v in codebook if v.name not in dropped))
+    return table, codebook

@@ -1,0 +1,25 @@
+"""One thing wrong with an imported file, as every import (responses, families, partner contacts)
+reports it: by row and column, with what to do."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .reading import HEADING_ROW
+
+
+@dataclass(frozen=True)
+class Problem:
+    #: The spreadsheet's row number (1 is the headings); None for the file as a whole.
+    row: int | None
+    #: The column's heading; None for the whole row.
+    column: str | None
+    message: str
+    #: What sort of problem it is ("blank", "not_a_choice", …: ``summary.KIND_TEXT``), so a summary
+    #: can count alike problems together; None when only the message says.
+    kind: str | None = None
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        where = "Row 1 (headings)" if self.row == HEADING_ROW else f"Row {self.row}"
+        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
