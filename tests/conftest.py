@@ -15,6 +15,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
+
+# .ci/run runs the SQLite and PostgreSQL suites side by side on two cores: a property test's
+# speed there says nothing about its code, so no example fails for taking long.
+hypothesis_settings.register_profile("feedback", deadline=None)
+hypothesis_settings.load_profile("feedback")
 
 from feedback import create_app
 from feedback.extensions import db, limiter
