@@ -42,6 +42,11 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel keeps loaded catalogues on its one module-level object, keyed by locale only: a
+    # second app in the process (the tests make many, with other translation folders) would read
+    # the first one's. Each app starts with none loaded.
+    with app.app_context():
+        babel.domain_instance.cache.clear()
     login_manager.init_app(app)
     limiter.init_app(app)
     if settings.production and settings.rate_limit_storage.startswith("memory://"):
@@ -74,6 +79,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     from .waves.views import bp as waves_bp
     from .mail.views import bp as mail_bp
     from .partners.views import bp as partners_bp
+    from .translation.views import bp as translation_bp
 
     app.register_blueprint(survey_bp)
     app.register_blueprint(staff_bp)
@@ -88,6 +94,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(imports_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(partners_bp)
+    app.register_blueprint(translation_bp)
     register_cli(app)
     register_error_pages(app)
 

@@ -1,5 +1,6 @@
 """Command-line commands: ``flask instruments``, ``flask users``, ``flask sites``, ``flask dispatch``,
-``flask invitations``, ``flask demo``, ``flask export``, ``flask import-responses``, ``flask partners``."""
+``flask invitations``, ``flask demo``, ``flask export``, ``flask import-responses``, ``flask partners``,
+``flask translations``."""
 from __future__ import annotations
 
 import sys
@@ -46,6 +47,9 @@ def register_cli(app: Flask) -> None:
     from .partners.cli import partners
 
     app.cli.add_command(partners)
+    from .translation.cli import translations
+
+    app.cli.add_command(translations)
 
 
 @click.group(cls=AppGroup, help="Check, list and publish instrument versions.")
@@ -69,6 +73,20 @@ def instruments_check():
         click.echo(f"error: {problem}", err=True)
     for warning in catalogue_warnings(catalogue):  # screens that would not suit a phone
         click.echo(f"warning: {warning}", err=True)
+    # A language file short of a version's texts is not an error (the version simply does not
+    # offer that language) but the author should see what is missing.
+    from .translation.cli import language_gap_lines
+
+    for line in language_gap_lines(catalogue):
+        click.echo(f"warning: {line}" if not line.startswith(" ") else line, err=True)
+    # Each text should cost at most 2 segments in every language (UCS-2 ones hold 67 characters);
+    # more is allowed up to FEEDBACK_SMS_SEGMENT_BUDGET, but is said here (costs: /staff/texts/costs).
+    from .languages import staff_language_label
+    from .waves.messages import over_budget_templates
+
+    for template, language, count in over_budget_templates(limit=2):
+        click.echo(f"warning: the {template} text in {staff_language_label(language)} needs {count} segments "
+                   f"(more than 2); shorten its translation", err=True)
     if problems:
         click.echo(f"{len(problems)} problem(s) in {settings.questionnaires_dir}", err=True)
         sys.exit(1)
@@ -92,6 +110,11 @@ def instruments_list():
         # Each language with its translation status (questionnaires/<id>/translations.yaml).
         click.echo("    languages: " + ", ".join(
             f"{language} {catalogue.translation_status(instrument, language).status}" for language in instrument.languages))
+        # The hash a reviewer records in translations.yaml (wording_hash) with the review.
+        from .instruments.wording import wording_hash
+
+        for language in instrument.languages[1:]:
+            click.echo(f"    {language} wording_hash: {wording_hash(instrument, language)}")
     for problem in catalogue.problems:
         click.echo(f"error: {problem}", err=True)
 

@@ -42,6 +42,15 @@ def compiled_languages(translations: Path) -> tuple[str, ...]:
                         if (folder / "LC_MESSAGES" / "messages.mo").is_file() and folder.name != SOURCE_LANGUAGE))
 
 
+def staff_languages(translations: Path) -> tuple[str, ...]:
+    """English, then the codes whose staff pages are translated (``<code>/LC_MESSAGES/staff.mo``)."""
+    if not translations.is_dir():
+        return (SOURCE_LANGUAGE,)
+    return (SOURCE_LANGUAGE,) + tuple(sorted(folder.name for folder in translations.iterdir()
+                                             if (folder / "LC_MESSAGES" / "staff.mo").is_file()
+                                             and folder.name != SOURCE_LANGUAGE))
+
+
 def _ui_languages(environ: Mapping[str, str], translations: Path) -> tuple[str, ...]:
     """English plus every compiled catalogue, or those FEEDBACK_LANGUAGES names (in its order).
 
@@ -257,6 +266,9 @@ class Settings:
     #: The languages families may read pages in: English (the source) first, then each language
     #: with a compiled catalogue, or those of them FEEDBACK_LANGUAGES names.
     languages: tuple[str, ...] = (SOURCE_LANGUAGE,)
+    #: The languages staff pages are written in: English, and each with a compiled staff catalogue
+    #: that is also one of ``languages``.
+    staff_languages: tuple[str, ...] = (SOURCE_LANGUAGE,)
 
     @property
     def production(self) -> bool:
@@ -350,6 +362,8 @@ class Settings:
             **limits,
             translations_dir=translations,
             languages=_ui_languages(environ, translations),
+            staff_languages=tuple(code for code in staff_languages(translations)
+                                  if code in _ui_languages(environ, translations)),
             two_factor_roles=_two_factor_roles(environ),
             twilio=twilio,
             sms=SmsSettings.from_env(environ),
@@ -384,7 +398,12 @@ class Settings:
             "PREFERRED_URL_SCHEME": "https" if self.production else "http",
             "WTF_CSRF_TIME_LIMIT": None,  # a parent may leave a page open for hours; the session still binds it
             "BABEL_DEFAULT_LOCALE": "en",
-            "BABEL_TRANSLATION_DIRECTORIES": str(self.translations_dir),
+            # Two catalogues per language in one folder: ``staff`` (staff pages: English and the
+            # languages with a staff.mo) and ``messages`` (what families read: every language).
+            # Flask-Babel 4 keeps the plural rule of the catalogue it loads last, and a language
+            # without staff pages has no staff.mo: ``messages`` goes last so families' plurals hold.
+            "BABEL_TRANSLATION_DIRECTORIES": f"{self.translations_dir};{self.translations_dir}",
+            "BABEL_DOMAIN": "staff;messages",
             "MAX_CONTENT_LENGTH": 1024 * 1024,
             # In memory by default (one process); set FEEDBACK_RATE_LIMIT_STORAGE=redis://… so that
             # every gunicorn worker counts the same sign-in attempts.

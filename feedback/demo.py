@@ -187,7 +187,10 @@ def _family(site: Site, key_worker: StaffUser, shape: str, rng: random.Random, f
         case_ref = f"{case_ref}-{rng.randint(0, 9)}"
     family = create_family(site.id, case_ref, key_worker.id, referral_date=entry - timedelta(days=21),
                            entry_date=entry, exit_date=exit_, actor_id=key_worker.id)
-    welsh = site.code == "demo-valley" and shape == "exiting"
+    # A few mothers read another language, so the demo's links show Welsh, Polish and Urdu
+    # (right-to-left) pages and texts; everyone else reads English.
+    language = {("demo-valley", "exiting"): "cy", ("demo-north", "exiting"): "pl",
+                ("demo-coast", "followed_up"): "ur"}.get((site.code, shape), "en")
     people = [("mother", today.year - rng.randint(28, 44), "sms_link"),
               ("father", today.year - rng.randint(30, 50), "interview" if shape == "followed_up" else "sms_link")]
     if shape in ("exiting", "starting"):
@@ -195,7 +198,7 @@ def _family(site: Site, key_worker: StaffUser, shape: str, rng: random.Random, f
         people.append(("child", today.year - 6, "none"))  # too young to be asked
     for role, birth_year, channel in people:
         member = add_member(family, role, fake.first_name_female() if role == "mother" else fake.first_name(),
-                            birth_year, rng.randint(1, 12), "cy" if welsh and role == "mother" else "en", channel,
+                            birth_year, rng.randint(1, 12), language if role == "mother" else "en", channel,
                             f"07912 {rng.randint(100000, 999999)}" if channel != "none" else None,
                             actor_id=key_worker.id)
         if channel == "none":

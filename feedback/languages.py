@@ -13,9 +13,11 @@ the app, and some callers are imported before there is one.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 
 from .config import SOURCE_LANGUAGE
@@ -76,12 +78,29 @@ def text_direction(code: str) -> str:
     return locale.text_direction if locale else "ltr"
 
 
+def staff_page_languages() -> tuple[str, ...]:
+    """The languages staff pages are written in (English, and each with a staff catalogue)."""
+    return current_app.config["FEEDBACK_SETTINGS"].staff_languages
+
+
+#: Where a member of staff's chosen language for staff pages is kept (``/staff/language``).
+STAFF_LANGUAGE = "staff_language"
+
+
 def select_locale() -> str:
     chosen = g.get("locale")
     if chosen:
         return chosen
     if not has_request_context():
         return "en"
+    if request.path.startswith("/staff"):
+        # Staff pages: the language chosen on them, else the browser's, among those they are
+        # written in. A respondent's choice never changes them (nor theirs a respondent's).
+        languages = staff_page_languages()
+        remembered = session.get(STAFF_LANGUAGE)
+        if remembered in languages:
+            return remembered
+        return request.accept_languages.best_match(languages) or SOURCE_LANGUAGE
     remembered = session.get("language")
     languages = ui_languages()
     if remembered in languages:
@@ -99,6 +118,16 @@ def init_languages(app: Flask) -> None:
             session["language"] = language
         return response
 
+    @app.template_filter("when")
+    def when(value, pattern: str) -> str:
+        """A date or time on a staff page in its language's words (CLDR ``pattern``, e.g.
+        "dd MMM y HH:mm": "04 Dec 2026 09:30", "04 Rhag 2026 09:30"). Times are UTC, as stored."""
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return babel_dates.format_datetime(value, pattern, locale=select_locale())
+        return babel_dates.format_date(value, pattern, locale=select_locale())
+
     @app.context_processor
     def language_globals():
         language = select_locale()
@@ -110,4 +139,6 @@ def init_languages(app: Flask) -> None:
             "text_direction": text_direction(language),
             "organisation": settings.organisation.in_language(language),
             "contact": settings.contact.in_language(language) if family_page else "",
+            # Staff pages offer their own languages (each named in itself).
+            "staff_language_names": {code: language_name(code) for code in settings.staff_languages},
         }

@@ -45,11 +45,14 @@ def test_the_app_offers_english_and_every_compiled_catalogue(urdu_app):
         assert language_names() == {"en": "English", "ur": "اردو"}
 
 
-def test_by_default_the_shipped_welsh_catalogue_is_offered_and_named_in_welsh(app):
-    from feedback.languages import language_names
+def test_by_default_every_shipped_catalogue_is_offered_and_named_in_itself(app):
+    from feedback.languages import language_names, staff_page_languages, text_direction
 
     with app.app_context():
-        assert language_names() == {"en": "English", "cy": "Cymraeg"}
+        assert language_names() == {"en": "English", "ar": "العربية", "bn": "বাংলা", "cy": "Cymraeg",
+                                    "pl": "polski", "ro": "română", "so": "Soomaali", "ur": "اردو"}
+        assert [code for code in language_names() if text_direction(code) == "rtl"] == ["ar", "ur"]
+        assert staff_page_languages() == ("en", "cy")  # staff pages: English and Welsh
 
 
 def test_staff_pages_name_a_language_in_english_and_in_itself():

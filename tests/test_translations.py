@@ -1,7 +1,10 @@
-"""Every interface string has Welsh, the compiled catalogue is current, and Welsh reaches the page."""
+"""Every interface string is in its catalogue's template, Welsh has them all, the compiled catalogue
+is current, and Welsh reaches the page (the other languages: tests/translation/test_catalogues.py)."""
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -10,7 +13,6 @@ from tests.conftest import csrf_token
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
-METHODS = [("feedback/**.py", "python"), ("feedback/**/templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
 
 
@@ -19,11 +21,41 @@ def catalogue():
         return read_po(handle)
 
 
-def test_every_interface_string_in_the_code_is_in_the_welsh_catalogue():
-    extracted = {message[2] if isinstance(message[2], str) else message[2][0]
-                 for message in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS)}
-    known = {message.id if isinstance(message.id, str) else message.id[0] for message in catalogue() if message.id}
-    assert extracted - known == set(), "run the pybabel extract/update commands in the README, then translations/fill_cy.py"
+def extracted(config: str) -> set[str]:
+    with (ROOT / "translations" / config).open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    return {message[2] if isinstance(message[2], str) else message[2][0]
+            for message in extract_from_dir(str(ROOT), method_map, options_map, keywords=KEYWORDS)}
+
+
+@pytest.mark.parametrize("config, template", [("babel.cfg", "messages.pot"), ("staff.cfg", "staff.pot")])
+def test_every_interface_string_in_the_code_is_in_its_catalogues_template(config, template):
+    with (ROOT / "translations" / template).open("rb") as handle:
+        known = {message.id if isinstance(message.id, str) else message.id[0] for message in read_po(handle) if message.id}
+    assert extracted(config) - known == set(), "run the pybabel extract/update commands in the README"
+
+
+def test_every_file_with_interface_strings_belongs_to_one_catalogue():
+    """A string in a file neither extraction reads would never be translated."""
+    def files(config: str) -> set[str]:
+        with (ROOT / "translations" / config).open(encoding="utf-8") as handle:
+            method_map, options_map = parse_mapping_cfg(handle)
+        found = set()
+        for message in extract_from_dir(str(ROOT), method_map, options_map, keywords=KEYWORDS,
+                                         callback=lambda filename, method, options: method != "ignore" and found.add(filename)):
+            pass
+        return found
+
+    def with_strings() -> set[str]:
+        found = set()
+        method_map = [("feedback/**.py", "python"), ("feedback/**/templates/**.html", "jinja2")]
+        for filename, *_ in extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS):
+            found.add(filename)
+        return found
+
+    family, staff = files("babel.cfg"), files("staff.cfg")
+    assert family & staff == set()
+    assert with_strings() - family - staff == set()
 
 
 def test_every_welsh_string_is_translated_and_not_fuzzy():

@@ -1,5 +1,7 @@
 """Welsh interface wording. Run after `pybabel update` to fill new strings, then `pybabel compile`.
 
+Families' strings are in WELSH below; staff pages' strings in ``cy_staff/<area>.yaml``.
+
 Kept as data so a translator can review every string in one place; strings already translated in
 the catalogue are never overwritten.
 """
@@ -13,6 +15,8 @@ WELSH = {
     "A reminder: your answers would help. You can still answer here: %(link)s Reply STOP to stop these messages.":
         "Nodyn atgoffa: byddai eich atebion o help. Gallwch ateb yma o hyd: %(link)s Atebwch STOP i atal y negeseuon hyn.",
     # SMS conversations and replies (kept to GSM-7 letters where Welsh allows: each text is billed).
+    "Thank you. We will text you in this language from now on.":
+        "Diolch. Byddwn yn anfon negeseuon testun atoch yn yr iaith hon o hyn ymlaen.",
     "Reply with the number of your answer.": "Atebwch gyda rhif eich ateb.",
     "Reply YES or NO, or the number of your answer.": "Atebwch IE neu NA, neu rif eich ateb.",
     "Reply with a number from %(min)s to %(max)s.": "Atebwch gyda rhif o %(min)s i %(max)s.",
@@ -79,8 +83,9 @@ WELSH = {
     "Enter a date.": "Rhowch ddyddiad.",
     "Enter your answer.": "Rhowch eich ateb.",
     "Either give an answer or choose “%(label)s”, not both.": "Rhowch ateb neu dewiswch “%(label)s”, nid y ddau.",
-    "Your answer must be %(n)s characters or fewer. It is now %(m)s.":
-        "Rhaid i'ch ateb fod yn %(n)s nod neu lai. Mae'n %(m)s nod ar hyn o bryd.",
+    # Welsh keeps a noun singular after a numeral ("5 nod"), so a plural entry has one wording.
+    "Your answer must be %(num)s character or fewer.": "Rhaid i'ch ateb fod yn %(num)s nod neu lai.",
+    "It is now %(num)s character.": "Mae'n %(num)s nod ar hyn o bryd.",
     "Enter a whole number, like 3.": "Rhowch rif cyfan, fel 3.",
     "Enter a number, like 3 or 2.5.": "Rhowch rif, fel 3 neu 2.5.",
     "Enter a number from %(min)s to %(max)s.": "Rhowch rif o %(min)s i %(max)s.",
@@ -120,7 +125,7 @@ WELSH = {
     "This link has expired.": "Mae'r ddolen hon wedi dod i ben.",
     "Read this aloud:": "Darllenwch hwn yn uchel:",
     "%(organisation)s would like your views.": "Hoffai %(organisation)s gael eich barn.",
-    "It takes about %(num)s minutes. Your answers are confidential and taking part is up to you.":
+    "It takes about %(num)s minute. Your answers are confidential and taking part is up to you.":
         "Mae'n cymryd tua %(num)s munud. Mae eich atebion yn gyfrinachol a chi sy'n dewis a ydych am gymryd rhan.",
     "Start the interview": "Dechrau'r cyfweliad",
     "Page %(number)s of %(total)s": "Tudalen %(number)s o %(total)s",
@@ -152,31 +157,48 @@ WELSH = {
 }
 
 
-def fill(po_path: Path) -> list[str]:
-    """Fill untranslated entries; return the ids still untranslated."""
+def staff_tables() -> dict:
+    """The Welsh of the staff pages, kept per area in ``cy_staff/<area>.yaml`` (English → Welsh;
+    a plural's value is its list of forms)."""
+    import yaml
+
+    table: dict = {}
+    for path in sorted((Path(__file__).parent / "cy_staff").glob("*.yaml")):
+        table.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return table
+
+
+def fill(po_path: Path, table: dict = WELSH, overwrite: bool = False) -> list[str]:
+    """Fill untranslated entries from ``table`` (every entry it has, with ``overwrite``: the
+    staff tables are the Welsh's source); return the ids still untranslated."""
     with po_path.open("rb") as handle:
-        catalog = read_po(handle)
+        catalog = read_po(handle, locale="cy")
     missing = []
     for message in catalog:
         if not message.id:
             continue
         key = message.id[0] if isinstance(message.id, tuple) else message.id
-        translated = message.string if isinstance(message.string, str) else any(message.string)
-        if translated and "fuzzy" not in message.flags:
+        translated = message.string if isinstance(message.string, str) else all(message.string)
+        if translated and "fuzzy" not in message.flags and not (overwrite and key in table):
             continue
-        if key not in WELSH:
+        if key not in table:
             missing.append(key)
             continue
         message.flags.discard("fuzzy")
+        value = table[key]
         if isinstance(message.id, tuple):
-            message.string = tuple(WELSH[key] for _ in range(catalog.num_plurals))
+            forms = list(value) if isinstance(value, (list, tuple)) else [value]
+            forms += [forms[-1]] * (catalog.num_plurals - len(forms))
+            message.string = tuple(forms[:catalog.num_plurals])
         else:
-            message.string = WELSH[key]
+            message.string = value[0] if isinstance(value, (list, tuple)) else value
     with po_path.open("wb") as handle:
         write_po(handle, catalog, width=100)
     return missing
 
 
 if __name__ == "__main__":
-    left = fill(Path(__file__).parent / "cy" / "LC_MESSAGES" / "messages.po")
-    print("untranslated:", *left, sep="\n  ") if left else print("every string has Welsh")
+    here = Path(__file__).parent / "cy" / "LC_MESSAGES"
+    for name, table in (("messages.po", WELSH), ("staff.po", {**WELSH, **staff_tables()})):
+        left = fill(here / name, table, overwrite=name == "staff.po")
+        print(f"{name} untranslated:", *left, sep="\n  ") if left else print(f"{name}: every string has Welsh")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, send_file, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..audit.service import record
@@ -85,21 +87,21 @@ def run(profile_id: str):
     if profile is None:
         abort(404)
     if profile.deidentification.identifiable and not current_user.is_admin:
-        flash(f"Not exported: {profile.id} is an identifiable (full) export: only an admin may run it.")
+        flash(_("Not exported: %(profile)s is an identifiable (full) export: only an admin may run it.", profile=profile.id))
         return redirect(url_for("exports.index"))
     if not current_user.is_admin:
         # A researcher's export covers their own sites only, whatever the profile asks for.
         granted = {site.code for site in visible_sites()}
         wanted = granted if profile.sites == "all" else granted & set(profile.sites)
         if not wanted:
-            flash("This profile covers no site you may export.")
+            flash(_("This profile covers no site you may export."))
             return redirect(url_for("exports.index"))
         profile = replace(profile, sites=tuple(sorted(wanted)))
     purge()
     running = _same_run_unfinished(profile)
     if running is not None:
         # A second press of the button (or a second tab) follows the export already under way.
-        flash("This export is already running: here is its progress.")
+        flash(_("This export is already running: here is its progress."))
         return redirect(url_for("exports.status", run_id=running.id))
     return redirect(url_for("exports.status", run_id=start(profile, current_user)))
 
@@ -129,17 +131,18 @@ def status(run_id: int):
 def download(run_id: int):
     run = run_or_404(run_id)
     if run.state == "expired":
-        return error_page(410, "This export has been deleted",
-                          f"Its files were deleted on {run.expired_at:%d %B %Y}, {retention_days()} days after it "
-                          "was made (the retention limit). Run the profile again for a new bundle.")
+        return error_page(410, _("This export has been deleted"),
+                          _("Its files were deleted on %(day)s, %(days)s days after it was made (the retention "
+                            "limit). Run the profile again for a new bundle.",
+                            day=format_date(run.expired_at.date(), "dd MMMM y"), days=retention_days()))
     if run.state != "done":
-        flash("This export has no bundle to download." if run.state == "failed" else "This export is not finished yet.")
+        flash(_("This export has no bundle to download.") if run.state == "failed" else _("This export is not finished yet."))
         return redirect(url_for("exports.status", run_id=run.id))
     path = export_folder() / run.zip_name
     if not path.is_file():
-        return error_page(410, "This export's files are gone",
-                          "Its zip is no longer on the server (removed by hand, or the export folder moved). "
-                          "Run the profile again for a new bundle.")
+        return error_page(410, _("This export's files are gone"),
+                          _("Its zip is no longer on the server (removed by hand, or the export folder moved). "
+                            "Run the profile again for a new bundle."))
     record("export.downloaded", run, site_of(run), profile=run.profile_id, bundle=run.bundle)
     db.session.commit()
     return send_file(path, as_attachment=True, download_name=path.name, mimetype="application/zip")

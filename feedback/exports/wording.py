@@ -13,7 +13,8 @@ from .codebook import Codebook
 WORDING_COLUMNS = ("wording_hash", "translation_status")
 WORDING_VARIABLES = (
     ("wording_hash", "Wording answered (SHA-256 of the texts in the language answered in)", "string"),
-    ("translation_status", "Translation status of that wording: source, draft (not reviewed) or reviewed",
+    ("translation_status", "Translation status of that wording: source; draft (written by the team, not checked "
+     "by a qualified translator: consider excluding or flagging); or reviewed (checked, the exact wording answered)",
      "string"),
 )
 
@@ -21,15 +22,21 @@ WORDING_VARIABLES = (
 def translation_statuses(frame: pd.DataFrame, catalogue) -> pd.Series:
     """Each response's translation status, from its instrument version and language (empty when
     the language is not known or the version is no longer in the catalogue)."""
-    def status(instrument_id, version, language):
+    def status(instrument_id, version, language, answered):
         if not isinstance(language, str):
             return None
         instrument = catalogue.instruments.get((instrument_id, int(version)))
         if instrument is None or language not in instrument.languages:
             return None
-        return catalogue.translation_status(instrument, language).status
+        found = catalogue.translation_status(instrument, language)
+        # A review covers the wording reviewed: a response answered in an earlier draft of the
+        # language file stays a draft-language response.
+        if found.status == "reviewed" and not found.covers(answered if isinstance(answered, str) else None):
+            return "draft"
+        return found.status
 
-    return pd.Series([status(*row) for row in zip(frame["instrument"], frame["version"], frame["language"])],
+    answered = frame["wording_hash"] if "wording_hash" in frame else pd.Series([None] * len(frame), index=frame.index)
+    return pd.Series([status(*row) for row in zip(frame["instrument"], frame["version"], frame["language"], answered)],
                      index=frame.index, dtype="object")
 
 

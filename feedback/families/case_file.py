@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from ..imports.problems import Problem
 from .consent import needs_parent_consent
@@ -35,7 +36,8 @@ COLUMNS = (FAMILY_COLUMNS + MEMBER_COLUMNS
 REQUIRED = ("site", "case_ref", "member_ref", "role")
 #: Repeated on every row of a family, so they must agree; compared as read (dates as dates).
 REPEATED = ("referral_date", "entry_date", "exit_date", "key_worker")
-DATE_HINT = "Write dates as year-month-day (2024-03-27) or day/month/year (27/03/2024)."
+#: Lazy: made into text (``str``) where a message is made.
+DATE_HINT = _l("Write dates as year-month-day (2024-03-27) or day/month/year (27/03/2024).")
 YES, NO = ("yes", "y"), ("no", "n")
 
 
@@ -126,7 +128,9 @@ def parse_date(text: str) -> date | None:
 
 def _rows_text(rows) -> str:
     rows = list(rows)
-    return f"row {rows[0]}" if len(rows) == 1 else "rows " + ", ".join(str(r) for r in rows[:-1]) + f" and {rows[-1]}"
+    listed = str(rows[0]) if len(rows) == 1 else _("%(first)s and %(last)s", first=", ".join(str(r) for r in rows[:-1]),
+                                                  last=rows[-1])
+    return ngettext("row %(rows)s", "rows %(rows)s", len(rows), rows=listed)
 
 
 class _RowChecker:
@@ -147,12 +151,12 @@ class _RowChecker:
             return None
         value = parse_date(text)
         if value is None:
-            self.problem(column, f"‘{text}’ is not a date. {DATE_HINT}")
+            self.problem(column, _("‘%(text)s’ is not a date. %(hint)s", text=text, hint=str(DATE_HINT)))
         elif value.year < 1900:
-            self.problem(column, f"‘{text}’ is before 1900. Check the year.")
+            self.problem(column, _("‘%(text)s’ is before %(year)s. Check the year.", text=text, year=1900))
             return None
         elif not_after_today and value > self.today:
-            self.problem(column, f"‘{text}’ is in the future. Check the date.")
+            self.problem(column, _("‘%(text)s’ is in the future. Check the date.", text=text))
             return None
         return value
 
@@ -163,11 +167,13 @@ class _RowChecker:
         # Excel turns a typed 2019-06 into a date cell, read as 2019-06-01: only year and month are kept.
         match = re.fullmatch(r"(\d{4})-(\d{1,2})(?:-\d{2})?", text)
         if not match or not 1 <= int(match[2]) <= 12:
-            self.problem("birth_year_month", f"‘{text}’ is not a year and month. Write it as 2019-06 (June 2019).")
+            self.problem("birth_year_month", _("‘%(text)s’ is not a year and month. Write it as 2019-06 (June 2019).",
+                                               text=text))
             return None, None
         year, month = int(match[1]), int(match[2])
         if year < 1900 or (year, month) > (self.today.year, self.today.month):
-            self.problem("birth_year_month", f"‘{text}’ is before 1900 or in the future. Check the year.")
+            self.problem("birth_year_month", _("‘%(text)s’ is before %(year)s or in the future. Check the year.",
+                                               text=text, year=1900))
             return None, None
         return year, month
 
@@ -188,10 +194,10 @@ class _RowChecker:
         try:
             validate_email(text, check_deliverability=False)
         except EmailNotValidError:
-            self.problem("email", f"‘{text}’ is not an email address. Write it like name@example.org.")
+            self.problem("email", _("‘%(text)s’ is not an email address. Write it like name@example.org.", text=text))
             return None
         if len(text) > 254:
-            self.problem("email", "The address is longer than 254 characters. Check it.")
+            self.problem("email", _("The address is longer than %(max)s characters. Check it.", max=254))
             return None
         return text.lower()
 
@@ -201,7 +207,7 @@ class _RowChecker:
         if not text:
             return None
         if value not in allowed:
-            self.problem(column, f"‘{text}’ is not one of {', '.join(allowed)}.")
+            self.problem(column, _("‘%(text)s’ is not one of %(allowed)s.", text=text, allowed=", ".join(allowed)))
             return None
         return value
 
@@ -212,14 +218,16 @@ class _RowChecker:
             on = self.date(date_column)
             if not text:
                 if self.text(date_column):
-                    self.problem(column, f"{date_column} is given but not the decision. Write yes or no, "
-                                         "or empty both cells.")
+                    self.problem(column, _("%(date_column)s is given but not the decision. Write %(yes)s or %(no)s, "
+                                           "or empty both cells.", date_column=date_column, yes=YES[0], no=NO[0]))
                 continue
             if text not in YES + NO:
-                self.problem(column, f"‘{self.text(column)}’ is not a decision. Write yes or no.")
+                self.problem(column, _("‘%(text)s’ is not a decision. Write %(yes)s or %(no)s.",
+                                       text=self.text(column), yes=YES[0], no=NO[0]))
                 continue
             if not self.text(date_column):
-                self.problem(date_column, f"Give the date of the {column} decision. {DATE_HINT}")
+                self.problem(date_column, _("Give the date of the %(column)s decision. %(hint)s", column=column,
+                                            hint=str(DATE_HINT)))
                 continue
             if on is None:
                 continue  # the date's own problem is listed
@@ -227,9 +235,10 @@ class _RowChecker:
                 year, month = birth
                 age = age_on(year, month, on) if year is not None and month is not None else None
                 if not needs_parent_consent(role, age):
-                    self.problem(column, "A parent's decision counts only for a child under 16, and this member "
-                                         "is 16 or over (or not a child) on that date: only their own decision "
-                                         f"counts. Empty {column} and {date_column}.")
+                    self.problem(column, _("A parent's decision counts only for a child under 16, and this member "
+                                           "is 16 or over (or not a child) on that date: only their own decision "
+                                           "counts. Empty %(column)s and %(date_column)s.", column=column,
+                                           date_column=date_column))
                     continue
             decisions.append(ConsentDecision(purpose, party, text in YES, on))
         return decisions
@@ -249,11 +258,13 @@ def check_case_file(headings: list[str], rows: dict[int, dict[str, str]], lookup
     missing = [name for name in REQUIRED if name not in headings]
     unknown = [name for name in headings if name not in COLUMNS]
     if missing:
-        problems.append(Problem(1, None, f"The heading row has no column {', '.join(missing)}. Add "
-                                         f"{'it' if len(missing) == 1 else 'them'} (row 1 holds the headings)."))
+        problems.append(Problem(1, None, ngettext("The heading row has no column %(columns)s. Add it (row 1 holds the "
+                                                  "headings).",
+                                                  "The heading row has no column %(columns)s. Add them (row 1 holds "
+                                                  "the headings).", len(missing), columns=", ".join(missing))))
     for name in unknown:
-        problems.append(Problem(1, name, f"‘{name}’ is not a column of a family file. Check the spelling; the "
-                                         f"columns are {', '.join(COLUMNS)}."))
+        problems.append(Problem(1, name, _("‘%(name)s’ is not a column of a family file. Check the spelling; the "
+                                           "columns are %(columns)s.", name=name, columns=", ".join(COLUMNS))))
     if problems:
         return CaseFile([], problems)
     families: dict[tuple[str, str], FamilyRecord] = {}
@@ -264,14 +275,17 @@ def check_case_file(headings: list[str], rows: dict[int, dict[str, str]], lookup
         row = _RowChecker(number, cells, lookups.today, problems)
         for name in REQUIRED:
             if not row.text(name):
-                row.problem(name, f"The {name} is missing. Every row needs site, case_ref, member_ref and role.")
+                row.problem(name, _("The %(column)s is missing. Every row needs %(columns)s.", column=name,
+                                    columns=_("%(first)s and %(last)s", first=", ".join(REQUIRED[:-1]),
+                                              last=REQUIRED[-1])))
         site_code, case_ref = row.text("site"), row.text("case_ref")
         site_id = lookups.site_ids.get(site_code.lower()) if site_code else None
         if site_code and site_id is None:
-            row.problem("site", f"‘{site_code}’ is not the code of a site you may import for. Check the code "
-                                f"(yours: {', '.join(sorted(lookups.site_ids)) or 'none'}).")
+            row.problem("site", _("‘%(site)s’ is not the code of a site you may import for. Check the code (yours: "
+                                  "%(yours)s).", site=site_code,
+                                  yours=", ".join(sorted(lookups.site_ids)) or _("none")))
         if len(case_ref) > 64:
-            row.problem("case_ref", "The case reference is longer than 64 characters.")
+            row.problem("case_ref", _("The case reference is longer than %(max)s characters.", max=64))
         # As on the family pages, a family's dates may be planned ones, in the future.
         dates = {name: row.date(name, not_after_today=False) for name in ("referral_date", "entry_date", "exit_date")}
         dates_ok = not any(p.row == number and p.column in dates for p in problems)
@@ -279,14 +293,17 @@ def check_case_file(headings: list[str], rows: dict[int, dict[str, str]], lookup
             try:
                 check_dates(dates["referral_date"], dates["entry_date"], dates["exit_date"])
             except FamilyError as refusal:
-                row.problem("exit_date" if "exit" in str(refusal) else "entry_date", str(refusal))
+                # Which date is out of order, from the dates (the message may be in Welsh).
+                exit_early = dates["entry_date"] and dates["exit_date"] and dates["exit_date"] < dates["entry_date"]
+                row.problem("exit_date" if exit_early else "entry_date", str(refusal))
         key_worker_email = row.text("key_worker").lower()
         key_worker_id = None
         if key_worker_email:
             practitioner = lookups.practitioners.get(key_worker_email)
             if practitioner is None or (site_id is not None and site_id not in practitioner[1]):
-                row.problem("key_worker", f"‘{row.text('key_worker')}’ is not the email of an active practitioner "
-                                          f"at site {site_code}. Check the address, or leave the cell empty.")
+                row.problem("key_worker", _("‘%(email)s’ is not the email of an active practitioner at site %(site)s. "
+                                            "Check the address, or leave the cell empty.",
+                                            email=row.text("key_worker"), site=site_code))
             else:
                 key_worker_id = practitioner[0]
         member = _member(row, lookups.languages)
@@ -306,14 +323,16 @@ def check_case_file(headings: list[str], rows: dict[int, dict[str, str]], lookup
             family.members.append(member)
     for (key, name), values in seen.items():
         if len(values) > 1 and len(families[key].rows) > 1:
-            shown = "; ".join(f"{_shown(value)} in {_rows_text(numbers)}" for value, numbers in values.items())
-            problems.append(Problem(min(families[key].rows), name, f"Family {key[0]} {key[1]} has different {name} "
-                                    f"values on its rows ({shown}). Give every row of a family the same family "
-                                    "columns."))
+            shown = "; ".join(_("%(value)s in %(rows)s", value=_shown(value), rows=_rows_text(numbers))
+                              for value, numbers in values.items())
+            problems.append(Problem(min(families[key].rows), name, _(
+                "Family %(site)s %(case_ref)s has different %(column)s values on its rows (%(shown)s). Give every "
+                "row of a family the same family columns.", site=key[0], case_ref=key[1], column=name, shown=shown)))
     for (key, ref), numbers in refs.items():
         if len(numbers) > 1:
-            problems.append(Problem(numbers[1], "member_ref", f"Member {ref} of family {key[0]} {key[1]} is in "
-                                    f"{_rows_text(numbers)}. Give each member one row."))
+            problems.append(Problem(numbers[1], "member_ref", _(
+                "Member %(member)s of family %(site)s %(case_ref)s is in %(rows)s. Give each member one row.",
+                member=ref, site=key[0], case_ref=key[1], rows=_rows_text(numbers))))
     problems.sort(key=lambda p: (p.row if p.row is not None else 0, COLUMNS.index(p.column)
                                  if p.column in COLUMNS else -1))
     return CaseFile(list(families.values()) if not problems else [], problems)
@@ -321,19 +340,20 @@ def check_case_file(headings: list[str], rows: dict[int, dict[str, str]], lookup
 
 def _shown(value) -> str:
     if value is None or value == "":
-        return "empty"
+        return _("empty")
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _member(row: _RowChecker, languages: tuple[str, ...]) -> MemberRecord | None:
     member_ref, role = row.text("member_ref"), row.text("role").lower()
     if len(member_ref) > 64:
-        row.problem("member_ref", "The member reference is longer than 64 characters.")
+        row.problem("member_ref", _("The member reference is longer than %(max)s characters.", max=64))
     if role and role not in MEMBER_ROLES:
-        row.problem("role", f"‘{row.text('role')}’ is not a role. Write one of {', '.join(MEMBER_ROLES)}.")
+        row.problem("role", _("‘%(role)s’ is not a role. Write one of %(roles)s.", role=row.text("role"),
+                              roles=", ".join(MEMBER_ROLES)))
     name = row.text("name") or None
     if name and len(name) > 120:
-        row.problem("name", "The name is longer than 120 characters. Use a first name or initials.")
+        row.problem("name", _("The name is longer than %(max)s characters. Use a first name or initials.", max=120))
     birth = row.birth()
     phone, email = row.phone(), row.email()
     # Codes are matched whatever their case ("CY", "pt_br") and stored as the app spells them.
@@ -342,8 +362,8 @@ def _member(row: _RowChecker, languages: tuple[str, ...]) -> MemberRecord | None
     language = by_lower.get(language, language)
     channel = row.choice("channel", CHANNELS)
     if channel == "email_link" and email is None and not row.text("email"):
-        row.problem("channel", "email_link needs the member's email address in the email column. Add it, or "
-                               "choose another channel.")
+        row.problem("channel", _("%(channel)s needs the member's email address in the %(column)s column. Add it, or "
+                                 "choose another channel.", channel="email_link", column="email"))
     consents = row.consents(role, birth) if role in MEMBER_ROLES else []
     if not member_ref or role not in MEMBER_ROLES:
         return None

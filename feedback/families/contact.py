@@ -7,23 +7,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 SMS_CHANNELS = {"sms_link", "sms_conversation"}
 EMAIL_CHANNELS = {"email_link"}
 
 #: Why a member must not be contacted, in the words shown to staff.
 REASONS = {
-    "family_closed": "the family's case is closed",
-    "no_consent": "no consent to take part is in force",
-    "no_sms_consent": "no consent to be contacted by text is in force",
-    "paused": "contact is paused",
-    "opted_out": "the member opted out of texts",
-    "no_phone": "there is no mobile number",
-    "phone_invalid": "the mobile number does not work",
-    "no_channel": "the member asked not to be contacted",
-    "no_email_consent": "no consent to be contacted by email is in force",
-    "no_email": "there is no email address",
-    "email_invalid": "the mail server refused the email address",
-    "opted_out_email": "the address unsubscribed from emails",
+    "family_closed": _l("the family's case is closed"),
+    "no_consent": _l("no consent to take part is in force"),
+    "no_sms_consent": _l("no consent to be contacted by text is in force"),
+    "paused": _l("contact is paused"),
+    "opted_out": _l("the member opted out of texts"),
+    "no_phone": _l("there is no mobile number"),
+    "phone_invalid": _l("the mobile number does not work"),
+    "no_channel": _l("the member asked not to be contacted"),
+    "no_email_consent": _l("no consent to be contacted by email is in force"),
+    "no_email": _l("there is no email address"),
+    "email_invalid": _l("the mail server refused the email address"),
+    "opted_out_email": _l("the address unsubscribed from emails"),
 }
 
 

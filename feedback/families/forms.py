@@ -1,11 +1,12 @@
 """Forms for the family pages. Choices that depend on the user (sites, key workers) are set by the view.
 
-Staff pages are not translated, so labels and messages are plain English.
+Labels and messages are lazy (``_l``): the staff catalogue gives them in the page's language.
 """
 from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -17,12 +18,19 @@ from .eligibility import MEMBER_ROLES
 from .models import CHANNELS, CONSENT_PARTIES, CONSENT_PURPOSES
 
 NO_ONE = 0  # the "no key worker" / "whole family" choice of a select whose values are ids
-CHANNEL_LABELS = {"sms_link": "Link by text", "sms_conversation": "Questions by text", "email_link": "Link by email",
-                  "interview": "Telephone interview", "none": "Do not contact"}
-ROLE_LABELS = {role: role.replace("_", " ").capitalize() for role in MEMBER_ROLES}
-PURPOSE_LABELS = {"participation": "Taking part in surveys", "sms": "Being contacted by text",
-                  "email": "Being contacted by email"}
-PARTY_LABELS = {"self": "The member themself", "parent": "Their parent or carer"}
+CHANNEL_LABELS = {"sms_link": _l("Link by text"), "sms_conversation": _l("Questions by text"),
+                  "email_link": _l("Link by email"), "interview": _l("Telephone interview"),
+                  "none": _l("Do not contact"), "staff_task": _l("Task for the key worker")}
+#: One label per code of ``MEMBER_ROLES`` (the codes are stored; only these words are shown).
+ROLE_LABELS = {"mother": _l("Mother"), "father": _l("Father"), "partner": _l("Partner"),
+               "other_carer": _l("Other carer"), "child": _l("Child"), "young_person": _l("Young person"),
+               "other": _l("Other")}
+assert set(ROLE_LABELS) == set(MEMBER_ROLES)
+PURPOSE_LABELS = {"participation": _l("Taking part in surveys"), "sms": _l("Being contacted by text"),
+                  "email": _l("Being contacted by email")}
+PARTY_LABELS = {"self": _l("The member themself"), "parent": _l("Their parent or carer")}
+#: A family's status is stored as its code; these are the words shown.
+STATUS_LABELS = {"open": _l("Open"), "closed": _l("Closed")}
 
 
 def language_label(code: str | None) -> str:
@@ -40,8 +48,8 @@ def stripped(value: str | None) -> str | None:
 def email_field(label: str) -> StringField:
     """An optional address, checked for its form only: whether mail reaches it shows at the first send."""
     return StringField(label, filters=[stripped], render_kw={"autocomplete": "off", "spellcheck": "false"},
-                       validators=[Optional(), Length(max=254, message="Use at most 254 characters."),
-                                   Email("Enter an email address like name@example.org.")])
+                       validators=[Optional(), Length(max=254, message=_l("Use at most 254 characters.")),
+                                   Email(_l("Enter an email address like name@example.org."))])
 
 
 def optional_date(label: str) -> DateField:
@@ -49,37 +57,38 @@ def optional_date(label: str) -> DateField:
 
 
 class FamilyDatesForm(FlaskForm):
-    key_worker_id = SelectField("Key worker", coerce=int, invalid_choice_message="Choose a key worker from the list.")
-    referral_date = optional_date("Referral date")
-    entry_date = optional_date("Entry date (support started)")
-    exit_date = optional_date("Exit date (support ended)")
+    key_worker_id = SelectField(_l("Key worker"), coerce=int,
+                                invalid_choice_message=_l("Choose a key worker from the list."))
+    referral_date = optional_date(_l("Referral date"))
+    entry_date = optional_date(_l("Entry date (support started)"))
+    exit_date = optional_date(_l("Exit date (support ended)"))
 
 
 class NewFamilyForm(FamilyDatesForm):
-    site_id = SelectField("Site", coerce=int, invalid_choice_message="Choose one of your sites.")
-    case_ref = StringField("Case reference", validators=[
-        InputRequired("Enter the case reference."), Length(max=64, message="Use at most 64 characters.")])
+    site_id = SelectField(_l("Site"), coerce=int, invalid_choice_message=_l("Choose one of your sites."))
+    case_ref = StringField(_l("Case reference"), validators=[
+        InputRequired(_l("Enter the case reference.")), Length(max=64, message=_l("Use at most 64 characters."))])
 
 
 class EditFamilyForm(FamilyDatesForm):
-    status = SelectField("Status", choices=options([("open", "Open"), ("closed", "Closed")]))
+    status = SelectField(_l("Status"), choices=options(STATUS_LABELS.items()))
     #: The version the page was built from: saving over someone else's change is refused.
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class MemberForm(FlaskForm):
-    role = SelectField("Role in the family", choices=options(ROLE_LABELS.items()))
-    name = StringField("Name", validators=[Optional(), Length(max=120, message="Use at most 120 characters.")])
-    birth_year = IntegerField("Birth year", validators=[
-        Optional(), NumberRange(min=1900, message="Enter a year from 1900 on, for example 1988.")])
-    birth_month = IntegerField("Birth month (1–12)", validators=[
-        Optional(), NumberRange(1, 12, "Enter a month from 1 to 12.")])
+    role = SelectField(_l("Role in the family"), choices=options(ROLE_LABELS.items()))
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120, message=_l("Use at most 120 characters."))])
+    birth_year = IntegerField(_l("Birth year"), validators=[
+        Optional(), NumberRange(min=1900, message=_l("Enter a year from 1900 on, for example 1988."))])
+    birth_month = IntegerField(_l("Birth month (1–12)"), validators=[
+        Optional(), NumberRange(1, 12, _l("Enter a month from 1 to 12."))])
     #: Choices are the app's languages, set when the form is made (they are the app's settings).
-    language = SelectField("Language")
-    channel = SelectField("How to contact", choices=options((c, CHANNEL_LABELS[c]) for c in CHANNELS))
-    mobile = StringField("Mobile number", validators=[Optional(), Length(max=40)])
+    language = SelectField(_l("Language"))
+    channel = SelectField(_l("How to contact"), choices=options((c, CHANNEL_LABELS[c]) for c in CHANNELS))
+    mobile = StringField(_l("Mobile number"), validators=[Optional(), Length(max=40)])
     # Not named ``email``: a form built from a member must never fill in the address in full.
-    email_address = email_field("Email address")
+    email_address = email_field(_l("Email address"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,16 +97,16 @@ class MemberForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.birth_year.data and self.birth_year.data > date.today().year:
-            self.birth_year.errors.append("The birth year is in the future. Check the year.")
+            self.birth_year.errors.append(_l("The birth year is in the future. Check the year."))
             valid = False
         # An age needs both: a year alone would leave a child's age unknown.
         if (self.birth_year.data is None) != (self.birth_month.data is None) and not self.birth_year.errors \
                 and not self.birth_month.errors:
-            self.birth_month.errors.append("Enter both the birth year and the birth month, or neither.")
+            self.birth_month.errors.append(_l("Enter both the birth year and the birth month, or neither."))
             valid = False
         if self.channel.data == "email_link" and not self.email_address.errors and not self.will_have_email():
             self.email_address.errors.append(
-                "Enter an email address to contact this member by email, or choose another way to contact them.")
+                _l("Enter an email address to contact this member by email, or choose another way to contact them."))
             valid = False
         return valid
 
@@ -107,11 +116,11 @@ class MemberForm(FlaskForm):
 
 
 class EditMemberForm(MemberForm):
-    mobile = StringField("New mobile number", validators=[Optional(), Length(max=40)])
-    remove_mobile = BooleanField("Remove the mobile number")
-    email_address = email_field("New email address")
-    remove_email = BooleanField("Remove the email address")
-    clear_email_opt_out = BooleanField("They asked to be emailed again: clear their unsubscribe")
+    mobile = StringField(_l("New mobile number"), validators=[Optional(), Length(max=40)])
+    remove_mobile = BooleanField(_l("Remove the mobile number"))
+    email_address = email_field(_l("New email address"))
+    remove_email = BooleanField(_l("Remove the email address"))
+    clear_email_opt_out = BooleanField(_l("They asked to be emailed again: clear their unsubscribe"))
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     #: Set by the view: an address on record is kept when the field is left blank.
     email_on_record = False
@@ -121,23 +130,25 @@ class EditMemberForm(MemberForm):
 
 
 class ConsentForm(FlaskForm):
-    purpose = SelectField("Consent to", choices=options((p, PURPOSE_LABELS[p]) for p in CONSENT_PURPOSES))
-    party = RadioField("Decision by", choices=options((p, PARTY_LABELS[p]) for p in CONSENT_PARTIES),
-                       validators=[InputRequired("Choose who made the decision.")])
-    given = RadioField("Decision", choices=options([("yes", "Consent given"), ("no", "Consent withdrawn or refused")]),
-                       validators=[InputRequired("Choose whether consent was given.")])
-    text_version = StringField("Version of the consent text", validators=[
-        InputRequired("Enter the version of the consent text (for example v1)."), Length(max=32)])
+    purpose = SelectField(_l("Consent to"), choices=options((p, PURPOSE_LABELS[p]) for p in CONSENT_PURPOSES))
+    party = RadioField(_l("Decision by"), choices=options((p, PARTY_LABELS[p]) for p in CONSENT_PARTIES),
+                       validators=[InputRequired(_l("Choose who made the decision."))])
+    given = RadioField(_l("Decision"), choices=options([("yes", _l("Consent given")),
+                                                        ("no", _l("Consent withdrawn or refused"))]),
+                       validators=[InputRequired(_l("Choose whether consent was given."))])
+    text_version = StringField(_l("Version of the consent text"), validators=[
+        InputRequired(_l("Enter the version of the consent text (for example v1).")), Length(max=32)])
 
 
 class PauseForm(FlaskForm):
-    member_id = SelectField("Whom to stop contacting", coerce=int, invalid_choice_message="Choose a member of this family.")
-    reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
+    member_id = SelectField(_l("Whom to stop contacting"), coerce=int,
+                            invalid_choice_message=_l("Choose a member of this family."))
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
 class EraseForm(FlaskForm):
-    case_ref = StringField("Type the case reference to confirm", validators=[
-        InputRequired("Type the case reference to confirm.")])
+    case_ref = StringField(_l("Type the case reference to confirm"), validators=[
+        InputRequired(_l("Type the case reference to confirm."))])
 
 
 class ConfirmForm(FlaskForm):

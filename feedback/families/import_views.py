@@ -9,6 +9,7 @@ than the app's upload limit goes through ``flask import-families``.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -25,11 +26,11 @@ bp = Blueprint("family_imports", __name__, url_prefix="/staff/families/import", 
 
 
 class FamilyImportForm(FlaskForm):
-    file = FileField("File", validators=[FileRequired("Choose the file to import."),
-                                         FileAllowed(["csv", "xlsx"], "Choose a .csv or .xlsx file.")])
-    skip_long_past = BooleanField("Do not plan waves for families whose windows are long past "
-                                  f"(support ended more than {LONG_PAST_MONTHS} months ago): record them closed")
-    check_only = BooleanField("Only check the file and say what importing it would do: store nothing")
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose the file to import.")),
+                                             FileAllowed(["csv", "xlsx"], _l("Choose a .csv or .xlsx file."))])
+    skip_long_past = BooleanField(_l("Do not plan waves for families whose windows are long past (support ended more "
+                                     "than %(months)s months ago): record them closed", months=LONG_PAST_MONTHS))
+    check_only = BooleanField(_l("Only check the file and say what importing it would do: store nothing"))
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -53,8 +54,9 @@ def upload_too_large(error: RequestEntityTooLarge):
     if not (current_user.is_authenticated and current_user.is_active and may_use(current_user, FAMILY_PAGES)):
         return error
     limit = current_app.config["MAX_CONTENT_LENGTH"] / 2**20
-    message = (f"The file is larger than {limit:g} MB, the most this page takes. Split it into smaller files, each "
-               "starting with the heading row, or ask an administrator to import it with flask import-families.")
+    message = _("The file is larger than %(limit)s MB, the most this page takes. Split it into smaller files, each "
+                "starting with the heading row, or ask an administrator to import it with flask import-families.",
+                limit=format(limit, "g"))
     return _page(FamilyImportForm(formdata=None), FamilyImport("refused", [Problem(None, None, message)]), 413)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,6 +31,7 @@ from ..audit.service import record
 from ..extensions import db
 from ..languages import ui_languages
 from ..imports.reading import NO_HEADINGS, FileProblem, file_sha256, read_table
+from ..imports.service import nothing_imported
 from ..staff.access import practitioners_of
 from ..staff.models import Site, StaffUser
 from ..timeutil import utcnow
@@ -43,8 +45,9 @@ from .service import KEEP, FamilyError, add_member, create_family, record_consen
 #: With ``skip_long_past``: families whose support ended more than this many months ago are closed.
 LONG_PAST_MONTHS = 13
 CONSENT_TEXT_VERSION = "import"
-CHANGED_MEANWHILE = ("Someone changed one of the file's families or members while it was being imported. "
-                     "Nothing was imported: import the file again.")
+#: Lazy: made into text (``str``) where it is used.
+CHANGED_MEANWHILE = _l("Someone changed one of the file's families or members while it was being imported. "
+                       "Nothing was imported: import the file again.")
 
 
 @dataclass
@@ -75,21 +78,24 @@ class FamilyImport:
 
     def summary(self) -> str:
         if self.status == "refused":
-            rows = len({p.row for p in self.problems if p.row is not None})
-            return (f"Nothing was imported: {len(self.problems)} problem(s){f' in {rows} row(s)' if rows else ''}. "
-                    "Correct the file and import it again.")
+            return nothing_imported(len(self.problems), len({p.row for p in self.problems if p.row is not None}))
         c = self.counts
-        lead = "The file is fine. Importing it would record" if self.status == "checked" else "Imported"
-        text = (f"{lead}: families {c.families_added} added, {c.families_updated} updated, {c.families_unchanged} "
-                f"unchanged; members {c.members_added} added, {c.members_updated} updated, {c.members_unchanged} "
-                f"unchanged; consent decisions {c.consents_recorded} recorded, {c.consents_in_force} already in "
-                f"force, {c.consents_older} older than the decision on record (left out). "
-                f"{c.invitations_waiting} invitation(s) planned for these families.")
+        lead = _("The file is fine. Importing it would record") if self.status == "checked" else _("Imported")
+        text = _("%(lead)s: families %(families_added)s added, %(families_updated)s updated, %(families_unchanged)s "
+                 "unchanged; members %(members_added)s added, %(members_updated)s updated, %(members_unchanged)s "
+                 "unchanged; consent decisions %(consents_recorded)s recorded, %(consents_in_force)s already in force, "
+                 "%(consents_older)s older than the decision on record (left out).", lead=lead,
+                 **{name: getattr(c, name) for name in Counts.__dataclass_fields__})
+        text += " " + ngettext("%(num)s invitation(s) planned for these families.",
+                               "%(num)s invitation(s) planned for these families.", c.invitations_waiting)
         if c.closed_long_past:
-            text += (f" {c.closed_long_past} family(ies) whose support ended more than {LONG_PAST_MONTHS} months ago "
-                     "recorded closed: no waves are planned for them.")
+            text += " " + ngettext("%(num)s family(ies) whose support ended more than %(months)s months ago recorded "
+                                   "closed: no waves are planned for them.",
+                                   "%(num)s family(ies) whose support ended more than %(months)s months ago recorded "
+                                   "closed: no waves are planned for them.", c.closed_long_past,
+                                   months=LONG_PAST_MONTHS)
         if self.status == "checked":
-            text += " Nothing was stored."
+            text += " " + _("Nothing was stored.")
         return text
 
 
@@ -99,8 +105,8 @@ def read_case_file(data: bytes) -> tuple[list[str], dict[int, dict[str, str]]]:
         frame = read_table(data)
     except FileProblem as problem:
         if str(problem) == NO_HEADINGS:
-            raise FileProblem("The first row must hold the column headings (" + ", ".join(COLUMNS[:4]) + ", ...), "
-                              "but it is empty.") from None
+            raise FileProblem(_("The first row must hold the column headings (%(columns)s, ...), but it is empty.",
+                                columns=", ".join(COLUMNS[:4]))) from None
         raise
     headings = list(frame.columns)
     return headings, {int(number): dict(zip(headings, values)) for number, values in
@@ -146,10 +152,11 @@ def import_families(data: bytes, actor: StaffUser | None, allowed_site_ids: set[
     except FamilyError as refusal:
         db.session.rollback()
         return FamilyImport("refused", [Problem(family_record.rows[0], None,
-                                                f"Family {family_record.label}: {refusal}")], rows=len(rows))
+                                                _("Family %(family)s: %(problem)s", family=family_record.label,
+                                                  problem=refusal))], rows=len(rows))
     except (IntegrityError, StaleDataError):
         db.session.rollback()
-        return FamilyImport("refused", [Problem(None, None, CHANGED_MEANWHILE)], rows=len(rows))
+        return FamilyImport("refused", [Problem(None, None, str(CHANGED_MEANWHILE))], rows=len(rows))
     counts.invitations_waiting = db.session.scalar(sa.select(sa.func.count()).select_from(Invitation).where(
         Invitation.family_id.in_(family_ids), Invitation.state.in_(WAITING))) if family_ids else 0
     if check_only:

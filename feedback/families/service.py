@@ -183,6 +183,24 @@ def opt_in(member: Member, cause: str, actor_id: int | None) -> dict:
     return replan_family(member.family, f"opted in again: {cause}", actor_id)
 
 
+def remember_language(member_ids: list[int], language: str) -> int:
+    """The members chose ``language`` for their texts and links (by a keyword texted, or on a
+    survey page): it becomes their preferred language. Returns how many changed.
+
+    Refused (nothing changes, 0): a language the app does not speak. Not audited, as a page's
+    language switch is not: it says nothing about the family. The version goes up, so a member
+    form staff opened before the change reports a conflict rather than putting the old one back.
+    """
+    from ..languages import ui_languages
+
+    if language not in ui_languages() or not member_ids:
+        return 0
+    changed = db.session.execute(
+        sa.update(Member).where(Member.id.in_(member_ids), Member.language != language)
+        .values(language=language, version=Member.version + 1))
+    return changed.rowcount
+
+
 def pause_contact(family: Family, member: Member | None, reason: str, actor_id: int | None) -> ContactPause:
     pause = ContactPause(family=family, member_id=member.id if member else None, reason=reason.strip() or None,
                          started_at=utcnow(), started_by_id=actor_id)

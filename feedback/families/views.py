@@ -6,8 +6,11 @@ POSTs that redirect with a flash message; a refused change rolls back and saves 
 """
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -18,7 +21,7 @@ from ..extensions import db
 from ..staff.access import (ADMIN_ONLY, FAMILY_PAGES, chosen_site_id, family_or_404, member_or_404,
                             pause_or_404, practitioners_of, require_roles, scope, visible_sites)
 from ..staff.models import Site
-from ..waves.models import Invitation
+from ..waves.models import STATE_LABELS, Invitation
 from ..waves.planning import REASONS
 from . import forms
 from .display import consent_states, mask_email, mask_phone, member_age
@@ -30,17 +33,52 @@ from .service import (FamilyError, add_member, create_family, erase_family, lift
 bp = Blueprint("families", __name__, url_prefix="/staff/families", template_folder="templates")
 
 #: SQLAlchemy's own version check can also catch a change saved between loading and saving.
-STALE = ("Someone else changed this record while you were editing. "
-         "Your changes were not saved: reload the page to see theirs, then make yours again.")
+STALE = _l("Someone else changed this record while you were editing. "
+           "Your changes were not saved: reload the page to see theirs, then make yours again.")
+
+#: The service's refusals stay English (imports quote and test them); pages show them in the page's language.
+REFUSALS = {
+    "The exit date is before the entry date. Check both dates.":
+        _l("The exit date is before the entry date. Check both dates."),
+    "The entry date is before the referral date. Check both dates.":
+        _l("The entry date is before the referral date. Check both dates."),
+    "Enter the case reference.": _l("Enter the case reference."),
+    "Someone else changed this family while you were editing. "
+    "Your changes were not saved: reload the page to see theirs, then make yours again.":
+        _l("Someone else changed this family while you were editing. "
+           "Your changes were not saved: reload the page to see theirs, then make yours again."),
+    "Someone else changed this member while you were editing. "
+    "Your changes were not saved: reload the page to see theirs, then make yours again.":
+        _l("Someone else changed this member while you were editing. "
+           "Your changes were not saved: reload the page to see theirs, then make yours again."),
+}
+
+
+def refusal_text(refusal: Exception) -> str:
+    """A refusal of ``families.service`` or ``families.phones``, in the page's language."""
+    message = str(refusal)
+    if message in REFUSALS:
+        return str(REFUSALS[message])
+    if taken := re.fullmatch(r"Case reference (.+) is already used at this site\. Check the reference\.", message):
+        return _("Case reference %(case_ref)s is already used at this site. Check the reference.",
+                 case_ref=taken.group(1))
+    if phone := re.fullmatch(r"“(.*)” is not a phone number\. Enter a mobile number like 07700 900123\.", message, re.S):
+        return _("“%(typed)s” is not a phone number. Enter a mobile number like 07700 900123.", typed=phone.group(1))
+    if phone := re.fullmatch(r"“(.*)” is not a valid number\. Check the digits and try again\.", message, re.S):
+        return _("“%(typed)s” is not a valid number. Check the digits and try again.", typed=phone.group(1))
+    if phone := re.fullmatch(r"“(.*)” is not a mobile number, so it cannot receive texts\.", message, re.S):
+        return _("“%(typed)s” is not a mobile number, so it cannot receive texts.", typed=phone.group(1))
+    return message
 
 
 @bp.app_template_global()
 def member_label(member: Member | None) -> str:
     if member is None:
-        return "The whole family"
+        return _("The whole family")
     # A member brought in by an import has only the reference the file gave them.
-    known_as = member.name or (f"Reference {member.member_ref}" if member.member_ref else "No name")
-    return f"{known_as} ({forms.ROLE_LABELS.get(member.role, member.role).lower()})"
+    known_as = member.name or (_("Reference %(ref)s", ref=member.member_ref) if member.member_ref else _("No name"))
+    role = str(forms.ROLE_LABELS.get(member.role, member.role)).lower()
+    return _("%(member)s (%(role)s)", member=known_as, role=role)
 
 
 @bp.get("")
@@ -59,22 +97,22 @@ def index():
     paused = set(db.session.scalars(sa.select(ContactPause.family_id).where(
         ContactPause.family_id.in_(ids), ContactPause.lifted_at.is_(None))))
     return render_template("families/index.html", page=page, sites=visible_sites(), site_id=site_id,
-                           member_counts=member_counts, paused=paused)
+                           member_counts=member_counts, paused=paused, status_labels=forms.STATUS_LABELS)
 
 
 def _key_worker_choices(site_ids, current_id: int | None = None) -> list:
     workers = practitioners_of(site_ids)
-    choices = [(forms.NO_ONE, "No key worker yet")]
+    choices = [(forms.NO_ONE, _("No key worker yet"))]
     choices += [(w.id, f"{w.name} ({', '.join(s.code for s in w.sites if s.id in site_ids)})") for w in workers]
     if current_id and current_id not in {w.id for w in workers}:
-        choices.append((current_id, "The current key worker (no longer a practitioner here)"))
+        choices.append((current_id, _("The current key worker (no longer a practitioner here)")))
     return forms.options(choices)
 
 
 def _key_worker_problem(key_worker_id: int | None, site_id: int, current_id: int | None = None) -> str | None:
     if key_worker_id in (None, current_id) or key_worker_id in {w.id for w in practitioners_of([site_id])}:
         return None
-    return "This person is not a practitioner at the family's site. Choose one who is."
+    return _("This person is not a practitioner at the family's site. Choose one who is.")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -97,12 +135,13 @@ def new():
                 db.session.commit()
             except FamilyError as refusal:
                 db.session.rollback()
-                error = str(refusal)
+                error = refusal_text(refusal)
             except IntegrityError:  # the same reference saved by someone else a moment ago
                 db.session.rollback()
-                error = f"Case reference {form.case_ref.data.strip()} is already used at this site. Check the reference."
+                error = _("Case reference %(case_ref)s is already used at this site. Check the reference.",
+                          case_ref=form.case_ref.data.strip())
             else:
-                flash(f"Family {family.case_ref} recorded.")
+                flash(_("Family %(case_ref)s recorded.", case_ref=family.case_ref))
                 return redirect(url_for(".detail", family_id=family.id))
     return render_template("families/new.html", form=form, error=error), (422 if request.method == "POST" else 200)
 
@@ -127,7 +166,8 @@ def detail(family_id: int):
     schedules = current_app.extensions["feedback.schedules"]
     return render_template("families/detail.html", family=family, show_phone=show_phone, show_email=show_email,
                            waves=waves, schedules=schedules, reasons=REASONS, mask_phone=mask_phone,
-                           mask_email=mask_email, member_age=member_age, consent_states=consent_states, forms=forms)
+                           mask_email=mask_email, member_age=member_age, consent_states=consent_states, forms=forms,
+                           state_labels=STATE_LABELS)
 
 
 @bp.route("/<int:family_id>/edit", methods=["GET", "POST"])
@@ -152,12 +192,12 @@ def edit(family_id: int):
                 db.session.commit()
             except FamilyError as refusal:
                 db.session.rollback()
-                error = str(refusal)
+                error = refusal_text(refusal)
             except StaleDataError:
                 db.session.rollback()
-                error = STALE
+                error = str(STALE)
             else:
-                flash(f"Family {family.case_ref} saved.")
+                flash(_("Family %(case_ref)s saved.", case_ref=family.case_ref))
                 return redirect(url_for(".detail", family_id=family.id))
     return render_template("families/edit.html", family=family, form=form, error=error), \
         (422 if request.method == "POST" else 200)
@@ -180,7 +220,7 @@ def _save_member(family: Family, member: Member | None, form) -> str | None:
         db.session.commit()
     except InvalidPhoneNumber as problem:
         db.session.rollback()
-        return str(problem)
+        return refusal_text(problem)
     return None
 
 
@@ -193,7 +233,7 @@ def new_member(family_id: int):
     if form.validate_on_submit():
         phone_error = _save_member(family, None, form)
         if phone_error is None:
-            flash("Member added.")
+            flash(_("Member added."))
             return redirect(url_for(".detail", family_id=family.id))
     return render_template("families/member.html", family=family, member=None, form=form, phone_error=phone_error,
                            error=None, consent_form=None), (422 if request.method == "POST" else 200)
@@ -212,14 +252,15 @@ def edit_member(family_id: int, member_id: int):
             phone_error = _save_member(family, member, form)
         except (FamilyError, StaleDataError) as refusal:
             db.session.rollback()
-            error = str(refusal) if isinstance(refusal, FamilyError) else STALE
+            error = refusal_text(refusal) if isinstance(refusal, FamilyError) else str(STALE)
         else:
             if phone_error is None:
-                flash(f"{member_label(member)} saved.")
+                flash(_("%(member)s saved.", member=member_label(member)))
                 return redirect(url_for(".detail", family_id=family.id))
     return render_template("families/member.html", family=family, member=member, form=form, error=error,
                            phone_error=phone_error, consent_form=forms.ConsentForm(formdata=None),
-                           consent_states=consent_states(member), mask_phone=mask_phone, mask_email=mask_email), \
+                           consent_states=consent_states(member), mask_phone=mask_phone, mask_email=mask_email,
+                           purpose_labels=forms.PURPOSE_LABELS), \
         (422 if request.method == "POST" else 200)
 
 
@@ -234,11 +275,16 @@ def consent(family_id: int, member_id: int):
         record_consent(member, form.purpose.data, form.party.data, given, form.text_version.data.strip(),
                        current_user.id)
         db.session.commit()
-        flash(f"Consent {'given' if given else 'withdrawn'} recorded for {member_label(member)}: "
-              f"{forms.PURPOSE_LABELS[form.purpose.data].lower()}.")
+        purpose = str(forms.PURPOSE_LABELS[form.purpose.data]).lower()
+        if given:
+            flash(_("Consent given recorded for %(member)s: %(purpose)s.", member=member_label(member),
+                    purpose=purpose))
+        else:
+            flash(_("Consent withdrawn recorded for %(member)s: %(purpose)s.", member=member_label(member),
+                    purpose=purpose))
     else:
-        problems = [message for messages in form.errors.values() for message in messages]
-        flash("The consent decision was not recorded: " + " ".join(problems))
+        problems = [str(message) for messages in form.errors.values() for message in messages]
+        flash(_("The consent decision was not recorded: %(problems)s", problems=" ".join(problems)))
     return redirect(url_for(".edit_member", family_id=family.id, member_id=member.id))
 
 
@@ -247,14 +293,16 @@ def consent(family_id: int, member_id: int):
 def pause(family_id: int):
     family = family_or_404(family_id)
     form = forms.PauseForm()
-    form.member_id.choices = forms.options([(forms.NO_ONE, "The whole family")]
+    form.member_id.choices = forms.options([(forms.NO_ONE, _("The whole family"))]
                                            + [(m.id, member_label(m)) for m in family.members])
     if form.validate_on_submit():
         member = member_or_404(family, form.member_id.data) if form.member_id.data else None
         pause_contact(family, member, form.reason.data or "", current_user.id)
         db.session.commit()
-        who = member_label(member) if member else "the whole family"
-        flash(f"Contact paused for {who}. Waiting invitations were cancelled.")
+        if member:
+            flash(_("Contact paused for %(member)s. Waiting invitations were cancelled.", member=member_label(member)))
+        else:
+            flash(_("Contact paused for the whole family. Waiting invitations were cancelled."))
         return redirect(url_for(".detail", family_id=family.id))
     return render_template("families/pause.html", family=family, form=form), (422 if request.method == "POST" else 200)
 
@@ -265,11 +313,13 @@ def lift(family_id: int, pause_id: int):
     family = family_or_404(family_id)
     paused = pause_or_404(family, pause_id)
     if paused.lifted_at is not None:
-        flash("That pause was already lifted.")
+        flash(_("That pause was already lifted."))
     else:
         counts = lift_pause(paused, current_user.id)
         db.session.commit()
-        flash(f"Contact pause lifted; {counts['revived'] + counts['planned']} invitation(s) planned again.")
+        planned = counts["revived"] + counts["planned"]
+        flash(ngettext("Contact pause lifted; %(num)d invitation planned again.",
+                       "Contact pause lifted; %(num)d invitations planned again.", planned))
     return redirect(url_for(".detail", family_id=family.id))
 
 
@@ -280,9 +330,14 @@ def erase(family_id: int):
     form = forms.EraseForm()
     if form.validate_on_submit():
         if form.case_ref.data.strip() != family.case_ref:
-            form.case_ref.errors.append("That is not this family's case reference. Type it exactly as shown.")
+            form.case_ref.errors.append(_("That is not this family's case reference. Type it exactly as shown."))
         else:
-            flash(erase_family(family, current_user.id))
+            family_id, policy = family.id, current_app.config["FEEDBACK_SETTINGS"].erasure_responses
+            erase_family(family, current_user.id)  # its English summary is for scripts; the page says it here
+            if policy == "delete":
+                flash(_("Family %(id)s erased; responses deleted.", id=family_id))
+            else:
+                flash(_("Family %(id)s erased; responses kept de-identified.", id=family_id))
             db.session.commit()
             return redirect(url_for(".index"))
     policy = current_app.config["FEEDBACK_SETTINGS"].erasure_responses

@@ -15,6 +15,8 @@ import re
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _, ngettext
+
 from ..free_text import clean_free_text
 from ..instruments import Item
 from ..instruments.definition import CHOICE_TYPES, Choice
@@ -79,8 +81,8 @@ def _codes_listed(choices: tuple[Choice, ...]) -> str:
 def _one_code(item: Item, text: str):
     chosen = _choice(item.all_choices, text)
     if chosen is None:
-        raise CellError(f"‘{text}’ is not one of this question's codes ({_codes_listed(item.all_choices)}). "
-                        "Use the code, not the answer's words.", "not_a_choice")
+        raise CellError(_("‘%(text)s’ is not one of this question's codes (%(codes)s). Use the code, not the answer's "
+                          "words.", text=text, codes=_codes_listed(item.all_choices)), "not_a_choice")
     return chosen.code
 
 
@@ -94,10 +96,12 @@ def _codes(item: Item, text: str) -> list:
         else:
             picked.add(chosen.code)
     if unknown:
-        raise CellError(f"{', '.join(f'‘{part}’' for part in unknown)} "
-                        f"{'is' if len(unknown) == 1 else 'are'} not among this question's codes "
-                        f"({_codes_listed(item.choices)}). Separate several codes with “{CODE_SEPARATOR}”.",
-                        "not_a_choice")
+        raise CellError(ngettext("%(unknown)s is not among this question's codes (%(codes)s). Separate several codes "
+                                 "with “%(separator)s”.",
+                                 "%(unknown)s are not among this question's codes (%(codes)s). Separate several "
+                                 "codes with “%(separator)s”.", len(unknown),
+                                 unknown=", ".join(f"‘{part}’" for part in unknown),
+                                 codes=_codes_listed(item.choices), separator=CODE_SEPARATOR), "not_a_choice")
     # In the instrument's order, as the web form stores the ticked boxes.
     return [choice.code for choice in item.choices if choice.code in picked]
 
@@ -119,11 +123,13 @@ def _plain(number) -> str:
 def _number(item: Item, text: str):
     number = _as_number(text)
     if number is None or (item.integer and not float(number).is_integer()):
-        kind = "a whole number, like 3" if item.integer else "a number, like 3 or 2.5"
-        raise CellError(f"‘{text}’ is not {kind}.{_missing_hint(item)}", "not_a_number")
+        message = (_("‘%(text)s’ is not a whole number, like 3.", text=text) if item.integer
+                   else _("‘%(text)s’ is not a number, like 3 or 2.5.", text=text))
+        raise CellError(message + _missing_hint(item), "not_a_number")
     if not (item.minimum <= number <= item.maximum):
-        raise CellError(f"{_plain(number)} is outside this question's range, {_plain(item.minimum)} to "
-                        f"{_plain(item.maximum)}.{_missing_hint(item)}", "out_of_range")
+        raise CellError(_("%(number)s is outside this question's range, %(minimum)s to %(maximum)s.",
+                          number=_plain(number), minimum=_plain(item.minimum), maximum=_plain(item.maximum))
+                        + _missing_hint(item), "out_of_range")
     # Stored as the web form stores it: whole numbers as int, others as float.
     return int(number) if item.integer else float(number)
 
@@ -131,21 +137,23 @@ def _number(item: Item, text: str):
 def _missing_hint(item: Item) -> str:
     if not item.missing_codes:
         return ""
-    return f" Its missing codes are {_codes_listed(item.missing_codes)}."
+    return " " + _("Its missing codes are %(codes)s.", codes=_codes_listed(item.missing_codes))
 
 
 def _date(item: Item, text: str, completed_on: date):
     value = parse_date(text)
     if value is None:
-        raise CellError(f"‘{text}’ is not a date written as year-month-day, like 2024-03-27.", "not_a_date")
+        raise CellError(_("‘%(text)s’ is not a date written as year-month-day, like 2024-03-27.", text=text),
+                        "not_a_date")
     if value.year < EARLIEST_YEAR:
-        raise CellError(f"{value.isoformat()} is before {EARLIEST_YEAR}. Check the year.", "too_early")
+        raise CellError(_("%(date)s is before %(year)s. Check the year.", date=value.isoformat(), year=EARLIEST_YEAR),
+                        "too_early")
     if item.latest_today and value > completed_on:
-        raise CellError(f"{value.isoformat()} is after the form was completed ({completed_on.isoformat()}).",
-                        "after_completed")
+        raise CellError(_("%(date)s is after the form was completed (%(completed)s).", date=value.isoformat(),
+                          completed=completed_on.isoformat()), "after_completed")
     if item.earliest and value < item.earliest:
-        raise CellError(f"{value.isoformat()} is before {item.earliest.isoformat()}, the earliest this question "
-                        "allows.", "too_early")
+        raise CellError(_("%(date)s is before %(earliest)s, the earliest this question allows.",
+                          date=value.isoformat(), earliest=item.earliest.isoformat()), "too_early")
     return value.isoformat()
 
 
@@ -165,6 +173,7 @@ def _text(item: Item, text: str) -> str | None:
     if not text:
         return None
     if item.max_length and len(text) > item.max_length:
-        raise CellError(f"The answer is {len(text)} characters long; this question takes at most {item.max_length}.",
-                        "too_long")
+        raise CellError(ngettext("The answer is %(num)s character long; this question takes at most %(max)s.",
+                                 "The answer is %(num)s characters long; this question takes at most %(max)s.",
+                                 len(text), max=item.max_length), "too_long")
     return text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from .reading import HEADING_ROW
 
 
@@ -21,5 +23,7 @@ class Problem:
     def __str__(self) -> str:
         if self.row is None:
             return self.message
-        where = "Row 1 (headings)" if self.row == HEADING_ROW else f"Row {self.row}"
-        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        where = _("Row 1 (headings)") if self.row == HEADING_ROW else _("Row %(row)s", row=self.row)
+        if self.column:
+            return _("%(where)s, %(column)s: %(message)s", where=where, column=self.column, message=self.message)
+        return _("%(where)s: %(message)s", where=where, message=self.message)

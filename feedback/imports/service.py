@@ -19,6 +19,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.service import record
@@ -42,8 +43,9 @@ from .validation import Lookups, Problem, Report, Row, answered_for, keys_in, va
 #: A form gives a day, not a time. Midday UTC is the same calendar day in every zone within eleven
 #: hours of UTC, so exports that show completion as a local day show the form's date.
 COMPLETED_AT = time(12, 0)
-CHANGED_MEANWHILE = ("Someone recorded one of the file's families or members while it was being imported. "
-                     "Nothing was imported: import the file again.")
+#: Lazy: made into text (``str``) where it is used.
+CHANGED_MEANWHILE = _l("Someone recorded one of the file's families or members while it was being imported. "
+                       "Nothing was imported: import the file again.")
 #: Keeps each look-up well under every database's limit on bound parameters.
 CHUNK = 500
 
@@ -63,16 +65,39 @@ class Outcome:
     def summary(self) -> str:
         batch = self.batch
         if self.status == "imported":
-            return (f"Imported {batch.responses} {batch.instrument_id} v{batch.version} response(s) for wave "
-                    f"{batch.wave}; {batch.families_created} new family(ies), {batch.members_created} new member(s).")
+            return _("%(imported)s; %(families)s, %(members)s.",
+                     imported=ngettext("Imported %(num)s %(instrument)s v%(version)s response(s) for wave %(wave)s",
+                                       "Imported %(num)s %(instrument)s v%(version)s response(s) for wave %(wave)s",
+                                       batch.responses, instrument=batch.instrument_id, version=batch.version,
+                                       wave=batch.wave),
+                     families=ngettext("%(num)s new family(ies)", "%(num)s new family(ies)", batch.families_created),
+                     members=ngettext("%(num)s new member(s)", "%(num)s new member(s)", batch.members_created))
         if self.status == "already_imported":
-            by = f" by {batch.imported_by.name}" if batch.imported_by else ""
-            return (f"This file was already imported on {batch.imported_at:%d %b %Y at %H:%M} UTC{by}, as "
-                    f"{batch.responses} {batch.instrument_id} v{batch.version} response(s) for wave {batch.wave}. "
-                    "Nothing was changed.")
-        rows = self.report.rows_with_problems
-        return (f"Nothing was imported: {len(self.problems)} problem(s)"
-                f"{f' in {rows} row(s)' if rows else ''}. Correct the file and import it again.")
+            values = dict(day=f"{batch.imported_at:%d %b %Y}", time=f"{batch.imported_at:%H:%M}",
+                          instrument=batch.instrument_id, version=batch.version, wave=batch.wave)
+            if batch.imported_by:
+                return ngettext("This file was already imported on %(day)s at %(time)s UTC by %(name)s, as %(num)s "
+                                "%(instrument)s v%(version)s response(s) for wave %(wave)s. Nothing was changed.",
+                                "This file was already imported on %(day)s at %(time)s UTC by %(name)s, as %(num)s "
+                                "%(instrument)s v%(version)s response(s) for wave %(wave)s. Nothing was changed.",
+                                batch.responses, name=batch.imported_by.name, **values)
+            return ngettext("This file was already imported on %(day)s at %(time)s UTC, as %(num)s %(instrument)s "
+                            "v%(version)s response(s) for wave %(wave)s. Nothing was changed.",
+                            "This file was already imported on %(day)s at %(time)s UTC, as %(num)s %(instrument)s "
+                            "v%(version)s response(s) for wave %(wave)s. Nothing was changed.",
+                            batch.responses, **values)
+        return nothing_imported(len(self.problems), self.report.rows_with_problems)
+
+
+def nothing_imported(problems: int, rows: int) -> str:
+    """What a refused import says (responses, families): how many problems, in how many rows."""
+    if rows:
+        return ngettext("Nothing was imported: %(num)s problem(s) in %(rows)s row(s). Correct the file and import it "
+                        "again.",
+                        "Nothing was imported: %(num)s problem(s) in %(rows)s row(s). Correct the file and import it "
+                        "again.", problems, rows=rows)
+    return ngettext("Nothing was imported: %(num)s problem(s). Correct the file and import it again.",
+                    "Nothing was imported: %(num)s problem(s). Correct the file and import it again.", problems)
 
 
 def import_responses(data: bytes, file_name: str | None, instrument: Instrument, wave: str,
@@ -121,7 +146,7 @@ def import_responses(data: bytes, file_name: str | None, instrument: Instrument,
     except (FamilyError, IntegrityError):
         # Someone recorded one of the file's families or members between the checks and now.
         db.session.rollback()
-        return Outcome("refused", report=Report([], [Problem(None, None, CHANGED_MEANWHILE)]))
+        return Outcome("refused", report=Report([], [Problem(None, None, str(CHANGED_MEANWHILE))]))
     except Exception:
         db.session.rollback()
         raise

@@ -11,26 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+
 from .reading import HEADING_ROW
 from .validation import Problem
 
-#: What the rows of a group are, by kind: read after "N rows".
+#: What the rows of a group are, by kind: read after "N rows". Lazy: ``group_problems`` makes them text.
 KIND_TEXT = {
-    "blank": "blank",
-    "not_a_choice": "not one of the question's codes",
-    "not_a_number": "not a number the question takes",
-    "out_of_range": "outside the question's range",
-    "not_a_date": "not a date written as year-month-day",
-    "too_early": "a date too early",
-    "after_completed": "a date after the form was completed",
-    "in_future": "a date in the future",
-    "too_long": "longer than the question takes",
-    "unknown_site": "not the code of a site",
-    "not_your_site": "a site you may not import for",
-    "repeat": "repeating an earlier row (one response per person, or family, per wave)",
-    "already_answered": "already answered in the app for this wave",
-    "date_conflict": "a date different from the family's record",
-    "dates_out_of_order": "dates in the wrong order",
+    "blank": _l("blank"),
+    "not_a_choice": _l("not one of the question's codes"),
+    "not_a_number": _l("not a number the question takes"),
+    "out_of_range": _l("outside the question's range"),
+    "not_a_date": _l("not a date written as year-month-day"),
+    "too_early": _l("a date too early"),
+    "after_completed": _l("a date after the form was completed"),
+    "in_future": _l("a date in the future"),
+    "too_long": _l("longer than the question takes"),
+    "unknown_site": _l("not the code of a site"),
+    "not_your_site": _l("a site you may not import for"),
+    "repeat": _l("repeating an earlier row (one response per person, or family, per wave)"),
+    "already_answered": _l("already answered in the app for this wave"),
+    "date_conflict": _l("a date different from the family's record"),
+    "dates_out_of_order": _l("dates in the wrong order"),
 }
 #: Problem details shown before "and N more" on the page and from the command line.
 DETAIL_LIMIT = 200
@@ -54,13 +56,18 @@ class ProblemGroup:
         if not self.rows:
             return self.description
         if self.rows == (HEADING_ROW,):
-            where = "Row 1 (headings)"
-            return f"{where}, {self.column}: {self.description}" if self.column else f"{where}: {self.description}"
-        count = len(self.rows)
-        rows = f"{count} row{'' if count == 1 else 's'}"
-        what = f"{rows} {self.description}" if self.kind else f"{rows}: {self.description}"
-        label = "row" if count == 1 else "rows"
-        return f"{self.column or 'Whole row'}: {what} — {label} {format_ranges(row_ranges(self.rows))}"
+            where = _("Row 1 (headings)")
+            if self.column:
+                return _("%(where)s, %(column)s: %(message)s", where=where, column=self.column,
+                         message=self.description)
+            return _("%(where)s: %(message)s", where=where, message=self.description)
+        values = dict(column=self.column or _("Whole row"), description=self.description,
+                      rows=format_ranges(row_ranges(self.rows)))
+        if self.kind:
+            return ngettext("%(column)s: %(num)s row %(description)s — row %(rows)s",
+                            "%(column)s: %(num)s rows %(description)s — rows %(rows)s", len(self.rows), **values)
+        return ngettext("%(column)s: %(num)s row: %(description)s — row %(rows)s",
+                        "%(column)s: %(num)s rows: %(description)s — rows %(rows)s", len(self.rows), **values)
 
 
 def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -92,7 +99,7 @@ def group_problems(problems: Sequence[Problem]) -> list[ProblemGroup]:
             found.append(problem.row)
     groups = []
     for (column, kind, message, _whole_file), found in rows.items():
-        description = KIND_TEXT.get(kind, kind) if kind else message
+        description = str(KIND_TEXT.get(kind, kind)) if kind else message
         groups.append(ProblemGroup(column, kind, description, tuple(sorted(set(found)))))
     return groups
 

@@ -37,6 +37,7 @@ from datetime import date
 from typing import Any, Mapping
 
 import pandas as pd
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from ..families.eligibility import MEMBER_ROLES, fills
 from ..instruments import Instrument
@@ -58,10 +59,11 @@ NEW_MEMBER_ROLE = "other"
 MAX_REF_LENGTH = 64
 EARLIEST_YEAR = 1900
 #: Respondent roles as staff pages describe them.
-WHO = {"parent_carer": "parents and carers (roles mother, father, partner, other_carer)",
-       "young_person": "children and young people (roles child, young_person)",
-       "child": "children and young people (roles child, young_person)",
-       "family_member": "any family member"}
+#: Lazy: made into text (``str``) where a message is made.
+WHO = {"parent_carer": _l("parents and carers (roles mother, father, partner, other_carer)"),
+       "young_person": _l("children and young people (roles child, young_person)"),
+       "child": _l("children and young people (roles child, young_person)"),
+       "family_member": _l("any family member")}
 
 
 #: Who answers an instrument with no family: partner agencies' staff, anonymously.
@@ -156,8 +158,8 @@ def validate(instrument: Instrument, frame: pd.DataFrame, lookups: Lookups) -> R
     """Check every row and cell; the report lists every problem, or the rows when there is none."""
     kind = answered_for(instrument)
     if kind is None:
-        return Report([], [Problem(None, None, f"{instrument.id} is answered by no one the app keeps answers for, so "
-                                               "it cannot be imported.")])
+        return Report([], [Problem(None, None, _("%(instrument)s is answered by no one the app keeps answers for, so "
+                                                 "it cannot be imported.", instrument=instrument.id))])
     problems, unusable = _check_headings(instrument, list(frame.columns), kind)
     if unusable:
         return Report([], problems)
@@ -179,34 +181,38 @@ def _check_headings(instrument: Instrument, columns: list[str], kind: str) -> tu
     """Problems with row 1, and whether they leave the rows uncheckable (a key column missing)."""
     items = {item.id for item in instrument.items}
     if kind == "partner":
-        problems = [Problem(HEADING_ROW, name, f"Remove the column ‘{name}’: {instrument.id} is answered anonymously by "
-                                               "partner agencies' staff, so its responses belong to no site, family "
-                                               "or member.")
+        problems = [Problem(HEADING_ROW, name, _("Remove the column ‘%(column)s’: %(instrument)s is answered "
+                                                 "anonymously by partner agencies' staff, so its responses belong to "
+                                                 "no site, family or member.", column=name, instrument=instrument.id))
                     for name in columns if name in KEY_COLUMNS and name not in PARTNER_COLUMNS]
-        problems += [Problem(HEADING_ROW, name, f"‘{name}’ is not a column of {instrument.id} version "
-                                                f"{instrument.version}. Check the spelling against the item ids, or "
-                                                "remove the column.")
+        problems += [Problem(HEADING_ROW, name, _not_a_column(instrument, name))
                      for name in columns if name not in items and name not in KEY_COLUMNS]
         return problems + _no_items(instrument, columns), False
-    problems = [Problem(HEADING_ROW, name, f"‘{name}’ is not a column of {instrument.id} version {instrument.version}. "
-                                           "Check the spelling against the item ids, or remove the column.")
+    problems = [Problem(HEADING_ROW, name, _not_a_column(instrument, name))
                 for name in columns
                 if name not in items and name not in KEY_COLUMNS and name != ROLE_COLUMN
                 and name not in FAMILY_DATE_COLUMNS]
     needed = [name for name in KEY_COLUMNS if not (name == "member_ref" and kind == "family")]
     missing = [name for name in needed if name not in columns]
-    problems += [Problem(HEADING_ROW, name, f"The column ‘{name}’ is missing. Add it to row 1.") for name in missing]
+    problems += [Problem(HEADING_ROW, name, _("The column ‘%(column)s’ is missing. Add it to row 1.", column=name))
+                 for name in missing]
     problems += _no_items(instrument, columns)
     return problems, bool(missing)
+
+
+def _not_a_column(instrument: Instrument, name: str) -> str:
+    return _("‘%(column)s’ is not a column of %(instrument)s version %(version)s. Check the spelling against the item "
+             "ids, or remove the column.", column=name, instrument=instrument.id, version=instrument.version)
 
 
 def _no_items(instrument: Instrument, columns: list[str]) -> list[Problem]:
     """A file must hold answers: at least one item column (the others are stored as not collected)."""
     if any(item.id in columns for item in instrument.items):
         return []
-    return [Problem(HEADING_ROW, None, f"The file has no column for any question of {instrument.id} version "
-                                       f"{instrument.version}. Add a column, headed with its item id, for each "
-                                       "question the forms asked; leave out only questions they never asked.")]
+    return [Problem(HEADING_ROW, None, _("The file has no column for any question of %(instrument)s version "
+                                         "%(version)s. Add a column, headed with its item id, for each question the "
+                                         "forms asked; leave out only questions they never asked.",
+                                         instrument=instrument.id, version=instrument.version))]
 
 
 def _derive_from_entry(instrument: Instrument, rows: list[Row], lookups: Lookups, columns: set[str]) -> None:
@@ -235,8 +241,10 @@ class _RowChecker:
         self.items = [item for item in instrument.items if item.id in columns]
         self.item_ids = {item.id for item in self.items}
         self.seen: dict[tuple, int] = {}
-        respondents = [WHO[r.role] for r in instrument.respondents if r.role in WHO]
-        self.who = " or ".join(dict.fromkeys(respondents))
+        respondents = list(dict.fromkeys(str(WHO[r.role]) for r in instrument.respondents if r.role in WHO))
+        self.who = respondents[0] if respondents else ""
+        for other in respondents[1:]:
+            self.who = _("%(who)s or %(other)s", who=self.who, other=other)
         self.dated = "completed_on" in columns
         self.family_dates = FamilyDates(lookups.family_dates, columns)
 
@@ -257,7 +265,8 @@ class _RowChecker:
         new_role, role = None, cells.get(ROLE_COLUMN, "").strip()
         if not member_ref:
             if role:
-                problem(ROLE_COLUMN, "Leave role empty on a row without a member_ref: it is the role of a member.")
+                problem(ROLE_COLUMN, _("Leave %(role)s empty on a row without a %(member_ref)s: it is the role of a "
+                                       "member.", role=ROLE_COLUMN, member_ref="member_ref"))
         elif site_ok and case_ref and self.kind != "family":
             new_role = self._member(site, case_ref, member_ref, role, problem)
         if site_ok and case_ref and (member_ref or self.kind != "member"):
@@ -281,43 +290,45 @@ class _RowChecker:
 
     def _site(self, site: str, problem) -> bool:
         if not site:
-            problem("site", "Enter the site code.", "blank")
+            problem("site", _("Enter the site code."), "blank")
         elif site not in self.lookups.sites:
-            problem("site", f"There is no site with code ‘{site}’. Check the code.", "unknown_site")
+            problem("site", _("There is no site with code ‘%(site)s’. Check the code.", site=site), "unknown_site")
         elif self.lookups.allowed_sites is not None and site not in self.lookups.allowed_sites:
-            problem("site", f"Site ‘{site}’ is not one of your sites, so you cannot import responses for it.",
-                    "not_your_site")
+            problem("site", _("Site ‘%(site)s’ is not one of your sites, so you cannot import responses for it.",
+                              site=site), "not_your_site")
         else:
             return True
         return False
 
     def _refs(self, case_ref: str, member_ref: str | None, problem) -> None:
         if not case_ref:
-            problem("case_ref", "Enter the family's case reference.", "blank")
+            problem("case_ref", _("Enter the family's case reference."), "blank")
         elif len(case_ref) > MAX_REF_LENGTH:
-            problem("case_ref", f"A case reference may be at most {MAX_REF_LENGTH} characters.")
+            problem("case_ref", _("A case reference may be at most %(max)s characters.", max=MAX_REF_LENGTH))
         if member_ref and self.kind == "family":
-            problem("member_ref", f"Leave member_ref empty: {self.instrument.id} is the key worker's assessment of "
-                                  "the whole family, not of one member.")
+            problem("member_ref", _("Leave %(member_ref)s empty: %(instrument)s is the key worker's assessment of the "
+                                    "whole family, not of one member.", member_ref="member_ref",
+                                    instrument=self.instrument.id))
         elif not member_ref and self.kind == "member":
-            problem("member_ref", f"Enter the member's reference: {self.instrument.id} is answered by family "
-                                  "members, so each row must say whose answers it holds.")
+            problem("member_ref", _("Enter the member's reference: %(instrument)s is answered by family members, so "
+                                    "each row must say whose answers it holds.", instrument=self.instrument.id))
         elif member_ref and len(member_ref) > MAX_REF_LENGTH:
-            problem("member_ref", f"A member reference may be at most {MAX_REF_LENGTH} characters.")
+            problem("member_ref", _("A member reference may be at most %(max)s characters.", max=MAX_REF_LENGTH))
 
     def _completed_on(self, text: str, problem) -> date | None:
         if not text:
-            problem("completed_on", "Enter the date the form was completed, as year-month-day (2024-03-27).", "blank")
+            problem("completed_on", _("Enter the date the form was completed, as year-month-day (2024-03-27)."),
+                    "blank")
             return None
         completed_on = parse_date(text)
         if completed_on is None:
-            problem("completed_on", f"‘{text}’ is not a date written as year-month-day, like 2024-03-27.",
-                    "not_a_date")
+            problem("completed_on", _("‘%(text)s’ is not a date written as year-month-day, like 2024-03-27.",
+                                      text=text), "not_a_date")
         elif completed_on > self.lookups.today:
-            problem("completed_on", f"{completed_on.isoformat()} is in the future.", "in_future")
+            problem("completed_on", _("%(date)s is in the future.", date=completed_on.isoformat()), "in_future")
         elif completed_on.year < EARLIEST_YEAR:
-            problem("completed_on", f"{completed_on.isoformat()} is before {EARLIEST_YEAR}. Check the year.",
-                    "too_early")
+            problem("completed_on", _("%(date)s is before %(year)s. Check the year.", date=completed_on.isoformat(),
+                                      year=EARLIEST_YEAR), "too_early")
         else:
             return completed_on
         return None
@@ -325,35 +336,42 @@ class _RowChecker:
     def _member(self, site: str, case_ref: str, member_ref: str, role: str, problem) -> str | None:
         """Check the member's role; returns the role to create them with (None if they exist)."""
         if role and role not in MEMBER_ROLES:
-            problem(ROLE_COLUMN, f"‘{role}’ is not a member role. Use one of: {', '.join(MEMBER_ROLES)}.")
+            problem(ROLE_COLUMN, _("‘%(role)s’ is not a member role. Use one of: %(roles)s.", role=role,
+                                   roles=", ".join(MEMBER_ROLES)))
             return None
         known = self.lookups.members.get((site, case_ref, member_ref))
-        who = f"Member {member_ref} of case {case_ref}"
+        who = dict(member=member_ref, case=case_ref, instrument=self.instrument.id, who=self.who)
         if known and role and role != known:
-            problem(ROLE_COLUMN, f"{who} is recorded as {known}, not {role}. Correct the file, or the member's record.")
+            problem(ROLE_COLUMN, _("Member %(member)s of case %(case)s is recorded as %(known)s, not %(role)s. Correct "
+                                   "the file, or the member's record.", known=known, role=role, **who))
         elif known and not self._fits(known):
-            problem("member_ref", f"{who} is recorded as {known}; {self.instrument.id} is answered by {self.who}.")
+            problem("member_ref", _("Member %(member)s of case %(case)s is recorded as %(known)s; %(instrument)s is "
+                                    "answered by %(who)s.", known=known, **who))
         elif not known and not self._fits(role or NEW_MEMBER_ROLE):
             if role:
-                problem(ROLE_COLUMN, f"A {role} does not answer {self.instrument.id}: it is answered by {self.who}.")
+                problem(ROLE_COLUMN, _("A %(role)s does not answer %(instrument)s: it is answered by %(who)s.",
+                                       role=role, instrument=self.instrument.id, who=self.who))
             else:
-                problem(ROLE_COLUMN, f"{who} is new to the app: give their role in a ‘role’ column. "
-                                     f"{self.instrument.id} is answered by {self.who}.")
+                problem(ROLE_COLUMN, _("Member %(member)s of case %(case)s is new to the app: give their role in a "
+                                       "‘%(column)s’ column. %(instrument)s is answered by %(who)s.",
+                                       column=ROLE_COLUMN, **who))
         return None if known else (role or NEW_MEMBER_ROLE)
 
     def _fits(self, member_role: str) -> bool:
         return any(fills(respondent.role, member_role) for respondent in self.instrument.respondents)
 
     def _once(self, number: int, key: tuple, problem) -> None:
-        whose = f"member {key[2]} of case {key[1]}" if key[2] else f"case {key[1]}"
+        whose = (_("member %(member)s of case %(case)s", member=key[2], case=key[1]) if key[2]
+                 else _("case %(case)s", case=key[1]))
         if key in self.seen:
-            problem(None, f"This repeats row {self.seen[key]} ({whose}): a person, or a family, has one "
-                          f"{self.instrument.id} response per wave. Keep one of the rows.", "repeat")
+            problem(None, _("This repeats row %(row)s (%(whose)s): a person, or a family, has one %(instrument)s "
+                            "response per wave. Keep one of the rows.", row=self.seen[key], whose=whose,
+                            instrument=self.instrument.id), "repeat")
         else:
             self.seen[key] = number
         if key in self.lookups.answered:
-            problem(None, f"The app already has a completed {self.instrument.id} response from {whose} "
-                          "in this wave. Remove the row.", "already_answered")
+            problem(None, _("The app already has a completed %(instrument)s response from %(whose)s in this wave. "
+                            "Remove the row.", instrument=self.instrument.id, whose=whose), "already_answered")
 
     def _not_collected(self, answers: dict[str, Any], cells: Mapping[str, str], problem) -> None:
         """Items without a column: derived from the wave where the instrument says so, else not collected
@@ -369,8 +387,9 @@ class _RowChecker:
         for item in self.items:
             unknown = [c.item_id for c in item.conditions if answers.get(c.item_id) == NOT_COLLECTED]
             if unknown and cells.get(item.id, "").strip():
-                problem(item.id, f"‘{item.id}’ is asked only after ‘{unknown[0]}’, which the file has no column for, "
-                                 f"so this answer cannot be kept. Add the column ‘{unknown[0]}’.")
+                problem(item.id, _("‘%(item)s’ is asked only after ‘%(earlier)s’, which the file has no column for, "
+                                   "so this answer cannot be kept. Add the column ‘%(earlier)s’.", item=item.id,
+                                   earlier=unknown[0]))
 
     def _answers(self, cells: Mapping[str, str], latest_date: date, problem) -> dict[str, Any]:
         answers, unreadable = {}, set()
@@ -389,6 +408,7 @@ class _RowChecker:
             # An unreadable cell is reported already, and so is a missing column (in row 1).
             if item.id not in unreadable and item.id in self.item_ids:
                 codes = ", ".join(f"{choice.code} ({choice.label.get('en')})" for choice in item.missing_codes)
-                hint = f" Where the form has no answer, enter a missing code: {codes}." if codes else ""
-                problem(item.id, f"This question must be answered, but the cell is empty.{hint}", "blank")
+                hint = " " + _("Where the form has no answer, enter a missing code: %(codes)s.", codes=codes) \
+                    if codes else ""
+                problem(item.id, _("This question must be answered, but the cell is empty.") + hint, "blank")
         return answers

@@ -12,6 +12,7 @@ import io
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.fields.choices import SelectChoice
@@ -46,7 +47,7 @@ def index():
     form = _form()
     outcome = None
     if form.validate_on_submit():
-        instrument_id, _, version = form.instrument.data.rpartition(":")
+        instrument_id, _colon, version = form.instrument.data.rpartition(":")
         instrument = chosen_instrument(instrument_id, int(version))
         try:
             check_wave(form.wave.data, instrument)
@@ -69,9 +70,10 @@ def upload_too_large(error: RequestEntityTooLarge):
     if not (current_user.is_authenticated and current_user.is_active and may_use(current_user, IMPORTS)):
         return error
     limit = current_app.config["MAX_CONTENT_LENGTH"] / 2**20
-    message = (f"The file is larger than {limit:g} MB, the most this page takes. Split it into smaller files (at "
-               f"most {MAX_ROWS:,} rows of answers each, each starting with the heading row), or ask an "
-               f"administrator to import it with flask import-responses (files up to {MAX_FILE_BYTES // 2**20} MB).")
+    message = _("The file is larger than %(limit)s MB, the most this page takes. Split it into smaller files (at "
+                "most %(rows)s rows of answers each, each starting with the heading row), or ask an administrator "
+                "to import it with flask import-responses (files up to %(largest)s MB).",
+                limit=format(limit, "g"), rows=format(MAX_ROWS, ","), largest=MAX_FILE_BYTES // 2**20)
     # formdata=None: reading the posted form again would refuse again.
     return _page(_form(formdata=None), Outcome("refused", report=Report([], [Problem(None, None, message)])), 413)
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .definition import Instrument
+from .language_files import extend_version, language_file_paths, load_language_file
 from .loader import InstrumentError, Problem, load_instrument
 from .translations import SIDECAR, TranslationStatus, default_status, load_translation_statuses
 
@@ -17,6 +18,9 @@ class Catalogue:
     problems: list[Problem] = field(default_factory=list)
     #: (instrument id, version, language) → its translation status, from ``<id>/translations.yaml``.
     translations: dict[tuple[str, int, str], TranslationStatus] = field(default_factory=dict)
+    #: (instrument id, version, language) → the texts a language file lacks for that version
+    #: (text → where it is used), so the version does not offer it: ``flask instruments check``.
+    language_gaps: dict[tuple[str, int, str], dict[str, str]] = field(default_factory=dict)
 
     def get(self, instrument_id: str, version: int) -> Instrument:
         return self.instruments[(instrument_id, version)]
@@ -32,6 +36,12 @@ class Catalogue:
         found = self.translations.get((instrument.id, instrument.version, language))
         return found or default_status(instrument, language)
 
+    def by_content_hash(self, content_hash: str) -> Instrument | None:
+        """The version whose file has this content hash (with its added languages), if loaded."""
+        # A dozen versions: a scan costs less than keeping an index in step with ``instruments``.
+        return next((instrument for instrument in self.instruments.values()
+                     if instrument.content_hash == content_hash), None)
+
     def __iter__(self):
         return iter(sorted(self.instruments.values(), key=lambda instrument: instrument.key))
 
@@ -39,7 +49,8 @@ class Catalogue:
 def instrument_files(folder: Path) -> list[Path]:
     """Every instrument file: one level of folders, each holding version files.
 
-    ``translations.yaml`` beside them is the versions' translation statuses, not a version.
+    ``translations.yaml`` beside them is the versions' translation statuses, not a version, and
+    ``languages/`` holds languages added to them (``language_files``).
     Folders whose names start with ``_`` or ``.``, and ``schedules/``, hold other things.
     """
     files = []
@@ -66,6 +77,7 @@ def load_catalogue(folder: Path | str) -> Catalogue:
             continue
         catalogue.instruments[instrument.key] = instrument
     for sub in sorted({path.parent for path in files}):
+        _add_languages(catalogue, folder, sub)
         versions = [instrument for instrument in catalogue.instruments.values() if instrument.id == sub.name]
         sidecar = sub / SIDECAR
         display = str(sidecar.relative_to(folder.parent)) if folder.parent in sidecar.parents else str(sidecar)
@@ -73,3 +85,30 @@ def load_catalogue(folder: Path | str) -> Catalogue:
         catalogue.translations.update(statuses)
         catalogue.problems.extend(problems)
     return catalogue
+
+
+def _display(folder: Path, path: Path) -> str:
+    return str(path.relative_to(folder.parent)) if folder.parent in path.parents else str(path)
+
+
+def _add_languages(catalogue: Catalogue, folder: Path, sub: Path) -> None:
+    """Add each ``<id>/languages/<code>.yaml`` to the versions whose every text it translates."""
+    files = []
+    for path in language_file_paths(sub):
+        file, problems = load_language_file(path, _display(folder, path))
+        catalogue.problems.extend(problems)
+        if file is not None:
+            files.append(file)
+    if not files:
+        return
+    for key, instrument in list(catalogue.instruments.items()):
+        if instrument.id != sub.name:
+            continue
+        try:
+            extended, gaps = extend_version(instrument, files)
+        except InstrumentError as error:
+            catalogue.problems.extend(error.problems)
+            continue
+        catalogue.instruments[key] = extended
+        for language, missing in gaps.items():
+            catalogue.language_gaps[(instrument.id, instrument.version, language)] = missing

@@ -209,6 +209,16 @@ class Instrument:
     path: str = ""
     #: The parsed YAML, kept so a published version can be stored and re-read exactly.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: Languages added from language files (``language_files``): language → {source text: its
+    #: translation}, for this version's texts only. The content hash names the version file alone.
+    added_wording: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    #: Set with ``added_wording``: the content hash and a digest of the added words, which can
+    #: change while the version file cannot. Caches of built pages and wording hashes use it.
+    wording_key: str = field(default="", compare=False, repr=False)
+
+    @property
+    def texts_key(self) -> str:
+        return self.wording_key or self.content_hash
 
     @property
     def items(self) -> tuple[Item, ...]:

@@ -25,9 +25,10 @@ from .scale_rules import ScaleRules
 INSTRUMENT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 
 #: Labels for ``yes_no`` items when the instrument defines no ``yes_no`` choice set.
+#: Every language the app ships has them, so a language file need not translate them.
 BUILT_IN_YES_NO = {
-    1: {"en": "Yes", "cy": "Ie"},
-    0: {"en": "No", "cy": "Na"},
+    1: {"en": "Yes", "cy": "Ie", "pl": "Tak", "ro": "Da", "ur": "ہاں", "ar": "نعم", "bn": "হ্যাঁ", "so": "Haa"},
+    0: {"en": "No", "cy": "Na", "pl": "Nie", "ro": "Nu", "ur": "نہیں", "ar": "لا", "bn": "না", "so": "Maya"},
 }
 
 INSTRUMENT_FIELDS = {

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 # textstat counts syllables from the CMU Pronouncing Dictionary (with a hyphenation fallback for
@@ -248,41 +248,27 @@ def report_lines(instruments: Iterable[Instrument]) -> list[str]:
 
 #: The interface files whose strings families read (globs from the project root, with the way
 #: Babel extracts them): the survey pages, error pages and every text message.
-FAMILY_INTERFACE_FILES: tuple[tuple[str, str], ...] = (
-    ("feedback/templates/*.html", "jinja2"),
-    ("feedback/survey/templates/survey/*.html", "jinja2"),
-    ("feedback/survey/forms.py", "python"),
-    ("feedback/__init__.py", "python"),
-    ("feedback/error_pages.py", "python"),
-    ("feedback/sms/conversation.py", "python"),   # questions asked by text
-    ("feedback/waves/messages.py", "python"),     # invitations, reminders and replies by text
-)
-#: Files those globs match that only staff read: the telephone interviewer's pages and the pages
-#: of a key worker's own assessment.
-STAFF_INTERFACE_FILES = (
-    "feedback/survey/templates/survey/interview_*.html",
-    "feedback/survey/templates/survey/assessment_*.html",
-    "feedback/survey/templates/survey/_assessment_*.html",
-)
+#: The family catalogue's extraction map: the files whose marked strings families read (survey
+#: pages, error pages, texts, emails). Staff pages are in the staff catalogue (``staff.cfg``).
+FAMILY_CATALOGUE_MAP = "translations/babel.cfg"
 #: The gettext functions the project marks strings with (as in the Babel configuration).
 GETTEXT_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
 
 
 def interface_strings(root: Path | str) -> Iterator[tuple[str, str, str]]:
-    """``(file, where, English text)`` for every marked string in ``FAMILY_INTERFACE_FILES``
-    (both forms of a plural). Needs Babel and Jinja2, as the translation commands do."""
-    from babel.messages.extract import extract_from_file
+    """``(file, where, English text)`` for every marked string of the family catalogue (both
+    forms of a plural), found as ``pybabel extract`` finds them. Needs Babel and Jinja2."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
 
     root = Path(root)
-    for pattern, method in FAMILY_INTERFACE_FILES:
-        for path in sorted(root.glob(pattern)):
-            name = path.relative_to(root).as_posix()
-            if any(PurePosixPath(name).match(staff) for staff in STAFF_INTERFACE_FILES):
-                continue
-            for line, message, _comments, _context in extract_from_file(method, str(path), keywords=GETTEXT_KEYWORDS):
-                for text in (message,) if isinstance(message, str) else message:
-                    if text:
-                        yield name, f"line {line}", text
+    with (root / FAMILY_CATALOGUE_MAP).open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    for name, line, message, _comments, _context in extract_from_dir(
+            str(root), method_map, options_map, keywords=GETTEXT_KEYWORDS):
+        for text in (message,) if isinstance(message, str) else message:
+            if text:
+                yield name, f"line {line}", text
 
 
 def check_interface(root: Path | str) -> list[Finding]:

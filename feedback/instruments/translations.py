@@ -26,7 +26,7 @@ SIDECAR = "translations.yaml"
 #: ``source``: the wording as written; ``draft``: translated by the team, not checked by a qualified
 #: translator; ``reviewed``: checked by one (who and when are then required).
 STATUSES = ("source", "draft", "reviewed")
-FIELDS = {"status", "reviewed_by", "reviewed_on", "note"}
+FIELDS = {"status", "reviewed_by", "reviewed_on", "note", "wording_hash"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,16 @@ class TranslationStatus:
     reviewed_by: str | None = None
     reviewed_on: date | None = None
     note: str | None = None
+    #: The wording hash the reviewer checked (``flask instruments list`` prints it). A language
+    #: file revised since makes a new wording; responses answered in any other wording are not
+    #: counted as reviewed (``covers``).
+    wording_hash: str | None = None
+
+    def covers(self, wording_hash: str | None) -> bool:
+        """Whether a response answered in ``wording_hash`` was answered in reviewed wording."""
+        if self.status != "reviewed":
+            return False
+        return self.wording_hash is None or self.wording_hash == wording_hash
 
 
 def default_status(instrument: Instrument, language: str) -> TranslationStatus:
@@ -118,4 +128,16 @@ def _status(entry: Any, instrument: Instrument, language: str, display: str, whe
     if note is not None and not isinstance(note, str):
         problem("note must be text")
         return None
-    return TranslationStatus(status, reviewed_by, reviewed_on, note)
+    reviewed_hash = entry.get("wording_hash")
+    if reviewed_hash is not None:
+        from .wording import wording_hash
+
+        current = wording_hash(instrument, language)
+        if status != "reviewed":
+            problem("wording_hash records the wording a reviewer checked: only for status: reviewed")
+            return None
+        if reviewed_hash != current:
+            problem(f"wording_hash {str(reviewed_hash)[:12]}… is not the {language} wording of v{instrument.version} "
+                    f"now ({current[:12]}…): the translation changed after its review; have it reviewed again")
+            return None
+    return TranslationStatus(status, reviewed_by, reviewed_on, note, reviewed_hash)

@@ -1,7 +1,7 @@
 """What a respondent read: the wording of one language of an instrument version, as a hash.
 
-A response's ``content_hash`` names the whole file, every language at once, so adding Polish to a
-file changes it although no Welsh respondent read a different word.  ``wording_hash`` names only
+A response's ``content_hash`` names the version file, every language in it at once; languages
+added later come from language files (``language_files``) and leave it alone.  ``wording_hash`` names only
 the words of one language with the structure they hang on (item ids, types, codes, ranges), so it
 changes exactly when what that language's respondents were shown changes.  The version number is
 left out: two versions whose Welsh is word for word the same share a Welsh hash.  Pure Python.
@@ -46,7 +46,7 @@ def wording_hash(instrument: Instrument, language: str) -> str:
     if language not in instrument.languages:
         raise ValueError(f"{instrument.id} v{instrument.version} has no language {language!r}; "
                          f"it has {', '.join(instrument.languages)}")
-    key = (instrument.content_hash, language)
+    key = (instrument.texts_key, language)
     if instrument.content_hash and key in _KNOWN:
         return _KNOWN[key]
     canonical = json.dumps(wording(instrument, language), sort_keys=True, ensure_ascii=False,

@@ -1,4 +1,5 @@
-"""Reading and checking a CSV of partner agency contacts, before anything is stored. Pure Python.
+"""Reading and checking a CSV of partner agency contacts, before anything is stored. Pure Python (its
+problems are gettext'd: in the staff page's language on the import page, English on the command line).
 
 The file in, with the agencies the importer may see (by name); every problem out, each with the
 row number a spreadsheet shows and the column, or the rows ready to store when there is none.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _, ngettext
 
 from ..imports.validation import Problem
 from .models import CONTACT_ROLES
@@ -35,7 +37,11 @@ YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
 #: As long as the model's columns may be.
 MAX_NAME, MAX_EMAIL = 120, 254
-EXPECTED = "Row 1 must hold the headings agency, name, role, email, consent and, if you like, active."
+
+
+def expected() -> str:
+    """What row 1 must hold, added to each problem with the headings."""
+    return _("Row 1 must hold the headings agency, name, role, email, consent and, if you like, active.")
 
 
 @dataclass(frozen=True)
@@ -80,13 +86,14 @@ def check_file(data: bytes, agencies: Mapping[str, list[int]]) -> CheckedFile:
         if row is not None:
             earlier = first_row_of.setdefault(row.email, number)
             if earlier != number:
-                row_problems.append(Problem(number, "email", f"'{row.email}' is on rows {earlier} and {number}: "
-                                                             "keep one row per contact."))
+                row_problems.append(Problem(number, "email", _("'%(email)s' is on rows %(earlier)s and %(row)s: keep one "
+                                                               "row per contact.", email=row.email, earlier=earlier,
+                                                               row=number)))
         problems += row_problems
         if row is not None and not row_problems:
             rows.append(row)
     if not records:
-        problems.append(Problem(None, None, "The file has headings but no contacts below them."))
+        problems.append(Problem(None, None, _("The file has headings but no contacts below them.")))
     return CheckedFile([] if problems else rows, problems)
 
 
@@ -99,18 +106,18 @@ class FileProblem(ValueError):
 def _read(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Headings (trimmed, lower case) and the non-empty rows below them, numbered as a spreadsheet does."""
     if len(data) > MAX_BYTES:
-        raise FileProblem(f"The file is larger than {MAX_BYTES // 2**20} MB. A list of contacts is much smaller: "
-                          "check it is the right file.")
+        raise FileProblem(_("The file is larger than %(size)s MB. A list of contacts is much smaller: check it is "
+                            "the right file.", size=MAX_BYTES // 2**20))
     if not data.strip():
-        raise FileProblem("The file is empty.")
+        raise FileProblem(_("The file is empty."))
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileProblem("This is an Excel workbook. In Excel choose “Save as” and the type “CSV UTF-8 (comma "
-                          "delimited)”, then import that file.")
+        raise FileProblem(_("This is an Excel workbook. In Excel choose “Save as” and the type “CSV UTF-8 (comma "
+                            "delimited)”, then import that file."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileProblem("The file is not in UTF-8. In Excel choose “Save as” and the type “CSV UTF-8 (comma "
-                          "delimited)”, then import that file.") from None
+        raise FileProblem(_("The file is not in UTF-8. In Excel choose “Save as” and the type “CSV UTF-8 (comma "
+                            "delimited)”, then import that file.")) from None
     headings: list[str] = []
     records: list[tuple[int, list[str]]] = []
     try:
@@ -121,19 +128,21 @@ def _read(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
                 while headings and not headings[-1]:
                     headings.pop()
                 if not headings:
-                    raise FileProblem(f"The row is empty. {EXPECTED}", 1)
+                    raise FileProblem(_("The row is empty. %(expected)s", expected=expected()), 1)
                 continue
             if not any(cell.strip() for cell in record):
                 continue
             if any(cell.strip() for cell in record[len(headings):]):
-                raise FileProblem("This row has more cells than row 1 has headings. Remove the extra cells "
-                                  "(a name holding a comma must be in double quotes).", number)
+                raise FileProblem(_("This row has more cells than row 1 has headings. Remove the extra cells "
+                                    "(a name holding a comma must be in double quotes)."), number)
             if len(records) == MAX_ROWS:
-                raise FileProblem(f"The file has more than {MAX_ROWS:,} contacts. Split it into smaller files.")
+                raise FileProblem(_("The file has more than %(max)s contacts. Split it into smaller files.",
+                                    max=format(MAX_ROWS, ",")))
             cells = [cell.strip() for cell in record[:len(headings)]]
             records.append((number, cells + [""] * (len(headings) - len(cells))))
     except csv.Error as error:
-        raise FileProblem(f"The file could not be read as CSV ({error}). Save it again as “CSV UTF-8”.") from None
+        raise FileProblem(_("The file could not be read as CSV (%(error)s). Save it again as “CSV UTF-8”.",
+                            error=error)) from None
     return headings, records
 
 
@@ -141,16 +150,18 @@ def _heading_problems(headings: list[str]) -> list[Problem]:
     problems = []
     missing = [name for name in REQUIRED if name not in headings]
     if missing:
-        problems.append(Problem(1, None, f"The heading{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                                         f"{'are' if len(missing) > 1 else 'is'} missing. {EXPECTED}"))
+        problems.append(Problem(1, None, ngettext("The heading %(names)s is missing. %(expected)s",
+                                                  "The headings %(names)s are missing. %(expected)s", len(missing),
+                                                  names=", ".join(missing), expected=expected())))
     for index, heading in enumerate(headings):
         if not heading:
-            problems.append(Problem(1, None, f"Column {index + 1} has no heading. {EXPECTED}"))
+            problems.append(Problem(1, None, _("Column %(number)s has no heading. %(expected)s", number=index + 1,
+                                               expected=expected())))
         elif heading not in COLUMNS:
-            problems.append(Problem(1, heading, f"This column is not one the import takes. {EXPECTED} "
-                                                "Delete the column, or correct its heading."))
+            problems.append(Problem(1, heading, _("This column is not one the import takes. %(expected)s Delete the "
+                                                  "column, or correct its heading.", expected=expected())))
         elif headings.index(heading) != index:
-            problems.append(Problem(1, heading, "This heading appears more than once. Keep one column."))
+            problems.append(Problem(1, heading, _("This heading appears more than once. Keep one column.")))
     return problems
 
 
@@ -165,41 +176,42 @@ def _check_row(number: int, values: Mapping[str, str], agencies: Mapping[str, li
     agency = values["agency"]
     matches = agencies.get(" ".join(agency.lower().split()), [])
     if not agency:
-        problem("agency", "Enter the agency's name, as the partner agency pages show it.")
+        problem("agency", _("Enter the agency's name, as the partner agency pages show it."))
     elif not matches:
-        problem("agency", f"'{agency}' is not one of your partner agencies. Correct the name, or add the agency "
-                          "on the partner agency pages first.")
+        problem("agency", _("'%(agency)s' is not one of your partner agencies. Correct the name, or add the agency "
+                            "on the partner agency pages first.", agency=agency))
     elif len(matches) > 1:
-        problem("agency", f"More than one of your agencies is called '{agency}'. Rename one on the partner agency "
-                          "pages so that each name is different.")
+        problem("agency", _("More than one of your agencies is called '%(agency)s'. Rename one on the partner "
+                            "agency pages so that each name is different.", agency=agency))
     else:
         agency_id = matches[0]
 
     name = values["name"]
     if not name:
-        problem("name", "Enter the contact's name.")
+        problem("name", _("Enter the contact's name."))
     elif len(name) > MAX_NAME:
-        problem("name", f"The name is longer than {MAX_NAME} characters. Shorten it.")
+        problem("name", _("The name is longer than %(max)s characters. Shorten it.", max=MAX_NAME))
 
     role = values["role"].lower()
     if role not in CONTACT_ROLES:
-        problem("role", f"'{values['role']}' is not a role: use {' or '.join(CONTACT_ROLES)}." if role
-                else f"Enter the contact's role: {' or '.join(CONTACT_ROLES)}.")
+        roles = " or ".join(CONTACT_ROLES)
+        problem("role", _("'%(role)s' is not a role: use %(roles)s.", role=values["role"], roles=roles) if role
+                else _("Enter the contact's role: %(roles)s.", roles=roles))
 
     email = values["email"].lower()
     if not email:
-        problem("email", "Enter the contact's email address.")
+        problem("email", _("Enter the contact's email address."))
     elif len(email) > MAX_EMAIL or not is_email(email):
-        problem("email", f"'{values['email']}' is not an email address.")
+        problem("email", _("'%(email)s' is not an email address.", email=values["email"]))
 
     consent = yes_or_no(values["consent"])
     if consent is None:
-        problem("consent", f"'{values['consent']}' is not yes or no." if values["consent"]
-                else "Enter yes or no: has the contact agreed to be surveyed?")
+        problem("consent", _("'%(value)s' is not yes or no.", value=values["consent"]) if values["consent"]
+                else _("Enter yes or no: has the contact agreed to be surveyed?"))
 
     active = yes_or_no(values.get("active") or "yes")
     if active is None:
-        problem("active", f"'{values['active']}' is not yes or no. Leave it empty for yes.")
+        problem("active", _("'%(value)s' is not yes or no. Leave it empty for yes.", value=values["active"]))
 
     if problems:
         return None, problems

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..audit.service import record
 from ..extensions import db
@@ -37,14 +38,19 @@ class ContactImport:
     rows_with_problems: int = 0
 
     def summary(self) -> str:
+        # Read in the staff page's language; English on the command line (no request there).
         if self.status == "refused":
-            rows = f" in {self.rows_with_problems} row(s)" if self.rows_with_problems else ""
-            return (f"Nothing was imported: {len(self.problems)} problem(s){rows}. "
-                    "Correct the file and import it again.")
+            if self.rows_with_problems:
+                return _("Nothing was imported: %(problems)s problem(s) in %(rows)s row(s). Correct the file and "
+                         "import it again.", problems=len(self.problems), rows=self.rows_with_problems)
+            return _("Nothing was imported: %(problems)s problem(s). Correct the file and import it again.",
+                     problems=len(self.problems))
         if self.status == "checked":
-            return (f"The file is ready to import: {self.added} contact(s) would be added, {self.updated} updated "
-                    f"and {self.unchanged} left as they are. Nothing has been changed yet.")
-        return f"Contacts imported: {self.added} added, {self.updated} updated, {self.unchanged} unchanged."
+            return _("The file is ready to import: %(added)s contact(s) would be added, %(updated)s updated and "
+                     "%(unchanged)s left as they are. Nothing has been changed yet.",
+                     added=self.added, updated=self.updated, unchanged=self.unchanged)
+        return _("Contacts imported: %(added)s added, %(updated)s updated, %(unchanged)s unchanged.",
+                 added=self.added, updated=self.updated, unchanged=self.unchanged)
 
 
 def import_contacts(data: bytes, actor: StaffUser | None, allowed_site_ids: set[int] | None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..audit.service import record
 from ..crypto import lookup_digest
@@ -61,12 +62,12 @@ def contact_counts(agency_ids: Iterable[int]) -> dict[int, int]:
 def _check_agency(name: str, sector: str, site_ids: Iterable[int]) -> tuple[str, list[Site]]:
     name = (name or "").strip()
     if not name:
-        raise PartnerError("Enter the agency's name.", "name")
+        raise PartnerError(_("Enter the agency's name."), "name")
     if sector not in SECTORS:
-        raise PartnerError(f"Choose a sector: {', '.join(SECTORS)}.", "sector")
+        raise PartnerError(_("Choose a sector: %(sectors)s.", sectors=", ".join(SECTORS)), "sector")
     sites = list(db.session.scalars(sa.select(Site).where(Site.id.in_(list(site_ids))).order_by(Site.name)))
     if not sites:
-        raise PartnerError("Choose at least one site the agency works with.", "site_ids")
+        raise PartnerError(_("Choose at least one site the agency works with."), "site_ids")
     return name, sites
 
 
@@ -101,15 +102,16 @@ def _check_contact(agency: PartnerAgency, name: str, role: str, email: str,
                    contact: PartnerContact | None = None) -> tuple[str, str]:
     name, email = (name or "").strip(), normalise_email(email or "")
     if not name:
-        raise PartnerError("Enter the contact's name.", "name")
+        raise PartnerError(_("Enter the contact's name."), "name")
     if role not in CONTACT_ROLES:
-        raise PartnerError(f"Choose a role: {', '.join(CONTACT_ROLES)}.", "role")
+        raise PartnerError(_("Choose a role: %(roles)s.", roles=", ".join(CONTACT_ROLES)), "role")
     if not email:
-        raise PartnerError("Enter the contact's email address.", "email")
+        raise PartnerError(_("Enter the contact's email address."), "email")
     other = find_contact(agency, email)
     if other is not None and other is not contact:
-        raise PartnerError(f"{agency.name} already has a contact with this email address ({other.name}). "
-                           "Change that contact instead of adding another.", "email")
+        raise PartnerError(_("%(agency)s already has a contact with this email address (%(contact)s). "
+                             "Change that contact instead of adding another.", agency=agency.name,
+                             contact=other.name), "email")
     return name, email
 
 

@@ -10,6 +10,7 @@ refused change rolls back and saves nothing.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -20,7 +21,7 @@ from ..staff.access import PARTNER_PAGES, require_roles, visible_site_ids, visib
 from . import forms
 from .contact_file import MAX_ROWS
 from .importing import import_contacts
-from .models import CONTACT_ROLES, SECTORS, PartnerAgency, PartnerContact
+from .models import PartnerAgency, PartnerContact
 from .service import PartnerError, add_contact, contact_counts, create_agency, update_agency, update_contact, \
     visible_agencies
 
@@ -49,7 +50,7 @@ def index():
     query = visible_agencies(visible_site_ids()).options(selectinload(PartnerAgency.sites))
     page = db.paginate(query, per_page=50, max_per_page=50, error_out=False)
     counts = contact_counts(agency.id for agency in page.items)
-    return render_template("partners/index.html", page=page, counts=counts, sectors=SECTORS)
+    return render_template("partners/index.html", page=page, counts=counts, sectors=forms.SECTOR_LABELS)
 
 
 def _site_choices(form: forms.AgencyForm) -> set[int]:
@@ -82,7 +83,7 @@ def new():
         except PartnerError as refusal:
             error = _refused(form, refusal)
         else:
-            flash(f"Partner agency {agency.name} recorded. Add its contacts below.")
+            flash(_("Partner agency %(agency)s recorded. Add its contacts below.", agency=agency.name))
             return redirect(url_for(".detail", agency_id=agency.id))
     return render_template("partners/agency_form.html", form=form, agency=None, error=error), \
         (422 if request.method == "POST" else 200)
@@ -108,7 +109,7 @@ def edit(agency_id: int):
         except PartnerError as refusal:
             error = _refused(form, refusal)
         else:
-            flash(f"Partner agency {agency.name} saved.")
+            flash(_("Partner agency %(agency)s saved.", agency=agency.name))
             return redirect(url_for(".detail", agency_id=agency.id))
     return render_template("partners/agency_form.html", form=form, agency=agency, others=len(others),
                            error=error), (422 if request.method == "POST" else 200)
@@ -121,7 +122,7 @@ def detail(agency_id: int):
     # The list shows every contact's address: an identifiable view.
     record("contacts.viewed", agency, contacts=len(agency.contacts))
     db.session.commit()
-    return render_template("partners/detail.html", agency=agency, sectors=SECTORS, roles=CONTACT_ROLES)
+    return render_template("partners/detail.html", agency=agency, sectors=forms.SECTOR_LABELS, roles=forms.ROLE_LABELS)
 
 
 def _contact_page(agency: PartnerAgency, contact: PartnerContact | None, form, error: str | None):
@@ -143,7 +144,7 @@ def new_contact(agency_id: int):
         except PartnerError as refusal:
             error = _refused(form, refusal)
         else:
-            flash(f"{contact.name} added to {agency.name}.")
+            flash(_("%(contact)s added to %(agency)s.", contact=contact.name, agency=agency.name))
             return redirect(url_for(".detail", agency_id=agency.id))
     return _contact_page(agency, None, form, error)
 
@@ -169,7 +170,8 @@ def edit_contact(agency_id: int, contact_id: int):
         except PartnerError as refusal:
             error = _refused(form, refusal)
         else:
-            flash(f"{contact.name} saved." if changed else f"Nothing changed for {contact.name}.")
+            flash(_("%(contact)s saved.", contact=contact.name) if changed
+                  else _("Nothing changed for %(contact)s.", contact=contact.name))
             return redirect(url_for(".detail", agency_id=agency.id))
     return _contact_page(agency, contact, form, error)
 
@@ -187,4 +189,4 @@ def import_page():
             return redirect(url_for(".import_page"))
     status = 422 if request.method == "POST" and (outcome is None or outcome.status == "refused") else 200
     return render_template("partners/import.html", form=form, outcome=outcome,
-                           max_rows=MAX_ROWS, roles=CONTACT_ROLES), status
+                           max_rows=MAX_ROWS, roles=forms.ROLE_LABELS), status

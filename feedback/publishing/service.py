@@ -7,9 +7,11 @@ import sqlalchemy as sa
 
 from ..extensions import conflict_insert, db
 from ..instruments import Catalogue, Instrument, Problem
+from ..instruments.language_files import LanguageFile, extend_version
 from ..instruments.loader import build_instrument
+from ..instruments.wording import wording_hash
 from ..timeutil import utcnow
-from .models import InstrumentVersion
+from .models import InstrumentVersion, InstrumentWording
 
 
 class PublishedVersionChanged(RuntimeError):
@@ -65,21 +67,62 @@ def publish(instrument: Instrument) -> InstrumentVersion:
         raise PublishedVersionChanged(
             f"{instrument.path}: version {instrument.version} of '{instrument.id}' was published with "
             f"different content; create a new version file instead of editing it.")
+    if instrument.added_wording:
+        publish_wordings(instrument)
     return row
 
 
-def published_instrument(content_hash: str, load_row) -> Instrument:
-    """The instrument exactly as published, whatever the file says today.
+def publish_wordings(instrument: Instrument) -> None:
+    """Publish each language added by a language file, once per distinct wording."""
+    wordings = {language: wording_hash(instrument, language) for language in instrument.added_wording}
+    known = set(db.session.execute(
+        sa.select(InstrumentWording.language, InstrumentWording.wording_hash)
+        .where(InstrumentWording.instrument_id == instrument.id, InstrumentWording.version == instrument.version)).all())
+    insert = conflict_insert(db.engine.dialect.name)(InstrumentWording)
+    for language, digest in wordings.items():
+        if (language, digest) not in known:
+            db.session.execute(insert.values(
+                instrument_id=instrument.id, version=instrument.version, language=language, wording_hash=digest,
+                texts=dict(instrument.added_wording[language]), published_at=utcnow(),
+            ).on_conflict_do_nothing(index_elements=["instrument_id", "version", "language", "wording_hash"]))
 
-    Keyed by content hash: a published definition never changes, so a built instrument never goes
-    stale, and ``load_row`` (which reads the stored definition) runs once per process and version.
+
+def published_instrument(content_hash: str, load_row) -> Instrument:
+    """The instrument as published, with the languages added to it, whatever the files say today.
+
+    The app's catalogue holds it when the version file is still there (the start-up guard makes
+    it the published content); its added languages are published as responses are made in it.
+    Otherwise it is built from the stored definition with the newest published wording of each
+    added language, keyed by content hash: nothing more can be published for a version whose file
+    has gone, so that never goes stale, and ``load_row`` runs once per process and version.
     """
+    current = _in_catalogue(content_hash)
+    if current is not None:
+        return current
     instrument = _built.get(content_hash)
     if instrument is None:
         row: InstrumentVersion = load_row()
         instrument = build_instrument(row.definition, f"published {row.instrument_id} v{row.version}")
+        instrument, _ = extend_version(instrument, _published_languages(instrument))
         _built[content_hash] = instrument
     return instrument
+
+
+def _in_catalogue(content_hash: str) -> Instrument | None:
+    from flask import current_app, has_app_context
+
+    catalogue = current_app.extensions.get("feedback.catalogue") if has_app_context() else None
+    return catalogue.by_content_hash(content_hash) if catalogue is not None else None
+
+
+def _published_languages(instrument: Instrument) -> list[LanguageFile]:
+    newest: dict[str, InstrumentWording] = {}
+    for row in db.session.scalars(sa.select(InstrumentWording).where(
+            InstrumentWording.instrument_id == instrument.id, InstrumentWording.version == instrument.version)
+            .order_by(InstrumentWording.id)):
+        newest[row.language] = row
+    return [LanguageFile(language, instrument.languages[0], dict(row.texts), f"published {language} wording")
+            for language, row in newest.items()]
 
 
 _built: dict[str, Instrument] = {}

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, partner_survey, resilience,
                response_rates, risk_change, star)
@@ -46,7 +49,7 @@ def _short(label: str) -> str:
 def _need_flow(filters: Filters, **_) -> Report:
     instrument = _instrument(need_flow.INSTRUMENT)
     if instrument is None:
-        return not_enough(need_flow.NAME, need_flow.TITLE, "a key worker's assessment")
+        return not_enough(need_flow.NAME, need_flow.TITLE, gettext("a key worker's assessment"))
     levels = {choice.code: _short(choice.label.get("en")) for choice in instrument.item(need_flow.ITEM).choices}
     return need_flow.compute(transitions(filters, need_flow.INSTRUMENT, [need_flow.ITEM]), levels)
 
@@ -70,7 +73,8 @@ def _resilience(filters: Filters, **_) -> Report:
 def _family_functioning(filters: Filters, **_) -> Report:
     instrument = _instrument(family_functioning.INSTRUMENT)
     scale = next((s for s in instrument.scales if s.id == family_functioning.SCALE), None) if instrument else None
-    label = scale.cutoff.label.get("en") if scale is not None and scale.cutoff is not None else "At or above the cut-off"
+    label = (scale.cutoff.label.get("en") if scale is not None and scale.cutoff is not None
+             else gettext("At or above the cut-off"))
     return family_functioning.compute(scores(filters, family_functioning.INSTRUMENT, [family_functioning.SCALE]),
                                       _short(label), family_functioning.score_ranges(scale))
 
@@ -78,7 +82,7 @@ def _family_functioning(filters: Filters, **_) -> Report:
 def _star(filters: Filters, **_) -> Report:
     instrument = _instrument(star.INSTRUMENT)
     if instrument is None:
-        return not_enough(star.NAME, star.TITLE, "a star reading")
+        return not_enough(star.NAME, star.TITLE, gettext("a star reading"))
     areas = {}
     for page in instrument.pages:
         stems = [item.id[: -len("_parent")] for item in page.items if item.id.endswith("_parent")]
@@ -100,7 +104,7 @@ def _follow_up(filters: Filters, **_) -> Report:
 def _exit_feedback(filters: Filters, **_) -> Report:
     instrument = _instrument(exit_feedback.INSTRUMENT)
     if instrument is None:
-        return not_enough(exit_feedback.NAME, exit_feedback.TITLE, "an exit interview")
+        return not_enough(exit_feedback.NAME, exit_feedback.TITLE, gettext("an exit interview"))
     questions = {}
     for item in sorted(instrument.items, key=lambda item: item.id != exit_feedback.RATING):
         if item.id == exit_feedback.RATING:
@@ -153,22 +157,29 @@ def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) ->
 
 
 REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
-    ReportKind(response_rates.NAME, response_rates.TITLE, "Who was asked and who answered, per wave and channel.",
-               _response_rates),
-    ReportKind(need_flow.NAME, need_flow.TITLE, "Level of need at entry against exit.", _need_flow),
-    ReportKind(risk_change.NAME, risk_change.TITLE, "Families and members with each risk, entry and exit.",
-               _risk_change),
-    ReportKind(resilience.NAME, resilience.TITLE, "Resilience factors present at entry and exit.", _resilience),
-    ReportKind(family_functioning.NAME, family_functioning.TITLE, "Family-functioning scores by wave.",
+    # Title and summary as the staff pages show them (translated; the English title is each
+    # module's TITLE, which downloads keep).
+    ReportKind(response_rates.NAME, _l("Response rates by wave and channel"),
+               _l("Who was asked and who answered, per wave and channel."), _response_rates),
+    ReportKind(need_flow.NAME, _l("Level of need: entry to exit"), _l("Level of need at entry against exit."),
+               _need_flow),
+    ReportKind(risk_change.NAME, _l("Risk factors: entry to exit"),
+               _l("Families and members with each risk, entry and exit."), _risk_change),
+    ReportKind(resilience.NAME, _l("Resilience factors: entry to exit"),
+               _l("Resilience factors present at entry and exit."), _resilience),
+    ReportKind(family_functioning.NAME, _l("Family functioning by wave"), _l("Family-functioning scores by wave."),
                _family_functioning),
-    ReportKind(star.NAME, star.TITLE, "Parent's and key worker's star readings, first and latest.", _star),
-    ReportKind(follow_up.NAME, follow_up.TITLE, "Better, the same or worse 3, 6 and 12 months after support.",
-               _follow_up),
-    ReportKind(exit_feedback.NAME, exit_feedback.TITLE, "Ratings and answers from exit interviews.", _exit_feedback),
-    ReportKind(cost_benefit.NAME, cost_benefit.TITLE, "Adverse outcomes avoided, savings and net benefit.",
-               _cost_benefit),
-    ReportKind(partner_survey.NAME, partner_survey.TITLE, "Partner agencies' staff asked and answering the yearly "
-               "survey, and their answers by role.", _partner_survey),
+    ReportKind(star.NAME, _l("Parenting star: distance travelled"),
+               _l("Parent's and key worker's star readings, first and latest."), _star),
+    ReportKind(follow_up.NAME, _l("Did change last? Follow-up after support"),
+               _l("Better, the same or worse 3, 6 and 12 months after support."), _follow_up),
+    ReportKind(exit_feedback.NAME, _l("What families said at the end of support"),
+               _l("Ratings and answers from exit interviews."), _exit_feedback),
+    ReportKind(cost_benefit.NAME, _l("Cost and benefit: adverse outcomes avoided"),
+               _l("Adverse outcomes avoided, savings and net benefit."), _cost_benefit),
+    ReportKind(partner_survey.NAME, _l("Partner agency survey"),
+               _l("Partner agencies' staff asked and answering the yearly survey, and their answers by role."),
+               _partner_survey),
 )}
 
 

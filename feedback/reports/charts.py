@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH = 360          # viewBox units, drawn one unit per CSS pixel (narrower on a phone)
@@ -151,7 +152,7 @@ def stacked_bar_chart(categories: Sequence[str], parts: Mapping[str, Values], *,
         hidden = len(shown) < len(parts)
         total = sum(v for _, v in shown)
         if not hidden and total == 0:
-            body.append(_label(x0, bar_y, "No data", "value"))
+            body.append(_label(x0, bar_y, _("No data"), "value"))
         else:
             if hidden:
                 rest = max(plot * max(0.0, 100 - total) / 100, _width(suppressed_label) + 8)
@@ -182,7 +183,7 @@ def stacked_bar_chart_summary(categories: Sequence[str], parts: Mapping[str, Val
     for i, category in enumerate(categories):
         values = [values[i] for values in parts.values()]
         if all(v is not None and v == 0 for v in values):
-            sentences.append(f"{_plain(category)}: no data.")
+            sentences.append(_("%(category)s: no data.", category=_plain(category)))
             continue
         sentences.append(f"{_plain(category)}: " + ", ".join(
             f"{_plain(name)} {suppressed_label if v is None else _format(value_format, v)}"
@@ -253,8 +254,8 @@ def dumbbell_chart_summary(categories: Sequence[str], before: Values, after: Val
                     f"{suppressed_label if a is None else _format(value_format, a)}")
         if a is not None and b is not None:
             change = _format(value_format, abs(a - b))
-            sentence += (", no change" if change == _format(value_format, 0)
-                         else f", {'up' if a > b else 'down'} {change}")
+            sentence += ", " + (_("no change") if change == _format(value_format, 0)
+                                else _("up %(change)s", change=change) if a > b else _("down %(change)s", change=change))
         sentences.append(sentence + ".")
     return sentences
 

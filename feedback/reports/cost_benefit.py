@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+from flask_babel import gettext as _
 
 from .disclosure import Ratio, Sum, total
 from .model import Column, Chart, Report, Table, not_enough
@@ -90,19 +91,21 @@ def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dic
                      "saving": gone * unit, "source": source,
                      "neutral": math.ceil(programme_cost / unit) if programme_cost and unit else None})
     if not families or not any(row["at_risk"] for row in rows):
-        return not_enough(NAME, TITLE, "a risk assessed at both entry and exit")
+        return not_enough(NAME, TITLE, _("a risk assessed at both entry and exit"))
     saved = total(made_of[(n, "avoided")] * row["unit"] for n, row in enumerate(rows))
     total_saving = sum(row["saving"] for row in rows)
     made_of[(len(rows), "saving")] = saved
-    rows.append({"outcome": "Total", "at_risk": sum(r["at_risk"] for r in rows),
+    total_label = _("Total")
+    rows.append({"outcome": total_label, "at_risk": sum(r["at_risk"] for r in rows),
                  "avoided": sum(r["avoided"] for r in rows), "unit": None, "saving": total_saving, "source": "",
                  "neutral": None})
-    outcomes = Table("Adverse outcomes avoided", [
-        Column("outcome", "Outcome", "label"), Column("at_risk", "At risk at entry"),
-        Column("avoided", "No longer at risk at exit"), Column("unit", "Unit saving (£)", "money"),
-        Column("saving", "Saving (£)", "money", numerator="avoided", factor="unit"),
-        Column("neutral", "Needed to cover the programme cost", "number"), Column("source", "Source of the unit saving", "label")],
-        rows, total_row="Total", made_of=made_of,
+    outcomes = Table(_("Adverse outcomes avoided"), [
+        Column("outcome", _("Outcome"), "label"), Column("at_risk", _("At risk at entry")),
+        Column("avoided", _("No longer at risk at exit")), Column("unit", _("Unit saving (£)"), "money"),
+        Column("saving", _("Saving (£)"), "money", numerator="avoided", factor="unit"),
+        Column("neutral", _("Needed to cover the programme cost"), "number"),
+        Column("source", _("Source of the unit saving"), "label")],
+        rows, total_row=total_label, made_of=made_of,
         # The totals are shown only when every outcome's counts are: a total beside a hidden count
         # is a subtraction away from it, and a total of savings weighted by unit savings a puzzle
         # with usually one answer. Shown, they add nothing, which keeps each outcome (with
@@ -110,27 +113,27 @@ def compute(member_moves: pd.DataFrame, family_moves: pd.DataFrame, savings: dic
         derived={(len(rows) - 1, "at_risk"): [(n, "at_risk") for n in range(len(rows) - 1)],
                  (len(rows) - 1, "avoided"): [(n, "avoided") for n in range(len(rows) - 1)],
                  (len(rows) - 1, "saving"): [(n, "avoided") for n in range(len(rows) - 1)]},
-        note="An outcome is avoided when someone at risk at entry (any concern) has no concern at exit. "
-             "'Needed to cover the programme cost' is how many people would have to avoid that outcome "
-             "alone for its savings to equal the cost (cost neutrality).")
+        note=_("An outcome is avoided when someone at risk at entry (any concern) has no concern at exit. "
+               "'Needed to cover the programme cost' is how many people would have to avoid that outcome "
+               "alone for its savings to equal the cost (cost neutrality)."))
     assessed = Sum.of(families_atoms or [(NAME, "families assessed")])
-    summary_rows = [{"measure": "Families assessed at entry and exit", "value": families},
-                    {"measure": "Total saving (£)", "value": total_saving},
-                    {"measure": "Saving per family (£)", "value": total_saving / families}]
+    summary_rows = [{"measure": _("Families assessed at entry and exit"), "value": families},
+                    {"measure": _("Total saving (£)"), "value": total_saving},
+                    {"measure": _("Saving per family (£)"), "value": total_saving / families}]
     summary_made_of = {(0, "value"): assessed, (1, "value"): saved, (2, "value"): Ratio(saved, assessed)}
     if programme_cost:
         summary_made_of[(4, "value")] = saved - programme_cost
         summary_made_of[(5, "value")] = Ratio(Sum(constant=programme_cost), assessed)
-        summary_rows += [{"measure": "Programme cost (£, entered)", "value": programme_cost},
-                         {"measure": "Net benefit (£)", "value": total_saving - programme_cost},
-                         {"measure": "Cost per family (£)", "value": programme_cost / families}]
+        summary_rows += [{"measure": _("Programme cost (£, entered)"), "value": programme_cost},
+                         {"measure": _("Net benefit (£)"), "value": total_saving - programme_cost},
+                         {"measure": _("Cost per family (£)"), "value": programme_cost / families}]
     # The total saving and what is worked out from it follow from the outcomes table.
     everything_avoided = [(0, n, "avoided") for n in range(len(rows) - 1)]
     summary_derived = {(1, "value"): everything_avoided, (2, "value"): [(1, "value"), (0, "value")]}
     if programme_cost:
         summary_derived[(4, "value")] = [(1, "value")]
-    summary = Table("Totals", [Column("measure", "Measure", "label"), Column("value", "Value", "money")],
+    summary = Table(_("Totals"), [Column("measure", _("Measure"), "label"), Column("value", _("Value"), "money")],
                     summary_rows, made_of=summary_made_of, row_kinds={0: "count"}, derived=summary_derived,
-                    note="Savings are estimates from unit costs, not cash released.")
+                    note=_("Savings are estimates from unit costs, not cash released."))
     return Report(NAME, TITLE, [outcomes, summary],
-                  Chart("bars", "Saving by outcome avoided", 0, "outcome", {"Saving (£)": "saving"}, unit="£"))
+                  Chart("bars", _("Saving by outcome avoided"), 0, "outcome", {_("Saving (£)"): "saving"}, unit="£"))

@@ -15,6 +15,10 @@ from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
+from babel.dates import format_date
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..families.models import Family, Member
@@ -58,28 +62,35 @@ class Filters:
 
 
 #: Reports whose rows are not families, with what the period chooses for them.
-SUBJECTS = {"partner-survey": "Partner-agency contacts invited to yearly waves due"}
+SUBJECTS = {"partner-survey": _l("Partner-agency contacts invited to yearly waves due")}
+
+
+def _day(day: date) -> str:
+    """A date as "01 March 2025", its month named in the page's language (English outside a request)."""
+    return format_date(day, "dd MMMM y", locale=get_locale() or "en")
 
 
 def describe(filters: Filters, site_names: dict[int, str], report: str | None = None) -> str:
-    """The filters in words, printed above every report and download."""
+    """The filters in words, printed above every report and download (a download is made in
+    English: ``views.download``; a page in the staff page's language)."""
     if filters.site_ids is None:
-        sites = "All sites"
+        sites = _("All sites")
     else:
         names = sorted(site_names.get(site_id, f"site {site_id}") for site_id in filters.site_ids)
-        sites = ("Sites: " + ", ".join(names)) if names else "No sites"
-    verb = "ended" if filters.cohort == "exit" else "started"
+        sites = _("Sites: %(names)s", names=", ".join(names)) if names else _("No sites")
     if filters.start and filters.end:
-        period = f"between {filters.start:%d %B %Y} and {filters.end:%d %B %Y}"
+        period = _("between %(start)s and %(end)s", start=_day(filters.start), end=_day(filters.end))
     elif filters.start:
-        period = f"on or after {filters.start:%d %B %Y}"
+        period = _("on or after %(start)s", start=_day(filters.start))
     elif filters.end:
-        period = f"on or before {filters.end:%d %B %Y}"
+        period = _("on or before %(end)s", end=_day(filters.end))
     else:
-        period = "at any time"
+        period = _("at any time")
     if report in SUBJECTS:
         return f"{sites}. {SUBJECTS[report]} {period}."
-    return f"{sites}. Families whose support {verb} {period}."
+    if filters.cohort == "exit":
+        return f"{sites}. " + _("Families whose support ended %(period)s.", period=period)
+    return f"{sites}. " + _("Families whose support started %(period)s.", period=period)
 
 
 def cohort(filters: Filters):

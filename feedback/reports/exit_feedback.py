@@ -8,6 +8,7 @@ line so the shares of real answers are not inflated silently.
 from __future__ import annotations
 
 import pandas as pd
+from flask_babel import gettext as _
 
 from .model import Chart, Column, Report, Table, not_enough, share
 
@@ -25,17 +26,17 @@ def compute(counts: pd.DataFrame, questions: dict[str, tuple[str, dict]]) -> Rep
         total = int(given["n"].sum())
         if not total:
             continue
-        rows = []
+        rows, total_label = [], _("Total")
         for code, label in choices.items():
             n = int(given.loc[given["value"] == code, "n"].sum())
             rows.append({"answer": label, "people": n, "pct": share(n, total), "all": total})
-        rows.append({"answer": "Total", "people": total, "pct": 100.0, "all": total})
-        tables.append(Table(question, [Column("answer", "Answer", "label"), Column("people", "People"),
+        rows.append({"answer": total_label, "people": total, "pct": 100.0, "all": total})
+        tables.append(Table(question, [Column("answer", _("Answer"), "label"), Column("people", _("People")),
                                        Column("pct", "%", "percent", base="all", numerator="people")],
-                            rows, total_row="Total"))
+                            rows, total_row=total_label))
     if not tables:
-        return not_enough(NAME, TITLE, "an exit interview")
+        return not_enough(NAME, TITLE, _("an exit interview"))
     rated = next(iter(questions), None) == RATING and bool(counts["item_id"].eq(RATING).any())
-    chart = Chart("bars", "Overall rating of the help", 0, "answer", {"% of people": "pct"}, unit="%") \
+    chart = Chart("bars", _("Overall rating of the help"), 0, "answer", {_("% of people"): "pct"}, unit="%") \
         if rated else None
     return Report(NAME, TITLE, tables, chart)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .disclosure import Mean, Sum
 from .model import Chart, Column, Report, Table, not_enough, share
@@ -16,7 +18,8 @@ from .pairs import latest, paired
 
 NAME, TITLE = "family-functioning", "Family functioning by wave"
 INSTRUMENT, SCALE = "family-functioning", "general_functioning"
-WAVES = {"entry": "Entry", "exit": "Exit", "exit-6m": "6 months after exit", "exit-12m": "12 months after exit"}
+WAVES = {"entry": _l("Entry"), "exit": _l("Exit"), "exit-6m": _l("6 months after exit"),
+         "exit-12m": _l("12 months after exit")}  # str() in a report
 CHANGES = (("entry", "exit"), ("exit", "exit-6m"), ("exit", "exit-12m"), ("entry", "exit-12m"))
 
 
@@ -56,29 +59,29 @@ def compute(scores: pd.DataFrame, cutoff_label: str, ranges=None) -> Report:
             (flagged_low, flagged_high), (rest_low, rest_high) = ranges
             made_of[(len(rows), "mean")] = Mean((((NAME, wave, "flagged"), flagged_low, flagged_high),
                                                  ((NAME, wave, "not flagged"), rest_low, rest_high)))
-        rows.append({"wave": label, "members": len(at), "mean": round(float(at["value"].mean()), 2),
+        rows.append({"wave": str(label), "members": len(at), "mean": round(float(at["value"].mean()), 2),
                      "flagged": flagged, "flagged_pct": share(flagged, len(at))})
     if not rows:
-        return not_enough(NAME, TITLE, "a family-functioning score")
-    tables = [Table("Scores at each wave", [
-        Column("wave", "Wave", "label"), Column("members", "Members scored"),
-        Column("mean", "Mean score", "mean", base="members"), Column("flagged", cutoff_label),
+        return not_enough(NAME, TITLE, _("a family-functioning score"))
+    tables = [Table(_("Scores at each wave"), [
+        Column("wave", _("Wave"), "label"), Column("members", _("Members scored")),
+        Column("mean", _("Mean score"), "mean", base="members"), Column("flagged", cutoff_label),
         Column("flagged_pct", f"% {cutoff_label[0].lower()}{cutoff_label[1:]}", "percent", base="members",
                numerator="flagged")], rows, made_of=made_of,
-        note="Higher scores mean more difficulty in how the family functions.")]
+        note=_("Higher scores mean more difficulty in how the family functions."))]
     change_rows = []
     for before, after in CHANGES:
         pairs = paired(scored, "member_id", "value", before, after)
         if pairs.empty:
             continue
-        change_rows.append({"pair": f"{WAVES[after]} − {WAVES[before].lower()}", "members": len(pairs),
+        change_rows.append({"pair": f"{WAVES[after]} − {str(WAVES[before]).lower()}", "members": len(pairs),
                             "change": round(float((pairs[after] - pairs[before]).mean()), 2)})
     if change_rows:
-        tables.append(Table("Mean change for the same members", [
-            Column("pair", "Between", "label"), Column("members", "Members scored at both"),
-            Column("change", "Mean change", "mean", base="members")], change_rows,
-            note="A negative change is an improvement."))
-    return Report(NAME, TITLE, tables, Chart("bars", "Mean family-functioning score by wave", 0, "wave",
-                                             {"Mean score": "mean"}))
+        tables.append(Table(_("Mean change for the same members"), [
+            Column("pair", _("Between"), "label"), Column("members", _("Members scored at both")),
+            Column("change", _("Mean change"), "mean", base="members")], change_rows,
+            note=_("A negative change is an improvement.")))
+    return Report(NAME, TITLE, tables, Chart("bars", _("Mean family-functioning score by wave"), 0, "wave",
+                                             {_("Mean score"): "mean"}))
 
 

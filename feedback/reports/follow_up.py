@@ -9,14 +9,20 @@ family's); "prefer not to say" and "does not apply" are left out of the shares.
 from __future__ import annotations
 
 import pandas as pd
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .disclosure import Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "follow-up", "Did change last? Follow-up after support"
 INSTRUMENT, HOME = "follow-up", "children_at_home"
-WAVES = {"exit-3m": "3 months", "exit-6m": "6 months", "exit-12m": "12 months"}
+WAVES = {"exit-3m": _l("3 months"), "exit-6m": _l("6 months"), "exit-12m": _l("12 months")}  # str() in a report
 ANSWERS = {1: "better", 2: "same", 3: "worse"}
+#: Each answer's column headings: (count, percentage). Never a heading starting "% s": gettext's
+#: tools read "% s" as a placeholder and refuse a translation without one.
+HEADINGS = {"better": (_l("Better"), _l("% better")), "same": (_l("Same"), _l("% the same")),
+            "worse": (_l("Worse"), _l("% worse"))}
 
 
 def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) -> Report:
@@ -30,7 +36,7 @@ def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) ->
             total = int(given["n"].sum())
             if not total:
                 continue
-            row = {"area": f"{label} ({when})", "answers": total}
+            row = {"area": _("%(area)s (%(when)s)", area=label, when=when), "answers": total}
             # The atoms: answers better, the same and worse; "answers" is their sum.
             atoms = {name: (NAME, item, wave, name) for name in ANSWERS.values()}
             made_of[(len(rows), "answers")] = Sum.of(atoms.values())
@@ -40,11 +46,11 @@ def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) ->
                 row[f"{name}_pct"] = share(row[name], total)
             rows.append(row)
     if not rows:
-        return not_enough(NAME, TITLE, "a follow-up answer")
-    columns = [Column("area", "Outcome area (after support)", "label"), Column("answers", "Answers")]
+        return not_enough(NAME, TITLE, _("a follow-up answer"))
+    columns = [Column("area", _("Outcome area (after support)"), "label"), Column("answers", _("Answers"))]
     for name in ANSWERS.values():
-        columns += count_and_share(name, name.capitalize(), "answers", f"% {name}")
-    tables = [Table("Compared with when support ended", columns, rows, made_of=made_of)]
+        columns += count_and_share(name, str(HEADINGS[name][0]), "answers", str(HEADINGS[name][1]))
+    tables = [Table(_("Compared with when support ended"), columns, rows, made_of=made_of)]
     home_rows, home_made_of = [], {}
     for wave, when in WAVES.items():
         given = home[(home["item_id"] == HOME) & (home["wave"] == wave) & home["value"].isin([0, 1])]
@@ -55,13 +61,13 @@ def compute(counts: pd.DataFrame, home: pd.DataFrame, labels: dict[str, str]) ->
         atoms = (NAME, HOME, wave, "yes"), (NAME, HOME, wave, "no")
         home_made_of[(len(home_rows), "families")] = Sum.of(atoms)
         home_made_of[(len(home_rows), "home")] = Sum.of(atoms[:1])
-        home_rows.append({"wave": when, "families": families, "home": yes, "home_pct": share(yes, families)})
+        home_rows.append({"wave": str(when), "families": families, "home": yes, "home_pct": share(yes, families)})
     if home_rows:
-        tables.append(Table("Children still living at home", [
-            Column("wave", "After support", "label"), Column("families", "Families answering"),
-            *count_and_share("home", "Children still at home", "families", "% still at home")], home_rows,
+        tables.append(Table(_("Children still living at home"), [
+            Column("wave", _("After support"), "label"), Column("families", _("Families answering")),
+            *count_and_share("home", _("Children still at home"), "families", _("Still at home (%)"))], home_rows,
             made_of=home_made_of,
-            note="One answer per family: its latest at each follow-up."))
-    return Report(NAME, TITLE, tables, Chart("stacked", "Better, the same or worse than when support ended", 0,
-                                             "area", {"Better": "better_pct", "The same": "same_pct",
-                                                      "Worse": "worse_pct"}, unit="%"))
+            note=_("One answer per family: its latest at each follow-up.")))
+    return Report(NAME, TITLE, tables, Chart("stacked", _("Better, the same or worse than when support ended"), 0,
+                                             "area", {_("Better"): "better_pct", _("The same"): "same_pct",
+                                                      _("Worse"): "worse_pct"}, unit="%"))

@@ -2,6 +2,7 @@
 that changes a unit saving (a POST, with one)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DateField, DecimalField, RadioField, SelectMultipleField, StringField
@@ -18,21 +19,21 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that only reads; its values sit in the address like any search
 
-    sites = MultiCheckboxField("Sites", coerce=int, validators=[Optional()])
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-    cohort = RadioField("Families whose support", choices=[SelectChoice("exit", "ended in the period"),
-                                                           SelectChoice("entry", "started in the period")],
+    sites = MultiCheckboxField(_l("Sites"), coerce=int, validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+    cohort = RadioField(_l("Families whose support"), choices=[SelectChoice("exit", _l("ended in the period")),
+                                                               SelectChoice("entry", _l("started in the period"))],
                         default="exit")
-    programme_cost = DecimalField("Programme cost for the period (£)", places=2,
+    programme_cost = DecimalField(_l("Programme cost for the period (£)"), places=2,
                                   validators=[Optional(), NumberRange(min=0, max=1_000_000_000)])
-    unsuppressed = BooleanField("Show small numbers (internal use only; recorded in the audit log)")
+    unsuppressed = BooleanField(_l("Show small numbers (internal use only; recorded in the audit log)"))
 
     def validate_end(self, field):
         if field.data and self.start.data and field.data < self.start.data:
-            raise ValidationError("The end of the period must not be before its start.")
+            raise ValidationError(_("The end of the period must not be before its start."))
 
 
 class UnitSavingForm(FlaskForm):
-    amount = StringField("Saving per individual (£)", validators=[InputRequired(), Length(max=20)])
-    source = StringField("Source of the figure", validators=[InputRequired(), Length(max=200)])
+    amount = StringField(_l("Saving per individual (£)"), validators=[InputRequired(), Length(max=20)])
+    source = StringField(_l("Source of the figure"), validators=[InputRequired(), Length(max=200)])

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+
 KINDS = ("label", "count", "percent", "mean", "money", "number")
 
 
@@ -119,12 +121,10 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
-NOT_ENOUGH = ("Not enough data: no families in this selection have {what}. Choose a wider period, "
-              "more sites or another cohort.")
-
-
 def not_enough(name: str, title: str, what: str) -> Report:
-    return Report(name, title, empty=NOT_ENOUGH.format(what=what))
+    """A report with nothing to show: ``what`` the families lack, in the page's language (``_()``)."""
+    return Report(name, title, empty=_("Not enough data: no families in this selection have %(what)s. Choose a "
+                                       "wider period, more sites or another cohort.", what=what))
 
 
 def share(part: int, whole: int) -> float | None:

@@ -7,6 +7,7 @@ entry and exit waves; only families assessed at both count. A lower level is an 
 from __future__ import annotations
 
 import pandas as pd
+from flask_babel import gettext as _
 
 from .disclosure import Ratio, Sum
 from .model import Chart, Column, Report, Table, not_enough, share
@@ -33,13 +34,13 @@ def compute(moves: pd.DataFrame, levels: dict[int, str]) -> Report:
     codes = list(levels)
     valid = moves[(moves["item_id"] == ITEM) & moves["before"].isin(codes) & moves["after"].isin(codes)]
     if not valid["n"].sum():
-        return not_enough(NAME, TITLE, "a level of need recorded at both entry and exit")
+        return not_enough(NAME, TITLE, _("a level of need recorded at both entry and exit"))
     flow = (valid.pivot_table(index="before", columns="after", values="n", aggfunc="sum")
             .reindex(index=codes, columns=codes).fillna(0).astype(int))
-    columns = [Column("entry", "Level at entry", "label")]
-    columns += [Column(f"exit_{code}", f"Exit: {levels[code]}") for code in codes]
-    columns += [Column("total", "Total"), Column("total_pct", "% of families", "percent", base="all",
-                                                  numerator="total")]
+    columns = [Column("entry", _("Level at entry"), "label")]
+    columns += [Column(f"exit_{code}", _("Exit: %(level)s", level=levels[code])) for code in codes]
+    total, of_families = _("Total"), _("% of families")
+    columns += [Column("total", total), Column("total_pct", of_families, "percent", base="all", numerator="total")]
     everyone = int(valid["n"].sum())
     rows = []
     for code in codes:
@@ -47,38 +48,38 @@ def compute(moves: pd.DataFrame, levels: dict[int, str]) -> Report:
         row["total"] = int(flow.loc[code].sum())
         row["total_pct"], row["all"] = share(row["total"], everyone), everyone
         rows.append(row)
-    totals = {"entry": "Total", **{f"exit_{c}": int(flow[c].sum()) for c in codes}, "total": everyone,
+    totals = {"entry": total, **{f"exit_{c}": int(flow[c].sum()) for c in codes}, "total": everyone,
               "total_pct": 100.0, "all": everyone}
     rows.append(totals)
     # The atoms: families at each level at entry and at exit (the table's inner cells).
     atom = {(b, a): (NAME, b, a) for b in codes for a in codes}
     everyone_sum = Sum.of(atom.values())
-    at_exit = {"entry": "% of families at exit", **{f"exit_{c}": share(int(flow[c].sum()), everyone) for c in codes},
+    at_exit = {"entry": _("% of families at exit"), **{f"exit_{c}": share(int(flow[c].sum()), everyone) for c in codes},
                "total": 100.0}
     rows.append(at_exit)
     made_of = {(len(rows) - 1, f"exit_{c}"): Ratio(Sum.of(atom[b, c] for b in codes), everyone_sum, 100.0)
                for c in codes}
     made_of.update({(r, f"exit_{a}"): Sum.of([atom[b, a]]) for r, b in enumerate(codes) for a in codes})
-    flow_table = Table("Families by level of need at entry (rows) and exit (columns)", columns, rows,
-                       total_row="Total", total_column="total", made_of=made_of,
+    flow_table = Table(_("Families by level of need at entry (rows) and exit (columns)"), columns, rows,
+                       total_row=total, total_column="total", made_of=made_of,
                        row_kinds={len(rows) - 1: "percent"},
-                       note="The last row is the share of all families at each level at exit; the last column, "
-                            "the share at each level at entry.")
+                       note=_("The last row is the share of all families at each level at exit; the last column, "
+                              "the share at each level at entry."))
     entry, exit_, n = valid["before"].astype(int), valid["after"].astype(int), valid["n"]
-    moved = {"Improved (lower need at exit)": int(n[exit_ < entry].sum()),
-             "Stayed the same": int(n[exit_ == entry].sum()),
-             "Escalated (higher need at exit)": int(n[exit_ > entry].sum())}
+    moved = {_("Improved (lower need at exit)"): int(n[exit_ < entry].sum()),
+             _("Stayed the same"): int(n[exit_ == entry].sum()),
+             _("Escalated (higher need at exit)"): int(n[exit_ > entry].sum())}
     summary_rows = [{"change": label, "families": n, "pct": share(n, everyone), "all": everyone}
                     for label, n in moved.items()]
-    summary_rows.append({"change": "Total", "families": everyone, "pct": 100.0, "all": everyone})
+    summary_rows.append({"change": total, "families": everyone, "pct": 100.0, "all": everyone})
     # The same families as the flow table: below, on and above its diagonal.
     summary_made_of = {(r, "families"): Sum.of(atom[b, a] for b in codes for a in codes if test(codes.index(a), codes.index(b)))
                        for r, test in enumerate((lambda a, b: a < b, lambda a, b: a == b, lambda a, b: a > b))}
     summary_made_of[(3, "families")] = everyone_sum
-    summary = Table("Change in level of need", [
-        Column("change", "Change", "label"), Column("families", "Families"),
-        Column("pct", "% of families", "percent", base="all", numerator="families")],
-        summary_rows, total_row="Total", made_of=summary_made_of)
-    chart = Chart("bars", "Change in families' level of need from entry to exit", 1, "change",
-                  {"% of families": "pct"}, unit="%")
+    summary = Table(_("Change in level of need"), [
+        Column("change", _("Change"), "label"), Column("families", _("Families")),
+        Column("pct", of_families, "percent", base="all", numerator="families")],
+        summary_rows, total_row=total, made_of=summary_made_of)
+    chart = Chart("bars", _("Change in families' level of need from entry to exit"), 1, "change",
+                  {of_families: "pct"}, unit="%")
     return Report(NAME, TITLE, [flow_table, summary], chart)

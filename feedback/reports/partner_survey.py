@@ -25,6 +25,8 @@ from datetime import datetime, time, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -41,25 +43,32 @@ NAME, TITLE = "partner-survey", "Partner agency survey"
 INSTRUMENT, ROLE_ITEM = "partner-survey", "role"
 #: The ``role`` item's codes, as the respondent's role: the instrument's choice set ``role``.
 ROLE_CODES = {1: "manager", 2: "practitioner", 3: "other"}
-ROLES = {"manager": "Managers", "practitioner": "Practitioners", "other": "Other staff"}
+ROLES = {"manager": _l("Managers"), "practitioner": _l("Practitioners"), "other": _l("Other staff")}  # str() in a report
 #: Items that describe who answered rather than what they think: ``role`` is the breakdown itself,
 #: and ``agency_type`` restates the sector the invitation table counts (a question hidden there
 #: could be read back from it).
 NOT_SHOWN = (ROLE_ITEM, "agency_type")
 CLOSED_TYPES = ("single_choice", "agreement", "yes_no", "scale")
-ALL_SECTORS, ALL_ROLES = "All sectors", "All roles"
+ALL_SECTORS, ALL_ROLES = _l("All sectors"), _l("All roles")  # str() in a report
 SENT_STATES = ("sent", "opened", "started", "completed")
 
-INVITED_NOTE = ("Invitations due in the period to contacts of partner agencies working with the chosen sites. "
-                "Invited = sent (including those that later expired unanswered); responded = answered; "
-                "response rate = responded ÷ invited. The period and sites choose invitations; the cohort "
-                "choice does not apply.")
-ANSWERS_NOTE = ("Every partner-survey response completed in the period, at every site: answers are anonymous "
-                "and carry no site. Role is the respondent's own answer; “Don't know” is counted on its own line.")
+# The notes, in the page's language where a report is computed (str()); ANSWERS_WITHHELD is the
+# English of the note ``withheld_text`` gives.
+INVITED_NOTE = _l("Invitations due in the period to contacts of partner agencies working with the chosen sites. "
+                  "Invited = sent (including those that later expired unanswered); responded = answered; "
+                  "response rate = responded ÷ invited. The period and sites choose invitations; the cohort "
+                  "choice does not apply.")
+ANSWERS_NOTE = _l("Every partner-survey response completed in the period, at every site: answers are anonymous "
+                  "and carry no site. Role is the respondent's own answer; “Don't know” is counted on its own line.")
 ANSWERS_WITHHELD = ("The answers to the survey's questions are shown only in a report for every site: they are "
                     "anonymous and carry no site, so they cannot be limited to the sites chosen here.")
-NOTHING = ("Not enough data: no partner-agency contacts were invited to the survey, and no responses were "
-           "completed, in this selection. Choose a wider period or more sites.")
+NOTHING = _l("Not enough data: no partner-agency contacts were invited to the survey, and no responses were "
+             "completed, in this selection. Choose a wider period or more sites.")
+
+
+def withheld_text() -> str:
+    return _("The answers to the survey's questions are shown only in a report for every site: they are "
+             "anonymous and carry no site, so they cannot be limited to the sites chosen here.")
 
 
 # --- Reading --------------------------------------------------------------------------------------
@@ -152,8 +161,8 @@ def compute(invited: pd.DataFrame, answers: pd.DataFrame | None, questions: dict
     if answers is not None and not answers.empty:
         tables += _answer_tables(answers, questions, responded)
     if not tables:
-        return Report(NAME, TITLE, empty=NOTHING)
-    chart = Chart("bars", "Response rate by sector", 0, "group", {"Response rate": "rate"}, unit="%") \
+        return Report(NAME, TITLE, empty=str(NOTHING))
+    chart = Chart("bars", _("Response rate by sector"), 0, "group", {_("Response rate"): "rate"}, unit="%") \
         if not invited.empty else None
     return Report(NAME, TITLE, tables, chart)
 
@@ -176,16 +185,18 @@ def _invitation_tables(invited: pd.DataFrame, withheld: bool) -> tuple[Table, Ta
             selector = {column: key}
             made_of[(len(rows), "invited")] = atoms("responded", **selector) + atoms("not", **selector)
             made_of[(len(rows), "responded")] = atoms("responded", **selector)
-            rows.append(_rate_row(names.get(key, key), part))
+            rows.append(_rate_row(str(names.get(key, key)), part))
         rows.append(_rate_row(total, invited))
-        columns = [Column("group", label, "label"), Column("invited", "Invited"), Column("responded", "Responded"),
-                   Column("rate", "Response rate %", "percent", base="invited", numerator="responded")]
+        columns = [Column("group", label, "label"), Column("invited", _("Invited")),
+                   Column("responded", _("Responded")),
+                   Column("rate", _("Response rate %"), "percent", base="invited", numerator="responded")]
         return Table(title, columns, rows, total_row=total, made_of=made_of, note=note)
 
-    note = INVITED_NOTE + (" " + ANSWERS_WITHHELD if withheld else "")
-    by_sector = table("Invited and responded by sector", "Sector", sectors, SECTORS, "sector", ALL_SECTORS, note)
-    by_role = table("Invited and responded by role", "Role", roles, CONTACT_ROLES, "role", ALL_ROLES,
-                    "Role as recorded for the contact invited.")
+    note = str(INVITED_NOTE) + (" " + withheld_text() if withheld else "")
+    by_sector = table(_("Invited and responded by sector"), _("Sector"), sectors, SECTORS, "sector", str(ALL_SECTORS),
+                      note)
+    by_role = table(_("Invited and responded by role"), _("Role"), roles, CONTACT_ROLES, "role", str(ALL_ROLES),
+                    _("Role as recorded for the contact invited."))
     responded = {role: (atoms("responded", role=role), int(invited.loc[invited["role"] == role, "responded"].sum()))
                  for role in roles}
     return by_sector, by_role, responded
@@ -206,9 +217,9 @@ def _answer_tables(answers: pd.DataFrame, questions: dict, responded: dict[str, 
     # the contacts who responded when they are as many (the same people, as far as a reader knows).
     base = {role: responded[role][0] if responded.get(role, (None, None))[1] == respondents[role]
             else Sum.of([(NAME, "respondents", role)]) for role in roles}
-    columns = [Column("answer", "Answer", "label")]
+    columns, total_label = [Column("answer", _("Answer"), "label")], _("Total")
     for role in roles:
-        columns += [Column(role, ROLES[role]), Column(f"{role}_pct", "%", "percent", base="all", numerator=role)]
+        columns += [Column(role, str(ROLES[role])), Column(f"{role}_pct", "%", "percent", base="all", numerator=role)]
     tables = []
     for item, (question, choices) in questions.items():
         # "Not collected" (an imported file without the question) is no answer, nor a category.
@@ -226,10 +237,10 @@ def _answer_tables(answers: pd.DataFrame, questions: dict, responded: dict[str, 
                 row |= {role: counts[(role, code)], f"{role}_pct": share(counts[(role, code)], total)}
             rows.append(row)
         totals = {role: sum(counts[(role, c)] for c in codes) for role in roles}
-        rows.append({"answer": "Total", **{key: value for role in roles for key, value in (
+        rows.append({"answer": total_label, **{key: value for role in roles for key, value in (
             (role, totals[role]), (f"{role}_pct", share(totals[role], totals[role])))}})
         made_of = _answer_sums(item, codes, roles, counts, respondents, base)
-        tables.append(Table(question, columns, rows, total_row="Total", made_of=made_of, note=ANSWERS_NOTE))
+        tables.append(Table(question, columns, rows, total_row=total_label, made_of=made_of, note=str(ANSWERS_NOTE)))
     return tables
 
 

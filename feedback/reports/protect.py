@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .disclosure import ProtectionRule
@@ -25,10 +26,18 @@ from .suppression import hidden_figures
 log = logging.getLogger(__name__)
 
 HIDDEN = "[c]"   # the Government Statistical Service's mark for a value withheld as confidential
-NOT_ENOUGH = ("Not enough data to show: every figure in this selection is based on fewer than {threshold} "
-              "families or people. Choose a wider period or more sites.")
-NO_CHART = ("The chart is not shown: drawn from this selection it would give away a number hidden in the table "
-            "below.")
+
+
+# Sentences shown on the page and in downloads: in the page's language, and in English in a
+# download (``views.download`` makes it in English) and from the command line.
+def not_enough_text(threshold: int) -> str:
+    return _("Not enough data to show: every figure in this selection is based on fewer than %(threshold)s "
+             "families or people. Choose a wider period or more sites.", threshold=threshold)
+
+
+def no_chart_text() -> str:
+    return _("The chart is not shown: drawn from this selection it would give away a number hidden in the table "
+             "below.")
 
 
 @dataclass
@@ -68,14 +77,16 @@ def method_text(rule: ProtectionRule | None, alongside: Sequence[str] = ()) -> s
     """The sentence printed under every report and download (``alongside``: the titles of the
     reports protected with it)."""
     if rule is None:
-        return ("Small numbers are not hidden in this table: it is for internal use by researchers only "
-                "and must not be published or shared.")
+        return _("Small numbers are not hidden in this table: it is for internal use by researchers only "
+                 "and must not be published or shared.")
     t = rule.threshold
-    return (f"Counts below {t} are shown as <{t}; further figures are hidden, shown as {HIDDEN}, until no hidden "
-            f"count can be worked out, or narrowed to a range of fewer than {rule.width + 1} values, from "
-            "everything shown (totals, percentages, savings and other tables on this page"
-            + "".join(f"; the report '{title}'" for title in alongside)
-            + f"). Percentages and means based on fewer than {t} are not shown.")
+    # The titles are the reports' English titles, each a message of the staff catalogue (``catalogue.REPORTS``).
+    shown_with = "".join(_("; the report '%(title)s'", title=_(title)) for title in alongside)
+    return _("Counts below %(threshold)s are shown as <%(threshold)s; further figures are hidden, shown as "
+             "%(hidden)s, until no hidden count can be worked out, or narrowed to a range of fewer than %(width)s "
+             "values, from everything shown (totals, percentages, savings and other tables on this "
+             "page%(alongside)s). Percentages and means based on fewer than %(threshold)s are not shown.",
+             threshold=t, hidden=HIDDEN, width=rule.width + 1, alongside=shown_with)
 
 
 def protect(report: Report, threshold: int, suppress: bool = True, filters_text: str = "",
@@ -98,11 +109,11 @@ def protect(report: Report, threshold: int, suppress: bool = True, filters_text:
         # A report's description of its figures is wrong (a total that is not a sum): a bug to
         # fix, logged as one, but never a page that fails or shows what may not be protected.
         log.exception("report %s: figures could not be described for the disclosure audit", report.name)
-        shown.empty = NOT_ENOUGH.format(threshold=threshold)
+        shown.empty = not_enough_text(threshold)
         return shown
     hidden = hidden_figures(cells, rule) if rule is not None else set()
     if hidden is None:
-        shown.empty = NOT_ENOUGH.format(threshold=threshold)
+        shown.empty = not_enough_text(threshold)
         return shown
     anything_shown = False
     for t, table in enumerate(report.tables):
@@ -125,7 +136,7 @@ def protect(report: Report, threshold: int, suppress: bool = True, filters_text:
             rows.append(texts)
         shown.tables.append(ShownTable(table.title, table.columns, rows, table.note))
     if rule is not None and not anything_shown:
-        shown.tables, shown.empty = [], NOT_ENOUGH.format(threshold=threshold)
+        shown.tables, shown.empty = [], not_enough_text(threshold)
         return shown
     _draw(report, shown)
     return shown
@@ -176,7 +187,7 @@ def _draw(report: Report, shown: ShownReport) -> None:
     except ValueError:
         # The chart's own check found a value it would give away: the table stands alone.
         log.warning("report %s: chart left out", report.name, exc_info=True)
-        shown.chart_note = NO_CHART
+        shown.chart_note = no_chart_text()
         return
     shown.chart_svg, shown.chart_summary = Markup(svg), summary
 

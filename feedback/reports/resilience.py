@@ -7,6 +7,7 @@ and the yes/no items ``resilience_*``. Families assessed at both entry and exit 
 from __future__ import annotations
 
 import pandas as pd
+from flask_babel import gettext as _
 
 from .disclosure import Ratio, Sum, total
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
@@ -23,12 +24,12 @@ def compute(counts: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -
     tables = []
     if not pairs.empty:
         n = len(pairs)
-        tables.append(Table("Mean number of resilience factors", [
-            Column("wave", "When", "label"), Column("families", "Families assessed at both"),
-            Column("mean", "Mean number of factors", "mean", base="families")],
-            [{"wave": "Entry", "families": n, "mean": round(float(pairs["entry"].mean()), 2)},
-             {"wave": "Exit", "families": n, "mean": round(float(pairs["exit"].mean()), 2)},
-             {"wave": "Change (exit − entry)", "families": n,
+        tables.append(Table(_("Mean number of resilience factors"), [
+            Column("wave", _("When"), "label"), Column("families", _("Families assessed at both")),
+            Column("mean", _("Mean number of factors"), "mean", base="families")],
+            [{"wave": _("Entry"), "families": n, "mean": round(float(pairs["entry"].mean()), 2)},
+             {"wave": _("Exit"), "families": n, "mean": round(float(pairs["exit"].mean()), 2)},
+             {"wave": _("Change (exit − entry)"), "families": n,
               "mean": round(float((pairs["exit"] - pairs["entry"]).mean()), 2)}],
             # One count of families, restated on each row.
             made_of={(r, "families"): Sum.of([(NAME, "scored at both")]) for r in range(3)}))
@@ -62,12 +63,12 @@ def compute(counts: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -
         behind = [(1, k, name) for k in range(len(rows)) for name in ("entry", "exit")]
         tables[0].hidden_with = {(r, "mean"): behind for r in range(3)}
     if rows:
-        tables.append(Table("Families with each resilience factor", [
-            Column("factor", "Resilience factor", "label"), Column("families", "Families assessed at both"),
-            *count_and_share("entry", "With it at entry", "families", "% at entry"),
-            *count_and_share("exit", "With it at exit", "families", "% at exit")], rows, made_of=made_of))
+        tables.append(Table(_("Families with each resilience factor"), [
+            Column("factor", _("Resilience factor"), "label"), Column("families", _("Families assessed at both")),
+            *count_and_share("entry", _("With it at entry"), "families", _("% at entry")),
+            *count_and_share("exit", _("With it at exit"), "families", _("% at exit"))], rows, made_of=made_of))
     if not tables:
-        return not_enough(NAME, TITLE, "resilience factors assessed at both entry and exit")
-    chart = Chart("bars", "Share of families with each resilience factor", len(tables) - 1, "factor",
-                  {"Entry": "entry_pct", "Exit": "exit_pct"}, unit="%") if rows else None
+        return not_enough(NAME, TITLE, _("resilience factors assessed at both entry and exit"))
+    chart = Chart("bars", _("Share of families with each resilience factor"), len(tables) - 1, "factor",
+                  {_("Entry"): "entry_pct", _("Exit"): "exit_pct"}, unit="%") if rows else None
     return Report(NAME, TITLE, tables, chart)

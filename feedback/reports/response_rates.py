@@ -10,15 +10,17 @@ answer months late.
 from __future__ import annotations
 
 import pandas as pd
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .disclosure import Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "response-rates", "Response rates by wave and channel"
-CHANNELS = {"sms_link": "Link by text", "sms_conversation": "Answered by text", "interview": "Telephone interview",
-            "staff_task": "Key worker task"}
+CHANNELS = {"sms_link": _l("Link by text"), "sms_conversation": _l("Answered by text"),
+            "interview": _l("Telephone interview"), "staff_task": _l("Key worker task")}
 REACHED = ("sent", "opened", "started", "completed", "expired")
-ALL = "All channels"
+ALL = _l("All channels")  # a row label: str(ALL) when a report is computed, in the page's language
 
 
 def summarise(invitations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -50,16 +52,17 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame
     (``families``) completed something at exactly which waves (``waves``, a frozenset); ``waves``
     in schedule order with their ``titles``."""
     if counts.empty or not counts["asked"].sum():
-        return not_enough(NAME, TITLE, "an invitation")
+        return not_enough(NAME, TITLE, _("an invitation"))
     present = set(counts["wave"])
     order = [w for w in waves if w in present] + sorted(present - set(waves))
     channels = [c for c in CHANNELS if c in set(counts["channel"])] + sorted(set(counts["channel"]) - set(CHANNELS))
+    every_channel = str(ALL)
     median = {(row.wave, row.channel if isinstance(row.channel, str) else None): row.median_days
               for row in medians.itertuples(index=False) if not pd.isna(row.median_days)}
-    columns = [Column("group", "Channel", "label"), Column("asked", "Asked"), Column("sent", "Sent"),
-               Column("opened", "Opened"), Column("completed", "Completed"), Column("expired", "Expired"),
-               Column("rate", "Completion rate %", "percent", base="sent", numerator="completed"),
-               Column("median_days", "Median days to complete", "mean", base="completed")]
+    columns = [Column("group", _("Channel"), "label"), Column("asked", _("Asked")), Column("sent", _("Sent")),
+               Column("opened", _("Opened")), Column("completed", _("Completed")), Column("expired", _("Expired")),
+               Column("rate", _("Completion rate %"), "percent", base="sent", numerator="completed"),
+               Column("median_days", _("Median days to complete"), "mean", base="completed")]
     # One table per wave, its channels adding up to an "All channels" total row (so secondary
     # suppression protects a channel's small count); the summary restates those total rows.
     tables, summary_rows, follows = [], [], {}
@@ -70,14 +73,15 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame
             part = at_wave[at_wave["channel"] == channel]
             if not part.empty:
                 made_of.update({(len(rows), name): sums for name, sums in _invitation_sums(wave, channel).items()})
-                rows.append(_row(CHANNELS.get(channel, channel), part, median.get((wave, channel))))
-        rows.append(_row(ALL, at_wave, median.get((wave, None))))
-        follows[len(summary_rows)] = (len(tables) + 1, ALL)  # +1: the summary goes first
+                rows.append(_row(str(CHANNELS.get(channel, channel)), part, median.get((wave, channel))))
+        rows.append(_row(every_channel, at_wave, median.get((wave, None))))
+        follows[len(summary_rows)] = (len(tables) + 1, every_channel)  # +1: the summary goes first
         summary_rows.append({**rows[-1], "group": titles.get(wave, wave)})
-        tables.append(Table(f"{titles.get(wave, wave)}: invitations by channel", columns, rows, total_row=ALL,
+        tables.append(Table(_("%(wave)s: invitations by channel", wave=titles.get(wave, wave)), columns, rows,
+                            total_row=every_channel,
                             made_of=made_of,
-                            note="Asked = not cancelled before anyone was asked; completion rate = completed ÷ sent."))
-    summary = Table("Invitations by wave, all channels", [Column("group", "Wave", "label"), *columns[1:]],
+                            note=_("Asked = not cancelled before anyone was asked; completion rate = completed ÷ sent.")))
+    summary = Table(_("Invitations by wave, all channels"), [Column("group", _("Wave"), "label"), *columns[1:]],
                     summary_rows, follows=follows)
     tables.insert(0, summary)
     retention, retention_made_of = [], {}
@@ -102,13 +106,13 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame
                           "families": earlier, "kept": kept, "kept_pct": share(kept, earlier),
                           "lost": earlier - kept, "lost_pct": share(earlier - kept, earlier)})
     if retention:
-        tables.append(Table("Attrition: families answering one wave who answered the next", [
-            Column("step", "From → to", "label"), Column("families", "Families answering the first"),
-            *count_and_share("kept", "Also answered the next", "families", "% answered the next"),
-            *count_and_share("lost", "Did not answer the next", "families", "% attrition")], retention,
+        tables.append(Table(_("Attrition: families answering one wave who answered the next"), [
+            Column("step", _("From → to"), "label"), Column("families", _("Families answering the first")),
+            *count_and_share("kept", _("Also answered the next"), "families", _("% answered the next")),
+            *count_and_share("lost", _("Did not answer the next"), "families", _("% attrition"))], retention,
             made_of=retention_made_of))
-    return Report(NAME, TITLE, tables, Chart("bars", "Completion rate by wave", 0, "group",
-                                             {"Completion rate": "rate"}, unit="%"))
+    return Report(NAME, TITLE, tables, Chart("bars", _("Completion rate by wave"), 0, "group",
+                                             {_("Completion rate"): "rate"}, unit="%"))
 
 
 def _invitation_sums(wave: str, channel: str) -> dict[str, Sum]:

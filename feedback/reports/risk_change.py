@@ -10,13 +10,15 @@ both entry and exit count for it, so the reduction compares like with like; "not
 from __future__ import annotations
 
 import pandas as pd
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .disclosure import Ratio, Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "risk-change", "Risk factors: entry to exit"
 FAMILY_INSTRUMENT, MEMBER_INSTRUMENT = "practitioner-assessment", "member-assessment"
-LEVELS = {0: "No concern", 1: "Low", 2: "Medium", 3: "High"}
+LEVELS = {0: _l("No concern"), 1: _l("Low"), 2: _l("Medium"), 3: _l("High")}  # str() in a report
 
 
 def atoms_of(who: str, item: str, before: int, after: int, age: str | None = None) -> tuple:
@@ -28,6 +30,29 @@ def atoms_of(who: str, item: str, before: int, after: int, age: str | None = Non
         return ((NAME, who, item, before, after),)
     ages = (age,) if age else ("child", "adult")
     return tuple((NAME, who, item, before, after, each) for each in ages)
+
+
+def _words(who: str) -> dict[str, str]:
+    """The tables' words for ``who`` ("families" or "members"), whole, so each language says them its own way."""
+    if who == "families":
+        return {"title": _("Families with a concern at entry and at exit"), "assessed": _("Families assessed at both"),
+                "entry_pct": _("% of families assessed, at entry"), "exit_pct": _("% of families assessed, at exit"),
+                "net": _("Net change in families at risk (% of families assessed)"),
+                "note": _("Families assessed on the factor at both entry and exit; a concern is any level above no "
+                          "concern. 'No longer at risk' counts those with a concern at entry and none at exit, as "
+                          "published evaluations do; the net change (exit − entry) ÷ all assessed also counts "
+                          "concerns that arose during support."),
+                "levels": _("Level of concern at entry and exit (families)"),
+                "where": _("Where families at risk at entry were at exit")}
+    return {"title": _("Members with a concern at entry and at exit"), "assessed": _("Members assessed at both"),
+            "entry_pct": _("% of members assessed, at entry"), "exit_pct": _("% of members assessed, at exit"),
+            "net": _("Net change in members at risk (% of members assessed)"),
+            "note": _("Members assessed on the factor at both entry and exit; a concern is any level above no "
+                      "concern. 'No longer at risk' counts those with a concern at entry and none at exit, as "
+                      "published evaluations do; the net change (exit − entry) ÷ all assessed also counts "
+                      "concerns that arose during support."),
+            "levels": _("Level of concern at entry and exit (members)"),
+            "where": _("Where members at risk at entry were at exit")}
 
 
 def factor_tables(moves: pd.DataFrame, labels: dict[str, str], who: str) -> list[Table]:
@@ -71,7 +96,7 @@ def factor_tables(moves: pd.DataFrame, labels: dict[str, str], who: str) -> list
         for code in codes[1:]:
             if not int(n[before == code].sum()):
                 continue
-            path = {"path": f"{label}: {LEVELS[code].lower()} at entry"}
+            path = {"path": _("%(factor)s: %(level)s at entry", factor=label, level=str(LEVELS[code]).lower())}
             for later in codes:
                 path[f"to_{later}"] = int(n[(before == code) & (after == later)].sum())
                 path_made_of[(len(path_rows), f"to_{later}")] = Sum.of(atom[code, later])
@@ -80,29 +105,26 @@ def factor_tables(moves: pd.DataFrame, labels: dict[str, str], who: str) -> list
             path_rows.append(path)
     if not change_rows:
         return []
-    who_title = who.capitalize()
-    change = Table(f"{who_title} with a concern at entry and at exit", [
-        Column("factor", "Risk factor", "label"), Column("assessed", f"{who_title} assessed at both"),
-        *count_and_share("concern_entry", "With a concern at entry", "assessed", f"% of {who} assessed, at entry"),
-        *count_and_share("concern_exit", "With a concern at exit", "assessed", f"% of {who} assessed, at exit"),
-        *count_and_share("gone", "At risk at entry, no longer at exit", "concern_entry",
-                         "% of those at risk at entry no longer at risk at exit"),
-        Column("net", f"Net change in {who} at risk (% of {who} assessed)", "percent", base="assessed",
-               numerator="concern_exit")],
-        change_rows, made_of=change_made_of,
-        note=f"{who_title} assessed on the factor at both entry and exit; a concern is any level above no concern. "
-             f"'No longer at risk' counts those with a concern at entry and none at exit, as published evaluations "
-             f"do; the net change (exit − entry) ÷ all assessed also counts concerns that arose during support.")
-    columns = [Column("factor", "Risk factor", "label")]
-    columns += [Column(f"entry_{code}", f"Entry: {level}") for code, level in LEVELS.items()]
-    columns += [Column(f"exit_{code}", f"Exit: {level}") for code, level in LEVELS.items()]
-    levels = Table(f"Level of concern at entry and exit ({who})", columns, level_rows, made_of=level_made_of)
+    words = _words(who)
+    change = Table(words["title"], [
+        Column("factor", _("Risk factor"), "label"), Column("assessed", words["assessed"]),
+        *count_and_share("concern_entry", _("With a concern at entry"), "assessed", words["entry_pct"]),
+        *count_and_share("concern_exit", _("With a concern at exit"), "assessed", words["exit_pct"]),
+        *count_and_share("gone", _("At risk at entry, no longer at exit"), "concern_entry",
+                         _("% of those at risk at entry no longer at risk at exit")),
+        Column("net", words["net"], "percent", base="assessed", numerator="concern_exit")],
+        change_rows, made_of=change_made_of, note=words["note"])
+    columns = [Column("factor", _("Risk factor"), "label")]
+    columns += [Column(f"entry_{code}", _("Entry: %(level)s", level=level)) for code, level in LEVELS.items()]
+    columns += [Column(f"exit_{code}", _("Exit: %(level)s", level=level)) for code, level in LEVELS.items()]
+    levels = Table(words["levels"], columns, level_rows, made_of=level_made_of)
     tables = [change, levels]
     if path_rows:
-        tables.append(Table(f"Where {who} at risk at entry were at exit", [
-            Column("path", "Risk factor and level at entry", "label"),
-            Column("to_0", "No longer a concern"), *(Column(f"to_{code}", f"Exit: {LEVELS[code]}") for code in codes[1:]),
-            Column("total", "Total")], path_rows, made_of=path_made_of))
+        tables.append(Table(words["where"], [
+            Column("path", _("Risk factor and level at entry"), "label"),
+            Column("to_0", _("No longer a concern")),
+            *(Column(f"to_{code}", _("Exit: %(level)s", level=LEVELS[code])) for code in codes[1:]),
+            Column("total", _("Total"))], path_rows, made_of=path_made_of))
     return tables
 
 
@@ -112,7 +134,7 @@ def compute(family_moves: pd.DataFrame, family_labels: dict[str, str], member_mo
     unit = "families" if tables else "members"
     tables += factor_tables(member_moves, member_labels, "members")
     if not tables:
-        return not_enough(NAME, TITLE, "a risk factor assessed at both entry and exit")
+        return not_enough(NAME, TITLE, _("a risk factor assessed at both entry and exit"))
     # The first table is the families' factors when there are any, otherwise the members'.
-    return Report(NAME, TITLE, tables, Chart("bars", f"{unit.capitalize()} with a concern at entry and at exit", 0,
-                                             "factor", {"Entry": "concern_entry", "Exit": "concern_exit"}, unit=unit))
+    return Report(NAME, TITLE, tables, Chart("bars", _words(unit)["title"], 0, "factor",
+                                             {_("Entry"): "concern_entry", _("Exit"): "concern_exit"}, unit=unit))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+
 from ..audit.service import record
 from ..extensions import db
 from ..timeutil import utcnow
@@ -33,9 +35,9 @@ def parse_amount(text: str) -> Decimal:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount of money; write it like 7800 or 7,800.50") from None
+        raise ValueError(_("%(text)s is not an amount of money; write it like 7800 or 7,800.50", text=repr(text))) from None
     if not amount.is_finite() or amount < 0 or amount > MAX_SAVING:
-        raise ValueError(f"an amount must be between £0 and £{MAX_SAVING:,}")
+        raise ValueError(_("an amount must be between £0 and £%(most)s", most="{:,}".format(MAX_SAVING)))
     return amount.quantize(Decimal("0.01"))
 
 
@@ -45,7 +47,7 @@ def set_unit_saving(outcome_key: str, amount: Decimal, source: str, actor_id: in
         raise ValueError(f"unknown outcome {outcome_key!r}")
     source = (source or "").strip()
     if not source:
-        raise ValueError("say where the figure comes from, so readers can judge it")
+        raise ValueError(_("say where the figure comes from, so readers can judge it"))
     row = db.session.get(UnitSaving, outcome_key)
     before = None if row is None else str(row.amount)
     if row is None:

@@ -10,13 +10,15 @@ area answered on the 1–10 scale at both; the gap is taken at each family's lat
 from __future__ import annotations
 
 import pandas as pd
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .disclosure import Mean, Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "star", "Parenting star: distance travelled"
 INSTRUMENT = "family-star"
-READERS = {"parent": "Parent", "practitioner": "Key worker"}
+READERS = {"parent": _l("Parent"), "practitioner": _l("Key worker")}  # str() in a report
 LOW, HIGH = 1, 10   # the star's scale
 
 
@@ -64,6 +66,7 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
     for stem, name in areas.items():
         row = {"area": name}
         for reader, label in READERS.items():
+            label = str(label)
             found = by_item.get(f"{stem}_{reader}")
             n = int(found.families) if found is not None else 0
             row[f"{reader}_families"] = n
@@ -89,7 +92,7 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
                 move_made_of[(len(move_rows), "families")] = Sum.of(atoms.values())
                 move_made_of.update({(len(move_rows), move): Sum.of([atom]) for move, atom in atoms.items()})
                 up, same, down = int(found.up), int(found.same), int(found.down)
-                move_rows.append({"area": f"{name} ({label.lower()})", "families": n, "up": up, "up_pct": share(up, n),
+                move_rows.append({"area": _("%(area)s (%(reader)s)", area=name, reader=label.lower()), "families": n, "up": up, "up_pct": share(up, n),
                                   "same": same, "same_pct": share(same, n), "down": down,
                                   "down_pct": share(down, n)})
         gap = by_stem.get(stem)
@@ -98,24 +101,27 @@ def compute(moves: pd.DataFrame, gaps: pd.DataFrame, areas: dict[str, str]) -> R
         if any(row[f"{reader}_families"] for reader in READERS) or row["gap_families"]:
             rows.append(row)
     if not rows:
-        return not_enough(NAME, TITLE, "two star readings")
-    columns = [Column("area", "Area", "label")]
+        return not_enough(NAME, TITLE, _("two star readings"))
+    columns = [Column("area", _("Area"), "label")]
     for reader, label in READERS.items():
-        columns += [Column(f"{reader}_families", f"Families ({label.lower()} readings)"),
-                    Column(f"{reader}_first", f"{label}: first", "mean", base=f"{reader}_families"),
-                    Column(f"{reader}_latest", f"{label}: latest", "mean", base=f"{reader}_families"),
-                    Column(f"{reader}_travelled", f"{label}: distance travelled", "mean", base=f"{reader}_families")]
-    columns += [Column("gap_families", "Families (gap)"),
-                Column("gap", "Mean gap, parent − key worker", "mean", base="gap_families")]
-    tables = [Table("Mean readings at the first and latest reading (1–10)", columns, rows, made_of=made_of,
+        label = str(label)
+        columns += [Column(f"{reader}_families", _("Families (%(reader)s readings)", reader=label.lower())),
+                    Column(f"{reader}_first", _("%(reader)s: first", reader=label), "mean", base=f"{reader}_families"),
+                    Column(f"{reader}_latest", _("%(reader)s: latest", reader=label), "mean",
+                           base=f"{reader}_families"),
+                    Column(f"{reader}_travelled", _("%(reader)s: distance travelled", reader=label), "mean",
+                           base=f"{reader}_families")]
+    columns += [Column("gap_families", _("Families (gap)")),
+                Column("gap", _("Mean gap, parent − key worker"), "mean", base="gap_families")]
+    tables = [Table(_("Mean readings at the first and latest reading (1–10)"), columns, rows, made_of=made_of,
                     hidden_with=hidden_with,
-                    note="Distance travelled = latest − first reading, for families with two readings or more.")]
+                    note=_("Distance travelled = latest − first reading, for families with two readings or more."))]
     if move_rows:
-        move_columns = [Column("area", "Area (reader)", "label"), Column("families", "Families")]
-        for key, label in (("up", "Moved up"), ("same", "Stayed"), ("down", "Moved down")):
+        move_columns = [Column("area", _("Area (reader)"), "label"), Column("families", _("Families"))]
+        for key, label in (("up", _("Moved up")), ("same", _("Stayed")), ("down", _("Moved down"))):
             move_columns += count_and_share(key, label, "families")
-        tables.append(Table("Families who moved up, stayed or moved down", move_columns, move_rows,
+        tables.append(Table(_("Families who moved up, stayed or moved down"), move_columns, move_rows,
                             made_of=move_made_of))
-    return Report(NAME, TITLE, tables, Chart("dumbbell", "Key worker's mean reading, first and latest", 0, "area",
-                                             {"First": "practitioner_first", "Latest": "practitioner_latest"},
+    return Report(NAME, TITLE, tables, Chart("dumbbell", _("Key worker's mean reading, first and latest"), 0, "area",
+                                             {_("First"): "practitioner_first", _("Latest"): "practitioner_latest"},
                                              unit="1–10"))

@@ -11,12 +11,12 @@ as "fewer than N", as every other small count is.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db
 from ..families.models import Family
 from .data import SUBJECTS, Filters
-
-WORDS = {"exit": "exit date", "entry": "entry date"}
 
 
 def undated_families(filters: Filters) -> int:
@@ -38,11 +38,23 @@ def undated_note(filters: Filters, report: str, threshold: int, suppress: bool =
     count = undated_families(filters)
     if not count:
         return ""
-    what = WORDS[filters.cohort]
+    # Whole sentences, so that each language words them its own way.
+    if filters.cohort == "exit":
+        if suppress and count < threshold:
+            return _("Fewer than %(threshold)s families have no exit date (a family still being supported has "
+                     "none yet) and cannot be placed in a period, so this report leaves them out. Record the exit "
+                     "date on the family's page to count them.", threshold=threshold)
+        return ngettext("%(num)s family has no exit date (a family still being supported has none yet) and cannot "
+                        "be placed in a period, so this report leaves them out. Record the exit date on the "
+                        "family's page to count them.",
+                        "%(num)s families have no exit date (a family still being supported has none yet) and "
+                        "cannot be placed in a period, so this report leaves them out. Record the exit date on the "
+                        "family's page to count them.", count)
     if suppress and count < threshold:
-        many = f"Fewer than {threshold} families have"
-    else:
-        many = f"{count:,} {'family has' if count == 1 else 'families have'}"
-    still = " (a family still being supported has none yet)" if filters.cohort == "exit" else ""
-    return (f"{many} no {what}{still} and cannot be placed in a period, so this report leaves them out. "
-            f"Record the {what} on the family's page to count them.")
+        return _("Fewer than %(threshold)s families have no entry date and cannot be placed in a period, so this "
+                 "report leaves them out. Record the entry date on the family's page to count them.",
+                 threshold=threshold)
+    return ngettext("%(num)s family has no entry date and cannot be placed in a period, so this report leaves them "
+                    "out. Record the entry date on the family's page to count them.",
+                    "%(num)s families have no entry date and cannot be placed in a period, so this report leaves "
+                    "them out. Record the entry date on the family's page to count them.", count)

@@ -8,6 +8,8 @@ each time. The cost-benefit report's unit savings are changed here by managers a
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -100,7 +102,9 @@ def show(name: str):
 def download(name: str, fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    kind, _form, shown, unsuppressed = _shown(name)
+    # A download is data that leaves the app: in English whatever language the page is read in.
+    with force_locale("en"):
+        kind, _form, shown, unsuppressed = _shown(name)
     if shown is None:
         abort(400)
     stem = f"{name}{'-UNSUPPRESSED' if unsuppressed else ''}"
@@ -118,13 +122,13 @@ def change_saving(outcome: str):
         abort(404)
     form = UnitSavingForm()
     if not form.validate_on_submit():
-        flash("Not changed: give an amount and where it comes from.")
+        flash(_("Not changed: give an amount and where it comes from."))
         return redirect(url_for("reports.show", name="cost-benefit"))
     try:
         set_unit_saving(outcome, parse_amount(form.amount.data), form.source.data, current_user.id)
     except ValueError as error:
-        flash(f"Not changed: {error}.")
+        flash(_("Not changed: %(reason)s.", reason=error))
         return redirect(url_for("reports.show", name="cost-benefit"))
     db.session.commit()
-    flash("Unit saving changed.")
+    flash(_("Unit saving changed."))
     return redirect(url_for("reports.show", name="cost-benefit"))

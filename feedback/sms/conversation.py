@@ -22,6 +22,7 @@ from ..free_text import clean_free_text
 from ..instruments import Instrument, Item
 from ..instruments.definition import Choice
 from ..survey.navigation import visible_items
+from ..survey.numbers import read_number
 
 Gettext = Callable[[str], str]
 
@@ -69,7 +70,8 @@ NO_REPLIES = frozenset({"n", "no", "nope", "na", "nac oes", "nac ydy", "nac ydw"
 MIN_PARTIAL = 4
 #: Longer "numbers" are refused rather than converted (int() of a huge string is slow or raises).
 MAX_NUMBER_CHARS = 30
-NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+#: Digits with one decimal sign (point or comma) or thousands groups; ``read_number`` decides which.
+NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:[,.]\d{3})+|\d+)(?:[.,]\d+)?")
 
 
 # -- what a reply means -------------------------------------------------------------------------
@@ -130,6 +132,15 @@ def _parse_choice(item: Item, text: str, words: str, language: str, gettext: Get
     return _found(found, gettext)
 
 
+def names_a_choice(item: Item, body: str | None, language: str) -> bool:
+    """Whether a whole reply is exactly one of ``item``'s answers by its label (in any of the
+    instrument's languages) or word code: such a reply is an answer even when it is also a keyword
+    that would otherwise change something (a language's name, ``keywords.language_keyword``)."""
+    if item.type not in MENU_TYPES:
+        return False
+    return isinstance(_by_label(item.all_choices, _words(body or ""), language, partial=False), Choice)
+
+
 def _by_number(item: Item, number: float) -> Choice | None:
     for key, choice in _menu(item):
         if number == key:
@@ -148,7 +159,7 @@ def _by_key_and_label(item: Item, words: str, language: str) -> Choice | None:
 
 
 def _parse_number(item: Item, text: str, words: str, language: str, gettext: Gettext) -> Parsed:
-    number = _number(text)
+    number = _number(text, language)
     if number is None:
         return _found(_by_label(item.missing_codes, words, language), gettext, NOT_A_NUMBER)
     if number in item.missing_code_values:
@@ -214,20 +225,24 @@ def _words(text: str) -> str:
     for char in decomposed:
         if unicodedata.combining(char) or char in "'’‘`´":
             continue
-        kept.append(char if char.isalnum() else " ")
+        # Vowel signs of Bengali and other Indic scripts are marks that are part of the word, not
+        # accents (they do not combine, so are kept above): without them "বাংলা" would fall apart.
+        kept.append(char if char.isalnum() or unicodedata.category(char).startswith("M") else " ")
     return " ".join("".join(kept).split())
 
 
-def _number(text: str) -> int | float | None:
-    """The number a reply is, allowing "1,000", "3." and "(2)"; None if it is anything else."""
+def _number(text: str, language: str = "en") -> int | float | None:
+    """The number a reply is, allowing "1,000", "3." and "(2)", written as the member's language
+    writes numbers ("2,5" in Polish is two and a half: ``survey.numbers``); None if it is
+    anything else."""
     cleaned = unicodedata.normalize("NFKC", text).replace("−", "-").strip().strip("().!#")
     if len(cleaned) > MAX_NUMBER_CHARS or not NUMBER.fullmatch(cleaned):
         return None
-    cleaned = cleaned.replace(",", "")
     try:
-        return int(cleaned) if "." not in cleaned else float(cleaned)
-    except ValueError:  # digits from other scripts that int() does not take
+        number = read_number(cleaned, language)
+    except ValueError:
         return None
+    return int(number) if number.is_integer() and "." not in cleaned else number
 
 
 def _plain(number) -> str:

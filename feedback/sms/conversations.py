@@ -16,15 +16,17 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..families.models import Member
+from ..families.service import remember_language
 from ..instruments.wording import shown_wording
 from ..publishing.models import InstrumentVersion
 from ..publishing.service import published_instrument
 from ..publishing.startup import current_catalogue
 from ..survey.models import Response
 from ..survey.service import ResponseRef, complete, save_answers
-from ..waves.messages import already_answered_text, conversation_opening, conversation_reminder, translator
+from ..waves.messages import (already_answered_text, conversation_opening, conversation_reminder,
+                              language_changed_text, translator)
 from ..waves.models import Invitation
-from .conversation import ConversationState, advance, prompt, start
+from .conversation import ConversationState, advance, names_a_choice, prompt, start
 from .models import SmsConversation
 
 
@@ -69,6 +71,7 @@ class OpenConversation:
     instrument_version_id: int | None
     started_at: datetime | None
     family_id: int | None
+    member_id: int
 
 
 _CONVERSATIONS = SmsConversation.__table__
@@ -79,7 +82,7 @@ _RESPONSES = Response.__table__
 _OPEN_FOR = (
     sa.select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.state, _MEMBERS.c.language, _INVITATIONS.c.state,
               _INVITATIONS.c.closes_at, _RESPONSES.c.id, _RESPONSES.c.status, _RESPONSES.c.content_hash,
-              _RESPONSES.c.instrument_version_id, _RESPONSES.c.started_at, _RESPONSES.c.family_id)
+              _RESPONSES.c.instrument_version_id, _RESPONSES.c.started_at, _RESPONSES.c.family_id, _MEMBERS.c.id)
     .select_from(_CONVERSATIONS.join(_INVITATIONS, _INVITATIONS.c.id == _CONVERSATIONS.c.invitation_id)
                  .join(_MEMBERS, _MEMBERS.c.id == _INVITATIONS.c.member_id)
                  .outerjoin(_RESPONSES, _RESPONSES.c.id == _INVITATIONS.c.response_id))
@@ -138,6 +141,39 @@ def take_reply(conversation: OpenConversation, body: str, language: str, now: da
     else:
         taken = "unclear"
     return step.message, taken
+
+
+def answers_waiting_question(conversation: OpenConversation, body: str, now: datetime) -> bool:
+    """Whether a reply names one of the answers of the question the conversation is waiting on
+    (so a language's name offered as an answer is taken as that answer, not as a keyword)."""
+    item = _waiting_item(conversation, now)
+    return item is not None and names_a_choice(item, body, conversation.language)
+
+
+def change_language(conversation: OpenConversation, language: str, now: datetime) -> str:
+    """The member texted a language's name: their texts are in it from now on. Returns the reply:
+    a confirmation in that language and, while the conversation still takes answers, the question
+    it is waiting on again, in that language. Nothing is committed here (see ``take_reply``)."""
+    remember_language([conversation.member_id], language)
+    _update(conversation, last_message_at=now)
+    reply = language_changed_text(language)
+    item = _waiting_item(conversation, now)
+    if item is not None:
+        reply += "\n" + prompt(item, language, gettext=translator(language))
+    return reply
+
+
+def _waiting_item(conversation: OpenConversation, now: datetime):
+    """The question waiting for an answer; None when the conversation no longer takes answers."""
+    if (conversation.closes_at <= now or conversation.invitation_state in ("expired", "cancelled", "failed")
+            or conversation.response_id is None or conversation.response_status != "open"):
+        return None
+    state = ConversationState.from_dict(conversation.state)
+    if state.current is None:
+        return None
+    instrument = published_instrument(
+        conversation.content_hash, lambda: db.session.get(InstrumentVersion, conversation.instrument_version_id))
+    return instrument.item(state.current)
 
 
 # The columns set come from the parameters: one statement object, compiled once per set of columns.

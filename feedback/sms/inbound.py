@@ -1,5 +1,6 @@
-"""What the app does with a text a member sends: keywords first (STOP, START, HELP), then the
-answer to the question waiting in their conversation, else a polite reply that reveals nothing.
+"""What the app does with a text a member sends: keywords first (STOP, START, HELP), then a
+language's name (their texts are in it from now on), then the answer to the question waiting in
+their conversation, else a polite reply that reveals nothing. ``keywords`` explains each.
 
 Every inbound text is stored under Twilio's ``MessageSid`` (unique), so a webhook Twilio retries
 is recognised and changes nothing the second time — no answer is ever recorded twice.
@@ -17,12 +18,13 @@ from ..crypto import lookup_digest
 from ..extensions import conflict_insert, db
 from ..families.models import Member
 from ..families.phones import InvalidPhoneNumber, normalise_mobile
-from ..families.service import opt_in, opt_out
+from ..families.service import opt_in, opt_out, remember_language
+from ..languages import ui_languages
 from ..timeutil import utcnow
 from ..waves.channels import record_reply
-from ..waves.messages import help_text, nothing_open_text, opted_in_text, opted_out_text
-from .conversations import open_for, take_reply
-from .keywords import from_opt_out_type, keyword
+from ..waves.messages import help_text, language_changed_text, nothing_open_text, opted_in_text, opted_out_text
+from .conversations import answers_waiting_question, change_language, open_for, take_reply
+from .keywords import from_opt_out_type, keyword, language_keyword
 from .models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
     # Twilio sends OptOutType exactly when its own keyword handling matched (and answered) the
     # text; a Welsh or extra keyword it does not know gets our reply, never a second one.
     provider_replied = bool(opt_out_type) and sms.provider_answers_keywords
+    chosen = _language_chosen(body, conversation, members, now) if kind is None else None
     reply: str | None
     conversation_id = None
     if kind == "opt_out":
@@ -59,6 +62,14 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
         handled_as, reply = "opt_in", None if provider_replied else opted_in_text(language)
     elif kind == "help":
         handled_as, reply = "help", None if provider_replied else help_text(language)
+    elif chosen and conversation is not None:
+        # Only the member being asked: others sharing the phone keep their own language.
+        conversation_id = conversation.id
+        handled_as, reply = "language", change_language(conversation, chosen, now)
+    elif chosen:
+        # No conversation tells us who is texting, so everyone on this number (as for STOP).
+        remember_language([member.id for member in members], chosen)
+        handled_as, reply = "language", language_changed_text(chosen)
     elif conversation is None:
         handled_as, reply = "no_conversation", nothing_open_text(language)
     else:
@@ -96,6 +107,17 @@ def _store_inbound(dialect: str):
     """INSERT … ON CONFLICT (message_sid) DO NOTHING RETURNING id, built once per dialect."""
     table = InboundMessage.__table__
     return conflict_insert(dialect)(table).on_conflict_do_nothing(index_elements=[table.c.message_sid]).returning(table.c.id)
+
+
+def _language_chosen(body: str, conversation, members: list[Member] | None, now) -> str | None:
+    """The language a text asks for by naming it; None when it names none, comes from a number no
+    member has, or names one of the waiting question's answers (then it is that answer)."""
+    chosen = language_keyword(body, ui_languages())
+    if chosen is None or (conversation is None and not members):
+        return None
+    if conversation is not None and answers_waiting_question(conversation, body, now):
+        return None
+    return chosen
 
 
 def _members(digest: str | None) -> list[Member]:

@@ -1,4 +1,5 @@
-"""Which inbound texts are keywords (STOP, START, HELP) rather than answers. Pure Python.
+"""Which inbound texts are keywords (STOP, START, HELP, a language's name) rather than answers.
+Pure Python: no app needed.
 
 Like Twilio, only a whole message is a keyword: "Stop", " stop. " and "STOP!" opt out, but "please
 stop texting me" does not, so a survey answer that merely contains a keyword is never mistaken
@@ -21,11 +22,26 @@ Twilio itself acts only on its English defaults (and on words added to a Messagi
 Advanced Opt-Out settings), so the app must record a Welsh opt-out itself and stop sending; add the
 words to Advanced Opt-Out too if Twilio should block messages as well. A service may recognise
 more words through ``extra``, e.g. ``{"NA MWY": "opt_out"}``.
+
+Language keywords: a whole message naming one of the app's languages ("POLSKI", "Română",
+"URDU", "اردو", "BENGALI", "Soomaali", "CYMRAEG", "ENGLISH") asks for texts in that language.
+The names are data, not a list here: each language's name in itself and in English (Babel's
+locale data), plus the few older English names CLDR has since replaced (``OTHER_NAMES``), folded
+for case and accents so "ROMANA" and "română" both count. Precedence, in ``inbound.handle``:
+STOP, START and HELP first (so "STOP" can never change anything else), then a language keyword,
+then an answer to the waiting question. Only a whole message is a language keyword ("Polski
+please" is an answer or an unclear reply), and a language name that is itself one of the waiting
+question's answers ("English" for "Which language do you speak at home?") is taken as that answer.
 """
 from __future__ import annotations
 
 import unicodedata
-from typing import Mapping
+from functools import lru_cache
+from typing import Iterable, Mapping
+
+from babel import Locale, UnknownLocaleError
+
+from ..languages import language_name
 
 KINDS = ("opt_out", "opt_in", "help")
 
@@ -96,3 +112,43 @@ def _table(extra: Mapping[str, str] | None) -> Mapping[str, str]:
 def from_opt_out_type(value: str | None) -> str | None:
     """The kind for Twilio's ``OptOutType`` parameter (STOP, START, HELP); None if absent or unknown."""
     return OPT_OUT_TYPES.get((value or "").strip().upper())
+
+
+#: English names for a language that CLDR (and so Babel) has since replaced but people still use.
+OTHER_NAMES: Mapping[str, tuple[str, ...]] = {"bn": ("Bengali",)}
+
+
+def folded(body: str) -> str:
+    """``normalise``, and without accents: "ROMÂNĂ", "Română" and "romana" are one word."""
+    decomposed = unicodedata.normalize("NFKD", normalise(body))
+    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
+
+
+def language_keyword(body: str | None, languages: Iterable[str]) -> str | None:
+    """The code of the language a whole message names ("POLSKI" → "pl"), among ``languages``
+    (the app's); None when it names none of them, or a language the app does not speak."""
+    word = folded(body or "")
+    return _language_table(tuple(languages)).get(word) if word else None
+
+
+@lru_cache(maxsize=8)
+def _language_table(languages: tuple[str, ...]) -> Mapping[str, str]:
+    table: dict[str, str] = {}
+    clashes: set[str] = set()
+    for code in languages:
+        names = {language_name(code), _english_name(code), *OTHER_NAMES.get(code, ())}
+        for name in filter(None, names):
+            word = folded(name)
+            if not word or word in DEFAULT_KEYWORDS:
+                continue  # never a second meaning for STOP, HELP and the rest
+            if table.get(word, code) != code:
+                clashes.add(word)  # two languages share a name: it means neither
+            table[word] = code
+    return {word: code for word, code in table.items() if word not in clashes}
+
+
+def _english_name(code: str) -> str | None:
+    try:
+        return Locale.parse(code).get_display_name("en")
+    except (UnknownLocaleError, ValueError):
+        return None

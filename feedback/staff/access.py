@@ -12,6 +12,7 @@ from functools import wraps
 
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..extensions import db, login_manager
@@ -31,6 +32,7 @@ UNSUPPRESSED_REPORTS = ("researcher",)  # may switch small-number suppression of
 UNIT_SAVINGS = ("manager",)           # may change the cost-benefit report's unit savings
 IMPORTS = ("researcher",)             # responses from paper or an older system (for granted sites)
 PARTNER_PAGES = ("researcher", "manager")  # partner agencies and their contacts (for granted sites)
+LANGUAGE_PAGES = ("researcher", "manager")  # instruments' languages and their translation status
 
 
 def may_use(user, roles: tuple[str, ...]) -> bool:
@@ -139,18 +141,19 @@ def practitioners_of(site_ids) -> list[StaffUser]:
     return list(db.session.scalars(query))
 
 
-#: Navigation on every staff page: (label, endpoint, roles).
+#: Navigation on every staff page: (label, endpoint, roles). Labels are read in the page's language.
 NAVIGATION = (
-    ("Families", "families.index", FAMILY_PAGES),
-    ("Calendar of invitations", "waves.calendar", CALENDAR),
-    ("Invitation status", "waves.status", WAVE_STATUS),
-    ("Reports", "reports.index", REPORTS),
-    ("Datasets for evaluators", "exports.index", EXPORTS),
-    ("Import responses", "imports.index", IMPORTS),
-    ("Partner agencies", "partners.index", PARTNER_PAGES),
-    ("Outbox", "waves.outbox", ADMIN_ONLY),
-    ("Emails", "mail.emails", ADMIN_ONLY),
-    ("Audit log", "audit.log", ADMIN_ONLY),
+    (_l("Families"), "families.index", FAMILY_PAGES),
+    (_l("Calendar of invitations"), "waves.calendar", CALENDAR),
+    (_l("Invitation status"), "waves.status", WAVE_STATUS),
+    (_l("Reports"), "reports.index", REPORTS),
+    (_l("Datasets for evaluators"), "exports.index", EXPORTS),
+    (_l("Import responses"), "imports.index", IMPORTS),
+    (_l("Partner agencies"), "partners.index", PARTNER_PAGES),
+    (_l("Languages"), "translation.languages", LANGUAGE_PAGES),
+    (_l("Outbox"), "waves.outbox", ADMIN_ONLY),
+    (_l("Emails"), "mail.emails", ADMIN_ONLY),
+    (_l("Audit log"), "audit.log", ADMIN_ONLY),
 )
 
 

@@ -10,7 +10,6 @@ class LoginForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    """The second step of signing in: an authenticator code or a recovery code. Staff pages beyond
-    the password are in English only (see the 403 page), so these words are not translated."""
+    """The second step of signing in: an authenticator code or a recovery code."""
 
-    code = StringField("Code", validators=[InputRequired("Enter the code.")])
+    code = StringField(_l("Code"), validators=[InputRequired(_l("Enter the code."))])

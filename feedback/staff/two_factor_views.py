@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -32,8 +33,8 @@ PER_ADDRESS = "10 per minute; 50 per hour"
 #: Six digits are a million codes, three of them right at any time: 20 tries an hour per account
 #: leave a guesser with the password about one chance in 17,000 per hour.
 PER_ACCOUNT = "5 per minute; 20 per hour"
-WRONG_CODE = ("That code is not right. Type the 6-digit code your authenticator app shows now (each code "
-              "works once), or one of your recovery codes.")
+WRONG_CODE = _l("That code is not right. Type the 6-digit code your authenticator app shows now (each code "
+                "works once), or one of your recovery codes.")
 
 
 def after_password(user: StaffUser):
@@ -98,8 +99,8 @@ def two_factor_code():
             record("staff.recovery_code_used", user, actor_id=user.id, left=left)
             db.session.commit()
             start_session(user, second_step=True)
-            flash(f"You signed in with a recovery code, which now cannot be used again; {left} left. If your "
-                  "phone is lost, ask an administrator to reset your two-step sign-in.")
+            flash(_("You signed in with a recovery code, which now cannot be used again; %(left)s left. If your "
+                    "phone is lost, ask an administrator to reset your two-step sign-in.", left=left))
             return redirect(url_for("staff.home"))
         db.session.rollback()
         log.info("a wrong second-step code for staff account %s", user.id)
@@ -136,8 +137,8 @@ def two_factor_enrol():
                 start_session(user, second_step=True)
             return render_template("staff/recovery_codes.html", codes=codes)
         db.session.rollback()
-        error = ("That code is not right. Check that the app has added the account (scan the QR code again, or "
-                 "type the key below) and type the 6-digit code it shows now.")
+        error = _("That code is not right. Check that the app has added the account (scan the QR code again, or "
+                  "type the key below) and type the 6-digit code it shows now.")
     two_factor.start_enrolment(user)
     db.session.commit()
     organisation = current_app.config["FEEDBACK_SETTINGS"].organisation_name

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, logout_user
 
 from ..audit.service import record
@@ -16,7 +16,7 @@ from ..extensions import db, limiter, login_manager
 from ..survey.models import Response
 from ..survey.service import instrument_for
 from ..timeutil import utcnow
-from . import two_factor_views
+from . import language, two_factor_views  # noqa: F401  (their routes)
 from .access import navigation, require_roles
 from .blueprint import bp
 from .forms import LoginForm
@@ -72,9 +72,8 @@ def next_attempt_at(failures: int, last_failure: datetime | None) -> datetime | 
 
 def _in_words(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minutes"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,10 +91,10 @@ def login():
         retry_at = next_attempt_at(failures, last_failure)
         if retry_at is not None and now < retry_at:
             # Refused unchecked and unrecorded: the guess teaches nothing, and the wait does not grow.
-            # Staff pages are in English only (see the 403 page), so this is not translated.
             seconds = max(1, math.ceil((retry_at - now).total_seconds()))
-            error = (f"Too many wrong passwords have been tried for this email address, so sign-in is paused. "
-                     f"Try again in {_in_words(seconds)}. If you did not try them, tell an administrator.")
+            error = _("Too many wrong passwords have been tried for this email address, so sign-in is paused. "
+                      "Try again in %(wait)s. If you did not try them, tell an administrator.",
+                      wait=_in_words(seconds))
             page = render_template("staff/login.html", form=form, error=error, expired=False)
             return page, 429, {"Retry-After": str(seconds)}
         user = db.session.scalar(sa.select(StaffUser).filter_by(email=email))

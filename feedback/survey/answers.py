@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Mapping
 
-from flask_babel import format_date
-
 from ..instruments import Instrument, Item
 from ..instruments.definition import FREE_TEXT_TYPES
 from . import navigation
+from .bidi import date_words, number_words
 from .navigation import Screen
 
 
@@ -58,12 +57,12 @@ def answer_words(item: Item, value: Any, language: str) -> tuple[str, ...]:
         return (_choice_words(item, value, language),)
     if item.type == "date" and isinstance(value, str):
         try:
-            # Day, month name, year ("3 April 2021", "3 Ebrill 2021"): the UK order in every language.
-            return (format_date(date.fromisoformat(value), format="d MMMM y"),)
+            # Day, month name, year ("3 April 2021", "3 Ebrill 2021", "3 kwietnia 2021").
+            return (date_words(date.fromisoformat(value)),)
         except ValueError:
             return (value,)
-    if isinstance(value, float) and value.is_integer():
-        return (str(int(value)),)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (number_words(value),)  # "2,5" in Polish
     if item.type in FREE_TEXT_TYPES and isinstance(value, str):
         return tuple(value.splitlines()) or (value,)
     return (str(value),)

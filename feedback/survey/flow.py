@@ -126,7 +126,7 @@ class ResponseFlow:
             # A question that does not exist, or one the respondent's answers hide: the same 404.
             abort(404)
         changing = self._changing()
-        form_class = page_form_class(items, self.language, self.instrument.content_hash)
+        form_class = page_form_class(items, self.language, self.instrument.texts_key)
         errors: dict = {}
         if request.method == "POST":
             form = form_class()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
@@ -21,6 +23,8 @@ from ..free_text import clean_free_text
 from ..instruments import Item
 from ..instruments.definition import FREE_TEXT_TYPES
 from ..timeutil import utcnow
+from .bidi import date_words, isolated, number_words
+from .numbers import read_number
 
 MISSING_SUFFIX = "__missing"
 DATE_PARTS = ("day", "month", "year")
@@ -89,10 +93,10 @@ def needs_answer(item: Item, language: str, named: bool = False) -> str:
     if item.type == "number":
         return _number_range(item, question if named else None)
     if item.type == "scale":
-        low, high = _plain(item.minimum), _plain(item.maximum)
+        low, high = number_words(item.minimum), number_words(item.maximum)
         if named:
-            return _("Select a number from %(min)s to %(max)s for “%(question)s”", min=low, max=high, question=question)
-        return _("Select a number from %(min)s to %(max)s", min=low, max=high)
+            return isolated(_("Select a number from %(min)s to %(max)s for “%(question)s”"), min=low, max=high, question=question)
+        return isolated(_("Select a number from %(min)s to %(max)s"), min=low, max=high)
     if item.type == "agreement":
         return _("Select how much you agree with “%(question)s”", question=question) if named \
             else _("Select how much you agree")
@@ -110,10 +114,10 @@ def needs_answer(item: Item, language: str, named: bool = False) -> str:
 
 
 def _number_range(item: Item, question: str | None) -> str:
-    low, high = _plain(item.minimum), _plain(item.maximum)
+    low, high = number_words(item.minimum), number_words(item.maximum)
     if question:
-        return _("Enter a number between %(min)s and %(max)s for “%(question)s”", min=low, max=high, question=question)
-    return _("Enter a number between %(min)s and %(max)s", min=low, max=high)
+        return isolated(_("Enter a number between %(min)s and %(max)s for “%(question)s”"), min=low, max=high, question=question)
+    return isolated(_("Enter a number between %(min)s and %(max)s"), min=low, max=high)
 
 
 def _choices(item: Item, language: str, include_missing: bool):
@@ -218,7 +222,9 @@ def read_answers(form: FlaskForm, items: tuple[Item, ...], language: str) -> tup
         try:
             value = item_value(item, field, language, named)
         except ValidationError as error:
-            errors[item.id] = str(error)
+            message = error.args[0]
+            # Messages with numbers or dates in them are markup (values in <bdi>); others are text.
+            errors[item.id] = message if isinstance(message, Markup) else str(message)
             continue
         if missing is not None:
             if value is not None:
@@ -254,17 +260,31 @@ def item_value(item: Item, field: Field, language: str = "en", named: bool = Fal
     if not text:
         return None
     if item.type == "number":
-        return _number_value(item, text, item.text.get(language) if named else None)
+        return _number_value(item, text, item.text.get(language) if named else None, language)
     if item.max_length and len(text) > item.max_length:
-        raise ValidationError(_l("Your answer must be %(n)s characters or fewer. It is now %(m)s.",
-                                 n=item.max_length, m=len(text)))
+        raise ValidationError(too_long(item.max_length, len(text)))
     return text
 
 
-def _number_value(item: Item, text: str, question: str | None):
-    cleaned = text.replace(",", "").replace(" ", "")
+def too_long(limit: int, length: int) -> Markup:
+    """Two sentences, each with its own count, so each noun takes the plural form its number needs
+    (Polish: 1 znak, 2 znaki, 5 znaków)."""
+    translations = get_translations()
+    allowed = translations.ungettext("Your answer must be %(num)s character or fewer.",
+                                     "Your answer must be %(num)s characters or fewer.", limit)
+    typed = translations.ungettext("It is now %(num)s character.", "It is now %(num)s characters.", length)
+    return isolated(allowed, num=limit) + " " + isolated(typed, num=length)
+
+
+def _number_value(item: Item, text: str, question: str | None, language: str = "en"):
     try:
-        number = int(cleaned) if item.integer else float(cleaned)
+        # In the respondent's language's way of writing numbers: "2,5" in Polish is two and a
+        # half, never 25 (``numbers``).
+        number = read_number(text, language)
+        if item.integer:
+            if not number.is_integer():
+                raise ValueError(text)
+            number = int(number)
     except ValueError:
         if item.integer:
             raise ValidationError(_l("Enter a whole number, like 3.")) from None
@@ -272,10 +292,6 @@ def _number_value(item: Item, text: str, question: str | None):
     if not (item.minimum <= number <= item.maximum):
         raise ValidationError(_number_range(item, question))
     return number
-
-
-def _plain(number) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def _date_value(item: Item, field: DatePartsField):
@@ -294,5 +310,5 @@ def _date_value(item: Item, field: DatePartsField):
     if item.latest_today and value > utcnow().date():
         raise ValidationError(_l("The date must be today or in the past."))
     if item.earliest and value < item.earliest:
-        raise ValidationError(_l("The date must be on or after %(date)s.", date=item.earliest.strftime("%d %m %Y")))
+        raise ValidationError(isolated(_("The date must be on or after %(date)s."), date=date_words(item.earliest)))
     return value.isoformat()

@@ -150,6 +150,18 @@ def complete(response: Response, instrument: Instrument, commit: bool = True) ->
     return True
 
 
+def remember_member_language(response: Response, language: str) -> None:
+    """The respondent chose ``language`` on their survey pages: when the link is a member's, it
+    becomes the member's preferred language for texts and links to come. Nothing changes for a
+    response with no member (anonymous, a partner contact's, a staff link) or for a language the
+    app does not speak. Nothing is committed here, nor logged."""
+    if response.member_id is None or response.anonymous:
+        return
+    from ..families.service import remember_language
+
+    remember_language([response.member_id], language)
+
+
 def progressed(response: Response | ResponseRef, to_state: str) -> None:
     """Tell the invitation behind a response (if any) that its respondent opened, started or finished."""
     if response.family_id is None:

@@ -10,11 +10,16 @@ from ..extensions import db, limiter
 from ..instruments.wording import wording_hash
 from ..languages import offered_languages
 from ..publishing.startup import current_catalogue
+from . import bidi
 from .anonymous import follow_link, link_invitation
 from .flow import ResponseFlow
-from .service import find_by_token, instrument_for, progressed
+from .service import find_by_token, instrument_for, progressed, remember_member_language
 
 bp = Blueprint("survey", __name__, template_folder="templates")
+# Values in translated words (numbers, dates, phone numbers) isolated and written the locale's way,
+# on every page that extends base.html (error pages too), so registered on the app.
+for _filter in (bidi.bdi, bidi.date_words, bidi.number_words, bidi.isolate_numbers):
+    bp.add_app_template_filter(_filter)
 
 
 def _load(token: str, follow_anonymous: bool = False):
@@ -115,6 +120,7 @@ def language(token: str):
     if chosen not in offered_languages(instrument.languages):
         abort(400)
     response.language, response.wording_hash = chosen, wording_hash(instrument, chosen)
+    remember_member_language(response, chosen)
     db.session.commit()
     flow = _flow(token, response, instrument)
     return_to = request.form.get("return_to", "")

@@ -1,4 +1,5 @@
-"""Forms for the invitation pages (staff pages are not translated)."""
+"""Forms for the invitation pages (labels and messages lazy: the staff catalogue translates them)."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -9,19 +10,19 @@ from ..families.forms import options
 class ResolveForm(FlaskForm):
     """An admin's answer after checking an "unknown" send with the SMS provider."""
 
-    reached = RadioField("Did the text reach the provider?",
-                         choices=options([("yes", "Yes: record it as sent"), ("no", "No: release it to be sent")]),
-                         validators=[InputRequired("Choose whether the text was sent.")])
+    reached = RadioField(_l("Did the text reach the provider?"),
+                         choices=options([("yes", _l("Yes: record it as sent")), ("no", _l("No: release it to be sent"))]),
+                         validators=[InputRequired(_l("Choose whether the text was sent."))])
 
 
 class BulkResolveForm(FlaskForm):
     """An admin's answer for many "unknown" sends at once, after checking the provider's log.
     The invitations chosen arrive as ``invitation`` checkboxes beside the list."""
 
-    reached = RadioField("What does the provider's log show for the invitations ticked?",
-                         choices=options([("yes", "They were sent: record them as sent"),
-                                          ("no", "They were not sent: release them to be sent")]),
-                         validators=[InputRequired("Choose whether the texts were sent.")])
-    reason = TextAreaField("Reason (kept in each invitation's history and the audit log)",
-                           validators=[InputRequired("Give a reason: what you checked and what it showed."),
-                                       Length(max=200, message="Shorten the reason to 200 characters or fewer.")])
+    reached = RadioField(_l("What does the provider's log show for the invitations ticked?"),
+                         choices=options([("yes", _l("They were sent: record them as sent")),
+                                          ("no", _l("They were not sent: release them to be sent"))]),
+                         validators=[InputRequired(_l("Choose whether the texts were sent."))])
+    reason = TextAreaField(_l("Reason (kept in each invitation's history and the audit log)"),
+                           validators=[InputRequired(_l("Give a reason: what you checked and what it showed.")),
+                                       Length(max=200, message=_l("Shorten the reason to 200 characters or fewer."))])

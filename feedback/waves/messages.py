@@ -8,6 +8,7 @@ service allows stops the app with a message naming it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from flask import current_app
@@ -15,7 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..languages import ui_languages
-from ..sms.segments import check_budget
+from ..sms.segments import check_budget, segments
 
 #: As long as a real survey link (https address, 32-character token) for the budget check.
 SAMPLE_LINK = "https://feedback.example.org/s/" + "x" * 32
@@ -79,6 +80,13 @@ def already_answered_text(language: str) -> str:
         return _sender(_("Thank you: these questions have already been answered."))
 
 
+def language_changed_text(language: str) -> str:
+    """The reply to a language keyword, written in the language chosen."""
+    with force_locale(language):
+        # "This language": the text is in it, so no translation has to name its own language.
+        return _sender(_("Thank you. We will text you in this language from now on."))
+
+
 def translator(language: str) -> Callable[[str], str]:
     """A gettext for the SMS conversation wording (marked with ``N_``) in the member's language."""
     def gettext(message: str) -> str:
@@ -87,14 +95,59 @@ def translator(language: str) -> Callable[[str], str]:
     return gettext
 
 
-def check_templates(budget: int) -> None:
-    """Refuse to start when a template, in any language, needs more segments than the budget."""
-    samples = {
+def _samples() -> dict[str, Callable[[str], str]]:
+    """Each template families may be sent on its own, by the name staff see, as a sample text."""
+    return {
         "invitation": lambda language: invitation_text(language, SAMPLE_LINK, 10),
         "reminder": lambda language: reminder_text(language, SAMPLE_LINK),
         "opted out": opted_out_text, "opted in": opted_in_text, "help": help_text,
         "nothing open": nothing_open_text, "already answered": already_answered_text,
+        "language changed": language_changed_text,
     }
-    for name, render in samples.items():
+
+
+#: Shown with each conversation text: the question that follows it differs from text to text.
+CONVERSATION_SAMPLES: dict[str, Callable[[str], str]] = {
+    "conversation opening (before the question)": lambda language: conversation_opening(language, "").rstrip("\n"),
+    "conversation reminder (before the question)": lambda language: conversation_reminder(language, "").rstrip("\n"),
+}
+
+
+def check_templates(budget: int) -> None:
+    """Refuse to start when a template, in any language, needs more segments than the budget."""
+    for name, render in _samples().items():
         for language in ui_languages():
             check_budget(render(language), budget, f"{name} text ({language})")
+
+
+@dataclass(frozen=True)
+class TemplateCost:
+    """What one template costs in one language, with a link as long as real ones."""
+
+    template: str
+    language: str
+    text: str
+    encoding: str    # "GSM-7" or "UCS-2"
+    characters: int  # as a person counts them
+    units: int       # as the network counts them: GSM-7 extension characters and emoji count 2
+    segments: int
+
+
+def template_costs() -> list[TemplateCost]:
+    """Every template in every language the app speaks: its sample text and what it costs to send.
+
+    Conversation texts are counted without their question, which differs from text to text.
+    """
+    costs = []
+    for name, render in {**_samples(), **CONVERSATION_SAMPLES}.items():
+        for language in ui_languages():
+            text = render(language)
+            count = segments(text)
+            costs.append(TemplateCost(name, language, text, count.encoding, len(text), count.units, count.segments))
+    return costs
+
+
+def over_budget_templates(limit: int = 2) -> list[tuple[str, str, int]]:
+    """(template, language, segments) for each template that needs more than ``limit`` segments
+    in a language, for ``flask instruments check`` to print."""
+    return [(cost.template, cost.language, cost.segments) for cost in template_costs() if cost.segments > limit]

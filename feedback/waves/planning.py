@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Mapping
 
+from flask_babel import lazy_gettext as _l
+
 from ..families.consent import Decision, in_force
 from ..families.contact import REASONS as CONTACT_REASONS
 from ..families.eligibility import age_on, may_answer
@@ -28,19 +30,19 @@ FALLBACK = {"sms_conversation": "sms_link"}
 #: Why an invitation was not planned, or was cancelled, in the words shown to staff.
 REASONS = {
     **CONTACT_REASONS,
-    "no_anchor": "the family has no date for this wave yet",
-    "window_closed": "the wave's window had already closed",
-    "no_key_worker": "the family has no key worker",
-    "role": "the wave does not ask members in this role",
-    "too_young": "the member is too young for this wave",
-    "not_respondent": "the instrument is not meant for this member",
-    "channel_unsupported": "the instrument cannot be answered on the member's preferred channel",
-    "not_in_schedule": "the schedule no longer includes it",
-    "staff": "cancelled by staff",
-    "text_cap": "the limit on texts to this member was reached",
-    "contact_inactive": "the partner contact is no longer active",
-    "no_contact_consent": "the partner contact has not agreed to be surveyed",
-    "not_this_year": "the wave's next occurrence replaced it",
+    "no_anchor": _l("the family has no date for this wave yet"),
+    "window_closed": _l("the wave's window had already closed"),
+    "no_key_worker": _l("the family has no key worker"),
+    "role": _l("the wave does not ask members in this role"),
+    "too_young": _l("the member is too young for this wave"),
+    "not_respondent": _l("the instrument is not meant for this member"),
+    "channel_unsupported": _l("the instrument cannot be answered on the member's preferred channel"),
+    "not_in_schedule": _l("the schedule no longer includes it"),
+    "staff": _l("cancelled by staff"),
+    "text_cap": _l("the limit on texts to this member was reached"),
+    "contact_inactive": _l("the partner contact is no longer active"),
+    "no_contact_consent": _l("the partner contact has not agreed to be surveyed"),
+    "not_this_year": _l("the wave's next occurrence replaced it"),
 }
 
 

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..audit.service import record
 from ..extensions import db
-from ..families.forms import ConfirmForm
+from ..families.forms import CHANNEL_LABELS, ConfirmForm
 from ..families.models import Family
 from ..staff.access import (ADMIN_ONLY, CALENDAR, FAMILY_PAGES, WAVE_STATUS, chosen_site_id, invitation_or_404,
                             require_roles, scope, visible_sites)
@@ -21,7 +22,7 @@ from ..staff.models import StaffUser
 from ..timeutil import utcnow
 from .channels import backend_for
 from .dispatcher import send_now
-from .models import STATES, Invitation, OutboxMessage, in_doubt
+from .models import SEND_LABELS, STATE_LABELS, STATES, Invitation, OutboxMessage, in_doubt
 from .planning import REASONS
 from .service import move
 from .forms import BulkResolveForm, ResolveForm
@@ -85,7 +86,7 @@ def status():
     for schedule_id, wave, state, count in rows:
         counts.setdefault((schedule_id, wave), {})[state] = count
     return render_template("waves/status.html", counts=dict(sorted(counts.items())), columns=STATUS_COLUMNS,
-                           titles=_wave_titles(), sites=visible_sites(), site_id=site_id)
+                           titles=_wave_titles(), sites=visible_sites(), site_id=site_id, state_labels=STATE_LABELS)
 
 
 @bp.get("/staff/invitations/<int:invitation_id>")
@@ -96,7 +97,8 @@ def invitation(invitation_id: int):
         StaffUser.id.in_({event.actor_id for event in invitation.events if event.actor_id})))}
     return render_template("waves/invitation.html", invitation=invitation, reasons=REASONS, actors=actors,
                            cancellable=invitation.state in CANCELLABLE and invitation.pending_send is None,
-                           titles=_wave_titles(), resolve_form=ResolveForm(formdata=None))
+                           titles=_wave_titles(), resolve_form=ResolveForm(formdata=None), state_labels=STATE_LABELS,
+                           channel_labels=CHANNEL_LABELS, send_labels=SEND_LABELS)
 
 
 def _back(invitation: Invitation):
@@ -110,15 +112,16 @@ def cancel(invitation_id: int):
     ConfirmForm().validate_on_submit()  # CSRF is checked for every POST before the view runs
     if invitation.pending_send is not None:
         # A dispatcher holds it (or held it and died): cancelling now could race a text on its way.
-        flash("Not cancelled: a text for this invitation is being sent, or its sending must be checked first.")
+        flash(_("Not cancelled: a text for this invitation is being sent, or its sending must be checked first."))
     elif invitation.state not in CANCELLABLE:
-        flash(f"Not cancelled: the invitation is {invitation.display_state}.")
+        flash(_("Not cancelled: the invitation is %(state)s.",
+                state=STATE_LABELS.get(invitation.display_state, invitation.display_state)))
     else:
         move(invitation, "cancelled", "cancelled by staff", actor_id=current_user.id, reason="staff")
         invitation.next_send_at = None
         record("invitation.cancelled", invitation, invitation.site_id)
         db.session.commit()
-        flash("Invitation cancelled. It will not be planned again.")
+        flash(_("Invitation cancelled. It will not be planned again."))
     return _back(invitation)
 
 
@@ -141,15 +144,15 @@ def resolve(invitation_id: int):
     invitation = invitation_or_404(invitation_id)
     form = ResolveForm()
     if not invitation.is_unknown():
-        flash("Nothing to check: this invitation's sending is not in doubt.")
+        flash(_("Nothing to check: this invitation's sending is not in doubt."))
     elif not form.validate_on_submit():
-        flash("Choose whether the provider says the text reached the family.")
+        flash(_("Choose whether the provider says the text reached the family."))
     else:
         reached = form.reached.data == "yes"
         resolve_unknown(invitation, reached, current_user.id)
         record("invitation.resolved", invitation, invitation.site_id, reached=reached)
         db.session.commit()
-        flash("Recorded as sent." if reached else "Recorded as not sent: the dispatcher will send it.")
+        flash(_("Recorded as sent.") if reached else _("Recorded as not sent: the dispatcher will send it."))
     return _back(invitation)
 
 
@@ -168,7 +171,8 @@ def _unknown_page(form: BulkResolveForm, chosen: set[int] = frozenset(), problem
     invitations = db.session.scalars(unknown_invitations().limit(UNKNOWN_LISTED + 1)).all()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Invitation).where(in_doubt(utcnow())))
     return render_template("waves/unknown.html", invitations=invitations[:UNKNOWN_LISTED], total=total,
-                           form=form, chosen=chosen, problem=problem, titles=_wave_titles())
+                           form=form, chosen=chosen, problem=problem, titles=_wave_titles(),
+                           channel_labels=CHANNEL_LABELS, send_labels=SEND_LABELS)
 
 
 @bp.post("/staff/invitations/unknown")
@@ -185,9 +189,12 @@ def resolve_many():
         return _unknown_page(form, chosen, str(refused)), 400
     db.session.commit()
     skipped = len(chosen) - len(resolved)
-    outcome = "sent" if form.reached.data == "yes" else "not sent: the dispatcher will send them"
-    flash(f"{len(resolved)} recorded as {outcome}."
-          + (f" {skipped} chosen were no longer unknown and were left alone." if skipped else ""))
+    if form.reached.data == "yes":
+        outcome = _("%(num)d recorded as sent.", num=len(resolved))
+    else:
+        outcome = _("%(num)d recorded as not sent: the dispatcher will send them.", num=len(resolved))
+    flash(outcome + (" " + _("%(num)d chosen were no longer unknown and were left alone.", num=skipped)
+                     if skipped else ""))
     return redirect(url_for(".unknown"))
 
 
@@ -202,8 +209,25 @@ def outbox():
     return render_template("waves/outbox.html", page=page)
 
 
+#: Who may see what each text costs (admins too, as on every page): they answer for the budget.
+TEXT_COSTS = ("researcher",)
+ENCODING_WORDS = {"GSM-7": "Standard (GSM-7)", "UCS-2": "Unicode (UCS-2): fewer characters per segment"}
+
+
+@bp.get("/staff/texts/costs")
+@require_roles(*TEXT_COSTS)
+def text_costs():
+    """Each text families may be sent, in each language, with what it costs: segments are billed."""
+    from ..languages import staff_language_label
+    from .messages import template_costs
+
+    return render_template("waves/text_costs.html", costs=template_costs(), encodings=ENCODING_WORDS,
+                           language_label=staff_language_label, warn_over=2,
+                           budget=current_app.config["FEEDBACK_SETTINGS"].sms.segment_budget)
+
+
 def week_label(monday: date) -> str:
-    return f"Week of {monday.strftime('%d %B %Y')}"
+    return _("Week of %(date)s", date=monday.strftime("%d %B %Y"))
 
 
 bp.add_app_template_filter(week_label)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-@pytest.fixture
-def browser():
+@contextmanager
+def chromium():
+    """Debian's Chromium, launched headless with the flags these machines need."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is not installed at /usr/bin/chromium; .ci/run installs it")
@@ -33,6 +35,25 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+def answer(page, item, typed: str) -> None:
+    """Give the first answer offered (which opens any branch hanging on it), or type ``typed``."""
+    if item.type in ("single_choice", "agreement", "scale", "yes_no", "multiple_choice"):
+        page.locator(f"label[for='f-{item.id}-0']").click()
+    elif item.type == "number":
+        page.locator(f"#f-{item.id}").fill(str(int(item.minimum)))
+    elif item.type == "date":
+        for part, value in (("day", "3"), ("month", "4"), ("year", "2021")):
+            page.locator(f"#f-{item.id}-{part}").fill(value)
+    else:
+        page.locator(f"#f-{item.id}").fill(typed)
 
 
 PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}

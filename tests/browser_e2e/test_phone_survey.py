@@ -16,7 +16,7 @@ import pytest
 from feedback.extensions import db
 from feedback.instruments import Instrument, Item, load_catalogue
 from feedback.survey.models import Response
-from tests.browser_e2e.conftest import serious_violations
+from tests.browser_e2e.conftest import answer, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -44,19 +44,6 @@ def phone(browser, request):
     page.viewport = size
     yield page
     context.close()
-
-
-def answer(page, item: Item, language: str) -> None:
-    """Give the first answer offered (which opens any branch hanging on a "yes"), or type one."""
-    if item.type in ("single_choice", "agreement", "scale", "yes_no", "multiple_choice"):
-        page.locator(f"label[for='f-{item.id}-0']").click()
-    elif item.type == "number":
-        page.locator(f"#f-{item.id}").fill(str(int(item.minimum)))
-    elif item.type == "date":
-        for part, value in (("day", "3"), ("month", "4"), ("year", "2021")):
-            page.locator(f"#f-{item.id}-{part}").fill(value)
-    else:
-        page.locator(f"#f-{item.id}").fill(WORDS[language]["text"])
 
 
 def fits_the_screen(page) -> bool:
@@ -122,7 +109,7 @@ def test_a_family_answers_each_instrument_on_a_phone_one_question_per_screen(
         assert page.locator("main form button", has_text=words["send"]).count() == 0
         assert fits_the_screen(page), page.url
         problems += accessibility_problems()
-        answer(page, item, language)
+        answer(page, item, WORDS[language]["text"])
         page.get_by_role("button", name=words["continue"]).click()
         asked += 1
         if asked == 1:

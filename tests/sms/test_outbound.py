@@ -150,7 +150,12 @@ def test_a_text_template_over_the_segment_budget_stops_the_app(schema, database_
                  "county council's family support service for parents, carers, children and young people "
                  "across the valley, writes: ", FEEDBACK_SMS_SEGMENT_BUDGET="2")
     make_app(database_url, questionnaires_dir, FEEDBACK_SMS_SENDER_WORDING="Valley Early Help: ",
-             FEEDBACK_SMS_SEGMENT_BUDGET="2")  # a short wording fits
+             FEEDBACK_SMS_SEGMENT_BUDGET="2", FEEDBACK_LANGUAGES="en,cy")  # a short wording fits
+    # ...but not beside a text written in Arabic script, where a segment holds 67 characters, and
+    # the refusal names the template and the language.
+    with pytest.raises(ConfigurationError, match=r"\((ar|ur|bn)\).*segments"):
+        make_app(database_url, questionnaires_dir, FEEDBACK_SMS_SENDER_WORDING="Valley Early Help: ",
+                 FEEDBACK_SMS_SEGMENT_BUDGET="2")
     with pytest.raises(ConfigurationError, match="UCS-2"):
         make_app(database_url, questionnaires_dir, FEEDBACK_SMS_SENDER_WORDING="Gwasanaeth Cymorth i Deuluoedd 🙂: ",
                  FEEDBACK_SMS_SEGMENT_BUDGET="3")

@@ -103,6 +103,10 @@ MATRIX = [
           lambda s, role: {"case_ref": "N-1"}),
     Route("GET", "/staff/waves", lambda s: "/staff/waves", CALENDAR),
     Route("GET", "/staff/waves/status", lambda s: "/staff/waves/status", STATUS),
+    # What each text costs, per language: admins and researchers.
+    Route("GET", "/staff/texts/costs", lambda s: "/staff/texts/costs", CALENDAR),
+    # Instruments' languages and translation status: researchers and managers.
+    Route("GET", "/staff/languages", lambda s: "/staff/languages", STATUS),
     Route("GET", "/staff/invitations/<int:invitation_id>", lambda s: f"/staff/invitations/{s.invitation}", NORTH_FAMILY),
     Route("POST", "/staff/invitations/<int:invitation_id>/cancel",
           lambda s: f"/staff/invitations/{s.invitation}/cancel", NORTH_FAMILY),
@@ -184,7 +188,10 @@ MATRIX = [
 #: The staff pages everybody may use: signing in, and its second step (without a right password
 #: first, the code page only sends back to sign in: tests/staff/test_two_factor.py).
 PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login"), ("GET", "/staff/login/code"),
-          ("POST", "/staff/login/code")}
+          ("POST", "/staff/login/code"),
+          # Choosing the staff pages' language: offered on the sign-in page too, it reveals and
+          # changes nothing but the session's language (tests/translation/test_staff_welsh_pages.py).
+          ("POST", "/staff/language")}
 
 
 class Setting:

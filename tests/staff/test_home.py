@@ -24,11 +24,11 @@ def navigation(html: str) -> list[str]:
 
 @pytest.mark.parametrize("role, pages", [
     ("admin", ["Home", "Families", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
-               "Import responses", "Partner agencies", "Outbox", "Emails", "Audit log"]),
+               "Import responses", "Partner agencies", "Languages", "Outbox", "Emails", "Audit log"]),
     ("practitioner_north", ["Home", "Families"]),
     ("researcher_north", ["Home", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
-                          "Import responses", "Partner agencies"]),
-    ("manager_north", ["Home", "Invitation status", "Reports", "Partner agencies"]),
+                          "Import responses", "Partner agencies", "Languages"]),
+    ("manager_north", ["Home", "Invitation status", "Reports", "Partner agencies", "Languages"]),
 ])
 def test_each_role_is_shown_the_pages_it_may_use(app, world, role, pages):
     assert navigation(client_as(app, role).get("/staff/").get_data(as_text=True)) == pages

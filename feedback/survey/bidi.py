@@ -1,0 +1,90 @@
+"""Values inside translated sentences, kept in their own direction and written the reader's way.
+
+In a right-to-left sentence (Urdu, Arabic) the Unicode bidi algorithm reorders the neutral
+characters around numbers: "01234 567890" shows as "567890 01234", "1–2" as "2–1", and an English
+answer's full stop jumps to its start. Each value inserted into translated words is therefore
+wrapped in ``<bdi>`` (its direction taken from its own first letter), and phone numbers and
+ranges in ``<bdi dir="ltr">``, on right-to-left pages. Numbers and dates are written in the respondent's locale (Babel):
+"1 234,5" in Polish, "27 marca 2024" rather than "27 03 2024".
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from numbers import Number
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+
+#: Day, month in words, year ("3 April 2021", "3 Ebrill 2021", "3 kwietnia 2021"): the UK order,
+#: with the month in the form each language uses inside a date (Polish and Romanian genitives).
+DATE_IN_WORDS = "d MMMM y"
+
+#: A phone number or a run of figures with spaces, dashes or dots between them ("+44 1234 567890",
+#: "0300-123-4567"); a lone number is matched too, which is harmless.
+PHONE_OR_NUMBER = re.compile(r"\+?\(?\d[\d\s().-]*\d|\d")
+
+
+def _locale():
+    return get_locale() or "en"
+
+
+def number_words(value: Number) -> str:
+    """A number as the respondent's locale writes it ("2,5" in Polish), without thousands
+    separators so a typed year or code does not read "2,021"."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return format_decimal(value, locale=_locale(), group_separator=False)
+
+
+def count_words(value: int) -> str:
+    """A count in running text, grouped as the locale groups thousands ("1 234" in Polish)."""
+    return format_decimal(value, locale=_locale())
+
+
+def date_words(value: date) -> str:
+    """A date in words in the respondent's language (``DATE_IN_WORDS``)."""
+    return format_date(value, format=DATE_IN_WORDS, locale=_locale())
+
+
+def right_to_left() -> bool:
+    """Whether the page being drawn is in a right-to-left language."""
+    locale = get_locale()
+    return bool(locale) and locale.text_direction == "rtl"
+
+
+def bdi(value, direction: str | None = None) -> Markup:
+    """``value`` (numbers written the locale's way) isolated from the words around it.
+
+    Only on right-to-left pages: in left-to-right words a number or an answer already reads in
+    order, and pages in English and Welsh stay as plain as they were.
+    """
+    if isinstance(value, Number) and not isinstance(value, bool):
+        value = count_words(value)
+    if not right_to_left():
+        return Markup("{}").format(value)
+    attribute = Markup(' dir="{}"').format(direction) if direction in ("ltr", "rtl") else ""
+    return Markup("<bdi{}>{}</bdi>").format(attribute, value)
+
+
+def isolated(template: str, **values) -> Markup:
+    """An already translated ``template`` with each ``%(name)s`` filled by an isolated value.
+
+    The template's own words are escaped, so a catalogue cannot add markup.
+    """
+    return Markup(escape(template)) % {name: bdi(value) for name, value in values.items()}
+
+
+def isolate_numbers(text: str) -> Markup:
+    """Free text (a contact line such as "call 01234 567890") with each phone number or run of
+    figures kept left to right, so its groups stay in order inside right-to-left words."""
+    if not right_to_left():
+        return Markup("{}").format(text or "")
+    parts, last = [], 0
+    for match in PHONE_OR_NUMBER.finditer(text or ""):
+        parts += [escape(text[last:match.start()]), bdi(match.group(0), "ltr")]
+        last = match.end()
+    parts.append(escape((text or "")[last:]))
+    return Markup("").join(parts)
