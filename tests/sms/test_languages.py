@@ -160,14 +160,25 @@ def test_without_a_conversation_a_language_keyword_sets_everyone_on_the_number(t
 # -- whole conversations in Polish and in Urdu ------------------------------------------------------
 
 def require_language(code: str):
-    """Skip (saying why) until the catalogue and the follow-up's language file are complete."""
+    """The shipped catalogue and the follow-up's language file are there (they ship with the app)."""
     from feedback.languages import ui_languages
     from feedback.publishing.startup import current_catalogue
 
-    if code not in ui_languages():
-        pytest.skip(f"translations/{code}/LC_MESSAGES/messages.mo is not compiled yet")
-    if code not in current_catalogue().latest("follow-up").languages:
-        pytest.skip(f"questionnaires/follow-up/languages/{code}.yaml is not complete yet")
+    assert code in ui_languages(), f"translations/{code}/LC_MESSAGES/messages.mo is missing"
+    assert code in current_catalogue().latest("follow-up").languages, \
+        f"questionnaires/follow-up/languages/{code}.yaml is incomplete"
+
+
+def assert_wording_recorded(language: str):
+    """The conversation's response says what it was answered in: the language and its wording."""
+    from feedback.instruments.wording import wording_hash
+    from feedback.publishing.startup import current_catalogue
+    from feedback.survey.models import Response
+
+    response = db.session.scalars(sa.select(Response)).one()
+    db.session.refresh(response)
+    instrument = current_catalogue().get(response.instrument_id, response.version)
+    assert (response.language, response.wording_hash) == (language, wording_hash(instrument, language))
 
 
 def assert_priced_right(text: str, encoding: str | None = None):
@@ -229,6 +240,7 @@ def test_a_polish_speaker_is_asked_and_answered_in_polish(twilio_app, webhooks, 
                "YES", polish_yes, "NO", gettext(sms.SKIP_WORD), "2"]
     converse(webhooks, mother.phone, "pl", replies)
     assert language_of(mother.id) == "pl"
+    assert_wording_recorded("pl")
 
 
 def test_an_urdu_speaker_is_asked_and_answered_in_urdu_and_every_text_goes_as_unicode(
@@ -246,6 +258,7 @@ def test_an_urdu_speaker_is_asked_and_answered_in_urdu_and_every_text_goes_as_un
     # Urdu digits, numbers, English YES/NO, the English SKIP (which works in every language).
     replies = ["۱", "1", "2", "3", "1", "2", "1", "1", "YES", "YES", "NO", "SKIP", "2"]
     converse(webhooks, mother.phone, "ur", replies, encoding="UCS-2")
+    assert_wording_recorded("ur")
     for cost in template_costs():
         if cost.language == "ur":
             assert (cost.encoding, cost.segments) == independent_count(cost.text)[::2]
