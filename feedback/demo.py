@@ -1,6 +1,7 @@
 """``flask demo``: a database with instruments, made-up families and working survey links."""
 from __future__ import annotations
 
+import math
 import random
 import secrets
 from dataclasses import replace
@@ -66,6 +67,79 @@ def random_answers(instrument: Instrument, rng: random.Random) -> dict:
     return answers
 
 
+#: Drawn uniformly, a missing code is as likely as any answer (a fifth of the family-functioning
+#: answers, a third of the yes/no ones), far more than people leave out, and so few would answer
+#: every item that Cronbach's alpha could not be computed: the demo keeps this share of them.
+MISSING_KEPT = 0.2
+#: Where each resilience factor sits (log-odds of "present" for a family of average level): some
+#: strengths are common (no offending), some rare (financial stability), in the scale's order.
+RESILIENCE_OFFSETS = (0.2, 0.8, 0.0, -1.4, -0.6, 0.1, -0.4, -0.7, -1.0, -0.1, -0.2, -0.9)
+#: The eight areas of the family star, each reading ``<area>_parent`` and ``<area>_practitioner``.
+STAR_SUFFIXES = ("_parent", "_practitioner")
+
+
+def demo_change(rng: random.Random) -> float:
+    """How far a family moves between entry and exit, in SDs of the level (higher = better off):
+    most improve a little, some a lot, a few get worse."""
+    kind = rng.random()
+    if kind < 0.12:
+        return rng.gauss(-1.1, 0.4)
+    if kind < 0.35:
+        return rng.gauss(1.6, 0.4)
+    return rng.gauss(0.45, 0.35)
+
+
+def coherent_answers(instrument: Instrument, answers: dict, level: float, rng: random.Random,
+                     star: dict | None = None) -> dict:
+    """``answers`` with the items of the demo's multi-item scales (family functioning, the family
+    star, the resilience factors) answered around one ``level`` (SDs from the average family,
+    higher = better off) with each item's own noise, so a scale's items agree as real answers do.
+
+    Reverse-scored items go the other way; an item ``answers`` left unasked stays so, and one it
+    answered with a missing code stays missing ``MISSING_KEPT`` of the time. ``star`` holds one
+    family's reading of each area that parent and key worker share (``star_areas``), so their
+    readings agree; the parent reads a little higher on average. Every other answer is kept.
+    """
+    answers = dict(answers)
+    for scale in instrument.scales:
+        if instrument.id == "family-functioning" and scale.id == "general_functioning":
+            # Mean of 1-4 at entry about 2.35, above the 2.0 cut-off for most referred families.
+            def score(item_id: str) -> float:
+                return 2.35 - 0.45 * level + rng.gauss(0, 0.6)
+        elif instrument.id == "family-star" and star is not None:
+            def score(item_id: str) -> float:
+                area, lift = (item_id.removesuffix("_parent"), star["parent_lift"]) if item_id.endswith(
+                    "_parent") else (item_id.removesuffix("_practitioner"), 0.0)
+                return 4.6 + 1.2 * level + star.get(area, 0.0) + lift + rng.gauss(0, 0.9)
+        elif instrument.id == "practitioner-assessment" and scale.id == "resilience_count":
+            offsets = dict(zip(scale.items, RESILIENCE_OFFSETS))
+
+            def score(item_id: str) -> float:
+                odds = offsets.get(item_id, 0.0) + 1.6 * level
+                return scale.high if rng.random() < 1 / (1 + math.exp(-odds)) else scale.low
+        else:
+            continue
+        for item_id in scale.items:
+            if item_id not in answers:
+                continue
+            item = instrument.item(item_id)
+            if answers[item_id] in item.missing_code_values and rng.random() < MISSING_KEPT:
+                continue
+            value = int(min(max(round(score(item_id)), scale.low), scale.high))
+            answers[item_id] = int(scale.low + scale.high - value) if item_id in scale.reverse else value
+    return answers
+
+
+def star_areas(instrument: Instrument, rng: random.Random) -> dict:
+    """One family's own strengths and difficulties on the family star's areas (points up or down
+    from its level, shared by the parent's and the key worker's readings), and how much higher the
+    parent reads than the key worker."""
+    areas = {item.id.removesuffix(suffix) for item in instrument.items for suffix in STAR_SUFFIXES
+             if item.id.endswith(suffix)}
+    shared = {area: rng.gauss(0, 1.0) for area in sorted(areas)}
+    return {**shared, "parent_lift": rng.gauss(0.4, 0.4)}
+
+
 
 @click.command("demo", help="Create the database, and demo sites, staff and families whose follow-up waves have been sent.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed, for the same demo each time.")
@@ -85,6 +159,9 @@ def demo(seed: int, base_url: str | None, verbose: bool):
     if "family-support" not in current_schedules():
         raise click.ClickException("the demo needs the shipped family-support schedule in questionnaires/schedules/")
     rng = random.Random(seed)
+    # The scales' answers come from a stream of their own, so the rest of the demo (who answers
+    # what, when, and every other answer) is drawn as it always was.
+    levels = random.Random(f"{seed}-levels")
     fake = Faker("en_GB")
     fake.seed_instance(seed)
 
@@ -110,7 +187,7 @@ def demo(seed: int, base_url: str | None, verbose: bool):
         for shape in ("exiting", "followed_up", "starting", "paused"):
             _family(site, key_worker, shape, rng, fake)
         for _ in range(PAST_FAMILIES):
-            _past_family(site, key_worker, rng, fake)
+            _past_family(site, key_worker, rng, fake, levels)
         db.session.commit()
 
     # Send what is due, as the dispatcher would. At night or on a Sunday the schedule's quiet
@@ -121,7 +198,7 @@ def demo(seed: int, base_url: str | None, verbose: bool):
         now = quiet.next_allowed(now.replace(tzinfo=UTC)).replace(tzinfo=None)
         click.echo(f"Quiet hours now: the demo sends texts as at {now:%a %H:%M} UTC, when they end.")
     result = dispatch_once(OutboxBackend(), now=now)
-    answered = _answer_some(rng)
+    answered = _answer_some(rng, levels)
     click.echo(f"Dispatcher: {result.sent} texts to the outbox, {result.tasks} staff tasks, "
                f"{result.cancelled} held back by contact rules at sending; {answered} surveys answered.")
     if partner_wave:
@@ -213,11 +290,15 @@ def _family(site: Site, key_worker: StaffUser, shape: str, rng: random.Random, f
     return family
 
 
-def _past_family(site: Site, key_worker: StaffUser, rng: random.Random, fake: Faker) -> Family:
+def _past_family(site: Site, key_worker: StaffUser, rng: random.Random, fake: Faker,
+                 levels: random.Random) -> Family:
     """A family that left support 4 to 11 months ago, with what its support recorded: the key
     worker's assessments and star readings at entry and exit, the family-functioning questionnaire,
     the exit interview and the 3-month follow-up (made-up answers, dated when they were given).
-    No phone numbers: nobody is contacted."""
+    No phone numbers: nobody is contacted.
+
+    The scales are answered around the family's level (``levels``, ``coherent_answers``): each
+    member's own, near the family's, and each moved at exit by the family's change."""
     today = date.today()
     exit_ = today - timedelta(days=rng.randint(120, 330))
     entry = exit_ - timedelta(days=rng.randint(120, 260))
@@ -231,12 +312,18 @@ def _past_family(site: Site, key_worker: StaffUser, rng: random.Random, fake: Fa
         members.append(add_member(family, "young_person", fake.first_name(), today.year - rng.randint(11, 16),
                                   rng.randint(1, 12), "en", "none", None, actor_id=key_worker.id))
     catalogue = current_catalogue()
+    level, change = levels.gauss(0, 1), demo_change(levels)
+    star = star_areas(catalogue.latest("family-star"), levels)
+    own = [(0.75 * level + levels.gauss(0, 0.66), change + levels.gauss(0, 0.3)) for _member in members]
 
     def record(instrument_id: str, wave: str, member, day: date) -> None:
         instrument = catalogue.latest(instrument_id)
         response, _token = create_response(instrument, 1)
         response.family_id, response.member_id, response.wave = family.id, getattr(member, "id", None), wave
-        save_answers(response, random_answers(instrument, rng), mode="staff" if member is None else "web")
+        at, moved = own[members.index(member)] if member is not None else (level, change)
+        at = at + (moved if wave != "entry" else 0.0)
+        answers = coherent_answers(instrument, random_answers(instrument, rng), at, levels, star)
+        save_answers(response, answers, mode="staff" if member is None else "web")
         complete(response, instrument, commit=False)
         response.completed_at = datetime.combine(day, time(11, rng.randint(0, 59)))
 
@@ -316,7 +403,7 @@ def _send_last_partner_wave(rng: random.Random) -> tuple[date, int, int]:
     return when.due_on, result.sent, responded
 
 
-def _answer_some(rng: random.Random) -> int:
+def _answer_some(rng: random.Random, levels: random.Random) -> int:
     """Families at all but the first site answer their texts, so summaries and status pages show
     completions; the first site's links stay open for whoever runs the demo."""
     first_site = db.session.scalar(sa.select(Site.id).filter_by(code=DEMO_SITES[0][0]))
@@ -331,7 +418,9 @@ def _answer_some(rng: random.Random) -> int:
             continue  # some families never answer
         response = invitation.response
         instrument = instrument_for(response)
-        save_answers(response, random_answers(instrument, rng), mode="web")
+        # Each member's own level: by exit, a typical family has moved up a little.
+        level = levels.gauss(0, 1) + (0.5 if response.wave not in (None, "entry") else 0.0)
+        save_answers(response, coherent_answers(instrument, random_answers(instrument, rng), level, levels), mode="web")
         complete(response, instrument)
         answered += 1
     return answered

@@ -42,6 +42,8 @@ from ..timeutil import utcnow
 from .codebook import Codebook, Variable
 from .dataset import Selection, answers, answers_wide, responses, scores
 from .derived import add_level_counts, add_reading_gaps
+from .change import PREFIXES as CHANGE_PREFIXES, add_reliable_change, readme_lines as change_readme_lines
+from ..instruments.reliability import reliabilities_for, with_version_file
 from .deidentify import (Drop, Recode, age_band, age_band_column, age_column, coarsen_column, days_since_column,
                          coarser_edges, generalise, local_days, scrub, shift_days, shifted_column,
                          suppress_locally, wider_bands)
@@ -129,6 +131,7 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                      site_codes=None if profile.sites == "all" else tuple(profile.sites))
     counts, versions, steps, smallest, scoring_versions, files = {}, {}, [], None, set(), []
     blanked: dict[str, dict[str, int]] = {}
+    reliable_change: dict[str, list[dict]] = {}  # instrument → per scale: SD, r, S_diff, threshold
     suffix = "-IDENTIFIABLE" if full else ""
     name = f"{profile.id}{suffix}-{now:%Y%m%d-%H%M%S}"  # the short content hash follows (``bundling``)
     out.mkdir(parents=True, exist_ok=True)
@@ -145,7 +148,8 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                 frame = responses(chosen_here)
                 if frame.empty:
                     continue
-                table, codebook = _table(profile, instrument_id, chosen_here, frame, key, catalogue, full)
+                table, codebook = _table(profile, instrument_id, chosen_here, frame, key, catalogue, full,
+                                         reliable_change)
                 counts[instrument_id] = len(frame)
                 versions[instrument_id] = sorted(int(v) for v in frame["version"].unique())
                 del frame
@@ -195,6 +199,8 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
             "scoring_versions": sorted(scoring_versions),
             "change_scores": [f"{pair.to_wave} − {pair.from_wave}" for pair in profile.change_pairs(_schedule_waves())],
             "derived": profile.scores.derived,
+            # Per instrument and scale: what chg_/rci_/rcc_ were computed with (``change``).
+            "reliable_change": reliable_change,
             "files": sorted(files),
         }
         write_manifest(building / "manifest.json", manifest)
@@ -218,7 +224,7 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
 
 
 def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd.DataFrame, key: bytes | None,
-           catalogue, full: bool) -> tuple[pd.DataFrame, Codebook]:
+           catalogue, full: bool, change_notes: dict | None = None) -> tuple[pd.DataFrame, Codebook]:
     """One instrument's responses as a de-identified table (long, or wide per member) and its codebook."""
     deid = profile.deidentification
     instrument = catalogue.latest(instrument_id)
@@ -273,10 +279,23 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
             if profile.scores.family_aggregates:
                 table, added = _with_family_aggregate(table, family, column, scale, instrument)
                 variables.extend(added)
+    notes = []
+    if profile.scores.scales and not partners and profile.scores.change != ():
+        # Change since the first wave, RCI and its class (``change``), over this whole table: SD and
+        # alpha at baseline are the export's, as the instrument's table is never built in parts.
+        table, added, notes = add_reliable_change(
+            table, instrument, person=member, family=family, wave_order=[wave.name for wave in _schedule_waves()],
+            item_values=values.set_axis(table.index), reliabilities=with_version_file(reliabilities_for(instrument_id), instrument.scales))
+        variables.extend(added)
+        if notes and change_notes is not None:
+            change_notes[instrument_id] = [note.manifest() for note in notes]
     if profile.shape == "wide_member" and not partners:
         table, variables = _wide_member(table, variables, full)
     elif profile.shape == "wide_family" and not partners:
         table, variables = _wide_family(table, variables, full)
+    if profile.shape != "long" and notes:  # the baseline wave's block of change columns is blank by definition
+        table = table.drop(columns=[c for note in notes for prefix in CHANGE_PREFIXES
+                                    if (c := f"{_plain(note.baseline)}_{prefix}{note.scale}") in table.columns])
     codebook = Codebook(tuple(variable for variable in variables if variable.name in table.columns))
     for variable in codebook:
         if variable.type == "numeric":
@@ -648,6 +667,7 @@ def _readme(profile: Profile, manifest: dict) -> str:
              f"Missing codes: {NOT_COLLECTED} means \"{NOT_COLLECTED_LABEL.lower()}\" (the question was never asked: an",
              "imported file had no column for it), unlike an instrument's own codes such as -8 \"not known\". It is",
              "user-missing in SPSS and the extended missing value .c in Stata; the codebook lists every code."]
+    lines += change_readme_lines(manifest.get("reliable_change") or {})
     if SCRIPT_NAME in manifest["files"]:
         lines += ["", "R: source(\"load.R\") reads every CSV file with its variable and value labels (base R only;",
                   "the script's first lines say how)."]

@@ -8,6 +8,7 @@ from .definition import Instrument
 from .language_files import extend_version, language_file_paths, load_language_file
 from .loader import InstrumentError, Problem, load_instrument
 from .translations import SIDECAR, TranslationStatus, default_status, load_translation_statuses
+from .reliability import SIDECAR as RELIABILITY_SIDECAR, load_reliabilities
 
 
 @dataclass
@@ -57,7 +58,8 @@ def instrument_files(folder: Path) -> list[Path]:
     for sub in sorted(folder.iterdir()):
         if sub.is_dir() and not sub.name.startswith(("_", ".")) and sub.name != "schedules":
             files.extend(sorted(path for path in sub.iterdir()
-                                if path.suffix in (".yaml", ".yml") and path.name != SIDECAR))
+                                if path.suffix in (".yaml", ".yml")
+                                and path.name not in (SIDECAR, RELIABILITY_SIDECAR)))
     return files
 
 
@@ -83,6 +85,11 @@ def load_catalogue(folder: Path | str) -> Catalogue:
         display = str(sidecar.relative_to(folder.parent)) if folder.parent in sidecar.parents else str(sidecar)
         statuses, problems = load_translation_statuses(sidecar, display, versions)
         catalogue.translations.update(statuses)
+        catalogue.problems.extend(problems)
+        # Each scale's reliability and direction (``<id>/reliability.yaml``): problems only here;
+        # the scale-change report reads the file itself (``reliability.reliabilities_for``).
+        scale_ids = {sub.name: {scale.id for instrument in versions for scale in instrument.scales}}
+        _, problems = load_reliabilities(sub, _display(folder, sub / RELIABILITY_SIDECAR), scale_ids)
         catalogue.problems.extend(problems)
     return catalogue
 

@@ -36,6 +36,10 @@ NOT_COLLECTED_LABEL = "Not collected"
 CODED_TYPES = NUMERIC_TYPES
 #: Rules by which an import may compute an item it was not given (``derive`` in the file).
 DERIVATION_RULES = ("higher_than_entry", "point_of_wave")
+#: Kinds of reliability coefficient a scale's ``reliability`` may name (version file or sidecar).
+RELIABILITY_KINDS = ("alpha", "omega", "test-retest", "split-half", "inter-rater", "other")
+#: Which way is improvement on a scale (``better``).
+DIRECTIONS = ("higher", "lower")
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,16 @@ class Cutoff:
 
 
 @dataclass(frozen=True)
+class StatedReliability:
+    """A scale's reliability as its version file states it (``reliability:`` inside the scale):
+    the coefficient in (0, 1], its kind (one of ``RELIABILITY_KINDS``) and where it comes from."""
+
+    value: float
+    source: str
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
 class Scale:
     id: str
     label: Text
@@ -183,6 +197,11 @@ class Scale:
     high: float = 0
     cutoff: Cutoff | None = None
     bands: tuple[Band, ...] = ()
+    #: The reliability the version file gives; a reviewed ``reliability.yaml`` entry overrides it
+    #: (``reliability.reliability_of``). ``None``: alpha is computed from the first wave.
+    reliability: StatedReliability | None = None
+    #: ``higher`` or ``lower``: which way is improvement; ``None`` to take it from the cut-off.
+    better: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from .checks import Checks
-from .definition import NUMERIC_TYPES, Band, Cutoff, Page, Scale
+from .definition import DIRECTIONS, NUMERIC_TYPES, RELIABILITY_KINDS, Band, Cutoff, Page, Scale, StatedReliability
 
-SCALE_FIELDS = {"id", "label", "items", "method", "reverse", "min_answered", "cutoff", "bands"}
+SCALE_FIELDS = {"id", "label", "items", "method", "reverse", "min_answered", "cutoff", "bands", "reliability",
+                "better"}
+RELIABILITY_FIELDS = {"value", "kind", "source"}
 
 
 class ScaleRules(Checks):
@@ -65,10 +67,15 @@ class ScaleRules(Checks):
             cutoff = self.cutoff(data.get("cutoff"), where)
             bands = self.bands(data.get("bands"), where)
             self.check_bands_do_not_overlap(bands, where)
+            reliability = self.reliability(data.get("reliability"), where)
+            better = data.get("better")
+            if better is not None and better not in DIRECTIONS:
+                self.problem(where, f"better {better!r} must be higher or lower (which way is improvement)")
+                better = None
             if len(ranges) == 1 and label and method in ("mean", "sum") and min_answered:
                 low, high = ranges.pop()
                 scales.append(Scale(scale_id, label, tuple(members), method, frozenset(reverse),
-                                    float(min_answered), low, high, cutoff, bands))
+                                    float(min_answered), low, high, cutoff, bands, reliability, better))
         return tuple(scales)
 
     def cutoff(self, raw, where) -> Cutoff | None:
@@ -82,6 +89,29 @@ class ScaleRules(Checks):
         value = self.number(data[directions[0]], where, "cutoff")
         label = self.text(data.get("label"), where, "cutoff label")
         return Cutoff(float(value), directions[0], label) if value is not None and label else None
+
+    def reliability(self, raw, where) -> StatedReliability | None:
+        """``reliability: {value: 0.87, kind: alpha, source: "..."}``: value in (0, 1], a source,
+        kind (optional) one of ``RELIABILITY_KINDS``. A sidecar ``reliability.yaml`` overrides it."""
+        if raw is None:
+            return None
+        spot = f"{where} reliability"
+        data = self.fields(raw, RELIABILITY_FIELDS, {"value", "source"}, spot)
+        if not data:
+            return None
+        ok = set(data) <= RELIABILITY_FIELDS and {"value", "source"} <= set(data)
+        value, kind, source = data.get("value"), data.get("kind"), data.get("source")
+        if "value" in data and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                or not 0 < value <= 1):
+            self.problem(spot, f"value must be a reliability coefficient above 0 and at most 1, not {value!r}")
+            ok = False
+        if "source" in data and (not isinstance(source, str) or not source.strip()):
+            self.problem(spot, "source must say where the figure comes from (a manual, a paper, a local study)")
+            ok = False
+        if kind is not None and kind not in RELIABILITY_KINDS:
+            self.problem(spot, f"kind {kind!r} must be one of {', '.join(RELIABILITY_KINDS)}")
+            ok = False
+        return StatedReliability(float(value), source.strip(), kind) if ok else None
 
     def check_bands_do_not_overlap(self, bands: tuple[Band, ...], where: str) -> None:
         ordered = sorted(bands, key=lambda band: band.minimum)

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, partner_survey, resilience,
                response_rates, risk_change, star)
+from . import scale_change
 from .data import (Filters, distribution, families, invitation_figures, scores, star_summary, transitions,
                    wave_sets)
 from .model import Report, not_enough
@@ -142,6 +143,7 @@ def _partner_survey(filters: Filters, **_) -> Report:
 
 
 def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) -> Report:
+    from .data import families_avoiding_any
     from .savings import unit_savings
 
     member_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "member"})
@@ -151,9 +153,54 @@ def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) ->
     # need-flow counts them (the same count, protected as one with it).
     instrument = _instrument(need_flow.INSTRUMENT)
     codes = [choice.code for choice in instrument.item(need_flow.ITEM).choices] if instrument else []
-    return cost_benefit.compute(transitions(filters, "member-assessment", member_items, level="member", by_role=True),
-                                family_moves, unit_savings(), need_flow.assessed(family_moves, codes), programme_cost,
-                                need_flow.atoms_of(codes))
+    member_moves = transitions(filters, "member-assessment", member_items, level="member", by_role=True)
+    # Social return on investment: the assumptions file (``valuation.sroi``); a bad one is named
+    # on the page, value by value, instead of the SROI tables, and never fails the report.
+    from flask import current_app
+
+    from ..valuation.sroi import load_sroi_parameters
+    path = current_app.config.get("FEEDBACK_SROI_PARAMETERS", cost_benefit.SROI_PARAMETERS)
+    sroi, problems = load_sroi_parameters(path, display=cost_benefit.shown_path(path))
+    avoiding = families_avoiding_any(
+        filters, [(o.item, o.who) for o in cost_benefit.OUTCOMES if o.level == "member"],
+        [o.item for o in cost_benefit.OUTCOMES if o.level == "family"], member_items, family_items + [need_flow.ITEM])
+    return cost_benefit.compute(member_moves, family_moves, unit_savings(), need_flow.assessed(family_moves, codes),
+                                programme_cost, need_flow.atoms_of(codes), sroi=sroi, sroi_problems=problems,
+                                avoiding_any=avoiding)
+
+
+def _scale_change(filters: Filters, **_) -> Report:
+    """Every scale of every instrument (its latest version) with scores, at each pair of waves."""
+    from ..instruments.reliability import reliabilities_for
+    from .data import answers
+
+    labels = {wave: str(label) for wave, label in family_functioning.WAVES.items()}
+    wanted = []
+    for instrument_id in sorted({key[0] for key in current_catalogue().instruments}):
+        instrument = _instrument(instrument_id)
+        roles = {respondent.role for respondent in instrument.respondents} if instrument else set()
+        if instrument is None or not instrument.scales or roles <= {"partner_staff"}:
+            continue  # no scales, or anonymous partner staff: no family to pair
+        found = scores(filters, instrument_id, [scale.id for scale in instrument.scales])
+        if found.empty:
+            continue
+        # Members where each member answers; families where the key worker scores the family.
+        unit = "family_id" if instrument_id == star.INSTRUMENT or roles <= {"practitioner"} else "member_id"
+        if instrument_id == family_functioning.INSTRUMENT:
+            changes = family_functioning.CHANGES
+        elif instrument_id == star.INSTRUMENT or "entry" not in set(found["wave"]):
+            changes = scale_change.FIRST_LATEST  # readings not tied to waves: first and latest
+        else:
+            changes = (("entry", "exit"),)
+        first = changes[0][0] if changes else None
+        items = answers(filters, instrument_id, sorted({i for scale in instrument.scales for i in scale.items}),
+                        [first] if first else None)
+        sidecar = reliabilities_for(instrument_id, scales=instrument.scales)  # sidecar, else the version file
+        for scale in instrument.scales:
+            wanted.append(scale_change.ScaleData(
+                instrument_id, scale, scale.label.get("en"), found[found["scale_id"] == scale.id], unit, changes,
+                items, sidecar.get(scale.id), labels))
+    return scale_change.compute(wanted)
 
 
 REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
@@ -177,6 +224,8 @@ REPORTS: dict[str, ReportKind] = {kind.name: kind for kind in (
                _l("Ratings and answers from exit interviews."), _exit_feedback),
     ReportKind(cost_benefit.NAME, _l("Cost and benefit: adverse outcomes avoided"),
                _l("Adverse outcomes avoided, savings and net benefit."), _cost_benefit),
+    ReportKind(scale_change.NAME, _l("Change on each scale: reliable change and effect sizes"),
+               _l("Mean change, effect sizes and reliable change on every scale measured twice."), _scale_change),
     ReportKind(partner_survey.NAME, _l("Partner agency survey"),
                _l("Partner agencies' staff asked and answering the yearly survey, and their answers by role."),
                _partner_survey),

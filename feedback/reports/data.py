@@ -353,3 +353,52 @@ def _decoded(texts: pd.Series) -> pd.Series:
 def _frame(query, columns) -> pd.DataFrame:
     rows = [tuple(row) for row in db.session.execute(query)]
     return pd.DataFrame.from_records(rows, columns=list(columns))
+
+
+def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, member_items, family_items) -> int:
+    """How many of the cohort's families avoided at least one adverse outcome: the family (on a
+    family factor) or one of its members (on a member factor, children or adults as the outcome
+    says) rated at some concern at entry (code above 0) and no concern (0) at exit.
+
+    ``member_outcomes``: (item, "child" / "adult" / None) per member outcome; ``family_outcomes``:
+    the family outcomes' items; ``member_items`` / ``family_items``: the items each pairing keeps,
+    as ``transitions`` was asked for them (the same pairs, so nothing is paired again). The kept
+    values are JSON text: the few distinct (entry, exit) texts are read and decoded first, and the
+    families counted in the database over the pairs that qualify."""
+    found: set[int] = set()
+    pairs = KeptAnswer.__table__
+    for instrument_id, level, items, wanted in (
+            ("member-assessment", "member", member_items, list(member_outcomes)),
+            ("practitioner-assessment", "family", family_items, [(item, None) for item in family_outcomes])):
+        if not wanted:
+            continue
+        pairing = pair_store.refresh(cohort(filters), instrument_id, items, level, "entry", "exit")
+        in_pairing = sa.and_(pairs.c.keeping == pairing, pairs.c.family_id.in_(cohort(filters)),
+                             pairs.c.item_id.in_(sorted({item for item, _who in wanted})))
+        texts = db.session.execute(sa.select(pairs.c.before, pairs.c.after).where(in_pairing).distinct()).all()
+
+        def code(text):
+            try:
+                value = json.loads(text) if text is not None else None
+            except (TypeError, ValueError):
+                return None
+            return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and value in (0, 1, 2, 3) else None
+
+        avoided = [(before, after) for before, after in texts
+                   if code(before) is not None and code(before) > 0 and code(after) == 0]
+        if not avoided:
+            continue
+        moved = sa.tuple_(pairs.c.before, pairs.c.after).in_(avoided)
+        conditions = []
+        for item, who in wanted:
+            condition = pairs.c.item_id == item
+            if who is not None:
+                child = Member.role.in_(CHILD_ROLES)
+                condition = sa.and_(condition, child if who == "child" else sa.not_(child))
+            conditions.append(condition)
+        query = sa.select(pairs.c.family_id).where(in_pairing, moved, sa.or_(*conditions)).distinct()
+        if level == "member":
+            query = query.join(Member, Member.id == pairs.c.subject_id)
+        found.update(family_id for (family_id,) in db.session.execute(query))
+    return len(found)

@@ -46,8 +46,13 @@ def report_cells(report: Report) -> dict[tuple, Cell]:
                 declared = table.made_of.get((r, column.name))
                 derived_from = [cell if len(cell) == 3 else (t, *cell) for cell in table.derived.get((r, column.name), [])]
                 if kind == "count":
-                    cells[key] = Cell(Figure(key, sums[key], number(value), 0.0, count=True), kind, derived_from,
-                                      bool(derived_from))
+                    # A count may also be hidden with other cells (``hidden_with``) while staying in
+                    # the audit: one that bounds them without being their sum (families who avoided
+                    # any outcome are at most the outcomes avoided) must not narrow one that is hidden.
+                    hidden_with = [cell if len(cell) == 3 else (t, *cell)
+                                   for cell in table.hidden_with.get((r, column.name), [])]
+                    cells[key] = Cell(Figure(key, sums[key], number(value), 0.0, count=True), kind,
+                                      derived_from + hidden_with, bool(derived_from))
                     continue
                 # What a reader sees (and downloads) is the rounded value: the true one lies within
                 # half a step of it, which is all the audit may assume.

@@ -130,3 +130,11 @@ def not_enough(name: str, title: str, what: str) -> Report:
 def share(part: int, whole: int) -> float | None:
     """A percentage, or None when there is nothing to divide by (never a misleading 0%)."""
     return None if not whole else round(100.0 * part / whole, 1)
+
+
+def p_text(p: float | None) -> str | None:
+    """A p value as a reader sees it: three decimals, or "<0.001"; None ("–") when there is none.
+    Text, because a count-like "number" column would be shown as a whole number."""
+    if p is None:
+        return None
+    return "<0.001" if p < 0.0005 else f"{p:.3f}"

@@ -421,11 +421,12 @@ def model_resilience(r: Report) -> None:
     factors = r.table("Families with each resilience factor", "factor", "families", "entry", "exit")
     entries, exits = [], []
     for row in (factors or {"rows": []})["rows"]:
-        n_k, entry, exit_ = m.count(), m.count(), m.count()
-        m.at_most(entry, n_k)
-        m.at_most(exit_, n_k)
-        for name, expr in (("families", n_k), ("entry", entry), ("exit", exit_)):
-            r.count(factors, row, name, expr)
+        # The factor's paired 2 × 2: with it at both, lost it, gained it, at neither (shown too, issue 21).
+        both, lost, gained, neither = m.count(), m.count(), m.count(), m.count()
+        n_k, entry, exit_ = both + lost + gained + neither, both + lost, both + gained
+        for name, expr in (("families", n_k), ("entry", entry), ("exit", exit_), ("lost", lost), ("gained", gained)):
+            if name in row:
+                r.count(factors, row, name, expr)
         m.shows_share(entry, n_k, row.get("entry_pct", ...))
         m.shows_share(exit_, n_k, row.get("exit_pct", ...))
         entries.append((row.get("families"), entry))
@@ -637,10 +638,8 @@ def model_cost_benefit(r: Report, counts_of: Callable[[str], tuple[Expr, Expr] |
             r.count(outcomes, row, "avoided", total(p[1] for p in parts))
             m.shows_money(saved, row.get("saving", ...))
     totals = r.table("Totals", "measure", "value")
-    if totals is None:
-        return
     families, cost = m.count(), m.real(0)
-    for row in totals["rows"]:
+    for row in (totals or {"rows": []})["rows"]:
         measure, value = row["measure"], row.get("value")
         if measure.startswith("Families assessed"):
             r.count(totals, row, "value", families)
@@ -654,6 +653,52 @@ def model_cost_benefit(r: Report, counts_of: Callable[[str], tuple[Expr, Expr] |
             amount = saved if measure.startswith("Saving") else cost
             m.between(amount - families * (value + MONEY_SLACK), -math.inf, 0)
             m.between(amount - families * (value - MONEY_SLACK), 0, math.inf)
+    labels = [row["outcome"] for row in (outcomes or {"rows": []})["rows"] if row["outcome"] != "Total"]
+    model_sroi(r, dict(zip(labels, (p[1] for p in parts))), families, cost)
+
+
+PENNY = 0.005 + 1e-9  # money in a download: to the penny
+
+
+def model_sroi(r: Report, gone_of: dict[str, Expr], families: Expr, cost: Expr) -> None:
+    """Cost-benefit's social return on investment (issue 21): each outcome's avoided count restated;
+    its present value = that count × the present value per outcome avoided shown beside it (both
+    to the penny); the present value of benefits adds them up, the net present value takes the
+    cost off. The ratios and break-even values of the sensitivity table are read but not modelled.
+    Then families who avoided at least one outcome: a count of its own, beside the families assessed."""
+    m = r.m
+    sroi = r.table("Social return on investment", "outcome", "avoided", "pv_unit", "pv")
+    per_unit: list[tuple[Expr, float]] = []
+    for row in (sroi or {"rows": []})["rows"]:
+        gone = gone_of.get(row["outcome"])
+        if gone is None:
+            gone = m.count()
+        r.count(sroi, row, "avoided", gone)
+        unit, pv = row.get("pv_unit"), row.get("pv")
+        if isinstance(unit, (int, float)):
+            per_unit.append((gone, float(unit)))
+            if isinstance(pv, (int, float)):
+                m.between(gone * (unit + PENNY), pv - PENNY, math.inf)
+                m.between(gone * (unit - PENNY), -math.inf, pv + PENNY)
+        else:
+            per_unit = None if per_unit is None else per_unit + [None]
+    totals = r.table("Social return on investment: totals", "measure", "value")
+    complete = sroi is not None and all(p is not None for p in per_unit)
+    for row in (totals or {"rows": []})["rows"]:
+        measure, value = row["measure"], row.get("value")
+        if not complete or not isinstance(value, (int, float)):
+            continue
+        if measure.startswith("Present value of benefits"):
+            m.between(total(g * (u + PENNY) for g, u in per_unit), value - PENNY, math.inf)
+            m.between(total(g * (u - PENNY) for g, u in per_unit), -math.inf, value + PENNY)
+        elif measure.startswith("Net present value"):
+            m.between(total(g * (u + PENNY) for g, u in per_unit) - cost, value - PENNY, math.inf)
+            m.between(total(g * (u - PENNY) for g, u in per_unit) - cost, -math.inf, value + PENNY)
+    r.table("Social return on investment: sensitivity", "assumption")
+    r.table("Social return on investment: not worked out")
+    avoiding = r.table("Families who avoided at least one adverse outcome", "measure", "value")
+    for row in (avoiding or {"rows": []})["rows"]:
+        r.count(avoiding, row, "value", families if row["measure"].startswith("Families assessed") else m.count())
 
 
 MODELS: dict[str, Callable[[Report], None]] = {

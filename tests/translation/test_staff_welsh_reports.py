@@ -39,10 +39,12 @@ def test_the_shown_titles_are_the_reports_own_titles(app):
     """The report list's (translated) titles, in English, are each report's TITLE (which downloads keep)."""
     from feedback.reports import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow,
                                   partner_survey, resilience, response_rates, risk_change, star)
+    from feedback.reports import scale_change
     from feedback.reports.catalogue import REPORTS
 
     modules = (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, partner_survey, resilience,
                response_rates, risk_change, star)
+    modules += (scale_change,)
     with app.test_request_context("/staff/reports"):
         assert {name: str(kind.title) for name, kind in REPORTS.items()} == {m.NAME: m.TITLE for m in modules}
 

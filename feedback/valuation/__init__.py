@@ -1,0 +1,1 @@
+"""Valuing outcomes: social return on investment (``sroi``). Pure: no Flask, no database."""
