@@ -62,6 +62,8 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     login_manager.session_protection = "basic"
     init_security_headers(app, settings.production)
     init_languages(app)
+    from .staff.words import init_words
+    init_words(app)  # |state_label, |channel_label, … : words, not codes, on staff pages
     init_delivery(app)
 
     from . import models  # noqa: F401  (every table registered before migrations or create_all)

@@ -3,6 +3,7 @@
 ``flask translations``."""
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -24,10 +25,11 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(instruments)
     app.cli.add_command(users)
     app.cli.add_command(sites)
-    from .waves.cli import dispatch, invitations
+    from .waves.cli import dispatch, invitations, invite
 
     app.cli.add_command(dispatch)
     app.cli.add_command(invitations)
+    app.cli.add_command(invite)
     from .demo import demo
 
     app.cli.add_command(demo)
@@ -50,14 +52,44 @@ def register_cli(app: Flask) -> None:
     from .translation.cli import translations
 
     app.cli.add_command(translations)
+    for command in app.cli.commands.values():
+        _complete_short_help(command)
 
 
-@click.group(cls=AppGroup, help="Check, list and publish instrument versions.")
+def _complete_short_help(command: click.Command) -> None:
+    """``flask --help`` cuts a command's help short at about 45 characters ("…") unless the command
+    has a ``short_help``: give every app command without one its help's first sentence, in full
+    (Click wraps it rather than cutting it)."""
+    if command.short_help is None and command.help:
+        command.short_help = _first_sentence(" ".join(command.help.strip().split("\n\n")[0].split()))
+    for sub in getattr(command, "commands", {}).values():
+        _complete_short_help(sub)
+
+
+def _first_sentence(text: str, longest: int = 90) -> str:
+    """Up to the first ". ", "; " or ": " outside brackets, ending with a full stop; a sentence
+    longer than ``longest`` without what it says in brackets."""
+    depth, kept = 0, []
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char in ".;:" and text[index + 1:index + 2] in (" ", ""):
+            break
+        kept.append(char if depth == 0 and char != ")" else "\0" + char)
+    sentence = "".join(c[-1] for c in kept).rstrip(".") + "."
+    if len(sentence) > longest:
+        sentence = re.sub(r"\s+([,.;:])", r"\1", " ".join("".join(c for c in kept if not c.startswith("\0")).split()))
+        sentence = sentence.rstrip(".") + "."
+    return sentence
+
+
+@click.group(cls=AppGroup, help="Check, list and publish instrument versions.",
+             short_help="Check, list and publish instrument versions.")
 def instruments():
     pass
 
 
-@instruments.command("check", help="Validate every instrument and schedule file; exit non-zero on any problem.")
+@instruments.command("check", short_help="Validate every instrument and schedule file.",
+                     help="Validate every instrument and schedule file; exit non-zero on any problem.")
 def instruments_check():
     settings = current_app.config["FEEDBACK_SETTINGS"]
     catalogue = load_catalogue(settings.questionnaires_dir)
@@ -94,7 +126,8 @@ def instruments_check():
     click.echo(f"{len(schedules)} schedule(s) OK")
 
 
-@instruments.command("list", help="List the instrument versions and whether each is published.")
+@instruments.command("list", short_help="List instrument versions, languages, published or draft.",
+                     help="List the instrument versions, whether each is published, and their languages.")
 def instruments_list():
     from .publishing.models import InstrumentVersion
 
@@ -119,7 +152,8 @@ def instruments_list():
         click.echo(f"error: {problem}", err=True)
 
 
-@instruments.command("publish", help="Publish every valid version not yet published.")
+@instruments.command("publish", help="Publish every valid version not yet published.",
+                     short_help="Publish every valid version not yet published.")
 def instruments_publish():
     settings = current_app.config["FEEDBACK_SETTINGS"]
     catalogue = load_catalogue(settings.questionnaires_dir)
@@ -129,17 +163,23 @@ def instruments_publish():
     click.echo(f"{len(catalogue.instruments)} instrument version(s) published")
 
 
-@click.group(cls=AppGroup, help="Staff accounts.")
+@click.group(cls=AppGroup, short_help="Staff accounts: create, list, passwords, sign-out, deactivate.",
+             help="Staff accounts: create, list, set a password, sign out everywhere, reset two-step sign-in, "
+                  "deactivate and reactivate. Changes are audited against --by.")
 def users():
     pass
 
 
-@users.command("create", help="Create a staff account; the password is asked for, never shown.")
+@users.command("create", short_help="Create a staff account (name, role, sites, password).",
+               help="Create a staff account. The password is asked for (typed twice, not shown) unless --password "
+                    "gives it, which leaves it in your shell history and the process list: prefer the prompt.")
 @click.argument("email")
-@click.option("--name", prompt=True)
-@click.option("--role", type=click.Choice(ROLES), default="practitioner", show_default=True)
-@click.option("--site", "site_codes", multiple=True, help="Site code the account may work with (repeatable).")
-@click.password_option()
+@click.option("--name", prompt=True, help="How colleagues know them (asked for if not given).")
+@click.option("--role", type=click.Choice(ROLES), default="practitioner", show_default=True,
+              help="What the account may do.")
+@click.option("--site", "site_codes", multiple=True, help="Site code the account may work with (repeatable; "
+                                                          "every role but admin needs one).")
+@click.password_option(help="The password (asked for if not given; given here it stays in your shell history).")
 def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], password: str):
     email = email.strip().lower()
     if db.session.scalar(sa.select(StaffUser).filter_by(email=email)):
@@ -162,11 +202,13 @@ def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], 
     click.echo(f"created {email} ({role})")
 
 
-@users.command("set-password", help="Set a new password for an account (an admin resetting a forgotten one); "
-                                    "it is asked for, never shown, and every session the account has ends.")
+@users.command("set-password", short_help="Set a new password for an account; its sessions end.",
+               help="Set a new password for an account (an admin resetting a forgotten one). The password is asked "
+                    "for (typed twice, not shown) unless --password gives it, which leaves it in your shell "
+                    "history. Every session the account has ends. Audited.")
 @click.argument("email")
 @click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
-@click.password_option()
+@click.password_option(help="The password (asked for if not given; given here it stays in your shell history).")
 def users_set_password(email: str, by_email: str | None, password: str):
     from .staff.accounts import account
 
@@ -178,8 +220,9 @@ def users_set_password(email: str, by_email: str | None, password: str):
     click.echo(f"new password set for {user.email}; every session it had has ended")
 
 
-@users.command("sign-out", help="Sign an account out everywhere: every session it has, on every device, stops "
-                                "working at once (a lost phone, a shared computer, someone leaving).")
+@users.command("sign-out", short_help="Sign an account out everywhere, on every device. Audited.",
+               help="Sign an account out everywhere: every session it has, on every device, stops "
+                    "working at once (a lost phone, a shared computer, someone leaving). Audited.")
 @click.argument("email")
 @click.option("--by", "by_email", help="The email of the admin doing this, for the audit log.")
 def users_sign_out(email: str, by_email: str | None):
@@ -190,7 +233,8 @@ def users_sign_out(email: str, by_email: str | None):
     click.echo(f"{user.email} is signed out everywhere")
 
 
-@users.command("reset-two-factor", help="Turn off an account's two-step sign-in (a lost phone and lost recovery "
+@users.command("reset-two-factor", short_help="Turn off an account's two-step sign-in (a lost phone). Audited.",
+               help="Turn off an account's two-step sign-in (a lost phone and lost recovery "
                                         "codes): its authenticator and recovery codes stop working, every session "
                                         "ends, and if its role requires two-step sign-in it enrols again next time.")
 @click.argument("email")
@@ -209,22 +253,111 @@ def users_reset_two_factor(email: str, by_email: str | None):
     click.echo(f"two-step sign-in is off for {user.email}; every session it had has ended")
 
 
-def _change_account(user: StaffUser, by_email: str | None, action: str, change) -> None:
+def _change_account(user: StaffUser, by_email: str | None, action: str, change, **detail) -> None:
     """An admin's change to an account from the command line: made, audited against ``--by``, saved."""
     from .staff.accounts import recorded_by
 
     actor = recorded_by(by_email)
     change()
-    record(action, user, actor_id=actor.id if actor else None, via="cli")
+    record(action, user, actor_id=actor.id if actor else None, via="cli", **detail)
     db.session.commit()
 
 
-@click.group(cls=AppGroup, help="Sites: the services or local authorities families belong to.")
+@users.command("list", short_help="List staff accounts: role, sites, active, two-step, last sign-in.",
+               help="List staff accounts, one a line: email, name, role, sites, active or not, two-step sign-in on "
+                    "or off, and the last successful sign-in (UTC). No password hash or secret is shown.")
+@click.option("--site", "site_code", help="Only accounts granted this site (admins work with every site: "
+                                          "they are listed too).")
+@click.option("--role", type=click.Choice(ROLES), help="Only accounts with this role.")
+@click.option("--inactive", is_flag=True, help="Only deactivated accounts (default: every account).")
+def users_list(site_code: str | None, role: str | None, inactive: bool):
+    from .staff.models import LoginAttempt
+
+    query = sa.select(StaffUser).order_by(StaffUser.email)
+    if role:
+        query = query.where(StaffUser.role == role)
+    if inactive:
+        query = query.where(StaffUser.active.is_(False))
+    if site_code:
+        site = _site(site_code)
+        query = query.where(sa.or_(StaffUser.role == "admin", StaffUser.sites.any(Site.id == site.id)))
+    found = db.session.scalars(query).all()
+    last = dict(db.session.execute(
+        sa.select(LoginAttempt.email, sa.func.max(LoginAttempt.attempted_at))
+        .where(LoginAttempt.succeeded.is_(True), LoginAttempt.email.in_([user.email for user in found]))
+        .group_by(LoginAttempt.email)).all()) if found else {}
+    rows = [(user.email, user.name, user.role,
+             ",".join(site.code for site in user.sites) or ("(all)" if user.is_admin else "-"),
+             "active" if user.active else "inactive", "two-step on" if user.has_two_factor else "two-step off",
+             f"{last[user.email]:%Y-%m-%d %H:%M}" if user.email in last else "never signed in") for user in found]
+    _table(("email", "name", "role", "sites", "state", "two-step", "last sign-in (UTC)"), rows)
+    click.echo(f"{len(rows)} account(s)", err=True)
+
+
+@users.command("deactivate", short_help="Deactivate an account: signed out everywhere, no sign-in. Audited.",
+               help="Deactivate an account (someone leaving): every session it has ends at once and it can no "
+                    "longer sign in; nothing it did is removed. Undo with `flask users reactivate`. Audited.")
+@click.argument("email")
+@click.option("--by", "by_email", required=True, help="The email of the admin doing this, for the audit log.")
+def users_deactivate(email: str, by_email: str):
+    from .staff.accounts import account
+
+    user = account(email)
+    if not user.active:
+        raise click.ClickException(f"{user.email} is already deactivated")
+
+    def deactivate():
+        user.active = False
+        user.end_sessions()
+
+    # Recorded as a sign-out (every session ends) with what else happened: the audit log's list of
+    # actions (audit/models.py ACTIONS) has no "staff.deactivated" of its own yet.
+    _change_account(user, by_email, "staff.signed_out", deactivate, account="deactivated")
+    click.echo(f"{user.email} is deactivated: signed out everywhere, and it can no longer sign in")
+
+
+@users.command("reactivate", short_help="Let a deactivated account sign in again. Audited.",
+               help="Let a deactivated account sign in again (with its existing password and two-step sign-in). "
+                    "Audited.")
+@click.argument("email")
+@click.option("--by", "by_email", required=True, help="The email of the admin doing this, for the audit log.")
+def users_reactivate(email: str, by_email: str):
+    from .staff.accounts import account
+
+    user = account(email)
+    if user.active:
+        raise click.ClickException(f"{user.email} is active already")
+
+    def reactivate():
+        user.active = True
+        user.end_sessions()  # none can be left; recorded under the audit log's sign-out action
+
+    _change_account(user, by_email, "staff.signed_out", reactivate, account="reactivated")
+    click.echo(f"{user.email} may sign in again")
+
+
+def _site(code: str) -> Site:
+    found = db.session.scalar(sa.select(Site).filter_by(code=code.strip().lower()))
+    if found is None:
+        raise click.ClickException(f"no site with code {code}: see `flask sites list`")
+    return found
+
+
+def _table(headings: tuple[str, ...], rows: list[tuple]) -> None:
+    """Plain text in aligned columns (two spaces apart), headings first."""
+    widths = [max(len(str(row[i])) for row in [headings, *rows]) for i in range(len(headings))]
+    for row in [headings, *rows]:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@click.group(cls=AppGroup, short_help="Sites: create and list them.",
+             help="Sites: the services or local authorities families belong to.")
 def sites():
     pass
 
 
-@sites.command("create", help="Create a site with a short code and a name.")
+@sites.command("create", help="Create a site with a short code (lower case) and a name.",
+               short_help="Create a site with a short code and a name.")
 @click.argument("code")
 @click.argument("name")
 def sites_create(code: str, name: str):
@@ -234,3 +367,21 @@ def sites_create(code: str, name: str):
     db.session.add(Site(code=code, name=name.strip()))
     db.session.commit()
     click.echo(f"created site {code}")
+
+
+@sites.command("list", short_help="List sites: code, name, families, staff.",
+               help="List the sites, one a line: code, name, how many families (erased ones not counted) and how "
+                    "many staff accounts are granted it (admins, who work with every site, not counted).")
+def sites_list():
+    from .families.models import Family
+
+    families = dict(db.session.execute(sa.select(Family.site_id, sa.func.count()).where(Family.erased_at.is_(None))
+                                       .group_by(Family.site_id)).all())
+    from .staff.models import staff_sites
+
+    staff = dict(db.session.execute(sa.select(staff_sites.c.site_id, sa.func.count())
+                                    .group_by(staff_sites.c.site_id)).all())
+    rows = [(site.code, site.name, families.get(site.id, 0), staff.get(site.id, 0))
+            for site in db.session.scalars(sa.select(Site).order_by(Site.code))]
+    _table(("code", "name", "families", "staff"), rows)
+    click.echo(f"{len(rows)} site(s)", err=True)

@@ -21,7 +21,8 @@ from ..extensions import db
 from ..staff.access import (ADMIN_ONLY, FAMILY_PAGES, chosen_site_id, family_or_404, member_or_404,
                             pause_or_404, practitioners_of, require_roles, scope, visible_sites)
 from ..staff.models import Site
-from ..waves.models import STATE_LABELS, Invitation
+from ..staff.words import role_label
+from ..waves.models import Invitation
 from ..waves.planning import REASONS
 from . import forms
 from .display import consent_states, mask_email, mask_phone, member_age
@@ -29,6 +30,7 @@ from .models import ContactPause, Family, Member
 from .phones import InvalidPhoneNumber
 from .service import (FamilyError, add_member, create_family, erase_family, lift_pause, pause_contact,
                       record_consent, update_family, update_member)
+from .status import statuses_for
 
 bp = Blueprint("families", __name__, url_prefix="/staff/families", template_folder="templates")
 
@@ -77,7 +79,7 @@ def member_label(member: Member | None) -> str:
         return _("The whole family")
     # A member brought in by an import has only the reference the file gave them.
     known_as = member.name or (_("Reference %(ref)s", ref=member.member_ref) if member.member_ref else _("No name"))
-    role = str(forms.ROLE_LABELS.get(member.role, member.role)).lower()
+    role = role_label(member.role).lower()
     return _("%(member)s (%(role)s)", member=known_as, role=role)
 
 
@@ -97,7 +99,7 @@ def index():
     paused = set(db.session.scalars(sa.select(ContactPause.family_id).where(
         ContactPause.family_id.in_(ids), ContactPause.lifted_at.is_(None))))
     return render_template("families/index.html", page=page, sites=visible_sites(), site_id=site_id,
-                           member_counts=member_counts, paused=paused, status_labels=forms.STATUS_LABELS)
+                           member_counts=member_counts, paused=paused, statuses=statuses_for(page.items))
 
 
 def _key_worker_choices(site_ids, current_id: int | None = None) -> list:
@@ -167,7 +169,7 @@ def detail(family_id: int):
     return render_template("families/detail.html", family=family, show_phone=show_phone, show_email=show_email,
                            waves=waves, schedules=schedules, reasons=REASONS, mask_phone=mask_phone,
                            mask_email=mask_email, member_age=member_age, consent_states=consent_states, forms=forms,
-                           state_labels=STATE_LABELS)
+                           status=statuses_for([family])[family.id])
 
 
 @bp.route("/<int:family_id>/edit", methods=["GET", "POST"])

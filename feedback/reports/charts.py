@@ -260,6 +260,89 @@ def dumbbell_chart_summary(categories: Sequence[str], before: Values, after: Val
     return sentences
 
 
+# --- One line in words above a chart, from the drawn values only -----------------------------
+
+def all_hidden(*series: Values) -> bool:
+    """True when a chart would draw nothing but hidden values: better one sentence than a chart
+    of empty outlines."""
+    return all(v is None for values in series for v in values)
+
+
+def bar_chart_headline(categories: Sequence[str], series: Mapping[str, Values], *,
+                       value_format: str = "{:g}") -> str | None:
+    """One line for above the chart: "Highest: Exit interview, 82%; lowest: 12-month follow-up, 41%."
+    Only values drawn as bars take part; when some are hidden it says "highest shown", as a hidden
+    one may be higher. None when every value is hidden."""
+    _check_series(categories, series)
+    many = len(series) > 1
+    items = [(value, _item(category, name if many else None, _format(value_format, value)), _format(value_format, value))
+             for name, values in series.items() for category, value in zip(categories, values) if value is not None]
+    return _headline(items, len(items) < len(categories) * len(series))
+
+
+def stacked_bar_chart_headline(categories: Sequence[str], parts: Mapping[str, Values], *,
+                               value_format: str = "{:.0f}%") -> str | None:
+    """One line for above the chart, on the first part with any value shown:
+    "Highest: Confidence (Better), 45%; lowest: Routines (Better), 20%." None when every part is
+    hidden."""
+    _check_parts(categories, parts)
+    for name, values in parts.items():
+        items = [(value, _item(category, name, _format(value_format, value)), _format(value_format, value))
+                 for category, value in zip(categories, values) if value is not None]
+        if len(items) == 1:   # one bar: its shown parts, not one of them alone
+            i = next(k for k, value in enumerate(values) if value is not None)
+            shown = ", ".join(f"{_plain(part)} {_format(value_format, v[i])}" for part, v in parts.items()
+                              if v[i] is not None)
+            return _("Only one bar is shown: %(category)s, %(parts)s.", category=_plain(categories[i]), parts=shown)
+        if items:
+            return _headline(items, len(items) < len(categories))
+    return None
+
+
+def dumbbell_chart_headline(categories: Sequence[str], before: Values, after: Values, *,
+                            before_name: str = "At entry", after_name: str = "At exit", value_format: str = "{:.1f}",
+                            scale: tuple[float, float] | None = None) -> str | None:
+    """One line for above the chart: the largest change where both readings are shown,
+    "Largest change: Confidence, up 1.3 (from 2.1 to 3.4)."; with no such pair, the highest and
+    lowest shown readings. None when every reading is hidden."""
+    _check_pairs(categories, before, after, scale)
+    pairs = [(category, b, a) for category, b, a in zip(categories, before, after) if b is not None and a is not None]
+    if not pairs:
+        return bar_chart_headline(categories, {before_name: before, after_name: after}, value_format=value_format)
+    category, b, a = max(pairs, key=lambda pair: abs(pair[2] - pair[1]))
+    change = _format(value_format, abs(a - b))
+    moved = (_("no change") if change == _format(value_format, 0)
+             else _("up %(change)s", change=change) if a > b else _("down %(change)s", change=change))
+    item = _("%(category)s, %(change)s (from %(before)s to %(after)s)", category=_plain(category), change=moved,
+             before=_format(value_format, b), after=_format(value_format, a))
+    if len(pairs) == 1:
+        return _("Only one change is shown: %(item)s.", item=item)
+    if len(pairs) < len(categories):
+        return _("Largest change shown: %(item)s.", item=item)
+    return _("Largest change: %(item)s.", item=item)
+
+
+def _item(category: str, series: str | None, value: str) -> str:
+    if series is None:
+        return _("%(category)s, %(value)s", category=_plain(category), value=value)
+    return _("%(category)s (%(series)s), %(value)s", category=_plain(category), series=_plain(series), value=value)
+
+
+def _headline(items: list[tuple[float, str, str]], some_hidden: bool) -> str | None:
+    """``items``: (value, "North, 45%", "45%") for each value drawn."""
+    if not items:
+        return None
+    if len(items) == 1:
+        return _("Only one value is shown: %(item)s.", item=items[0][1])
+    if len({text for _v, _i, text in items}) == 1:
+        return (_("Every value shown is %(value)s.", value=items[0][2]) if some_hidden
+                else _("Every value is %(value)s.", value=items[0][2]))
+    highest = max(items, key=lambda item: item[0])[1]   # the first of equals, in the chart's order
+    lowest = min(items, key=lambda item: item[0])[1]
+    return (_("Highest shown: %(highest)s; lowest shown: %(lowest)s.", highest=highest, lowest=lowest)
+            if some_hidden else _("Highest: %(highest)s; lowest: %(lowest)s.", highest=highest, lowest=lowest))
+
+
 # --- Checks ---------------------------------------------------------------------------------
 
 def _check_series(categories: Sequence[str], series: Mapping[str, Values]) -> None:

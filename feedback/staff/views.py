@@ -161,6 +161,33 @@ def staff_pages():
     return {"staff_navigation": navigation}
 
 
+def _open_surveys(responses: list[Response]) -> list[dict]:
+    """The admin's open surveys as rows: who answers (the member and their family, when the
+    response has one) and whether a telephone interview is possible: a response made for an
+    interview, or a member with a working mobile number. Most responses are the links the
+    dispatcher sent a member by text or email; the older free-text label is shown when set."""
+    from ..families.models import Family, Member
+
+    members = {member.id: member for member in db.session.scalars(sa.select(Member).where(
+        Member.id.in_({response.member_id for response in responses if response.member_id})))}
+    families = {family.id: family for family in db.session.scalars(sa.select(Family).where(
+        Family.id.in_({response.family_id for response in responses if response.family_id})))}
+    rows = []
+    for response in responses:
+        member = members.get(response.member_id)
+        family = families.get(response.family_id)
+        if response.mode == "interview":
+            by_phone = True  # made for a telephone interview
+        elif member is not None:
+            by_phone = bool(member.phone) and not member.phone_invalid
+        else:
+            # A link made by hand for someone staff named can be done by telephone; a partner
+            # contact's emailed link (no member, no label) names no one to telephone.
+            by_phone = bool(response.respondent_label)
+        rows.append({"response": response, "member": member, "family": family, "by_phone": by_phone})
+    return rows
+
+
 @bp.get("/")
 @require_roles(*ROLES)
 def home():
@@ -168,11 +195,13 @@ def home():
     Everyone: the pages their role may use."""
     interviewable = []
     if current_user.is_admin:
+        # Anonymous answers (a partner survey sent with a promise of anonymity) name nobody to call.
         open_responses = db.session.scalars(
-            sa.select(Response).where(Response.status == "open").order_by(Response.created_at.desc()).limit(200)
+            sa.select(Response).where(Response.status == "open", Response.anonymous.is_(False))
+            .order_by(Response.created_at.desc()).limit(200)
         ).all()
-        interviewable = [response for response in open_responses
-                         if not response.is_expired() and "interview" in instrument_for(response).modes]
+        interviewable = _open_surveys([response for response in open_responses
+                                       if not response.is_expired() and "interview" in instrument_for(response).modes])
     practitioner = current_user.role == "practitioner"
     tasks = tasks_for(current_user) if practitioner else []
     numbers = numbers_to_check(current_user) if practitioner else []

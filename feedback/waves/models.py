@@ -27,6 +27,9 @@ STATE_LABELS = {"planned": _l("planned"), "due": _l("due"), "sent": _l("sent"), 
 SEND_LABELS = {"invitation": _l("invitation"), "reminder": _l("reminder")}
 #: States in which the invitation may still be re-planned or cancelled by the planner.
 WAITING = ("planned", "due")
+#: Waves named so are invitations staff sent now (``send_now``), outside every schedule: a re-plan
+#: leaves them alone (the dispatcher still checks consent, opt-out and pauses when they go).
+MANUAL_WAVE = "manual-"
 #: States in which the window may still close on it.
 OPEN_STATES = ("planned", "due", "sent", "opened", "started")
 #: States in which a text (the invitation or a reminder) may still go.

@@ -11,7 +11,7 @@ from ..families.consent import Decision
 from ..families.models import Family
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
-from .models import WAITING, Invitation, InvitationEvent
+from .models import MANUAL_WAVE, WAITING, Invitation, InvitationEvent
 from .planning import FamilyFacts, MemberFacts, PartnerFacts, PlannedInvitation, plan_contact, plan_family, window_moments
 from .schedule import Schedule
 
@@ -100,7 +100,7 @@ def replan_family(family: Family, cause: str, actor_id: int | None = None, today
                 counts["cancelled"] += 1
             wanted.add((schedule.id, *key))
     for key, invitation in existing.items():
-        if key not in wanted and invitation.state in WAITING:
+        if key not in wanted and invitation.state in WAITING and not invitation.wave.startswith(MANUAL_WAVE):
             move(invitation, "cancelled", f"not_in_schedule: {cause}", now, actor_id, reason="not_in_schedule")
             counts["cancelled"] += 1
     return counts

@@ -14,15 +14,16 @@ from flask_login import current_user
 
 from ..audit.service import record
 from ..extensions import db
-from ..families.forms import CHANNEL_LABELS, ConfirmForm
+from ..families.forms import ConfirmForm
 from ..families.models import Family
 from ..staff.access import (ADMIN_ONLY, CALENDAR, FAMILY_PAGES, WAVE_STATUS, chosen_site_id, invitation_or_404,
                             require_roles, scope, visible_sites)
 from ..staff.models import StaffUser
+from ..staff.words import state_label
 from ..timeutil import utcnow
 from .channels import backend_for
 from .dispatcher import send_now
-from .models import SEND_LABELS, STATE_LABELS, STATES, Invitation, OutboxMessage, in_doubt
+from .models import STATES, Invitation, OutboxMessage, in_doubt
 from .planning import REASONS
 from .service import move
 from .forms import BulkResolveForm, ResolveForm
@@ -86,7 +87,7 @@ def status():
     for schedule_id, wave, state, count in rows:
         counts.setdefault((schedule_id, wave), {})[state] = count
     return render_template("waves/status.html", counts=dict(sorted(counts.items())), columns=STATUS_COLUMNS,
-                           titles=_wave_titles(), sites=visible_sites(), site_id=site_id, state_labels=STATE_LABELS)
+                           titles=_wave_titles(), sites=visible_sites(), site_id=site_id)
 
 
 @bp.get("/staff/invitations/<int:invitation_id>")
@@ -97,8 +98,7 @@ def invitation(invitation_id: int):
         StaffUser.id.in_({event.actor_id for event in invitation.events if event.actor_id})))}
     return render_template("waves/invitation.html", invitation=invitation, reasons=REASONS, actors=actors,
                            cancellable=invitation.state in CANCELLABLE and invitation.pending_send is None,
-                           titles=_wave_titles(), resolve_form=ResolveForm(formdata=None), state_labels=STATE_LABELS,
-                           channel_labels=CHANNEL_LABELS, send_labels=SEND_LABELS)
+                           titles=_wave_titles(), resolve_form=ResolveForm(formdata=None))
 
 
 def _back(invitation: Invitation):
@@ -115,7 +115,7 @@ def cancel(invitation_id: int):
         flash(_("Not cancelled: a text for this invitation is being sent, or its sending must be checked first."))
     elif invitation.state not in CANCELLABLE:
         flash(_("Not cancelled: the invitation is %(state)s.",
-                state=STATE_LABELS.get(invitation.display_state, invitation.display_state)))
+                state=state_label(invitation.display_state)))
     else:
         move(invitation, "cancelled", "cancelled by staff", actor_id=current_user.id, reason="staff")
         invitation.next_send_at = None
@@ -171,8 +171,7 @@ def _unknown_page(form: BulkResolveForm, chosen: set[int] = frozenset(), problem
     invitations = db.session.scalars(unknown_invitations().limit(UNKNOWN_LISTED + 1)).all()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Invitation).where(in_doubt(utcnow())))
     return render_template("waves/unknown.html", invitations=invitations[:UNKNOWN_LISTED], total=total,
-                           form=form, chosen=chosen, problem=problem, titles=_wave_titles(),
-                           channel_labels=CHANNEL_LABELS, send_labels=SEND_LABELS)
+                           form=form, chosen=chosen, problem=problem, titles=_wave_titles())
 
 
 @bp.post("/staff/invitations/unknown")

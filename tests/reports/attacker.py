@@ -701,11 +701,51 @@ def model_sroi(r: Report, gone_of: dict[str, Expr], families: Expr, cost: Expr) 
         r.count(avoiding, row, "value", families if row["measure"].startswith("Families assessed") else m.count())
 
 
+RELIABLE_CHANGE_CLASSES = ("recovered", "improved", "unchanged", "deteriorated")
+RELIABLE_CHANGE = "Reliable change: "
+
+
+def model_scale_change(r: Report) -> None:
+    """Per scale and pair of waves, whoever was scored at both (at least one, or there is no row):
+    how many were recovered, improved, unchanged or deteriorated, each a count of its own; n is
+    their sum and each share is of n, to one decimal. The statistics table restates each n (matched
+    by scale and "Between", in order: one instrument's scale may share another's label); its people
+    behind alpha are one count per scale, the same on every pair of waves of that scale. Means,
+    intervals, p, reliability and threshold are continuous and hidden with their n: not modelled."""
+    m = r.m
+    stats = r.table("Change on each scale", "scale", "between", "n")
+    n_of: dict[tuple[str, str], list[Expr]] = {}
+    for table in r.tables_where(lambda t: t["title"].startswith(RELIABLE_CHANGE) and has_columns(t, "between", "n")
+                                and any(has_columns(t, c) for c in RELIABLE_CHANGE_CLASSES)):
+        scale = table["title"].removeprefix(RELIABLE_CHANGE)
+        classes = [c for c in RELIABLE_CHANGE_CLASSES if has_columns(table, c)]
+        for row in table["rows"]:
+            parts = {c: m.count() for c in classes}
+            n = total(parts.values())
+            m.between(n, 1, math.inf)
+            n_of.setdefault((scale, row["between"]), []).append(n)
+            r.count(table, row, "n", n)
+            for c, part in parts.items():
+                r.count(table, row, c, part)
+                m.shows_share(part, n, row.get(f"{c}_pct", ...))
+    alpha, scale, seen = None, None, set()
+    for row in (stats or {"rows": []})["rows"]:
+        if row["scale"] != scale or row["between"] in seen:  # the next scale: its own people behind alpha
+            alpha, scale, seen = m.count(), row["scale"], set()
+        seen.add(row["between"])
+        linked = n_of.get((row["scale"], row["between"]))
+        n = linked.pop(0) if linked else m.count()
+        m.between(n, 1, math.inf)
+        r.count(stats, row, "n", n)
+        if "alpha_n" in row:
+            r.count(stats, row, "alpha_n", alpha)
+
+
 MODELS: dict[str, Callable[[Report], None]] = {
     "need-flow": model_need_flow, "risk-change": model_risk_change, "resilience": model_resilience,
     "family-functioning": model_family_functioning, "star": model_star, "follow-up": model_follow_up,
     "exit-feedback": model_exit_feedback, "response-rates": model_response_rates,
-    "cost-benefit": model_cost_benefit,
+    "cost-benefit": model_cost_benefit, "scale-change": model_scale_change,
 }
 
 

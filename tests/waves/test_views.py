@@ -169,9 +169,17 @@ def test_status_counts_each_wave_by_state_for_the_users_sites_only(app, world, s
     assert dict(zip(COLUMNS, status_row(south_only, "Start of support")))["cancelled"] == 2
 
 
-def calendar_counts(html: str) -> dict[tuple[str, str], int]:
-    return {(instrument, channel): int(count) for instrument, channel, count in
-            re.findall(r"<td>([\w-]+)</td><td>(\w+)</td><td>(\d+)</td>", html)}
+def calendar_counts(app, html: str) -> dict[tuple[str, str], int]:
+    """(instrument id, channel) → count, read back from the titles and words the page shows."""
+    from feedback.publishing.startup import current_catalogue
+    from feedback.staff.words import CHANNEL_LABELS
+
+    with app.test_request_context("/staff/"):
+        instruments = {instrument.title.get("en"): instrument.id
+                       for instrument in current_catalogue().instruments.values()}
+        channels = {str(label): code for code, label in CHANNEL_LABELS.items()}
+    return {(instruments[title], channels[channel]): int(count) for title, channel, count in re.findall(
+        r'<td class="instrument">([^<]+)</td><td class="channel">([^<]+)</td><td>(\d+)</td>', html)}
 
 
 def test_the_calendar_counts_invitations_due_in_the_coming_weeks_without_identifying_anyone(app, world, scene):
@@ -183,9 +191,9 @@ def test_the_calendar_counts_invitations_due_in_the_coming_weeks_without_identif
         db.session.commit()
     researcher = client_as(app, "researcher_north").get("/staff/waves").get_data(as_text=True)
     assert "End of support" in researcher and "N-1" not in researcher and "Mother" not in researcher
-    assert calendar_counts(researcher) == {("exit-interview", "sms_link"): 1, ("family-functioning", "sms_link"): 1,
+    assert calendar_counts(app, researcher) == {("exit-interview", "sms_link"): 1, ("family-functioning", "sms_link"): 1,
                                            ("practitioner-assessment", "staff_task"): 1}
-    admin = calendar_counts(client_as(app, "admin").get("/staff/waves").get_data(as_text=True))
+    admin = calendar_counts(app, client_as(app, "admin").get("/staff/waves").get_data(as_text=True))
     assert admin[("exit-interview", "sms_link")] == 2
     # Three months after exit is beyond six weeks, within 26.
     assert "3 months after support" not in researcher
@@ -199,8 +207,9 @@ def test_the_audit_log_lists_events_newest_first_and_filters_by_action(app, worl
     practitioner.get(f"/staff/families/{scene.family}?show=phone")
     admin = client_as(app, "admin")
     everything = admin.get("/staff/audit").get_data(as_text=True)
-    actions = re.findall(r"<td>([a-z]+\.[a-z_]+)</td>", everything)
-    assert actions[:3] == ["member.viewed", "member.viewed", "family.viewed"]
-    assert "consent.recorded" in actions and "pause.started" in actions
-    only = re.findall(r"<td>([a-z]+\.[a-z_]+)</td>", admin.get("/staff/audit?action=family.viewed").get_data(as_text=True))
-    assert only == ["family.viewed", "family.viewed"]
+    # Each action is shown in words (feedback/staff/words.py), never as its code.
+    actions = re.findall(r'<td class="action">([^<]+)</td>', everything.replace("&#39;", "'"))
+    assert actions[:3] == ["Member's contact details shown", "Member's contact details shown", "Family viewed"]
+    assert "Consent recorded" in actions and "Contact paused" in actions
+    only = re.findall(r'<td class="action">([^<]+)</td>', admin.get("/staff/audit?action=family.viewed").get_data(as_text=True))
+    assert only == ["Family viewed", "Family viewed"]
