@@ -8,12 +8,13 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from ..languages import staff_language_label, ui_languages
+from ..staff.date_input import DateInputField
 from .eligibility import MEMBER_ROLES
 from .models import CHANNELS, CONSENT_PARTIES, CONSENT_PURPOSES
 
@@ -52,16 +53,29 @@ def email_field(label: str) -> StringField:
                                    Email(_l("Enter an email address like name@example.org."))])
 
 
-def optional_date(label: str) -> DateField:
-    return DateField(label, validators=[Optional()], render_kw={"autocomplete": "off"})
+def optional_date(label: str, subject: str) -> DateInputField:
+    """Day, month and year boxes; all blank is no date. ``subject`` names the date in its messages."""
+    return DateInputField(label, subject=subject)
 
 
 class FamilyDatesForm(FlaskForm):
     key_worker_id = SelectField(_l("Key worker"), coerce=int,
                                 invalid_choice_message=_l("Choose a key worker from the list."))
-    referral_date = optional_date(_l("Referral date"))
-    entry_date = optional_date(_l("Entry date (support started)"))
-    exit_date = optional_date(_l("Exit date (support ended)"))
+    referral_date = optional_date(_l("Referral date"), _l("Referral date"))
+    entry_date = optional_date(_l("Entry date (support started)"), _l("Entry date"))
+    exit_date = optional_date(_l("Exit date (support ended)"), _l("Exit date"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """The dates' order, said at the later date (the service refuses the same; on the same day is fine)."""
+        valid = super().validate(extra_validators)
+        referral, entry, exit_ = self.referral_date.data, self.entry_date.data, self.exit_date.data
+        if entry and exit_ and exit_ < entry and not self.exit_date.errors:
+            self.exit_date.errors.append(_l("Exit date must be after the entry date"))
+            valid = False
+        if referral and entry and entry < referral and not self.entry_date.errors:
+            self.entry_date.errors.append(_l("Entry date must be after the referral date"))
+            valid = False
+        return valid
 
 
 class NewFamilyForm(FamilyDatesForm):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import BooleanField, DateField, DecimalField, RadioField, SelectMultipleField, StringField
+from wtforms import BooleanField, DecimalField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..staff.date_input import DateInputField
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -20,8 +22,9 @@ class ReportFilterForm(FlaskForm):
         csrf = False  # a GET form that only reads; its values sit in the address like any search
 
     sites = MultiCheckboxField(_l("Sites"), coerce=int, validators=[Optional()])
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    #: Day, month and year boxes (start-day, start-month, start-year); old links' start=2026-03-01 still work.
+    start = DateInputField(_l("From"), subject=_l("Start date"), accept_iso=True)
+    end = DateInputField(_l("To"), subject=_l("End date"), accept_iso=True)
     cohort = RadioField(_l("Families whose support"), choices=[SelectChoice("exit", _l("ended in the period")),
                                                                SelectChoice("entry", _l("started in the period"))],
                         default="exit")

@@ -144,6 +144,7 @@ def practitioners_of(site_ids) -> list[StaffUser]:
 #: Navigation on every staff page: (label, endpoint, roles). Labels are read in the page's language.
 NAVIGATION = (
     (_l("Families"), "families.index", FAMILY_PAGES),
+    (_l("Invitations"), "waves.invitations", FAMILY_PAGES),
     (_l("Calendar of invitations"), "waves.calendar", CALENDAR),
     (_l("Invitation status"), "waves.status", WAVE_STATUS),
     (_l("Reports"), "reports.index", REPORTS),

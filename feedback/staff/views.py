@@ -21,7 +21,8 @@ from .access import navigation, require_roles
 from .blueprint import bp
 from .forms import LoginForm
 from .models import ROLES, LoginAttempt, StaffUser, password_signs_in
-from .tasks import numbers_to_check, tasks_for
+from .day import key_worker_day
+from .tasks import numbers_to_check
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +192,9 @@ def _open_surveys(responses: list[Response]) -> list[dict]:
 @bp.get("/")
 @require_roles(*ROLES)
 def home():
-    """Admins: every open survey that can be done by telephone. Practitioners: their tasks.
-    Everyone: the pages their role may use."""
+    """Admins: every open survey that can be done by telephone. Practitioners: their day (what
+    needs them at their sites). Managers: how much of it there is at their sites. Everyone: the
+    pages their role may use."""
     interviewable = []
     if current_user.is_admin:
         # Anonymous answers (a partner survey sent with a promise of anonymity) name nobody to call.
@@ -203,6 +205,9 @@ def home():
         interviewable = _open_surveys([response for response in open_responses
                                        if not response.is_expired() and "interview" in instrument_for(response).modes])
     practitioner = current_user.role == "practitioner"
-    tasks = tasks_for(current_user) if practitioner else []
     numbers = numbers_to_check(current_user) if practitioner else []
-    return render_template("staff/home.html", responses=interviewable, tasks=tasks, numbers=numbers, user=current_user)
+    # A key worker's day at their sites; a manager sees the same lists' sizes for theirs (family
+    # pages are a practitioner's, so a manager gets counts, never names or links).
+    now = utcnow()
+    day = key_worker_day(current_user, now.date(), now) if current_user.role in ("practitioner", "manager") else None
+    return render_template("staff/home.html", responses=interviewable, day=day, numbers=numbers, user=current_user)

@@ -536,6 +536,37 @@ def public_base_url(settings) -> str:
     return f"http://{host}:{os.environ.get('FLASK_RUN_PORT', '5000')}"
 
 
+def claim_and_send(invitation: Invitation, senders: Senders, now: datetime, actor_id: int | None):
+    """Send one invitation now for a member of staff: made due, claimed as the dispatcher claims
+    (only by its holder, so a dispatcher already on it wins) and sent through the dispatcher's own
+    path, whose checks (consent, opt-out, pause, quiet hours, caps) run again. ``None`` when a
+    dispatcher holds it already; otherwise what ``_send_claimed`` did. A ``None`` ``senders.mail``
+    is the configured mailer."""
+    if invitation.state == "planned":
+        move(invitation, "due", "window opened", now)
+    invitation.next_send_at = now
+    db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
+                                   to_state=invitation.state, cause="send now requested", actor_id=actor_id))
+    db.session.commit()
+    invitation_id = invitation.id
+    worker = f"staff-{actor_id}-{uuid.uuid4().hex[:16]}"  # unique: the claim is taken only by its holder
+    claimed = db.session.execute(
+        sa.update(Invitation).where(Invitation.id == invitation_id, Invitation.pending_send.is_(None),
+                                    Invitation.state == "due")
+        .values(pending_send="invitation", claimed_at=now, claimed_by=worker)
+        .returning(Invitation.id), execution_options={"synchronize_session": False},
+    ).scalars().all()
+    db.session.commit()
+    if not claimed:
+        return None
+    db.session.expire_all()
+    if senders.mail is None:
+        from ..mail.backends import mailer_for
+
+        senders = Senders(senders.sms, mailer_for(current_app.config["FEEDBACK_SETTINGS"].mail))
+    return _send_claimed(claimed, senders, now, worker)
+
+
 def send_now(invitation_id: int, backend: ChannelBackend, actor_id: int | None) -> str:
     """Staff asked for one invitation to go now. Same claim and the same checks as the dispatcher,
     so a member who must not be contacted is not; returns what happened, for the staff page."""
@@ -550,26 +581,9 @@ def send_now(invitation_id: int, backend: ChannelBackend, actor_id: int | None) 
     schedule = current_schedules()[invitation.schedule_id]
     if not schedule.quiet_hours.allows(now.replace(tzinfo=UTC)):
         return "Not sent: it is quiet hours. The dispatcher will send it when they end."
-    if invitation.state == "planned":
-        move(invitation, "due", "window opened", now)
-    invitation.next_send_at = now
-    db.session.add(InvitationEvent(invitation=invitation, at=now, from_state=invitation.state,
-                                   to_state=invitation.state, cause="send now requested", actor_id=actor_id))
-    db.session.commit()
-    worker = f"staff-{actor_id}-{uuid.uuid4().hex[:16]}"  # unique: the claim is taken only by its holder
-    claimed = db.session.execute(
-        sa.update(Invitation).where(Invitation.id == invitation_id, Invitation.pending_send.is_(None),
-                                    Invitation.state == "due")
-        .values(pending_send="invitation", claimed_at=now, claimed_by=worker)
-        .returning(Invitation.id), execution_options={"synchronize_session": False},
-    ).scalars().all()
-    db.session.commit()
-    if not claimed:
+    result = claim_and_send(invitation, Senders(backend, None), now, actor_id)
+    if result is None:
         return "Not sent: a dispatcher is sending it already."
-    db.session.expire_all()
-    from ..mail.backends import mailer_for
-
-    result = _send_claimed(claimed, Senders(backend, mailer_for(current_app.config["FEEDBACK_SETTINGS"].mail)), now, worker)
     if result.sent:
         return "Sent."
     if result.cancelled:

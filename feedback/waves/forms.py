@@ -1,7 +1,7 @@
 """Forms for the invitation pages (labels and messages lazy: the staff catalogue translates them)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ..families.forms import options
@@ -26,3 +26,11 @@ class BulkResolveForm(FlaskForm):
     reason = TextAreaField(_l("Reason (kept in each invitation's history and the audit log)"),
                            validators=[InputRequired(_l("Give a reason: what you checked and what it showed.")),
                                        Length(max=200, message=_l("Shorten the reason to 200 characters or fewer."))])
+
+
+class SendNowForm(FlaskForm):
+    """Staff send one survey to one family member now ("send a survey now" on the member's page).
+    The instruments offered and the channels the member can be reached by are set by the view."""
+
+    instrument = SelectField(_l("Survey"), validators=[InputRequired(_l("Choose a survey."))])
+    channel = RadioField(_l("How"), validators=[InputRequired(_l("Choose how to send it."))])

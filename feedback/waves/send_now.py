@@ -19,7 +19,6 @@ before the text goes, as in the dispatcher). The caller audits.
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -161,33 +160,15 @@ def _send(invitation: Invitation, now: datetime, actor_id: int | None, who: str,
     """Claim the invitation and send it through the dispatcher's own path (its checks again, the
     text caps, the provider's answer), as ``dispatcher.send_now`` does for a staff page."""
     from .channels import backend_for
-    from .dispatcher import Senders, _send_claimed
+    from .dispatcher import Senders, claim_and_send
 
     settings = current_app.config["FEEDBACK_SETTINGS"]
     if backend is None:
         backend = backend_for(settings)
-    if mailer is None:
-        from ..mail.backends import mailer_for
-
-        mailer = mailer_for(settings.mail)
-    if invitation.state == "planned":
-        move(invitation, "due", "window opened", now, actor_id)
-    invitation.next_send_at = now
-    move(invitation, invitation.state, "send now requested", now, actor_id)
-    db.session.commit()
     invitation_id = invitation.id
-    worker = f"staff-{actor_id}-{uuid.uuid4().hex[:16]}"
-    claimed = db.session.execute(
-        sa.update(Invitation).where(Invitation.id == invitation_id, Invitation.pending_send.is_(None),
-                                    Invitation.state == "due")
-        .values(pending_send="invitation", claimed_at=now, claimed_by=worker)
-        .returning(Invitation.id), execution_options={"synchronize_session": False},
-    ).scalars().all()
-    db.session.commit()
-    if not claimed:
+    result = claim_and_send(invitation, Senders(backend, mailer), now, actor_id)
+    if result is None:
         return SendResult("failed", f"the invitation to {who} is being sent by a dispatcher already.", invitation)
-    db.session.expire_all()
-    result = _send_claimed(claimed, Senders(backend, mailer), now, worker)
     invitation = db.session.get(Invitation, invitation_id)
     how = "email" if invitation.channel == "email_link" else "text"
     if result.sent:

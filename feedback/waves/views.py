@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from ..audit.service import record
@@ -23,7 +23,7 @@ from ..staff.words import state_label
 from ..timeutil import utcnow
 from .channels import backend_for
 from .dispatcher import send_now
-from .models import STATES, Invitation, OutboxMessage, in_doubt
+from .models import MANUAL_WAVE, STATES, Invitation, OutboxMessage, in_doubt
 from .planning import REASONS
 from .service import move
 from .forms import BulkResolveForm, ResolveForm
@@ -230,3 +230,171 @@ def week_label(monday: date) -> str:
 
 
 bp.add_app_template_filter(week_label)
+
+
+# --- The invitations list, and "send a survey now" from a member's page ------------------------------
+
+#: Invitations listed per page.
+INVITATIONS_PER_PAGE = 50
+#: The wave filter's value for invitations staff sent by hand (their waves are named ``manual-<time>``).
+MANUAL_FILTER = "manual"
+#: The channels the list filters by: the schedules' own, and a printed link.
+LISTED_CHANNELS = ("sms_link", "sms_conversation", "email_link", "interview", "staff_task", "print")
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _invitation_filters(args) -> dict:
+    """The list's filters from the query string; a value that is not one of the choices is dropped."""
+    titles = _wave_titles()
+    wave = args.get("wave") or ""
+    date_on = args.get("date_on") if args.get("date_on") in ("due", "sent") else "due"
+    catalogue_ids = {instrument.id for instrument in _catalogue()}
+    return {
+        "site": chosen_site_id(args.get("site")),
+        "instrument": args.get("instrument") if args.get("instrument") in catalogue_ids else "",
+        "wave": wave if wave == MANUAL_FILTER or wave in {f"{s}:{w}" for s, w in titles} else "",
+        "state": args.get("state") if args.get("state") in STATES else "",
+        "channel": args.get("channel") if args.get("channel") in LISTED_CHANNELS else "",
+        "date_on": date_on, "from": _day(args.get("from")), "to": _day(args.get("to")),
+    }
+
+
+def _catalogue():
+    from ..instruments.readability import latest_versions
+    from ..publishing.startup import current_catalogue
+
+    return sorted(latest_versions(current_catalogue()), key=lambda instrument: instrument.id)
+
+
+@bp.get("/staff/invitations")
+@require_roles(*FAMILY_PAGES)
+def invitations():
+    """Every invitation of the user's sites, filtered, 50 a page: names and titles, never codes."""
+
+    chosen = _invitation_filters(request.args)
+    query = scope(sa.select(Invitation).join(Family, Family.id == Invitation.family_id), Family.site_id)
+    if chosen["site"]:
+        query = query.where(Family.site_id == chosen["site"])
+    if chosen["instrument"]:
+        query = query.where(Invitation.instrument_id == chosen["instrument"])
+    if chosen["wave"] == MANUAL_FILTER:
+        query = query.where(Invitation.wave.startswith(MANUAL_WAVE))
+    elif chosen["wave"]:
+        schedule_id, wave = chosen["wave"].split(":", 1)
+        query = query.where(Invitation.schedule_id == schedule_id, Invitation.wave == wave)
+    if chosen["state"]:
+        query = query.where(Invitation.state == chosen["state"])
+    if chosen["channel"]:
+        query = query.where(Invitation.channel == chosen["channel"])
+    if chosen["date_on"] == "sent":
+        if chosen["from"]:
+            query = query.where(Invitation.sent_at >= chosen["from"])
+        if chosen["to"]:
+            query = query.where(Invitation.sent_at < chosen["to"] + timedelta(days=1))
+    else:
+        if chosen["from"]:
+            query = query.where(Invitation.due_on >= chosen["from"])
+        if chosen["to"]:
+            query = query.where(Invitation.due_on <= chosen["to"])
+    query = query.order_by(Invitation.due_on.desc(), Family.case_ref, Invitation.id.desc()).options(
+        sa.orm.selectinload(Invitation.family).selectinload(Family.site),
+        sa.orm.selectinload(Invitation.member))
+    page = db.paginate(query, per_page=INVITATIONS_PER_PAGE, max_per_page=INVITATIONS_PER_PAGE, error_out=False)
+    keep = {key: (value.isoformat() if isinstance(value, date) else value) for key, value in chosen.items() if value}
+    if keep.get("date_on") == "due" and not (chosen["from"] or chosen["to"]):
+        keep.pop("date_on")
+    titles = _wave_titles()
+    waves = sorted(((f"{s}:{w}", title) for (s, w), title in titles.items()), key=lambda pair: str(pair[1]))
+    return render_template("waves/invitations.html", page=page, total=page.total, chosen=chosen, keep=keep,
+                           sites=visible_sites(), instruments=_catalogue(), waves=waves, states=STATES,
+                           channels=LISTED_CHANNELS, titles=titles, manual_filter=MANUAL_FILTER,
+                           manual_wave=MANUAL_WAVE)
+
+
+def _member_instruments() -> list[str]:
+    """The instruments a schedule sends to family members and that can be answered through a link."""
+    from ..publishing.startup import current_catalogue
+    from .service import current_schedules
+
+    found = set()
+    for schedule in current_schedules().values():
+        for wave in schedule.waves:
+            for sent in wave.sends:
+                if sent.to == "members":
+                    found.add(sent.instrument)
+    usable = []
+    for instrument_id in sorted(found):
+        try:
+            if "web" in current_catalogue().latest(instrument_id).modes:
+                usable.append(instrument_id)
+        except KeyError:
+            continue
+    return usable
+
+
+def _member_channels(member) -> list[str]:
+    """A link by text if the member has a mobile, by email if an address, and a printed link always."""
+    return [*(["sms_link"] if member.phone else []), *(["email_link"] if member.email else []), "print"]
+
+
+#: How the "send a survey now" channels read (a printed link is no schedule channel).
+SEND_CHANNEL_WORDS = {"print": _l("Print a link to hand over (paper or face to face)")}
+
+
+@bp.app_template_global()
+def send_now_form(member):
+    """The "send a survey now" form for the member's page, its choices set for this member."""
+    from ..staff.words import channel_label, instrument_title
+    from .forms import SendNowForm
+
+    form = SendNowForm(formdata=None)
+    _fill_send_now(form, member, channel_label, instrument_title)
+    return form
+
+
+def _fill_send_now(form, member, channel_label, instrument_title) -> None:
+    from ..families.forms import options
+
+    form.instrument.choices = options((i, instrument_title(i)) for i in _member_instruments())
+    form.channel.choices = options((c, SEND_CHANNEL_WORDS.get(c) or channel_label(c)) for c in _member_channels(member))
+
+
+@bp.post("/staff/families/<int:family_id>/members/<int:member_id>/send-now")
+@require_roles(*FAMILY_PAGES)
+def send_survey_now(family_id: int, member_id: int):
+    """Send one survey to one member now, by the dispatcher's rules (``send_now.send_now``); audited."""
+    from ..families.views import member_label as member_words
+    from ..staff.access import family_or_404, member_or_404
+    from ..staff.words import channel_label, instrument_title
+    from .forms import SendNowForm
+    from .send_now import send_now as send_survey
+    from .service import current_schedules
+
+    family = family_or_404(family_id)
+    member = member_or_404(family, member_id)
+    form = SendNowForm()
+    _fill_send_now(form, member, channel_label, instrument_title)
+    if not form.validate_on_submit():
+        problems = [str(message) for messages in form.errors.values() for message in messages]
+        return render_template("waves/send_now.html", family=family, member=member, result=None,
+                               problems=problems, form=form), 400
+    result = send_survey(member, form.instrument.data, form.channel.data, current_user.id)
+    if result.invitation is not None:
+        record("invitation.sent_manually", result.invitation, family.site_id, outcome=result.state,
+               channel=form.channel.data, via="web")
+        db.session.commit()
+    when = None
+    if result.state == "held" and result.invitation is not None and result.invitation.next_send_at is not None:
+        from zoneinfo import ZoneInfo
+
+        zone = current_schedules()[result.invitation.schedule_id].quiet_hours.zone
+        when = result.invitation.next_send_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    return render_template("waves/send_now.html", family=family, member=member, result=result, when=when,
+                           problems=[], form=form, instrument=instrument_title(form.instrument.data),
+                           member_name=member_words(member)), (200 if result.ok else 409)

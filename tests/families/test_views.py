@@ -37,6 +37,12 @@ def post_form(client, url, **data):
     return client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data})
 
 
+def typed(name: str, day) -> dict:
+    """A date as the three boxes of the date input: ``entry_date-day`` … (``day``: a date or "YYYY-MM-DD")."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return {f"{name}-day": str(day.day), f"{name}-month": str(day.month), f"{name}-year": str(day.year)}
+
+
 def states(app, **filters):
     with app.app_context():
         return {(i.wave, i.instrument_id, i.state, i.reason)
@@ -56,7 +62,7 @@ def question_with(html: str, field_id: str) -> str:
 
 def test_recording_a_family_plans_its_invitations(app, world, practitioner):
     result = post_form(practitioner, "/staff/families/new", site_id=world["north"], case_ref=" N-7 ",
-                       key_worker_id=world["kw_north"], entry_date=ENTRY.isoformat())
+                       key_worker_id=world["kw_north"], **typed("entry_date", ENTRY))
     assert result.status_code == 302
     with app.app_context():
         family = db.session.scalar(sa.select(Family).filter_by(case_ref="N-7"))
@@ -68,20 +74,21 @@ def test_recording_a_family_plans_its_invitations(app, world, practitioner):
 
 def test_a_duplicate_case_reference_is_shown_with_the_form_and_nothing_is_saved(app, world, scene, practitioner):
     result = post_form(practitioner, "/staff/families/new", site_id=world["north"], case_ref="N-1",
-                       key_worker_id="0", entry_date="2026-02-01")
+                       key_worker_id="0", **typed("entry_date", "2026-02-01"))
     html = result.get_data(as_text=True)
     assert result.status_code == 422
     assert "Case reference N-1 is already used at this site" in html
-    assert 'value="2026-02-01"' in html  # what was typed is kept
+    # what was typed is kept
+    assert re.search(r'id="entry_date-month" name="entry_date-month"[^>]*value="2"', html)
     with app.app_context():
         assert table_count(Family) == 2
 
 
 def test_an_exit_date_before_the_entry_date_is_refused(app, world, practitioner):
     result = post_form(practitioner, "/staff/families/new", site_id=world["north"], case_ref="N-8", key_worker_id="0",
-                       entry_date="2026-03-01", exit_date="2026-02-01")
+                       **typed("entry_date", "2026-03-01"), **typed("exit_date", "2026-02-01"))
     assert result.status_code == 422
-    assert "The exit date is before the entry date" in result.get_data(as_text=True)
+    assert "Exit date must be after the entry date" in question_with(result.get_data(as_text=True), "exit_date-day")
     with app.app_context():
         assert table_count(Family) == 0
 
@@ -106,7 +113,7 @@ def test_a_practitioner_is_offered_only_their_own_sites_and_colleagues(app, worl
 def test_changing_the_exit_date_plans_the_exit_waves(app, scene, practitioner):
     exit_on = TODAY + timedelta(days=20)
     result = post_form(practitioner, f"/staff/families/{scene.family}/edit", key_worker_id="0",
-                       entry_date=ENTRY.isoformat(), exit_date=exit_on.isoformat(), status="open",
+                       **typed("entry_date", ENTRY), **typed("exit_date", exit_on), status="open",
                        version=_version(app, Family, scene.family))
     assert result.status_code == 302
     planned = states(app, family_id=scene.family, member_id=scene.mother)
@@ -126,11 +133,12 @@ def test_saving_over_someone_elses_change_is_refused_and_keeps_what_was_typed(ap
         before = snapshot()
     result = practitioner.post(f"/staff/families/{scene.family}/edit", data={
         "csrf_token": csrf_token(page), "version": stale_version, "key_worker_id": "0",
-        "entry_date": ENTRY.isoformat(), "exit_date": "2027-01-15", "status": "open"})
+        **typed("entry_date", ENTRY), **typed("exit_date", "2027-01-15"), "status": "open"})
     html = result.get_data(as_text=True)
     assert result.status_code == 422
     assert "Someone else changed this family while you were editing" in html
-    assert 'value="2027-01-15"' in html
+    assert re.search(r'name="exit_date-year"[^>]*value="2027"', html) and \
+        re.search(r'name="exit_date-day"[^>]*value="15"', html)
     with app.app_context():
         assert snapshot() == before
 

@@ -23,9 +23,9 @@ def navigation(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("role, pages", [
-    ("admin", ["Home", "Families", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
+    ("admin", ["Home", "Families", "Invitations", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
                "Import responses", "Partner agencies", "Languages", "Outbox", "Emails", "Audit log"]),
-    ("practitioner_north", ["Home", "Families"]),
+    ("practitioner_north", ["Home", "Families", "Invitations"]),
     ("researcher_north", ["Home", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
                           "Import responses", "Partner agencies", "Languages"]),
     ("manager_north", ["Home", "Invitation status", "Reports", "Partner agencies", "Languages"]),
