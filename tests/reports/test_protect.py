@@ -80,11 +80,21 @@ def test_a_mean_of_fewer_than_the_threshold_is_hidden_and_so_is_a_page_of_nothin
 
 
 def test_the_chart_draws_the_protected_values_only():
-    shown = protect(rates_report(40, 5), 10)
+    report = rates_report(40, 5)
+    table = report.tables[0]
+    table.rows.append({"factor": "Support network", "families": 40, "entry": 20, "entry_pct": 50.0, "mean": 3.1})
+    shown = protect(report, 10)
     svg = ET.fromstring(str(shown.chart_svg))
     text = " ".join(svg.itertext())
-    assert "[c]" in text and "12.5" not in text
+    assert "[c]" in text and "12.5" not in text and "50" in text
     assert any("[c]" in line for line in shown.chart_summary)
+
+
+def test_a_chart_whose_every_value_is_hidden_is_not_drawn():
+    """One bar, hidden: no chart of marks, a sentence instead (issue 22)."""
+    shown = protect(rates_report(40, 5), 10)
+    assert str(shown.chart_svg) == ""
+    assert "12.5" not in " ".join(str(line) for line in shown.chart_summary)
 
 
 def test_a_row_restating_another_tables_total_hides_what_that_row_hides():
