@@ -83,6 +83,9 @@ class Member(db.Model):
     email_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The member used an email's unsubscribe link: no more email until staff clear it.
     email_opted_out_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: When a telephone interview suits the member ("weekday mornings"), in their words. Marked:
+    #: free text may say more about someone's life than it should.
+    interview_times: Mapped[str | None] = mapped_column(String(200), info=IDENTIFYING)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -127,6 +130,9 @@ class ContactPause(db.Model):
     reason: Mapped[str | None] = mapped_column(Text, info=IDENTIFYING)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    #: The last day the pause lasts; none means until a member of staff lifts it. The dispatcher
+    #: lifts a pause the day after it ends.
+    ends_on: Mapped[date | None] = mapped_column(Date)
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 
