@@ -97,8 +97,10 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(mail_bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(translation_bp)
-    register_cli(app)
     register_error_pages(app)
+    from .api import init_api
+    init_api(app)  # after the error pages: API errors become RFC 9457 problems
+    register_cli(app)  # last: every command, the API's and flask-smorest's too, gets a whole short help
 
     @app.get("/")
     def index():

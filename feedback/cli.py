@@ -23,6 +23,9 @@ from .waves.schedule_loader import load_schedules
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(instruments)
+    from .instruments.interchange.cli import add_interchange_commands
+
+    add_interchange_commands(instruments)  # import-/export-xlsform, import-/export-redcap
     app.cli.add_command(users)
     app.cli.add_command(sites)
     from .waves.cli import dispatch, invitations, invite
@@ -110,7 +113,7 @@ def instruments_check():
     from .translation.cli import language_gap_lines
 
     for line in language_gap_lines(catalogue):
-        click.echo(f"warning: {line}" if not line.startswith(" ") else line, err=True)
+        click.echo(f"warning: {line}" if not line.startswith((" ", "note: ")) else line, err=True)
     # Each text should cost at most 2 segments in every language (UCS-2 ones hold 67 characters);
     # more is allowed up to FEEDBACK_SMS_SEGMENT_BUDGET, but is said here (costs: /staff/texts/costs).
     from .languages import staff_language_label
@@ -179,7 +182,8 @@ def users():
               help="What the account may do.")
 @click.option("--site", "site_codes", multiple=True, help="Site code the account may work with (repeatable; "
                                                           "every role but admin needs one).")
-@click.password_option(help="The password (asked for if not given; given here it stays in your shell history).")
+@click.password_option(help="The password, instead of the prompt: given here it stays in your shell history "
+                            "and the process list.")
 def users_create(email: str, name: str, role: str, site_codes: tuple[str, ...], password: str):
     email = email.strip().lower()
     if db.session.scalar(sa.select(StaffUser).filter_by(email=email)):
@@ -310,9 +314,8 @@ def users_deactivate(email: str, by_email: str):
         user.active = False
         user.end_sessions()
 
-    # Recorded as a sign-out (every session ends) with what else happened: the audit log's list of
-    # actions (audit/models.py ACTIONS) has no "staff.deactivated" of its own yet.
-    _change_account(user, by_email, "staff.signed_out", deactivate, account="deactivated")
+    # One action of its own: the audit log's words for it say every session ended as well.
+    _change_account(user, by_email, "staff.deactivated", deactivate)
     click.echo(f"{user.email} is deactivated: signed out everywhere, and it can no longer sign in")
 
 
@@ -330,9 +333,9 @@ def users_reactivate(email: str, by_email: str):
 
     def reactivate():
         user.active = True
-        user.end_sessions()  # none can be left; recorded under the audit log's sign-out action
+        user.end_sessions()  # none can be left: a fresh start
 
-    _change_account(user, by_email, "staff.signed_out", reactivate, account="reactivated")
+    _change_account(user, by_email, "staff.reactivated", reactivate)
     click.echo(f"{user.email} may sign in again")
 
 

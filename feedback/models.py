@@ -1,5 +1,6 @@
 """Every table, imported in one place so migrations and ``create_all`` see them all."""
 from .audit.models import AuditEvent
+from .api.clients import ApiClient, IdempotentResponse
 from .exports.models import ExportRun
 from .families.models import Consent, ContactPause, Family, Member
 from .imports.models import ImportBatch

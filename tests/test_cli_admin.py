@@ -93,15 +93,20 @@ def test_deactivate_ends_sessions_refuses_sign_in_and_is_audited(app, runner, wo
     assert refused.status_code != 302
     with app.app_context():
         event = db.session.scalar(sa.select(AuditEvent).filter_by(subject_id=world["practitioner_north"],
-                                                                  action="staff.signed_out"))
-        assert event.actor_id == world["admin"] and event.detail["account"] == "deactivated"
-        assert event.detail["via"] == "cli"
+                                                                  action="staff.deactivated"))
+        assert event.actor_id == world["admin"] and event.detail == {"via": "cli"}
+        assert db.session.scalar(sa.select(AuditEvent).filter_by(action="staff.signed_out")) is None
     again = runner.invoke(args=["users", "deactivate", "practitioner_north@example.org", "--by", "admin@example.org"])
     assert again.exit_code == 1 and "already deactivated" in again.output
 
     back = runner.invoke(args=["users", "reactivate", "practitioner_north@example.org", "--by", "admin@example.org"])
     assert back.exit_code == 0, back.output
     sign_in(app.test_client(), "practitioner_north@example.org")
+    with app.app_context():
+        events = db.session.execute(sa.select(AuditEvent.action, AuditEvent.detail).filter_by(
+            subject_id=world["practitioner_north"], subject_type="staff_users").order_by(AuditEvent.id)).all()
+        assert [tuple(event) for event in events] == [("staff.deactivated", {"via": "cli"}),
+                                                      ("staff.reactivated", {"via": "cli"})]
 
 
 def test_deactivate_needs_who_did_it(runner, world):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html as markup
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -102,6 +102,89 @@ def test_editing_shows_the_stored_date_in_three_boxes(app):
 
 
 # The family pages
+
+
+
+def month_year_form(data=None, obj_date=None):
+    from flask_wtf import FlaskForm
+
+    from feedback.staff.date_input import MONTH_YEAR
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+        birth = DateInputField("Month and year of birth", subject="Date of birth", parts=MONTH_YEAR, past=True,
+                               messages={"month": "Enter the month of birth as a number from 1 to 12",
+                                         "past_year": "Year of birth must be in the past"})
+
+    return Form(formdata=MultiDict(data) if data is not None else None, birth=obj_date)
+
+
+def test_a_month_and_year_only_date_has_two_boxes_and_is_the_first_of_the_month(app):
+    with app.test_request_context(method="POST"):
+        form = month_year_form(boxes(month="06", year="1988", name="birth"))
+        assert form.validate(), form.errors
+        assert form.birth.data == date(1988, 6, 1)
+        html = str(form.birth())
+        assert 'name="birth-month"' in html and 'name="birth-year"' in html and "birth-day" not in html
+        assert "For example, 3 2026" in html and form.birth.anchor_id == "birth-month"
+        blank = month_year_form(boxes(name="birth"))
+        assert blank.validate() and blank.birth.data is None
+    with app.test_request_context():
+        shown = str(month_year_form(obj_date=date(2019, 5, 1)).birth())
+        assert re.search(r'name="birth-month"[^>]*value="5"', shown)
+        assert re.search(r'name="birth-year"[^>]*value="2019"', shown)
+
+
+@pytest.mark.parametrize("month, year, message, wrong", [
+    ("13", "2015", "Enter the month of birth as a number from 1 to 12", "month"),
+    ("0", "2015", "Enter the month of birth as a number from 1 to 12", "month"),
+    ("June", "2015", "Enter the month of birth as a number from 1 to 12", "month"),
+    ("", "2015", "Date of birth must include a month", "month"),
+    ("6", "", "Date of birth must include a year", "year"),
+    ("6", "88", "Date of birth must include a year with 4 numbers, for example 2026", "year"),
+    ("6", str(date.today().year + 1), "Year of birth must be in the past", "year"),
+])
+def test_each_wrong_month_and_year_has_its_own_message_at_the_wrong_box(app, month, year, message, wrong):
+    with app.test_request_context(method="POST"):
+        form = month_year_form(boxes(month=month, year=year, name="birth"))
+        assert not form.validate()
+        assert form.birth.errors == [message]
+        assert form.birth.wrong_parts == {wrong}
+        assert 'govuk-input--error" id="birth-' + wrong in str(form.birth())
+
+
+def test_without_its_own_messages_a_month_and_year_says_what_a_date_says(app):
+    from flask_wtf import FlaskForm
+
+    from feedback.staff.date_input import MONTH_YEAR
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+        start = DateInputField("Start", parts=MONTH_YEAR, past=True)
+
+    with app.test_request_context(method="POST"):
+        wrong = Form(formdata=MultiDict(boxes(month="13", year="2020", name="start")))
+        assert not wrong.validate() and wrong.start.errors == ["Start must be a real date"]
+        later = date.today().replace(day=1) + timedelta(days=40)
+        future = Form(formdata=MultiDict(boxes(month=str(later.month), year=str(later.year), name="start")))
+        assert not future.validate() and future.start.errors == ["Start must be today or in the past"]
+        this_month = Form(formdata=MultiDict(boxes(month=str(date.today().month), year=str(date.today().year),
+                                                   name="start")))
+        assert this_month.validate(), this_month.errors
+
+
+def test_only_whole_dates_or_month_and_year_are_asked_for(app):
+    from flask_wtf import FlaskForm
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+        odd = DateInputField("Odd", parts=("day", "month"))
+
+    with app.test_request_context(), pytest.raises(ValueError):
+        Form()
 
 
 def post_form(client, url, **data):

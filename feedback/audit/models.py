@@ -10,10 +10,11 @@ from ..timeutil import utcnow
 
 #: The actions recorded. Kept in one place so the audit page and tests agree on the words.
 ACTIONS = (
-    "consent.recorded", "pause.started", "pause.lifted", "family.erased", "family.viewed",
+    "consent.recorded", "pause.started", "pause.lifted", "pause.ended", "family.erased", "family.viewed",
     "member.viewed", "invitation.cancelled", "invitation.sent_manually", "invitation.resolved",
     "outbox.viewed", "emails.viewed", "interview.opened", "export.run", "staff.created", "staff.signed_out", "staff.password_set",
     "staff.sign_in_slowed", "staff.two_factor_enrolled", "staff.recovery_code_used", "staff.two_factor_reset",
+    "staff.deactivated", "staff.reactivated", "api.called", "api_client.created", "api_client.revoked",
     "member.opted_out", "member.opted_in",
     "report.unsuppressed", "report.unit_saving",
     "responses.imported", "families.imported",

@@ -52,7 +52,7 @@ from .profile import Profile
 from .r_script import SCRIPT_NAME, write_load_script
 from .versions import VersionMismatch, item_columns
 from .background import BackgroundWriter
-from .wording import WORDING_VARIABLES, follow_language, translation_statuses
+from .wording import WORDING_VARIABLES, follow_language, translation_statuses, translation_table
 from .bundling import bundle_name, content_hash, write_zip
 from .writers import write_bundle_files, write_manifest, write_readme
 
@@ -201,6 +201,8 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
             "derived": profile.scores.derived,
             # Per instrument and scale: what chg_/rci_/rcc_ were computed with (``change``).
             "reliable_change": reliable_change,
+            # Per instrument version and language: status, reviewer and date, wording hash (``wording``).
+            "translations": translation_table(catalogue, versions),
             "files": sorted(files),
         }
         write_manifest(building / "manifest.json", manifest)
@@ -663,7 +665,8 @@ def _readme(profile: Profile, manifest: dict) -> str:
     lines = [f"{profile.title}", "", profile.description or "", "",
              "Files: one data file per instrument and format, with a codebook (CSV and JSON) for each.",
              "manifest.json lists the profile and its hash, row counts, instrument versions and what",
-             "de-identification was applied.", "",
+             "de-identification was applied; its 'translations' gives each version's languages with their",
+             "translation status, who reviewed them and when, and their wording hash.", "",
              f"Missing codes: {NOT_COLLECTED} means \"{NOT_COLLECTED_LABEL.lower()}\" (the question was never asked: an",
              "imported file had no column for it), unlike an instrument's own codes such as -8 \"not known\". It is",
              "user-missing in SPSS and the extended missing value .c in Stata; the codebook lists every code."]

@@ -3,11 +3,17 @@ that language's wording had been reviewed (``instruments.translations``).
 
 Both say the language as surely as the ``language`` column does, so wherever disclosure control
 drops or blanks the language, they go with it.
+
+The manifest also carries a translation table (``translation_table``): for each instrument
+version exported and each of its languages, the status, who reviewed it and when, and the
+wording's hash. It describes the questionnaires, not the respondents, so it is the same whatever
+disclosure control did to the rows.
 """
 from __future__ import annotations
 
 import pandas as pd
 
+from ..instruments.wording import wording_hash
 from .codebook import Codebook
 
 WORDING_COLUMNS = ("wording_hash", "translation_status")
@@ -17,6 +23,31 @@ WORDING_VARIABLES = (
      "by a qualified translator: consider excluding or flagging); or reviewed (checked, the exact wording answered)",
      "string"),
 )
+
+
+def translation_table(catalogue, versions: dict[str, list[int]]) -> list[dict]:
+    """One row per (instrument, version, language) of the versions exported (``versions``: instrument
+    → its version numbers), in that order: ``status`` (source, draft or reviewed), ``reviewed_by``
+    and ``reviewed_on`` (ISO date; None unless reviewed), ``wording_hash`` (the language's wording
+    as the app has it now: what a response's ``wording_hash`` is compared with) and
+    ``reviewed_wording_hash`` (the wording the reviewer checked, when the review names one). A
+    version no longer in the catalogue has no rows: its languages are not known."""
+    rows = []
+    for instrument_id in sorted(versions):
+        for version in sorted(versions[instrument_id]):
+            instrument = catalogue.instruments.get((instrument_id, int(version)))
+            if instrument is None:
+                continue
+            for language in instrument.languages:
+                found = catalogue.translation_status(instrument, language)
+                rows.append({
+                    "instrument": instrument_id, "version": int(version), "language": language,
+                    "status": found.status, "reviewed_by": found.reviewed_by,
+                    "reviewed_on": found.reviewed_on.isoformat() if found.reviewed_on else None,
+                    "wording_hash": wording_hash(instrument, language),
+                    "reviewed_wording_hash": found.wording_hash,
+                })
+    return rows
 
 
 def translation_statuses(frame: pd.DataFrame, catalogue) -> pd.Series:

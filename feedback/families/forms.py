@@ -4,34 +4,31 @@ Labels and messages are lazy (``_l``): the staff catalogue gives them in the pag
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from ..languages import staff_language_label, ui_languages
-from ..staff.date_input import DateInputField
+from ..staff import words
+from ..staff.date_input import MONTH_YEAR, DateInputField
 from .eligibility import MEMBER_ROLES
 from .models import CHANNELS, CONSENT_PARTIES, CONSENT_PURPOSES
+from .service import local_today
 
 NO_ONE = 0  # the "no key worker" / "whole family" choice of a select whose values are ids
-CHANNEL_LABELS = {"sms_link": _l("Link by text"), "sms_conversation": _l("Questions by text"),
-                  "email_link": _l("Link by email"), "interview": _l("Telephone interview"),
-                  "none": _l("Do not contact"), "staff_task": _l("Task for the key worker")}
-#: One label per code of ``MEMBER_ROLES`` (the codes are stored; only these words are shown).
-ROLE_LABELS = {"mother": _l("Mother"), "father": _l("Father"), "partner": _l("Partner"),
-               "other_carer": _l("Other carer"), "child": _l("Child"), "young_person": _l("Young person"),
-               "other": _l("Other")}
-assert set(ROLE_LABELS) == set(MEMBER_ROLES)
-PURPOSE_LABELS = {"participation": _l("Taking part in surveys"), "sms": _l("Being contacted by text"),
-                  "email": _l("Being contacted by email")}
-PARTY_LABELS = {"self": _l("The member themself"), "parent": _l("Their parent or carer")}
-#: A family's status is stored as its code; these are the words shown.
-STATUS_LABELS = {"open": _l("Open"), "closed": _l("Closed")}
+# The words are ``staff.words``'s (one place says how a code reads); these are the forms' choices of them.
+CHANNEL_LABELS = words.CHANNEL_LABELS
+#: One label per code of ``MEMBER_ROLES``, in its order (the codes are stored; only these words are shown).
+ROLE_LABELS = {role: words.ROLE_LABELS[role] for role in MEMBER_ROLES}
+PURPOSE_LABELS = words.CONSENT_PURPOSE_LABELS
+PARTY_LABELS = words.CONSENT_PARTY_LABELS
+#: The statuses a family's edit form offers (the stored codes).
+STATUS_LABELS = {status: words.FAMILY_STATUS_LABELS[status] for status in ("open", "closed")}
+#: The longest a member's preferred interview times may be (``Member.interview_times``).
+INTERVIEW_TIMES_MAX = 200
 
 
 def language_label(code: str | None) -> str:
@@ -93,16 +90,20 @@ class EditFamilyForm(FamilyDatesForm):
 class MemberForm(FlaskForm):
     role = SelectField(_l("Role in the family"), choices=options(ROLE_LABELS.items()))
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120, message=_l("Use at most 120 characters."))])
-    birth_year = IntegerField(_l("Birth year"), validators=[
-        Optional(), NumberRange(min=1900, message=_l("Enter a year from 1900 on, for example 1988."))])
-    birth_month = IntegerField(_l("Birth month (1–12)"), validators=[
-        Optional(), NumberRange(1, 12, _l("Enter a month from 1 to 12."))])
+    #: Stored as ``birth_year`` and ``birth_month``: a month and year say a child's age, a day is not needed.
+    birth = DateInputField(_l("Month and year of birth"), subject=_l("Date of birth"), parts=MONTH_YEAR, past=True,
+                           example=_l("For example, 6 1988"), messages={
+                               "month": _l("Enter the month of birth as a number from 1 to 12"),
+                               "past_year": _l("Year of birth must be in the past"),
+                               "past": _l("Month of birth must be this month or earlier")})
     #: Choices are the app's languages, set when the form is made (they are the app's settings).
     language = SelectField(_l("Language"))
     channel = SelectField(_l("How to contact"), choices=options((c, CHANNEL_LABELS[c]) for c in CHANNELS))
     mobile = StringField(_l("Mobile number"), validators=[Optional(), Length(max=40)])
     # Not named ``email``: a form built from a member must never fill in the address in full.
     email_address = email_field(_l("Email address"))
+    interview_times = StringField(_l("When a telephone interview suits them"), filters=[stripped], validators=[
+        Optional(), Length(max=INTERVIEW_TIMES_MAX, message=_l("Use at most 200 characters."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,13 +111,9 @@ class MemberForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if self.birth_year.data and self.birth_year.data > date.today().year:
-            self.birth_year.errors.append(_l("The birth year is in the future. Check the year."))
-            valid = False
-        # An age needs both: a year alone would leave a child's age unknown.
-        if (self.birth_year.data is None) != (self.birth_month.data is None) and not self.birth_year.errors \
-                and not self.birth_month.errors:
-            self.birth_month.errors.append(_l("Enter both the birth year and the birth month, or neither."))
+        if self.birth.data and self.birth.data.year < 1900 and not self.birth.errors:
+            self.birth.wrong_parts = {"year"}
+            self.birth.errors.append(_l("Enter a year from 1900 on, for example 1988."))
             valid = False
         if self.channel.data == "email_link" and not self.email_address.errors and not self.will_have_email():
             self.email_address.errors.append(
@@ -127,6 +124,12 @@ class MemberForm(FlaskForm):
     def will_have_email(self) -> bool:
         """Whether the member has an address once this form is saved."""
         return bool(self.email_address.data)
+
+    @property
+    def birth_year_and_month(self) -> tuple[int | None, int | None]:
+        """What is stored: ``(birth_year, birth_month)``, or ``(None, None)`` when left blank."""
+        born = self.birth.data
+        return (born.year, born.month) if born else (None, None)
 
 
 class EditMemberForm(MemberForm):
@@ -158,6 +161,17 @@ class PauseForm(FlaskForm):
     member_id = SelectField(_l("Whom to stop contacting"), coerce=int,
                             invalid_choice_message=_l("Choose a member of this family."))
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    #: The pause's last day; blank: until someone lifts it.
+    ends_on = DateInputField(_l("Pause until"), subject=_l("The date the pause ends"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """A pause cannot end before today (the service's day, in the UK): it would be lifted at once."""
+        valid = super().validate(extra_validators)
+        if self.ends_on.data and self.ends_on.data < local_today() and not self.ends_on.errors:
+            self.ends_on.errors.append(_l("The date the pause ends must be today or later. "
+                                          "Leave it blank to pause until someone lifts it."))
+            valid = False
+        return valid
 
 
 class EraseForm(FlaskForm):

@@ -1,7 +1,8 @@
 """Recording families, members, consent and pauses; each change re-plans the family's invitations."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,6 +16,15 @@ from ..waves.models import Invitation, InvitationEvent, OutboxMessage
 from ..waves.service import cancel_waiting, replan_family
 from .models import Consent, ContactPause, Family, Member
 from .phones import normalise_mobile
+
+
+#: Where the service's days begin and end: a pause "until 1 March" lasts all of 1 March there.
+SERVICE_ZONE = ZoneInfo("Europe/London")
+
+
+def local_today(now: datetime | None = None) -> date:
+    """The service's date (in the UK) at ``now`` (naive UTC, as stored; default: the present)."""
+    return (now or utcnow()).replace(tzinfo=UTC).astimezone(SERVICE_ZONE).date()
 
 
 class FamilyError(ValueError):
@@ -99,9 +109,10 @@ def clear_email_opt_out(member: Member, actor_id: int | None) -> None:
 
 def add_member(family: Family, role: str, name: str | None, birth_year: int | None, birth_month: int | None,
                language: str, channel: str, phone: str | None, actor_id: int | None = None,
-               member_ref: str | None = None, email: str | None = None) -> Member:
+               member_ref: str | None = None, email: str | None = None,
+               interview_times: str | None = None) -> Member:
     member = Member(family=family, role=role, name=name, birth_year=birth_year, birth_month=birth_month,
-                    language=language, channel=channel, member_ref=member_ref)
+                    language=language, channel=channel, member_ref=member_ref, interview_times=interview_times)
     set_phone(member, phone)
     set_email(member, email)
     db.session.add(member)
@@ -201,20 +212,42 @@ def remember_language(member_ids: list[int], language: str) -> int:
     return changed.rowcount
 
 
-def pause_contact(family: Family, member: Member | None, reason: str, actor_id: int | None) -> ContactPause:
+def pause_contact(family: Family, member: Member | None, reason: str, actor_id: int | None,
+                  ends_on: date | None = None) -> ContactPause:
+    """Stop contacting the member (None: the whole family) from now until ``ends_on`` (its last day;
+    None: until someone lifts it). Waiting invitations are cancelled at once."""
     pause = ContactPause(family=family, member_id=member.id if member else None, reason=reason.strip() or None,
-                         started_at=utcnow(), started_by_id=actor_id)
+                         started_at=utcnow(), started_by_id=actor_id, ends_on=ends_on)
     db.session.add(pause)
-    record("pause.started", family, family.site_id, actor_id, member_id=member.id if member else None)
+    until = {"ends_on": ends_on.isoformat()} if ends_on else {}
+    record("pause.started", family, family.site_id, actor_id, member_id=member.id if member else None, **until)
     cancel_waiting(family.id, member.id if member else None, "paused", "contact paused", actor_id)
     return pause
 
 
 def lift_pause(pause: ContactPause, actor_id: int | None) -> dict:
+    """A member of staff lifts the pause: the family's invitations are planned again (counts returned)."""
+    return _lift(pause, actor_id, "pause.lifted", "contact pause lifted")
+
+
+def end_due_pauses(today: date, actor_id: int | None = None) -> int:
+    """Lift every pause whose last day (``ends_on``) is before ``today`` (the service's date), as a
+    manual lift does, but audited as "pause.ended"; returns how many. Pauses with no end are never
+    lifted here. Called at the start of each dispatcher pass; the caller commits. A pause another
+    dispatcher is lifting at the same moment is skipped (it is locked), not lifted twice."""
+    pauses = db.session.scalars(
+        sa.select(ContactPause).where(ContactPause.lifted_at.is_(None), ContactPause.ends_on < today)
+        .order_by(ContactPause.family_id, ContactPause.id).with_for_update(skip_locked=True)).all()
+    for pause in pauses:
+        _lift(pause, actor_id, "pause.ended", "contact pause ended", ends_on=pause.ends_on.isoformat())
+    return len(pauses)
+
+
+def _lift(pause: ContactPause, actor_id: int | None, action: str, cause: str, **detail) -> dict:
     pause.lifted_at = utcnow()
     pause.lifted_by_id = actor_id
-    record("pause.lifted", pause.family, pause.family.site_id, actor_id, member_id=pause.member_id)
-    return replan_family(pause.family, "contact pause lifted", actor_id)
+    record(action, pause.family, pause.family.site_id, actor_id, member_id=pause.member_id, **detail)
+    return replan_family(pause.family, cause, actor_id)
 
 
 def erase_family(family: Family, actor_id: int | None) -> str:

@@ -7,10 +7,11 @@ POSTs that redirect with a flash message; a refused change rolls back and saves 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -207,8 +208,10 @@ def edit(family_id: int):
 
 def _save_member(family: Family, member: Member | None, form) -> str | None:
     """Add or change a member; returns the mobile number's problem, if that was what was wrong."""
-    fields = dict(role=form.role.data, name=(form.name.data or "").strip() or None, birth_year=form.birth_year.data,
-                  birth_month=form.birth_month.data, language=form.language.data, channel=form.channel.data)
+    birth_year, birth_month = form.birth_year_and_month
+    fields = dict(role=form.role.data, name=(form.name.data or "").strip() or None, birth_year=birth_year,
+                  birth_month=birth_month, language=form.language.data, channel=form.channel.data,
+                  interview_times=form.interview_times.data or None)
     try:
         if member is None:
             add_member(family, phone=form.mobile.data, email=form.email_address.data, actor_id=current_user.id,
@@ -246,7 +249,8 @@ def new_member(family_id: int):
 def edit_member(family_id: int, member_id: int):
     family = family_or_404(family_id)
     member = member_or_404(family, member_id)
-    form = forms.EditMemberForm(obj=member if request.method == "GET" else None)
+    born = date(member.birth_year, member.birth_month, 1) if member.birth_year and member.birth_month else None
+    form = forms.EditMemberForm(obj=member if request.method == "GET" else None, birth=born)
     form.email_on_record = bool(member.email)
     phone_error = error = None
     if form.validate_on_submit():
@@ -299,12 +303,16 @@ def pause(family_id: int):
                                            + [(m.id, member_label(m)) for m in family.members])
     if form.validate_on_submit():
         member = member_or_404(family, form.member_id.data) if form.member_id.data else None
-        pause_contact(family, member, form.reason.data or "", current_user.id)
+        ends_on = form.ends_on.data
+        pause_contact(family, member, form.reason.data or "", current_user.id, ends_on=ends_on)
         db.session.commit()
         if member:
             flash(_("Contact paused for %(member)s. Waiting invitations were cancelled.", member=member_label(member)))
         else:
             flash(_("Contact paused for the whole family. Waiting invitations were cancelled."))
+        if ends_on:
+            flash(_("The pause ends after %(day)s: invitations are planned again the next day.",
+                    day=format_date(ends_on, "d MMMM y")))
         return redirect(url_for(".detail", family_id=family.id))
     return render_template("families/pause.html", family=family, form=form), (422 if request.method == "POST" else 200)
 

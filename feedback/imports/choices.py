@@ -56,6 +56,25 @@ def waves_for(instrument: Instrument) -> list[str]:
                    if any((send.to == "partner_contacts") == partner for send in wave.sends)})
 
 
+def scheduled_waves(instrument: Instrument) -> list[str]:
+    """The waves whose sends ask this instrument, in the schedules' order (the exit interview: ``exit``)."""
+    found: list[str] = []
+    for schedule in current_schedules().values():
+        for wave in schedule.waves:
+            if wave.name not in found and any(send.instrument == instrument.id for send in wave.sends):
+                found.append(wave.name)
+    return found
+
+
+def default_wave(instrument: Instrument | None) -> str:
+    """The wave the page chooses for an instrument: the one wave that asks it, if exactly one does;
+    otherwise none ("" – staff must choose), as a guess would file forms under the wrong wave."""
+    if instrument is None:
+        return ""
+    waves = [wave for wave in scheduled_waves(instrument) if wave in waves_for(instrument)]
+    return waves[0] if len(waves) == 1 else ""
+
+
 def check_wave(wave: str, instrument: Instrument | None = None) -> None:
     """Refuse a wave no schedule names: datasets group responses by wave, so a typo would split them;
     and, given the instrument, a wave that asks other people than those who answer it."""

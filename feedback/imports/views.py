@@ -19,8 +19,8 @@ from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..staff.access import IMPORTS, may_use, require_roles, visible_site_ids
-from .choices import (ImportChoiceError, check_wave, chosen_instrument, importable_instruments, wave_titles,
-                      waves_for)
+from .choices import (ImportChoiceError, check_wave, chosen_instrument, default_wave, importable_instruments,
+                      wave_titles, waves_for)
 from .forms import ImportForm
 from .models import ImportBatch
 from .reading import MAX_FILE_BYTES, MAX_ROWS
@@ -34,10 +34,26 @@ RECENT = 20
 
 
 def _form(**kwargs) -> ImportForm:
+    """The upload form. No instrument or wave is chosen for staff (a wrong guess files forms under the
+    wrong wave), except the only instrument there is, or the one of ``?instrument=<id>:<version>`` (the
+    table of instruments links so), and then the wave only when exactly one wave asks that instrument."""
+    instruments = importable_instruments()
     form = ImportForm(**kwargs)
     form.instrument.choices = [SelectChoice(f"{i.id}:{i.version}", f"{i.title.get('en')} ({i.id} v{i.version})")
-                               for i in importable_instruments()]
-    form.wave.choices = [SelectChoice(wave, f"{wave} – {title}") for wave, title in wave_titles().items()]
+                               for i in instruments]
+    if len(instruments) != 1:
+        form.instrument.choices.insert(0, SelectChoice("", _("Choose an instrument")))
+    form.wave.choices = [SelectChoice("", _("Choose a wave")),
+                         *(SelectChoice(wave, f"{wave} – {title}") for wave, title in wave_titles().items())]
+    if form.is_submitted() and kwargs.get("formdata", True) is not None:
+        return form  # what was posted stays as posted, even a wave left to choose
+    chosen = request.args.get("instrument", "")
+    if len(instruments) == 1:
+        chosen = f"{instruments[0].id}:{instruments[0].version}"
+    instrument = next((i for i in instruments if f"{i.id}:{i.version}" == chosen), None)
+    if instrument is not None:
+        form.instrument.data = chosen
+        form.wave.data = default_wave(instrument)
     return form
 
 

@@ -18,9 +18,12 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
+from markupsafe import Markup, escape
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
+
+from ..languages import text_direction
 
 KINDS = ("invitation", "reminder")
 TEMPLATE = "mail/survey_email.html"
@@ -55,7 +58,8 @@ def invitation_email(*, to: str, language: str, kind: str, link: str, minutes: i
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(_plain_text(words, link, unsubscribe_url))
     html = current_app.jinja_env.get_template(TEMPLATE).render(
-        words=words, link=link, unsubscribe_url=unsubscribe_url, language=language)
+        words=words, link=link, unsubscribe_url=unsubscribe_url, language=language,
+        direction=text_direction(language), minutes=minutes, organisation=organisation)
     message.add_alternative(html, subtype="html")
     return message
 
@@ -65,17 +69,21 @@ def _words(language: str, kind: str, minutes: int, organisation: str) -> dict[st
     with force_locale(language):
         if kind == "invitation":
             subject = _("We would like to hear your views")
-            opening = _("%(organisation)s would like to hear your views.", organisation=organisation)
+            opening = _("%(organisation)s would like to hear your views.", organisation=_MARK)
         else:
             subject = _("A reminder: we would like to hear your views")
             opening = _("A reminder: %(organisation)s would like to hear your views. Your answers would help.",
-                        organisation=organisation)
+                        organisation=_MARK)
+        # The survey's welcome page says the same, with the same translation.
+        minutes_sentence = ngettext("It takes about %(num)s minute.", "It takes about %(num)s minutes.", minutes)
         return {
             "subject": subject,
             "greeting": _("Hello,"),
-            "opening": opening,
-            # The survey's welcome page says the same, with the same translation.
-            "minutes": ngettext("It takes about %(num)s minute.", "It takes about %(num)s minutes.", minutes),
+            "opening": opening.replace(_MARK, organisation),
+            "opening_html": _isolated(opening, organisation),
+            "minutes": minutes_sentence,
+            # The number is the sentence's only digits: its first appearance is where it went.
+            "minutes_html": _isolated(minutes_sentence.replace(str(minutes), _MARK, 1), str(minutes)),
             "choice": _("Answering is up to you."),
             "answer_here": _("Answer the questions here:"),
             "answer_link": _("Answer the questions"),
@@ -85,6 +93,17 @@ def _words(language: str, kind: str, minutes: int, organisation: str) -> dict[st
             "stop_link": _("Stop these emails"),
             "sign_off": organisation,
         }
+
+
+#: Where a name or number goes in a translated sentence, so the HTML part can isolate it.
+_MARK = "\uE000"
+
+
+def _isolated(sentence: str, value: str) -> Markup:
+    """``sentence`` escaped, with ``value`` in a ``<bdi>`` where the mark was: an English
+    organisation name or a number inside an Urdu or Arabic sentence then keeps its own direction
+    and does not reorder the words around it (Unicode bidirectional algorithm)."""
+    return Markup(escape(sentence).replace(_MARK, Markup("<bdi>%s</bdi>") % value))
 
 
 def _plain_text(words: dict[str, str], link: str, unsubscribe_url: str) -> str:

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..staff.words import ROLE_LABELS as STAFF_WORDS_ROLES
 from .models import CONTACT_ROLES, SECTORS
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
@@ -20,7 +21,8 @@ YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 SECTOR_LABELS = {"education": _l("Education"), "health": _l("Health"), "police": _l("Police"),
                  "housing": _l("Housing"), "social_care": _l("Social care"), "voluntary": _l("Voluntary sector"),
                  "other": _l("Other")}
-ROLE_LABELS = {"manager": _l("Manager"), "practitioner": _l("Practitioner")}
+#: Contacts' roles read as staff roles do: one table of role words (``staff.words.ROLE_LABELS``).
+ROLE_LABELS = {code: STAFF_WORDS_ROLES[code] for code in CONTACT_ROLES}
 assert SECTOR_LABELS.keys() == SECTORS.keys() and ROLE_LABELS.keys() == CONTACT_ROLES.keys()
 
 

@@ -3,13 +3,12 @@
 Above each chart the page puts one line in words made from the drawn values (``headline``). A
 chart whose every value is hidden is not drawn at all: the page says in one sentence that the
 numbers are too small to show as a chart and how many families it covers (``too_small``), which
-is itself given as "fewer than" the threshold when it is small. A chart that could still give a
+is itself given as "fewer than" the threshold when it is small (the report page counts its families
+and says so: ``reports.views``; drawn without a page, the sentence gives no count). A chart that could still give a
 hidden value away is left out by ``protect`` (the chart functions refuse it), as before.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -59,7 +58,7 @@ def render_chart(kind: str, title: str, categories: list[str], series: dict[str,
 def chart_summary(kind: str, title: str, categories: list[str], series: dict[str, list], unit: str,
                   suppressed_label: str) -> ChartSummary:
     if categories and series and charts.all_hidden(*_drawn(kind, series)):
-        return ChartSummary(too_small=too_small_text(*page_families()))
+        return ChartSummary(too_small=too_small_text(None, None))
     fmt = _format(unit)
     if kind == "stacked":
         return ChartSummary(
@@ -93,23 +92,3 @@ def too_small_text(families: int | None, threshold: int | None, exact: bool = Fa
     # than any interval the audit must keep.
     return _("The numbers are too small to show as a chart: this page covers about %(count)s families.",
              count=max(threshold, 10 * int(families / 10 + 0.5)))
-
-
-def page_families() -> tuple[int | None, int | None, bool]:
-    """How many families the report page being drawn covers (its filters' cohort), the
-    threshold, and whether small numbers are shown; (None, None, False) outside a report page
-    and for a report whose rows are not families."""
-    if not has_request_context() or request.endpoint != "reports.show":
-        return None, None, False
-    from .data import SUBJECTS, cohort
-    from .views import _read_filters   # the page's own filters, read as the page reads them
-
-    if (request.view_args or {}).get("name") in SUBJECTS:
-        return None, None, False
-    _form, filters, _options, unsuppressed = _read_filters()
-    if filters is None:
-        return None, None, False
-    from ..extensions import db
-
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(cohort(filters).subquery()))
-    return int(count or 0), current_app.config["FEEDBACK_SETTINGS"].report_threshold, unsuppressed

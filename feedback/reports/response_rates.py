@@ -13,12 +13,14 @@ import pandas as pd
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..staff.words import CHANNEL_LABELS, channel_label
 from .disclosure import Sum
 from .model import Chart, Column, Report, Table, count_and_share, not_enough, share
 
 NAME, TITLE = "response-rates", "Response rates by wave and channel"
-CHANNELS = {"sms_link": _l("Link by text"), "sms_conversation": _l("Answered by text"),
-            "interview": _l("Telephone interview"), "staff_task": _l("Key worker task")}
+#: The channels' rows in this order, in the words every staff page uses (``staff.words``).
+CHANNELS = {code: CHANNEL_LABELS[code] for code in ("sms_link", "sms_conversation", "email_link", "interview",
+                                                    "staff_task")}
 REACHED = ("sent", "opened", "started", "completed", "expired")
 ALL = _l("All channels")  # a row label: str(ALL) when a report is computed, in the page's language
 
@@ -73,7 +75,7 @@ def compute(counts: pd.DataFrame, medians: pd.DataFrame, wave_sets: pd.DataFrame
             part = at_wave[at_wave["channel"] == channel]
             if not part.empty:
                 made_of.update({(len(rows), name): sums for name, sums in _invitation_sums(wave, channel).items()})
-                rows.append(_row(str(CHANNELS.get(channel, channel)), part, median.get((wave, channel))))
+                rows.append(_row(channel_label(channel), part, median.get((wave, channel))))
         rows.append(_row(every_channel, at_wave, median.get((wave, None))))
         follows[len(summary_rows)] = (len(tables) + 1, every_channel)  # +1: the summary goes first
         summary_rows.append({**rows[-1], "group": titles.get(wave, wave)})

@@ -7,6 +7,7 @@ each time. The cost-benefit report's unit savings are changed here by managers a
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -19,7 +20,8 @@ from ..staff.access import REPORTS as REPORT_ROLES
 from ..staff.access import UNIT_SAVINGS, UNSUPPRESSED_REPORTS, may_use, require_roles, visible_sites
 from .catalogue import REPORTS, run_alongside, run_report
 from .cost_benefit import OUTCOMES
-from .data import Filters, describe
+from .data import SUBJECTS, Filters, cohort, describe
+from .drawing import too_small_text
 from .downloads import as_csv, as_xlsx
 from .forms import ReportFilterForm, UnitSavingForm
 from .protect import protect
@@ -67,12 +69,24 @@ def _shown(name: str):
     shown = protect(report, suppress=not unsuppressed, filters_text=describe(filters, names, name), alongside=alongside,
                     **_protection())
     shown.missing_dates = undated_note(filters, name, _protection()["threshold"], suppress=not unsuppressed)
+    if getattr(shown.chart_summary, "too_small", None):
+        # No chart: every value is hidden. The sentence instead says how many families the page covers.
+        shown.chart_summary.too_small = too_small_text(*_families_covered(name, filters, unsuppressed))
     if unsuppressed:
         record("report.unsuppressed", None, None, current_user.id, report=name,
                sites=list(filters.site_ids) if filters.site_ids is not None else "all",
                start=str(filters.start or ""), end=str(filters.end or ""), cohort=filters.cohort)
         db.session.commit()
     return kind, form, shown, unsuppressed
+
+
+def _families_covered(name: str, filters: Filters, unsuppressed: bool) -> tuple[int | None, int | None, bool]:
+    """How many families the page's cohort holds, the threshold, and whether small numbers are shown;
+    no count for a report whose rows are not families."""
+    if name in SUBJECTS:
+        return None, None, False
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(cohort(filters).subquery()))
+    return int(count or 0), _protection()["threshold"], unsuppressed
 
 
 @bp.get("/staff/reports")

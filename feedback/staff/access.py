@@ -155,6 +155,7 @@ NAVIGATION = (
     (_l("Outbox"), "waves.outbox", ADMIN_ONLY),
     (_l("Emails"), "mail.emails", ADMIN_ONLY),
     (_l("Audit log"), "audit.log", ADMIN_ONLY),
+    (_l("API clients"), "api_clients.index", ADMIN_ONLY),
 )
 
 

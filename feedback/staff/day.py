@@ -4,13 +4,17 @@ Five lists, one query each (plus the eager loads of the rows' families and membe
 
 * assessments due — key-worker assessments (``staff_task`` invitations) still to be done, the
   user's own first, then the rest of the site's;
-* telephone interviews due — ``interview`` invitations still to be done, with the member's name;
+* telephone interviews due — ``interview`` invitations still to be done, with the member's name
+  and, when recorded, when an interview suits them (``Member.interview_times``);
 * texts that failed — in the last ``FAILED_DAYS`` days: the invitation failed, or the provider
   reported a text to it failed or undelivered;
 * families with no consent recorded — open families where no member has a decision, given or
   withdrawn, about taking part;
-* contact pauses in force — pauses not yet lifted. A pause has no end date (it lasts until a
-  member of staff lifts it), so every pause in force is listed, the oldest first, for review.
+* contact pauses ending — pauses in force whose last day (``ContactPause.ends_on``) is within the
+  next ``PAUSE_ENDING_DAYS`` days, the soonest first (the dispatcher lifts each the day after it
+  ends), then pauses with no end date, which last until someone lifts them: the oldest first, for
+  review. In each group the user's own families come first, as in every list. A pause ending
+  later is not listed until it comes within those days.
 
 Rows are plain values (no ORM objects), so the template cannot trigger a query per row.
 """
@@ -34,6 +38,8 @@ FAILED_DAYS = 14
 TEXT_CHANNELS = ("sms_link", "sms_conversation")
 #: What the provider reports for a text that did not arrive.
 FAILED_DELIVERY = ("failed", "undelivered")
+#: Pauses ending within this many days are listed (with those that have no end date).
+PAUSE_ENDING_DAYS = 14
 #: Rows per list at most: the page stays quick on a busy site; the heading still gives the count.
 LIMIT = 200
 
@@ -52,12 +58,14 @@ class Row:
     yours: bool = False
     #: The day that matters for the row: due on, failed on, paused since.
     on: date | datetime | None = None
-    #: Until when (an invitation's window closes).
-    until: datetime | None = None
+    #: Until when (an invitation's window closes; a pause's last day, when it has one).
+    until: date | datetime | None = None
     #: An instrument id (assessments and interviews) or a state code.
     instrument_id: str | None = None
     overdue: bool = False
     detail: str | None = None
+    #: When a telephone interview suits the member, in their words (interviews only).
+    times: str | None = None
 
 
 @dataclass
@@ -69,6 +77,8 @@ class Day:
     pauses: list[Row] = field(default_factory=list)
     #: How far back failed texts are shown.
     failed_days: int = FAILED_DAYS
+    #: How far ahead ending pauses are shown.
+    pause_days: int = PAUSE_ENDING_DAYS
 
     @property
     def lists(self) -> dict[str, list[Row]]:
@@ -129,7 +139,8 @@ def key_worker_day(user, today: date, now: datetime) -> Day:
         day.interviews.append(Row(invitation.family_id, invitation.family.case_ref, invitation.member, url, action,
                                   yours=invitation.family.key_worker_id == user.id, on=invitation.due_on,
                                   until=invitation.closes_at, instrument_id=invitation.instrument_id,
-                                  overdue=invitation.due_on < today))
+                                  overdue=invitation.due_on < today,
+                                  times=invitation.member.interview_times if invitation.member else None))
     day.interviews = _yours_first(day.interviews)
 
     # Texts that failed lately: the invitation failed, or the provider reported a text to it lost.
@@ -163,17 +174,22 @@ def key_worker_day(user, today: date, now: datetime) -> Day:
                                   _("Record consent"), yours=key_worker_id == user.id, on=created_at))
     day.no_consent = _yours_first(day.no_consent)
 
-    # Contact pauses in force, the oldest first: lifting one is on the family's page.
+    # Contact pauses ending soon (the soonest first), then those with no end (the oldest first):
+    # lifting one is on the family's page. A pause past its last day still shows until it is lifted.
+    horizon = today + timedelta(days=PAUSE_ENDING_DAYS)
     pauses = list(db.session.scalars(
         sa.select(ContactPause).join(Family, Family.id == ContactPause.family_id)
-        .where(Family.site_id.in_(site_ids), Family.status == "open", ContactPause.lifted_at.is_(None))
-        .order_by(ContactPause.started_at, ContactPause.id).limit(LIMIT).options(selectinload(ContactPause.family))))
+        .where(Family.site_id.in_(site_ids), Family.status == "open", ContactPause.lifted_at.is_(None),
+               sa.or_(ContactPause.ends_on.is_(None), ContactPause.ends_on <= horizon))
+        .order_by(ContactPause.ends_on.is_(None), ContactPause.ends_on, ContactPause.started_at, ContactPause.id)
+        .limit(LIMIT).options(selectinload(ContactPause.family))))
     member_ids = {pause.member_id for pause in pauses if pause.member_id is not None}
     members = ({member.id: member for member in db.session.scalars(sa.select(Member).where(Member.id.in_(member_ids)))}
                if member_ids else {})
     for pause in pauses:
         day.pauses.append(Row(pause.family_id, pause.family.case_ref, members.get(pause.member_id),
                               url_for("families.detail", family_id=pause.family_id), _("Review the pause"),
-                              yours=pause.family.key_worker_id == user.id, on=pause.started_at))
-    day.pauses = _yours_first(day.pauses)
+                              yours=pause.family.key_worker_id == user.id, on=pause.started_at, until=pause.ends_on))
+    # Ending ones before open-ended ones; within each, the user's own families first.
+    day.pauses = sorted(day.pauses, key=lambda row: (row.until is None, not row.yours))
     return day

@@ -51,16 +51,22 @@ FAMILY_STATUS_LABELS = {"referred": _l("Referred"), "in_support": _l("In support
 SEND_KIND_LABELS = {"invitation": _l("invitation"), "reminder": _l("reminder"), "question": _l("question"),
                     "reply": _l("reply")}
 
-#: Delivery statuses Twilio reports back (``OutboxMessage.status``) and the backends.
+#: The same kinds in a cell or a list of facts ("Kind: Reminder"): capitalised.
+MESSAGE_KIND_LABELS = {"invitation": _l("Invitation"), "reminder": _l("Reminder"), "question": _l("Question"),
+                       "reply": _l("Reply")}
+
+#: Delivery statuses Twilio reports back (``OutboxMessage.status``), the mail server's ("sent":
+#: ``EmailMessage.status``) and the backends (``OutboxMessage.backend``, ``EmailMessage.backend``).
 DELIVERY_LABELS = {"queued": _l("queued"), "sent": _l("sent"), "delivered": _l("delivered"),
                    "undelivered": _l("undelivered"), "failed": _l("failed"), "outbox": _l("kept in the outbox"),
-                   "twilio": _l("Twilio")}
+                   "twilio": _l("Twilio"), "smtp": _l("the mail server")}
 
 #: Audit actions (``audit.models.ACTIONS``).
 AUDIT_ACTION_LABELS = {
     "consent.recorded": _l("Consent recorded"),
     "pause.started": _l("Contact paused"),
     "pause.lifted": _l("Contact pause lifted"),
+    "pause.ended": _l("Contact pause ended on its end date"),
     "family.erased": _l("Family erased"),
     "family.viewed": _l("Family viewed"),
     "member.viewed": _l("Member's contact details shown"),
@@ -80,6 +86,11 @@ AUDIT_ACTION_LABELS = {
     "staff.two_factor_enrolled": _l("Two-step sign-in set up"),
     "staff.recovery_code_used": _l("Recovery code used"),
     "staff.two_factor_reset": _l("Two-step sign-in reset"),
+    "staff.deactivated": _l("Staff account deactivated (signed out everywhere)"),
+    "staff.reactivated": _l("Staff account reactivated"),
+    "api.called": _l("API call"),
+    "api_client.created": _l("API client made"),
+    "api_client.revoked": _l("API client revoked"),
     "member.opted_out": _l("Member opted out of texts"),
     "member.opted_in": _l("Member opted back in"),
     "report.unsuppressed": _l("Report shown without small-number suppression"),
@@ -165,6 +176,10 @@ def send_kind_label(code) -> str:
     return _label(SEND_KIND_LABELS, code)
 
 
+def message_kind_label(code) -> str:
+    return _label(MESSAGE_KIND_LABELS, code)
+
+
 def delivery_label(code) -> str:
     return _label(DELIVERY_LABELS, code)
 
@@ -240,7 +255,8 @@ FILTERS = {
     "state_label": state_label, "channel_label": channel_label, "role_label": role_label,
     "audit_action_label": audit_action_label, "consent_purpose_label": consent_purpose_label,
     "consent_party_label": consent_party_label, "family_status_label": family_status_label,
-    "send_kind_label": send_kind_label, "delivery_label": delivery_label, "instrument_title": instrument_title,
+    "send_kind_label": send_kind_label, "message_kind_label": message_kind_label, "delivery_label": delivery_label,
+    "instrument_title": instrument_title,
     "audit_details": audit_details, "subject_label": subject_label, "humanise": humanise,
 }
 

@@ -7,23 +7,29 @@ response of mode ``staff``, issued by the dispatcher) opens on the assessment sc
 the key worker's name and the family, and no script, since nobody is being asked to take part.
 It keeps its mode. Both then go screen by screen to a check page, like a respondent's link.
 
+An interview is read aloud in one of the languages the instrument offers here (those the app
+speaks, ``offered_languages``): the interview screen lets the interviewer choose it before the
+first question, recorded on the response with its wording hash as a respondent's choice is.
+
 Practitioners open responses of their sites' families only (another site's is a 404); admins
 open any, including responses with no family.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, render_template, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..audit.service import record
 from ..extensions import db
 from ..families.models import Family, Member
+from ..instruments.wording import wording_hash
+from ..languages import offered_languages, staff_language_label
 from ..staff.access import FAMILY_PAGES, require_roles, response_or_404
 from ..staff.models import StaffUser
 from .flow import ASSESSMENT, INTERVIEW, ResponseFlow
 from .models import Response
-from .service import instrument_for
+from .service import instrument_for, remember_member_language
 
 bp = Blueprint("interviews", __name__, url_prefix="/staff/interviews", template_folder="templates")
 
@@ -38,7 +44,8 @@ def _load(response_id: int):
     instrument = instrument_for(response)
     if "interview" not in instrument.modes and not is_assessment(response):
         abort(404)
-    g.locale = response.language if response.language in instrument.languages else instrument.languages[0]
+    g.instrument_languages = offered_languages(instrument.languages)
+    g.locale = response.language if response.language in g.instrument_languages else g.instrument_languages[0]
     return response, instrument
 
 
@@ -89,6 +96,7 @@ def _start_page(response: Response, instrument, status: int = 200):
                                **_assessment_context(response))
     else:
         page = render_template("survey/interview_start.html", response=response, instrument=instrument,
+                               language_labels={code: staff_language_label(code) for code in g.instrument_languages},
                                **_about(response))
     return current_app.make_response((page, status))
 
@@ -101,6 +109,25 @@ def start(response_id: int):
     record("interview.opened", response, site_id)
     db.session.commit()
     return _start_page(response, instrument)
+
+
+@bp.post("/<int:response_id>/language")
+@require_roles(*FAMILY_PAGES)
+def language(response_id: int):
+    """The interview is to be read in another language: the response records it and its wording
+    hash, as a respondent's own choice does (``survey.views.language``), and so does the member's
+    preferred language. Refuses (400) a language the instrument is not offered in here."""
+    response, instrument = _load(response_id)
+    if response.status != "open" or response.is_expired():
+        abort(_start_page(response, instrument, 409))
+    chosen = request.form.get("language")
+    if chosen not in g.instrument_languages:
+        abort(400)
+    response.language, response.wording_hash = chosen, wording_hash(instrument, chosen)
+    if not is_assessment(response):  # the member's own language, not a key worker's
+        remember_member_language(response, chosen)
+    db.session.commit()
+    return redirect(url_for("interviews.start", response_id=response.id))
 
 
 @bp.get("/<int:response_id>/resume")

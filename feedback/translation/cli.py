@@ -5,11 +5,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import current_app, has_app_context
 from flask.cli import AppGroup
 
 from ..instruments import load_catalogue
-from ..languages import language_name
+from ..languages import language_name, ui_languages
 from .catalogues import catalogue_problems
 from .sheets import existing_files, merged_files, read_po_file, read_sheet, write_po_file, write_sheet
 
@@ -44,8 +44,8 @@ def translations_check():
     problems = [str(problem) for problem in catalogue_problems(_translations_dir())]
     catalogue = load_catalogue(_settings().questionnaires_dir)
     problems += [f"error: {problem}" for problem in catalogue.problems]
-    for line in language_gap_lines(catalogue):
-        problems.append(line)
+    # Notes (an instrument with no file for a language) are not problems: only incomplete files are.
+    problems += [line for line in language_gap_lines(catalogue) if not line.startswith("note: ")]
     for line in problems:
         click.echo(line, err=True)
     if problems:
@@ -54,8 +54,10 @@ def translations_check():
     click.echo("catalogues and language files complete")
 
 
-def language_gap_lines(catalogue, limit: int = 5) -> list[str]:
-    """What each language lacks per version, a few texts each (the version does not offer it)."""
+def language_gap_lines(catalogue, limit: int = 5, languages: tuple[str, ...] | None = None) -> list[str]:
+    """What each language lacks per version, a few texts each (the version does not offer it);
+    then ``offer_lines``' notes (lines starting "note: ") on the app's ``languages`` (default: the
+    current app's, none outside one) that an instrument has no language file for at all."""
     lines = []
     for (instrument_id, version, language), missing in sorted(catalogue.language_gaps.items()):
         lines.append(f"{instrument_id} v{version}: {language_name(language)} ({language}) lacks {len(missing)} text(s), "
@@ -64,6 +66,35 @@ def language_gap_lines(catalogue, limit: int = 5) -> list[str]:
             lines.append(f"    {place}: {text[:70]!r}" if text else f"    {place}")
         if len(missing) > limit:
             lines.append(f"    … and {len(missing) - limit} more (`flask translations export` lists them all)")
+    if languages is None:
+        languages = ui_languages() if has_app_context() else ()
+    return lines + offer_lines(catalogue, languages)
+
+
+def offer_lines(catalogue, languages: tuple[str, ...]) -> list[str]:
+    """A note per family-facing instrument (its latest version) naming the app's ``languages`` it
+    does not offer and has no language file for (a language file short of texts is said above);
+    and one note for the instruments staff answer, which are in English and Welsh only. Notes,
+    not problems: a service may offer an instrument in fewer languages than its texts."""
+    from ..instruments.readability import is_family_facing
+
+    latest = {}
+    for instrument in catalogue:  # in (id, version) order: the last of each id is its latest
+        latest[instrument.id] = instrument
+    lines, staff = [], []
+    for instrument_id, instrument in sorted(latest.items()):
+        if not is_family_facing(instrument):
+            staff.append(instrument_id)
+            continue
+        started = {language for (gap_id, version, language) in catalogue.language_gaps
+                   if (gap_id, version) == (instrument_id, instrument.version)}
+        absent = [code for code in languages if code not in instrument.languages and code not in started]
+        if absent:
+            named = ", ".join(f"{language_name(code)} ({code})" for code in absent)
+            lines.append(f"note: {instrument_id} v{instrument.version} is not offered in {named}: it has no language "
+                         f"file for them (`flask translations export {instrument_id} --language {absent[0]}` starts one)")
+    if staff and any(code not in ("en", "cy") for code in languages):
+        lines.append(f"note: {', '.join(staff)}: answered by staff: English and Welsh only")
     return lines
 
 

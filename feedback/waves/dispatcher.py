@@ -115,6 +115,11 @@ def dispatch_once(backend: ChannelBackend, now: datetime | None = None, batch_si
         mailer = mailer_for(current_app.config["FEEDBACK_SETTINGS"].mail)
     senders = Senders(backend, mailer)
     _publish_scheduled_instruments()
+    # Pauses past their last day are lifted first, so this pass plans and sends what they held back.
+    from ..families.service import end_due_pauses, local_today  # families.service imports waves
+
+    end_due_pauses(local_today(now))
+    db.session.commit()
     plan_date_waves(now.date())
     result.expired = _bulk_move(list(OPEN_STATES), "expired", "window closed",
                                 Invitation.closes_at <= now)

@@ -1,10 +1,11 @@
 """Forms for the invitation pages (labels and messages lazy: the staff catalogue translates them)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import Form, RadioField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..families.forms import options
+from ..staff.date_input import DateInputField
 
 
 class ResolveForm(FlaskForm):
@@ -34,3 +35,17 @@ class SendNowForm(FlaskForm):
 
     instrument = SelectField(_l("Survey"), validators=[InputRequired(_l("Choose a survey."))])
     channel = RadioField(_l("How"), validators=[InputRequired(_l("Choose how to send it."))])
+
+
+class InvitationDatesForm(Form):
+    """The invitations list's "from" and "to" dates: a GET form (its filters stay in the address for
+    paging and bookmarks; nothing changes, so no CSRF token). ``accept_iso``: links made before the
+    dates were typed as day, month and year (``?from=2026-03-01``) still work. A date with a problem
+    is shown with it and left out of the filter."""
+
+    start = DateInputField(_l("From"), name="from", accept_iso=True, subject=_l("The ‘from’ date"))
+    end = DateInputField(_l("To"), name="to", accept_iso=True, subject=_l("The ‘to’ date"))
+
+    def validate_end(self, field):
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError(_l("The ‘to’ date must be the same as or after the ‘from’ date."))

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,6 +11,7 @@ from ..crypto import Encrypted
 from ..extensions import db
 from ..families.models import Family, Member
 from ..partners.models import PartnerContact  # noqa: F401  (the relationship's target)
+from ..staff import words
 from ..survey.models import Response
 from ..timeutil import utcnow
 
@@ -19,12 +19,10 @@ IDENTIFYING = {"identifying": True}
 
 #: planned → due → sent → opened → started → completed; or expired, cancelled, failed.
 STATES = ("planned", "due", "sent", "opened", "started", "completed", "expired", "cancelled", "failed")
-#: The words staff pages show for each state (and "unknown"); the codes are what is stored.
-STATE_LABELS = {"planned": _l("planned"), "due": _l("due"), "sent": _l("sent"), "opened": _l("opened"),
-                "started": _l("started"), "completed": _l("completed"), "expired": _l("expired"),
-                "cancelled": _l("cancelled"), "failed": _l("failed"), "unknown": _l("unknown")}
-#: The words staff pages show for what a send in doubt was (``Invitation.pending_send``).
-SEND_LABELS = {"invitation": _l("invitation"), "reminder": _l("reminder")}
+#: The words staff pages show for each state (and "unknown"), and for what a send in doubt was
+#: (``Invitation.pending_send``): ``staff.words``' tables, named here for older imports.
+STATE_LABELS = words.STATE_LABELS
+SEND_LABELS = {code: words.SEND_KIND_LABELS[code] for code in ("invitation", "reminder")}
 #: States in which the invitation may still be re-planned or cancelled by the planner.
 WAITING = ("planned", "due")
 #: Waves named so are invitations staff sent now (``send_now``), outside every schedule: a re-plan

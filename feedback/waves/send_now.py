@@ -25,13 +25,15 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
 from ..extensions import db
-from ..families.contact import REASONS, refusal
+from ..families.contact import refusal
 from ..families.models import Member
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
 from .models import MANUAL_WAVE, WAITING, Invitation
+from .planning import REASONS
 from .service import current_schedules, move
 
 UTC = ZoneInfo("UTC")
@@ -52,6 +54,11 @@ class SendResult:
     invitation: Invitation | None = None
     #: The survey link, for ``print`` only.
     link: str | None = None
+    #: Why the contact rules refused it: a code of ``planning.REASONS`` (``refusal_words`` gives
+    #: its words in the page's language; ``message`` is the command line's English).
+    reason: str | None = None
+    #: For "held": "quiet_hours", or "caps" (a limit on texts sent; the dispatcher sends it later).
+    held_by: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -90,7 +97,7 @@ def send_now(member: Member, instrument_id: str, channel: str, actor_id: int | N
     probe.member, probe.family = member, member.family
     reason = refusal(contact_facts(probe, now))
     if reason:
-        return SendResult("refused", f"{who}: {REASONS[reason]}; nothing sent.")
+        return SendResult("refused", f"{who}: {_english(reason)}; nothing sent.", reason=reason)
 
     invitation = _waiting_invitation(member, instrument_id, channel, now) or _extra_invitation(
         member, instrument_id, channel, schedule.id, now, actor_id)
@@ -107,7 +114,7 @@ def send_now(member: Member, instrument_id: str, channel: str, actor_id: int | N
         move(invitation, invitation.state, "send now asked for in quiet hours: held until they end", now, actor_id)
         db.session.commit()
         return SendResult("held", f"it is quiet hours: the invitation to {who} will send at "
-                                  f"{_local(later, quiet.zone)}.", invitation)
+                                  f"{_local(later, quiet.zone)}.", invitation, held_by="quiet_hours")
     return _send(invitation, now, actor_id, who, backend, mailer)
 
 
@@ -175,15 +182,29 @@ def _send(invitation: Invitation, now: datetime, actor_id: int | None, who: str,
         return SendResult("sent", f"invitation sent to {who} by {how}.", invitation)
     if result.cancelled:
         reason = next(iter(result.reasons))
-        return SendResult("refused", f"{who}: {REASONS.get(reason, reason.replace('_', ' '))}; nothing sent.",
-                          invitation)
+        return SendResult("refused", f"{who}: {_english(reason)}; nothing sent.", invitation, reason=reason)
     if result.deferred and invitation.next_send_at is not None:
         zone = current_schedules()[invitation.schedule_id].quiet_hours.zone
         return SendResult("held", f"held back ({invitation.events[-1].cause if invitation.events else 'caps'}): "
                                   f"the invitation to {who} will send at "
-                                  f"{_local(invitation.next_send_at.replace(tzinfo=UTC), zone)}.", invitation)
+                                  f"{_local(invitation.next_send_at.replace(tzinfo=UTC), zone)}.", invitation,
+                          held_by="caps")
     return SendResult("failed", f"the {how} to {who} could not be handed to the provider; see the invitation's "
                                 "history.", invitation)
+
+
+def refusal_words(reason: str | None):
+    """A refusal's reason as words for a staff page: a lazy string (``_l``), read in the page's
+    language when drawn; a code no table knows reads as words too ("text_cap" → "text cap")."""
+    if not reason:
+        return None
+    return REASONS.get(reason) or reason.replace("_", " ")
+
+
+def _english(reason: str) -> str:
+    """The reason in English, for ``message`` (the command line, logs): never the page's language."""
+    with force_locale("en"):
+        return str(refusal_words(reason))
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:

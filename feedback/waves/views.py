@@ -26,7 +26,7 @@ from .dispatcher import send_now
 from .models import MANUAL_WAVE, STATES, Invitation, OutboxMessage, in_doubt
 from .planning import REASONS
 from .service import move
-from .forms import BulkResolveForm, ResolveForm
+from .forms import BulkResolveForm, InvitationDatesForm, ResolveForm
 from .unknown import ResolveRefused, resolve_unknown, resolve_unknown_in_bulk, unknown_invitations
 
 bp = Blueprint("waves", __name__, template_folder="templates")
@@ -242,15 +242,9 @@ MANUAL_FILTER = "manual"
 LISTED_CHANNELS = ("sms_link", "sms_conversation", "email_link", "interview", "staff_task", "print")
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _invitation_filters(args) -> dict:
-    """The list's filters from the query string; a value that is not one of the choices is dropped."""
+def _invitation_filters(args, dates: InvitationDatesForm) -> dict:
+    """The list's filters from the query string; a value that is not one of the choices is dropped,
+    and so is a date with a problem (``dates`` says what it is)."""
     titles = _wave_titles()
     wave = args.get("wave") or ""
     date_on = args.get("date_on") if args.get("date_on") in ("due", "sent") else "due"
@@ -261,7 +255,8 @@ def _invitation_filters(args) -> dict:
         "wave": wave if wave == MANUAL_FILTER or wave in {f"{s}:{w}" for s, w in titles} else "",
         "state": args.get("state") if args.get("state") in STATES else "",
         "channel": args.get("channel") if args.get("channel") in LISTED_CHANNELS else "",
-        "date_on": date_on, "from": _day(args.get("from")), "to": _day(args.get("to")),
+        "date_on": date_on, "from": None if dates.start.errors else dates.start.data,
+        "to": None if dates.end.errors else dates.end.data,
     }
 
 
@@ -277,7 +272,9 @@ def _catalogue():
 def invitations():
     """Every invitation of the user's sites, filtered, 50 a page: names and titles, never codes."""
 
-    chosen = _invitation_filters(request.args)
+    dates = InvitationDatesForm(request.args)
+    dates.validate()
+    chosen = _invitation_filters(request.args, dates)
     query = scope(sa.select(Invitation).join(Family, Family.id == Invitation.family_id), Family.site_id)
     if chosen["site"]:
         query = query.where(Family.site_id == chosen["site"])
@@ -311,7 +308,7 @@ def invitations():
         keep.pop("date_on")
     titles = _wave_titles()
     waves = sorted(((f"{s}:{w}", title) for (s, w), title in titles.items()), key=lambda pair: str(pair[1]))
-    return render_template("waves/invitations.html", page=page, total=page.total, chosen=chosen, keep=keep,
+    return render_template("waves/invitations.html", page=page, total=page.total, chosen=chosen, keep=keep, dates=dates,
                            sites=visible_sites(), instruments=_catalogue(), waves=waves, states=STATES,
                            channels=LISTED_CHANNELS, titles=titles, manual_filter=MANUAL_FILTER,
                            manual_wave=MANUAL_WAVE)
@@ -373,7 +370,7 @@ def send_survey_now(family_id: int, member_id: int):
     from ..staff.access import family_or_404, member_or_404
     from ..staff.words import channel_label, instrument_title
     from .forms import SendNowForm
-    from .send_now import send_now as send_survey
+    from .send_now import refusal_words, send_now as send_survey
     from .service import current_schedules
 
     family = family_or_404(family_id)
@@ -395,6 +392,7 @@ def send_survey_now(family_id: int, member_id: int):
 
         zone = current_schedules()[result.invitation.schedule_id].quiet_hours.zone
         when = result.invitation.next_send_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    return render_template("waves/send_now.html", family=family, member=member, result=result, when=when,
+    page = render_template("waves/send_now.html", family=family, member=member, result=result, when=when,
                            problems=[], form=form, instrument=instrument_title(form.instrument.data),
-                           member_name=member_words(member)), (200 if result.ok else 409)
+                           member_name=member_words(member), reason=refusal_words(result.reason))
+    return page, (200 if result.ok else 409)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
 HEADINGS = ("Assessments due (3)", "Telephone interviews due (1)", "Texts that failed in the last 14 days (2)",
-            "Families with no consent recorded (2)", "Contact pauses in force (1)")
+            "Families with no consent recorded (2)", "Contact pauses ending (1)")
 LISTS = ("assessments", "interviews", "failed-texts", "no-consent", "pauses")
 
 
@@ -74,6 +74,6 @@ def test_a_key_worker_of_another_site_finds_nothing(live_server, seeded, pages):
     sign_in(page, live_server, "practitioner_south@example.org")
     page.goto(f"{live_server}/staff/")
     main = page.inner_text("main")
-    assert "N-1" not in main and "Gran" not in main and "Contact pauses in force (1)" in main
+    assert "N-1" not in main and "Gran" not in main and "Contact pauses ending (1)" in main
     assert page.goto(f"{live_server}/staff/families/{seeded.family}").status == 404
     assert page.goto(f"{live_server}/staff/invitations/{seeded.failed}").status == 404

@@ -35,7 +35,7 @@ def practitioner(app, world):
 
 
 def new_member_fields(**changes) -> dict:
-    return {"role": "father", "name": "Sam", "birth_year": "1984", "birth_month": "6", "language": "en",
+    return {"role": "father", "name": "Sam", "birth-year": "1984", "birth-month": "6", "language": "en",
             "channel": "email_link", "email_address": ADDRESS, **changes}
 
 

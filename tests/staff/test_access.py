@@ -90,7 +90,7 @@ MATRIX = [
     Route("POST", F + "/members/<int:member_id>/edit",
           lambda s: f"/staff/families/{s.family}/members/{s.mother}/edit", NORTH_FAMILY,
           lambda s, role: {"version": version_of(Member, s.mother), "role": "mother", "name": "Mum",
-                           "birth_year": "1988", "birth_month": "3", "language": "cy", "channel": "sms_link"}),
+                           "birth-year": "1988", "birth-month": "3", "language": "cy", "channel": "sms_link"}),
     Route("POST", F + "/members/<int:member_id>/consent",
           lambda s: f"/staff/families/{s.family}/members/{s.mother}/consent", NORTH_FAMILY,
           lambda s, role: {"purpose": "sms", "party": "self", "given": "no", "text_version": "v2"}),
@@ -187,6 +187,15 @@ MATRIX = [
           lambda s, role: {"has_children": "0"}),
     Route("GET", "/staff/interviews/<int:response_id>/check", lambda s: f"/staff/interviews/{s.response}/check",
           NORTH_FAMILY),
+    # The interview's language, chosen on its start page.
+    Route("POST", "/staff/interviews/<int:response_id>/language",
+          lambda s: f"/staff/interviews/{s.response}/language", NORTH_FAMILY, lambda s, role: {"language": "cy"}),
+    # API clients: admins only. Posted empty, the form is invalid; revoking a client that does not exist is 404.
+    Route("GET", "/staff/api-clients", lambda s: "/staff/api-clients", ADMINS),
+    Route("GET", "/staff/api-clients/new", lambda s: "/staff/api-clients/new", ADMINS),
+    Route("POST", "/staff/api-clients/new", lambda s: "/staff/api-clients/new", ADMINS | {"admin": INVALID}),
+    Route("POST", "/staff/api-clients/<int:client_id>/revoke", lambda s: "/staff/api-clients/987654/revoke",
+          ADMINS | {"admin": 404}),
     Route("POST", "/staff/interviews/<int:response_id>/check", lambda s: f"/staff/interviews/{s.response}/check",
           NORTH_FAMILY),
 ]

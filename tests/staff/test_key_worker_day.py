@@ -178,7 +178,7 @@ def home(app, name: str) -> str:
 def test_the_home_page_shows_the_day_with_counts_and_links(app, world, seeded):
     html = home(app, "kw_north")
     for heading in ("Assessments due (3)", "Telephone interviews due (1)", "Texts that failed in the last 14 days (2)",
-                    "Families with no consent recorded (2)", "Contact pauses in force (1)"):
+                    "Families with no consent recorded (2)", "Contact pauses ending (1)"):
         assert heading in html, heading
     assert "Gran (other carer)" in html
     assert f'href="/staff/families/{seeded.family}"' in html and f'href="/staff/invitations/{seeded.failed}"' in html
@@ -188,7 +188,8 @@ def test_the_home_page_shows_the_day_with_counts_and_links(app, world, seeded):
 def test_empty_lists_say_so_in_words(app, world):
     html = home(app, "kw_north")
     for words in ("Assessments due (0)", "No assessments due.", "No telephone interviews due.", "No texts failed.",
-                  "Every family has a consent decision recorded.", "No contact is paused."):
+                  "Every family has a consent decision recorded.",
+                  "No contact pause ends soon, and none is without an end date."):
         assert words in html, words
 
 

@@ -10,9 +10,9 @@ from babel.messages.extract import extract_from_dir
 
 from tests.conftest import ROOT, csrf_token, sign_in
 
-TABLES = [ROOT / "translations" / "cy_staff" / name for name in ("families.yaml", "waves.yaml")]
+TABLES = [ROOT / "translations" / "cy_staff" / name for name in ("families.yaml", "waves.yaml", "languages_costs.yaml")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
-#: These pages' files; the family import pages, the texts' wording and their costs are others'.
+#: These pages' files (the texts' costs among them); the family import pages and the texts' wording are others'.
 METHOD_MAP = [
     ("feedback/families/import_views.py", "ignore"),
     ("feedback/families/import_cli.py", "ignore"),
@@ -20,7 +20,6 @@ METHOD_MAP = [
     ("feedback/families/case_file.py", "ignore"),
     ("feedback/families/templates/families/import.html", "ignore"),
     ("feedback/waves/messages.py", "ignore"),
-    ("feedback/waves/templates/waves/text_costs.html", "ignore"),
     ("feedback/families/**.py", "python"),
     ("feedback/waves/**.py", "python"),
     ("feedback/families/templates/**.html", "jinja2"),
