@@ -81,6 +81,11 @@ def init_api(app: Flask) -> None:
 
     api.register_blueprint(families_blp)
     api.register_blueprint(invitations_blp)
+    from .exports import blp as exports_blp
+    from .reports import blp as reports_blp
+
+    api.register_blueprint(reports_blp)
+    api.register_blueprint(exports_blp)
     app.extensions["feedback_api"] = api
     app.register_blueprint(docs_page)
     from .admin import bp as admin_bp

@@ -25,6 +25,8 @@ class FieldProblemSchema(Schema):
     detail = fields.String(required=True, metadata={"description": "What is wrong with the field, and what to do."})
     pointer = fields.String(metadata={"description": "JSON Pointer (RFC 6901) to the field in the request body."})
     parameter = fields.String(metadata={"description": "The query or path parameter concerned."})
+    case_ref = fields.String(metadata={"description": "In a batch of families: the case reference of the family "
+                                                      "concerned."})
 
 
 class ProblemSchema(Schema):

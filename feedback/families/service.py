@@ -1,6 +1,8 @@
 """Recording families, members, consent and pauses; each change re-plans the family's invitations."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,7 +15,8 @@ from ..extensions import db
 from ..survey.models import Answer, Response, Score
 from ..timeutil import utcnow
 from ..waves.models import Invitation, InvitationEvent, OutboxMessage
-from ..waves.service import cancel_waiting, replan_family
+from ..waves.service import cancel_waiting
+from ..waves.service import replan_family as _replan_now
 from .models import Consent, ContactPause, Family, Member
 from .phones import normalise_mobile
 
@@ -295,3 +298,42 @@ def erase_family(family: Family, actor_id: int | None) -> str:
     db.session.delete(family)  # members, consents, pauses and invitations go with it
     db.session.flush()
     return f"Family {family_id} erased; responses {'deleted' if policy == 'delete' else 'kept de-identified'}."
+
+
+# --- Re-planning once for many changes (the families import and the API's upserts) ------------------------
+#
+# Every function above ends by re-planning the family through ``replan_family`` below: at once
+# (``waves.service.replan_family``) unless ``replanning_once`` is in force in this context (a
+# context variable: other threads and requests are not affected).
+
+_deferred: ContextVar[list | None] = ContextVar("feedback_deferred_replans", default=None)
+
+
+def replan_family(family: Family, cause: str, actor_id: int | None = None, today: date | None = None) -> dict:
+    """Re-plan the family's invitations now, or once at the end of ``replanning_once``."""
+    deferred = _deferred.get()
+    if deferred is None:
+        return _replan_now(family, cause, actor_id, today)
+    if not any(noted is family for noted in deferred):
+        deferred.append(family)
+    return {"planned": 0, "replanned": 0, "cancelled": 0, "revived": 0}
+
+
+@contextmanager
+def replanning_once(cause: str, actor_id: int | None = None):
+    """Record changes through the functions above, and re-plan each family they touched once, when
+    the block ends (with ``cause``), instead of after every change.
+
+    The invitations waiting afterwards are the same as with a re-plan after each change: the plan
+    depends only on the facts at the end. What differs is only what could never have been sent:
+    an invitation a step in between would have planned and a later step cancelled (in the same
+    transaction) is not made at all. If the block raises, nothing is planned (the caller rolls back).
+    """
+    families: list[Family] = []
+    token = _deferred.set(families)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for family in families:
+        _replan_now(family, cause, actor_id)

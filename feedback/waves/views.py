@@ -93,12 +93,16 @@ def status():
 @bp.get("/staff/invitations/<int:invitation_id>")
 @require_roles(*FAMILY_PAGES)
 def invitation(invitation_id: int):
-    invitation = invitation_or_404(invitation_id)
+    return _invitation_page(invitation_or_404(invitation_id), ResolveForm(formdata=None))
+
+
+def _invitation_page(invitation: Invitation, resolve_form: ResolveForm):
+    """The invitation's page; ``resolve_form`` carries its errors to the page's error summary."""
     actors = {user.id: user.name for user in db.session.scalars(sa.select(StaffUser).where(
         StaffUser.id.in_({event.actor_id for event in invitation.events if event.actor_id})))}
     return render_template("waves/invitation.html", invitation=invitation, reasons=REASONS, actors=actors,
                            cancellable=invitation.state in CANCELLABLE and invitation.pending_send is None,
-                           titles=_wave_titles(), resolve_form=ResolveForm(formdata=None))
+                           titles=_wave_titles(), resolve_form=resolve_form)
 
 
 def _back(invitation: Invitation):
@@ -146,7 +150,7 @@ def resolve(invitation_id: int):
     if not invitation.is_unknown():
         flash(_("Nothing to check: this invitation's sending is not in doubt."))
     elif not form.validate_on_submit():
-        flash(_("Choose whether the provider says the text reached the family."))
+        return _invitation_page(invitation, form), 400  # the error summary links to the choice
     else:
         reached = form.reached.data == "yes"
         resolve_unknown(invitation, reached, current_user.id)
@@ -179,7 +183,11 @@ def _unknown_page(form: BulkResolveForm, chosen: set[int] = frozenset(), problem
 def resolve_many():
     form = BulkResolveForm()
     chosen = {int(value) for value in request.form.getlist("invitation") if value.isdigit()}
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not form.reason.errors and not (form.reason.data or "").strip():  # only spaces: beside the box, in the summary
+        form.reason.errors = [*form.reason.errors, _("Give a reason: what you checked and what it showed.")]
+        valid = False
+    if not valid:
         return _unknown_page(form, chosen), 400
     try:
         resolved = resolve_unknown_in_bulk(sorted(chosen), form.reached.data == "yes", form.reason.data,

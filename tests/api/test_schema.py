@@ -30,8 +30,10 @@ BOUNDED = settings(max_examples=15, derandomize=True, deadline=None,
 def test_the_document_is_openapi_3_1_generated_from_the_code(app):
     document = app.test_client().get("/api/v1/openapi.json").json
     assert document["openapi"] == "3.1.0"
-    assert set(document["paths"]) == {"/api/v1/families/{case_ref}", "/api/v1/invitations",
-                                      "/api/v1/invitations/{invitation_id}"}
+    assert set(document["paths"]) >= {"/api/v1/families/{case_ref}", "/api/v1/invitations",
+                                      "/api/v1/invitations/{invitation_id}", "/api/v1/reports",
+                                      "/api/v1/reports/{name}", "/api/v1/exports", "/api/v1/exports/profiles",
+                                      "/api/v1/exports/{run_id}", "/api/v1/exports/{run_id}/bundle"}
     put = document["paths"]["/api/v1/families/{case_ref}"]["put"]
     assert put["security"] == [{"bearerAuth": ["families:write"]}]
     assert "application/problem+json" in document["components"]["responses"]["DEFAULT_ERROR"]["content"]
@@ -42,7 +44,8 @@ def test_the_document_is_openapi_3_1_generated_from_the_code(app):
 @schema.parametrize()
 @BOUNDED
 def test_every_operation_answers_as_documented_with_a_token_of_every_scope(case, token):
-    case.call_and_validate(headers=bearer(token), checks=CHECKS)
+    # identity: the WSGI client does not undo Flask-Compress's coding of a large JSON answer.
+    case.call_and_validate(headers={**bearer(token), "Accept-Encoding": "identity"}, checks=CHECKS)
 
 
 @schema.parametrize()

@@ -63,7 +63,7 @@ PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touc
 def browser_page(browser):
     """The respondent's phone, with JavaScript off: the survey must work without it."""
     context = browser.new_context(java_script_enabled=False, **PHONE)
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     yield context.new_page()
     context.close()
 
@@ -76,7 +76,7 @@ def axe_page(browser, live_server):
     (error states included) is copied here, on the same origin so the stylesheet applies.
     """
     context = browser.new_context(bypass_csp=True, **PHONE)
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     page = context.new_page()
     page.goto(f"{live_server}/")
     yield page

@@ -29,9 +29,9 @@ def test_filter_the_invitations_and_send_a_survey_now(app, world, live_server, b
     moment = london(NOON.date(), 21) if quiet else NOON
     monkeypatch.setattr("feedback.waves.send_now.utcnow", lambda: moment)
     context = browser.new_context(java_script_enabled=False, **device)
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     checker = browser.new_context(bypass_csp=True, **device)
-    checker.set_default_timeout(15000)
+    checker.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     page, axe_page = context.new_page(), checker.new_page()
     axe_page.goto(f"{live_server}/")
     problems = []

@@ -25,7 +25,7 @@ def pages(request, browser, live_server):
     context = browser.new_context(java_script_enabled=False, **request.param)
     checker = browser.new_context(bypass_csp=True, **request.param)
     for each in (context, checker):
-        each.set_default_timeout(15000)
+        each.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     page, axe_page = context.new_page(), checker.new_page()
     axe_page.goto(f"{live_server}/")
     yield page, axe_page

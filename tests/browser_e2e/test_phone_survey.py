@@ -39,7 +39,7 @@ def phone(browser, request):
     """The respondent's phone, with JavaScript off: the survey must work without it."""
     size = VIEWPORTS[request.param]
     context = browser.new_context(java_script_enabled=False, viewport=size, is_mobile=True, has_touch=True)
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     page = context.new_page()
     page.viewport = size
     yield page

@@ -30,7 +30,7 @@ FOCUS_YELLOW = "rgb(255, 221, 0)"
 @pytest.fixture(params=list(SCREENS))
 def screen(request, browser):
     context = browser.new_context(bypass_csp=True, is_mobile=True, has_touch=True, **SCREENS[request.param])
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     page = context.new_page()
     page.screen_name = request.param
     yield page
@@ -40,7 +40,7 @@ def screen(request, browser):
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(bypass_csp=True, is_mobile=True, has_touch=True, **SCREENS["375x812"])
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     yield context.new_page()
     context.close()
 

@@ -40,7 +40,7 @@ def test_chart_text_is_about_body_text_size_and_the_chart_fits_the_screen(app, w
             assessed_family(world, f"N-{n}", "north", 3, 2)
     # JavaScript on only so the test can measure; the page itself has none.
     context = browser.new_context(**SCREENS[screen])
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     page = context.new_page()
     if screen == "print":
         page.emulate_media(media="print")
@@ -84,9 +84,9 @@ def test_every_chart_text_reads_at_body_size_with_a_line_in_words_above_and_axe_
         for n, (entry, exit_) in enumerate([(3, 2)] * 11 + [(3, 3)] * 12):
             assessed_family(world, f"N-{n}", "north", entry, exit_)
     context = browser.new_context(**SCREENS[screen])
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     axe_context = browser.new_context(bypass_csp=True, **SCREENS[screen])
-    axe_context.set_default_timeout(15000)
+    axe_context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     page, axe_page = context.new_page(), axe_context.new_page()
     try:
         sign_in(page, live_server, "manager_north@example.org")
@@ -112,7 +112,7 @@ def test_a_chart_that_would_be_all_hidden_is_one_sentence_on_a_phone(app, world,
         for n, (entry, exit_) in enumerate([(3, 2)] * 5 + [(3, 3)] * 5 + [(3, 4)] * 2):
             assessed_family(world, f"N-{n}", "north", entry, exit_)
     context = browser.new_context(**SCREENS["phone"])
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
     axe_context = browser.new_context(bypass_csp=True, **SCREENS["phone"])
     page, axe_page = context.new_page(), axe_context.new_page()
     try:

@@ -15,20 +15,10 @@ from feedback.families.eligibility import MEMBER_ROLES
 from feedback.families.models import CHANNELS, Member
 from feedback.staff import words
 from tests.families.test_views import post_form, question_with
-from tests.staff.scene import build_scene, client_as, snapshot
+from tests.staff.scene import client_as, snapshot
 
 TODAY = date.today()
 TIMES = "Weekday mornings, not after 3pm"
-
-
-@pytest.fixture
-def scene(app, world):
-    return build_scene(app, world)
-
-
-@pytest.fixture
-def practitioner(app, world):
-    return client_as(app, "practitioner_north")
 
 
 def born(month="", year="") -> dict:

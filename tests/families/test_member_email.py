@@ -17,21 +17,11 @@ from feedback.timeutil import utcnow
 from feedback.waves.models import Invitation
 from tests.conftest import table_count
 from tests.families.test_views import audit, post_form, question_with, states
-from tests.staff.scene import build_scene, client_as
+from tests.staff.scene import client_as
 
 ADDRESS = "sam.jones@example.org"
 #: What a member's row holds in the database, read past the ORM and its decrypting column type.
 MEMBERS_TABLE = sa.table("members", sa.column("id"), sa.column("email"))
-
-
-@pytest.fixture
-def scene(app, world):
-    return build_scene(app, world)
-
-
-@pytest.fixture
-def practitioner(app, world):
-    return client_as(app, "practitioner_north")
 
 
 def new_member_fields(**changes) -> dict:

@@ -16,17 +16,7 @@ from feedback.waves.dispatcher import dispatch_once
 from feedback.waves.models import Invitation
 from tests.families.helpers import family_with_members
 from tests.families.test_views import post_form, question_with, typed
-from tests.staff.scene import ENTRY, build_scene, client_as, snapshot
-
-
-@pytest.fixture
-def scene(app, world):
-    return build_scene(app, world)
-
-
-@pytest.fixture
-def practitioner(app, world):
-    return client_as(app, "practitioner_north")
+from tests.staff.scene import ENTRY, client_as, snapshot
 
 
 def pauses_of(app, family_id):

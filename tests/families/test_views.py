@@ -5,7 +5,6 @@ import html as markup
 import re
 from datetime import date, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from feedback.audit.models import AuditEvent
@@ -15,19 +14,9 @@ from feedback.families.service import update_family
 from feedback.survey.models import Response
 from feedback.waves.models import Invitation, InvitationEvent
 from tests.conftest import csrf_token, table_count
-from tests.staff.scene import ENTRY, build_scene, client_as, form_token, snapshot
+from tests.staff.scene import ENTRY, client_as, form_token, snapshot
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def scene(app, world):
-    return build_scene(app, world)
-
-
-@pytest.fixture
-def practitioner(app, world):
-    return client_as(app, "practitioner_north")
 
 
 def post_form(client, url, **data):

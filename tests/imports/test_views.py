@@ -81,7 +81,8 @@ def test_the_form_asks_for_a_csv_or_xlsx_file_and_a_known_instrument_and_wave(ap
     wrong = upload(client, b"site\nnorth\n", name="forms.txt", instrument="no-such-survey:1", wave="someday")
     page = wrong.get_data(as_text=True)
     assert wrong.status_code == 422
-    assert "Choose a .csv or .xlsx file." in page and page.count("Not a valid choice") == 2
+    # Each error twice: in the error summary at the top, and beside its field.
+    assert "Choose a .csv or .xlsx file." in page and page.count("Not a valid choice") == 4
 
 
 def test_the_headings_of_an_instruments_file_can_be_downloaded(app, world):

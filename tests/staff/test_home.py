@@ -24,7 +24,7 @@ def navigation(html: str) -> list[str]:
 
 @pytest.mark.parametrize("role, pages", [
     ("admin", ["Home", "Families", "Invitations", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
-               "Import responses", "Partner agencies", "Languages", "Outbox", "Emails", "Audit log"]),
+               "Import responses", "Partner agencies", "Languages", "Outbox", "Emails", "Audit log", "API clients"]),
     ("practitioner_north", ["Home", "Families", "Invitations"]),
     ("researcher_north", ["Home", "Calendar of invitations", "Invitation status", "Reports", "Datasets for evaluators",
                           "Import responses", "Partner agencies", "Languages"]),

@@ -52,6 +52,16 @@ _import_options = [
 ]
 
 
+def _import(read, file, instrument_id, version, skip_unsupported) -> None:
+    """Read ``file`` with ``read`` (either format's importer) and write the version, or print why not."""
+    try:
+        result = read(file, instrument_id)
+    except ImportRefused as refused:
+        click.echo("\n".join(refused.lines), err=True)
+        sys.exit(1)
+    _write_import(result, version, skip_unsupported)
+
+
 def _with_import_options(function):
     for option in reversed(_import_options):
         function = option(function)
@@ -66,12 +76,7 @@ def _with_import_options(function):
 def import_xlsform_command(file, instrument_id, version, skip_unsupported):
     from .xlsform_import import import_xlsform
 
-    try:
-        result = import_xlsform(file, instrument_id)
-    except ImportRefused as refused:
-        click.echo("\n".join(refused.lines), err=True)
-        sys.exit(1)
-    _write_import(result, version, skip_unsupported)
+    _import(import_xlsform, file, instrument_id, version, skip_unsupported)
 
 
 @click.command("export-xlsform", help="Write an instrument version as an XLSForm workbook, listing what "
@@ -99,12 +104,7 @@ def export_xlsform_command(instrument_id, version, output):
 def import_redcap_command(file, instrument_id, version, skip_unsupported):
     from .redcap import import_redcap
 
-    try:
-        result = import_redcap(file, instrument_id)
-    except ImportRefused as refused:
-        click.echo("\n".join(refused.lines), err=True)
-        sys.exit(1)
-    _write_import(result, version, skip_unsupported)
+    _import(import_redcap, file, instrument_id, version, skip_unsupported)
 
 
 @click.command("export-redcap", help="Write an instrument version as a REDCap data dictionary (CSV), listing "

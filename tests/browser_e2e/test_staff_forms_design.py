@@ -1,0 +1,75 @@
+"""A staff form sent wrongly, in real Chromium on a phone and on a desktop: the GOV.UK error summary
+is at the top and has the focus, its link takes the focus to the field, and axe-core finds nothing
+serious (issue 22, item 7: the staff pages follow the respondent pages' patterns)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_e2e.conftest import serious_violations
+from tests.browser_e2e.test_staff_pages import sign_in
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 800}}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_family_import_sent_without_a_file_says_so_at_the_top_and_links_to_the_file(
+        app, world, live_server, browser, axe_page, size):
+    context = browser.new_context(viewport=SIZES[size], java_script_enabled=False)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "practitioner_north@example.org")
+        page.goto(f"{live_server}/staff/families/import")
+        assert page.locator(".govuk-error-summary").count() == 0
+        page.get_by_role("button", name="Check and import").click()
+        page.wait_for_load_state("load")
+
+        summary = page.locator(".govuk-error-summary")
+        assert summary.count() == 1 and summary.is_visible()
+        assert summary.get_attribute("role") == "alert" and "There is a problem" in summary.inner_text()
+        # At the top: before the form, and on the first screen without scrolling.
+        box = summary.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= SIZES[size]["height"], box
+        assert summary.evaluate("(el) => !!(el.compareDocumentPosition(document.querySelector('main form'))"
+                                " & Node.DOCUMENT_POSITION_FOLLOWING)")
+        assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+
+        # The error beside the field too, and the summary's link takes the focus to the file input.
+        assert "Choose the file to import." in page.locator("#file-error").inner_text()
+        assert page.locator("#file").get_attribute("aria-describedby").split()[-1] == "file-error"
+        link = summary.get_by_role("link", name="Choose the file to import.")
+        assert link.get_attribute("href") == "#file"
+        link.click()
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'file'")
+        assert page.evaluate("document.activeElement.type") == "file"
+
+        problems = serious_violations(page, axe_page)
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
+
+
+def test_the_erase_button_is_a_red_warning_button_with_the_usual_focus(app, world, live_server, browser, axe_page):
+    from tests.staff.scene import build_scene
+
+    scene = build_scene(app, world)
+    context = browser.new_context(viewport=SIZES["phone"], java_script_enabled=False)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "admin@example.org")
+        page.goto(f"{live_server}/staff/families/{scene.family}/erase")
+        page.get_by_role("button", name="Erase the family").click()  # nothing typed
+        page.wait_for_load_state("load")
+        assert page.locator(".govuk-error-summary a[href='#case_ref']").count() == 1
+        button = page.get_by_role("button", name="Erase the family")
+        style = "(el) => { const s = getComputedStyle(el); return [s.backgroundColor, s.color, s.borderInlineStartWidth]; }"
+        assert button.evaluate(style) == ["rgb(176, 0, 32)", "rgb(255, 255, 255)", "2px"]  # not the panel's bar
+        button.focus()
+        assert button.evaluate(style)[:2] == ["rgb(255, 221, 0)", "rgb(11, 12, 12)"]  # every button's focus
+        problems = serious_violations(page, axe_page)
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
