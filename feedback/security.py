@@ -26,16 +26,22 @@ PAGE_HEADERS = {
 
 
 def init_security_headers(app: Flask, production: bool) -> None:
+    # Built once: (lower-case name, name, value), set only where a view has not set its own.
+    page = [*PAGE_HEADERS.items(), ("Referrer-Policy", "same-origin")]
+    redirect = [("Referrer-Policy", "same-origin")]
+    transport = [("Strict-Transport-Security", "max-age=63072000; includeSubDomains")] if production else []
+    page, redirect, transport = ([(name.lower(), name, value) for name, value in group]
+                                 for group in (page, redirect, transport))
+
     @app.after_request
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        if not (300 <= response.status_code < 400 and "Location" in headers):
-            for name, value in PAGE_HEADERS.items():
-                headers.setdefault(name, value)
-        headers.setdefault("Referrer-Policy", "same-origin")
+        present = {name.lower() for name, _value in headers}
+        drawn = not (300 <= response.status_code < 400 and "location" in present)
+        headers.extend([(name, value) for lower, name, value in (page if drawn else redirect) if lower not in present])
         if not request.path.startswith("/static/"):
             # Answers on a shared phone must not come back from the browser cache.
             headers["Cache-Control"] = "no-store"
-        if production:
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if transport:
+            headers.extend([(name, value) for lower, name, value in transport if lower not in present])
         return response

@@ -32,11 +32,18 @@ log = logging.getLogger(__name__)
 BODY_KEPT = 1600
 
 
-def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = None) -> str | None:
-    """Act on one inbound text; returns the reply to send (None: send nothing)."""
+_UNKNOWN = object()
+
+
+def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = None,
+           digest: str | None | object = _UNKNOWN) -> str | None:
+    """Act on one inbound text; returns the reply to send (None: send nothing). ``digest`` is
+    ``sender_digest(sender)`` when the caller has already worked it out (the webhook's rate limit
+    has), so it is not computed twice."""
     now = utcnow()
     body = (body or "")[:BODY_KEPT]
-    digest = _digest(sender)
+    if digest is _UNKNOWN:
+        digest = sender_digest(sender)
     # The open conversation (if any) first: it is the common case, and its member's language is
     # all a plain answer needs. Everyone sharing the number is read only for a keyword, or when
     # there is no conversation (an opted-out number has none: STOP closes them).
@@ -125,7 +132,7 @@ def _members(digest: str | None) -> list[Member]:
     return list(db.session.scalars(sa.select(Member).where(Member.phone_digest == digest))) if digest else []
 
 
-def _digest(sender: str) -> str | None:
+def sender_digest(sender: str) -> str | None:
     """The keyed digest members' numbers are looked up by; None for a number that is not a UK
     mobile (it cannot belong to a member, and gets only the generic reply)."""
     try:

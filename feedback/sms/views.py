@@ -24,14 +24,14 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from ..crypto import lookup_digest
 from ..extensions import csrf, limiter
-from ..families.phones import InvalidPhoneNumber, normalise_mobile
 from .delivery import status_report
-from .inbound import handle
+from .inbound import handle, sender_digest
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
 csrf.exempt(bp)  # Twilio cannot hold a CSRF token; the signature does that job here
 SIGNED = "feedback.sms.signed_by_twilio"
+DIGEST = "feedback.sms.sender_digest"
 
 
 def signed_by_twilio() -> bool:
@@ -56,15 +56,22 @@ def _signature_valid() -> bool:
         url, request.form.to_dict(), signature)
 
 
+def _sender() -> str | None:
+    """The ``From`` number's keyed digest (``inbound.sender_digest``), worked out once per request:
+    the sender's rate limit and the handler both need it. Kept in the environ, as ``SIGNED`` is."""
+    if DIGEST not in request.environ:
+        request.environ[DIGEST] = sender_digest(request.form.get("From", ""))
+    return request.environ[DIGEST]
+
+
 def _sender_key() -> str:
     """A signed text's sender, by keyed digest, so that no phone number is kept in the limiter's
     store or its log; ``07911 123456`` and ``+447911123456`` share one allowance."""
-    sender = request.form.get("From", "")
-    try:
-        sender = normalise_mobile(sender)
-    except InvalidPhoneNumber:
-        pass  # not a UK mobile, so no member's: limited as Twilio wrote it
-    return "sender:" + (lookup_digest(sender) if sender else request.remote_addr or "")
+    digest = _sender()
+    if digest is None:  # not a UK mobile, so no member's: limited as Twilio wrote it
+        sender = request.form.get("From", "")
+        digest = lookup_digest(sender) if sender else request.remote_addr or ""
+    return "sender:" + digest
 
 
 def _not_signed() -> bool:
@@ -85,7 +92,8 @@ def inbound():
     sid = request.form.get("MessageSid") or request.form.get("SmsSid")
     if not sid:
         abort(400)
-    reply = handle(sid, request.form.get("From", ""), request.form.get("Body", ""), request.form.get("OptOutType"))
+    reply = handle(sid, request.form.get("From", ""), request.form.get("Body", ""), request.form.get("OptOutType"),
+                   digest=_sender())
     twiml = MessagingResponse()
     if reply:
         twiml.message(reply)

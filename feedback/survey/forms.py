@@ -12,6 +12,7 @@ from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF, generate_csrf
 from markupsafe import Markup
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -162,8 +163,43 @@ def page_form_class(items: tuple[Item, ...], language: str, instrument_hash: str
     return form_class
 
 
+class _TokenWhenShown:
+    """A form's CSRF token, signed only if the form's token field is drawn.
+
+    WTForms signs a token for every form it builds; a page's template writes the token with
+    ``csrf_token()`` (the same token, cached for the request by Flask-WTF), and a post that is
+    saved draws nothing, so its token was signed for nothing. Checking a posted token does not use
+    this object (CSRFProtect checks before the view; the form checks ``field.data``)."""
+
+    __slots__ = ("secret_key", "token_key")
+
+    def __init__(self, secret_key, token_key):
+        self.secret_key, self.token_key = secret_key, token_key
+
+    def __str__(self) -> str:
+        return generate_csrf(secret_key=self.secret_key, token_key=self.token_key)
+
+    def __html__(self) -> str:
+        return Markup.escape(str(self))
+
+    def __eq__(self, other) -> bool:
+        return str(self) == other
+
+    __hash__ = None
+
+
+class _CSRFSignedWhenShown(_FlaskFormCSRF):
+    def generate_csrf_token(self, csrf_token_field):
+        return _TokenWhenShown(self.meta.csrf_secret, self.meta.csrf_field_name)
+
+
+class _PageFormBase(FlaskForm):
+    class Meta:
+        csrf_class = _CSRFSignedWhenShown
+
+
 def _build_form_class(items: tuple[Item, ...], language: str) -> type[FlaskForm]:
-    class PageForm(FlaskForm):
+    class PageForm(_PageFormBase):
         pass
 
     for item in items:

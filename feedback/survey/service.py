@@ -50,7 +50,56 @@ def find_by_token(token: str) -> Response | None:
     return db.session.execute(_BY_TOKEN_HASH, {"token_hash": token_hash(token)}).unique().scalar_one_or_none()
 
 
-def instrument_for(response: Response) -> Instrument:
+class ResponseRow:
+    """A response read for answering one screen: its columns that the web flow reads, and its
+    answers, with no ORM object behind it (``find_row_by_token``). Read-only: saving goes through
+    ``save_answers``'s statements; completing and changing the language use the ORM ``Response``.
+    """
+
+    __slots__ = ("id", "token_hash", "instrument_version_id", "content_hash", "status", "language", "family_id",
+                 "member_id", "anonymous", "expires_at", "started_at", "answers")
+
+    def __init__(self, row, answers: dict):
+        (self.id, self.token_hash, self.instrument_version_id, self.content_hash, self.status, self.language,
+         self.family_id, self.member_id, self.anonymous, self.expires_at, self.started_at) = row[:11]
+        self.answers = answers
+
+    @property
+    def instrument_version(self):
+        from ..publishing.models import InstrumentVersion
+
+        return db.session.get(InstrumentVersion, self.instrument_version_id)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return Response.is_expired(self, now)
+
+    def answer_values(self) -> dict:
+        return dict(self.answers)
+
+
+# The response's columns and its answers in one statement (a row per answer, or one row with no
+# answer), read as plain rows: every web survey screen runs it.
+_ROW_BY_TOKEN_HASH = (
+    sa.select(RESPONSES.c.id, RESPONSES.c.token_hash, RESPONSES.c.instrument_version_id, RESPONSES.c.content_hash,
+              RESPONSES.c.status, RESPONSES.c.language, RESPONSES.c.family_id, RESPONSES.c.member_id,
+              RESPONSES.c.anonymous, RESPONSES.c.expires_at, RESPONSES.c.started_at,
+              ANSWERS.c.item_id, ANSWERS.c.value)
+    .select_from(RESPONSES.outerjoin(ANSWERS, ANSWERS.c.response_id == RESPONSES.c.id))
+    .where(RESPONSES.c.token_hash == sa.bindparam("token_hash"))
+)
+
+
+def find_row_by_token(token: str) -> ResponseRow | None:
+    """What ``find_by_token`` finds, as a ``ResponseRow``: for the screens that only read it."""
+    if not looks_like_token(token):
+        return None
+    rows = db.session.execute(_ROW_BY_TOKEN_HASH, {"token_hash": token_hash(token)}).all()
+    if not rows:
+        return None
+    return ResponseRow(rows[0], {row[11]: row[12] for row in rows if row[11] is not None})
+
+
+def instrument_for(response: Response | ResponseRow) -> Instrument:
     return published_instrument(response.content_hash, lambda: response.instrument_version)
 
 

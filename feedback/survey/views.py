@@ -13,7 +13,7 @@ from ..publishing.startup import current_catalogue
 from . import bidi
 from .anonymous import follow_link, link_invitation
 from .flow import ResponseFlow
-from .service import find_by_token, instrument_for, progressed, remember_member_language
+from .service import find_by_token, find_row_by_token, instrument_for, progressed, remember_member_language
 
 bp = Blueprint("survey", __name__, template_folder="templates")
 # Values in translated words (numbers, dates, phone numbers) isolated and written the locale's way,
@@ -22,13 +22,15 @@ for _filter in (bidi.bdi, bidi.date_words, bidi.number_words, bidi.isolate_numbe
     bp.add_app_template_filter(_filter)
 
 
-def _load(token: str, follow_anonymous: bool = False):
+def _load(token: str, follow_anonymous: bool = False, read_only: bool = False):
     """The response for a link, or the plain 404 that any missing page gets.
 
     With ``follow_anonymous`` (the welcome page only), an anonymous send's link, which leads to an
     invitation rather than a response, goes on to a response of its own (``anonymous.py``).
+    With ``read_only``, the response comes as a ``service.ResponseRow`` (no ORM object): for the
+    views that read it and save answers, but neither complete it nor change it otherwise.
     """
-    response = find_by_token(token)
+    response = find_row_by_token(token) if read_only else find_by_token(token)
     if response is None:
         abort(_follow_anonymous_link(token) if follow_anonymous else 404)
     instrument = instrument_for(response)
@@ -43,10 +45,10 @@ def choose_language(stored: str | None, offered: tuple[str, ...]) -> str:
     return request.accept_languages.best_match(offered) or offered[0]
 
 
-def _load_open(token: str, follow_anonymous: bool = False):
+def _load_open(token: str, follow_anonymous: bool = False, read_only: bool = False):
     """Like ``_load``, but a completed or expired link stops here with a kind page that shows
     nothing of the answers."""
-    response, instrument = _load(token, follow_anonymous)
+    response, instrument = _load(token, follow_anonymous, read_only)
     if response.status == "completed":
         abort(_closed("completed"))
     if response.is_expired():
@@ -131,17 +133,17 @@ def language(token: str):
 
 @bp.get("/s/<token>/start")
 def start(token: str):
-    return _flow(token).resume()
+    return _flow(token, read_only=True).resume()
 
 
 @bp.route("/s/<token>/q/<item_id>", methods=["GET", "POST"])
 def question(token: str, item_id: str):
-    return _flow(token).question(item_id)
+    return _flow(token, read_only=True).question(item_id)
 
 
 @bp.route("/s/<token>/p/<page_id>", methods=["GET", "POST"])
 def page(token: str, page_id: str):
-    return _flow(token).page(page_id)
+    return _flow(token, read_only=True).page(page_id)
 
 
 @bp.route("/s/<token>/check", methods=["GET", "POST"])
@@ -157,9 +159,11 @@ def done(token: str):
     return render_template("survey/done.html")
 
 
-def _flow(token: str, response=None, instrument=None) -> ResponseFlow:
+def _flow(token: str, response=None, instrument=None, read_only: bool = False) -> ResponseFlow:
+    """The flow for a link; ``read_only`` for screens that never complete the response (check
+    does, with the ORM ``Response``)."""
     if response is None:
-        response, instrument = _load_open(token)
+        response, instrument = _load_open(token, read_only=read_only)
     welcome_url = url_for("survey.welcome", token=token)
     return ResponseFlow(
         response=response, instrument=instrument, language=g.locale, mode="web",

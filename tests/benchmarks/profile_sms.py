@@ -33,7 +33,7 @@ PHASES = {
     # label: (module, attribute) of a function whose CPU time is counted under that label
     "signature check": ("twilio.request_validator", "RequestValidator.validate"),
     "rate limit": ("flask_limiter._extension", "Limiter._check_request_limit"),
-    "number digest": ("feedback.sms.inbound", "_digest"),
+    "number digest": ("feedback.sms.inbound", "sender_digest"),
     "find conversation": ("feedback.sms.inbound", "open_for"),
     "take the reply": ("feedback.sms.inbound", "take_reply"),
     "  save answers": ("feedback.sms.conversations", "save_answers"),
