@@ -61,6 +61,19 @@ class Limiter(_Limiter):
         # blueprint later still applies.
         return not blueprint or not any(part in manager._blueprint_limits for part in blueprint.split("."))
 
+    #: Blueprints whose responses carry no rate-limit headers (X-RateLimit-*, Retry-After); their
+    #: limits still count and refuse exactly as before. Twilio's webhooks: Twilio reads none of
+    #: these headers, and writing them costs the storage two reads a text (the window's count and
+    #: its expiry; with Redis two commands besides the one that counts the text, issue 24).
+    headers_left_out = frozenset({"sms"})
+
+    @property
+    def current_limit(self):
+        # Flask-Limiter writes its headers from this property (after each request); None writes none.
+        if flask.has_request_context() and flask.request.blueprint in self.headers_left_out:
+            return None
+        return super().current_limit
+
 
 # No default limits: each view that needs one (sign-in) states its own.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -108,18 +108,20 @@ def open_for(digest: str) -> OpenConversation | None:
     return OpenConversation(*row) if row else None
 
 
-def take_reply(conversation: OpenConversation, body: str, language: str, now: datetime) -> tuple[str | None, str]:
-    """Apply one reply; returns the text to send back and what the reply was taken as.
+def take_reply(conversation: OpenConversation, body: str, language: str,
+               now: datetime) -> tuple[str | None, str, dict]:
+    """Apply one reply; returns the text to send back, what the reply was taken as and the
+    conversation's changed columns, which the caller writes (``move``, or folded into the
+    statement that stores the inbound text: issue 24, a round trip less per text).
 
     Nothing is committed here: the caller saves the answer, the conversation's new state, the
-    completion and the inbound text in one commit, so a crash can never leave half of them.
+    completion and the inbound text in one commit, so a crash can never leave half of them. The
+    conversation's row stays locked (``open_for``) until then, so writing it last changes nothing.
     """
     if conversation.closes_at <= now or conversation.invitation_state in ("expired", "cancelled", "failed"):
-        _update(conversation, closed_at=now)
-        return None, "closed"
+        return None, "closed", {"closed_at": now}
     if conversation.response_id is None or conversation.response_status != "open":
-        _update(conversation, closed_at=now)
-        return already_answered_text(language), "already_answered"
+        return already_answered_text(language), "already_answered", {"closed_at": now}
     instrument = published_instrument(
         conversation.content_hash, lambda: db.session.get(InstrumentVersion, conversation.instrument_version_id))
     before = ConversationState.from_dict(conversation.state)
@@ -133,14 +135,14 @@ def take_reply(conversation: OpenConversation, body: str, language: str, now: da
         # Completion (once per conversation) scores the response: the ORM object is worth loading.
         complete(db.session.get(Response, conversation.response_id), instrument, commit=False)
         closed = now
-    _update(conversation, state=step.state.to_dict(), last_message_at=now, closed_at=closed)
+    moved = {"state": step.state.to_dict(), "last_message_at": now, "closed_at": closed}
     if added:
         taken = "answer"
     elif step.state.skipped != before.skipped:
         taken = "skipped"
     else:
         taken = "unclear"
-    return step.message, taken
+    return step.message, taken, moved
 
 
 def answers_waiting_question(conversation: OpenConversation, body: str, now: datetime) -> bool:
@@ -155,7 +157,7 @@ def change_language(conversation: OpenConversation, language: str, now: datetime
     a confirmation in that language and, while the conversation still takes answers, the question
     it is waiting on again, in that language. Nothing is committed here (see ``take_reply``)."""
     remember_language([conversation.member_id], language)
-    _update(conversation, last_message_at=now)
+    move(conversation.id, {"last_message_at": now})
     reply = language_changed_text(language)
     item = _waiting_item(conversation, now)
     if item is not None:
@@ -180,5 +182,6 @@ def _waiting_item(conversation: OpenConversation, now: datetime):
 _UPDATE = sa.update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == sa.bindparam("conversation_id"))
 
 
-def _update(conversation: OpenConversation, **values) -> None:
-    db.session.execute(_UPDATE, {"conversation_id": conversation.id, **values})
+def move(conversation_id: int, values: dict) -> None:
+    """Write a conversation's changed columns (``take_reply``'s third value)."""
+    db.session.execute(_UPDATE, {"conversation_id": conversation_id, **values})

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from ..crypto import lookup_digest
@@ -23,9 +24,10 @@ from ..languages import ui_languages
 from ..timeutil import utcnow
 from ..waves.channels import record_reply
 from ..waves.messages import help_text, language_changed_text, nothing_open_text, opted_in_text, opted_out_text
-from .conversations import answers_waiting_question, change_language, open_for, take_reply
+from ..waves.models import OutboxMessage
+from .conversations import answers_waiting_question, change_language, move, open_for, take_reply
 from .keywords import from_opt_out_type, keyword, language_keyword
-from .models import InboundMessage
+from .models import InboundMessage, SmsConversation
 
 log = logging.getLogger(__name__)
 #: Longer texts are kept only up to this (a conversation answer is a word or a number).
@@ -59,6 +61,7 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
     chosen = _language_chosen(body, conversation, members, now) if kind is None else None
     reply: str | None
     conversation_id = None
+    moved = None  # the conversation's changed columns, written with the text (take_reply)
     if kind == "opt_out":
         for other in members if members is not None else _members(digest):
             opt_out(other, "the member texted STOP", None, now)
@@ -81,23 +84,23 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
         handled_as, reply = "no_conversation", nothing_open_text(language)
     else:
         conversation_id = conversation.id
-        reply, handled_as = take_reply(conversation, body, language, now)
+        reply, handled_as, moved = take_reply(conversation, body, language, now)
         if reply is None:
             reply = nothing_open_text(language)
     # The text itself is stored last, in the same transaction as everything it caused. Its
     # MessageSid is unique: when Twilio retries the webhook, the retry finds the id taken
     # (waiting, if the first delivery is still being handled, until that commits) and all it
     # did is rolled back, so no answer is ever recorded twice and the retry gets no reply.
+    text = {"message_sid": message_sid, "from_digest": digest, "body": body, "received_at": now,
+            "handled_as": handled_as, "conversation_id": conversation_id}
+    copy = ({"to_number": sender, "to_digest": digest, "reply": reply, "created_at": now,
+             "backend": current_app.config["FEEDBACK_SETTINGS"].channel_backend}
+            if reply is not None and digest else None)
     try:
-        stored = db.session.execute(_store_inbound(db.engine.dialect.name), {
-            "message_sid": message_sid, "from_digest": digest, "body": body, "received_at": now,
-            "handled_as": handled_as, "conversation_id": conversation_id}).first()
-        if stored is None:
+        if not _store(text, copy, moved):
             db.session.rollback()
             log.info("inbound %s seen before (a retried webhook): ignored", message_sid)
             return None
-        if reply is not None and digest:
-            record_reply(sender, digest, reply, current_app.config["FEEDBACK_SETTINGS"].channel_backend, now)
         db.session.commit()
     except IntegrityError:
         # Another delivery made the same change first (two STARTs at once both planning the same
@@ -109,11 +112,64 @@ def handle(message_sid: str, sender: str, body: str, opt_out_type: str | None = 
     return reply
 
 
+def _store(text: dict, copy: dict | None, moved: dict | None = None) -> bool:
+    """Store the inbound ``text``, the ``copy`` of the reply to it when there is one (the outbox
+    row ``record_reply`` writes) and the conversation's ``moved`` columns (``take_reply``); False
+    when the text's MessageSid is taken (a retried webhook: the caller rolls back). PostgreSQL
+    does all three in one statement, SQLite in up to three."""
+    dialect = db.session.get_bind().dialect.name
+    if copy is not None and dialect == "postgresql":
+        statement = _store_text_and_reply(tuple(sorted(moved)) if moved else ())
+        moved_values = {f"moved_{name}": value for name, value in (moved or {}).items()}
+        return db.session.execute(statement, {**text, **copy, **moved_values}).first() is not None
+    if moved:
+        move(text["conversation_id"], moved)
+    if db.session.execute(_store_inbound(dialect), text).first() is None:
+        return False
+    if copy is not None:
+        record_reply(copy["to_number"], copy["to_digest"], copy["reply"], copy["backend"], copy["created_at"])
+    return True
+
+
+def _typed(column: sa.Column, name: str | None = None) -> sa.BindParameter:
+    """A bind parameter with ``column``'s type, so ``Encrypted`` columns encrypt what is bound."""
+    return sa.bindparam(name or column.name, type_=column.type)
+
+
 @lru_cache(maxsize=4)
 def _store_inbound(dialect: str):
     """INSERT … ON CONFLICT (message_sid) DO NOTHING RETURNING id, built once per dialect."""
     table = InboundMessage.__table__
     return conflict_insert(dialect)(table).on_conflict_do_nothing(index_elements=[table.c.message_sid]).returning(table.c.id)
+
+
+@lru_cache(maxsize=8)
+def _store_text_and_reply(moved: tuple[str, ...]) -> sa.Select:
+    """PostgreSQL: the text's INSERT … ON CONFLICT DO NOTHING, the reply's outbox INSERT and the
+    UPDATE of the ``moved`` conversation columns in one round trip (issue 24: two statements less
+    per text); built once per set of columns. The copy is selected from the text's RETURNING, so
+    a retried webhook, whose text is not stored, stores no copy (and the caller rolls back)."""
+    inbound, outbox = InboundMessage.__table__, OutboxMessage.__table__
+    stored = (postgresql.insert(inbound)
+              .values({column: _typed(column) for column in (inbound.c.message_sid, inbound.c.from_digest,
+                                                             inbound.c.body, inbound.c.received_at,
+                                                             inbound.c.handled_as, inbound.c.conversation_id)})
+              .on_conflict_do_nothing(index_elements=[inbound.c.message_sid])
+              .returning(inbound.c.id).cte("stored"))
+    copied = (outbox.c.kind, outbox.c.to_number, outbox.c.to_digest, outbox.c.body, outbox.c.backend,
+              outbox.c.created_at)
+    kept = sa.insert(outbox).from_select(copied, sa.select(
+        sa.literal("reply", outbox.c.kind.type), _typed(outbox.c.to_number), _typed(outbox.c.to_digest),
+        _typed(outbox.c.body, "reply"), _typed(outbox.c.backend), _typed(outbox.c.created_at),
+    ).select_from(stored)).cte("kept")
+    statement = sa.select(stored.c.id).add_cte(kept)
+    if moved:
+        conversations = SmsConversation.__table__
+        statement = statement.add_cte(
+            # The text's own ``conversation_id``: ``moved`` comes only with the conversation answered.
+            sa.update(conversations).where(conversations.c.id == _typed(conversations.c.id, "conversation_id"))
+            .values({name: _typed(conversations.c[name], f"moved_{name}") for name in moved}).cte("moved"))
+    return statement
 
 
 def _language_chosen(body: str, conversation, members: list[Member] | None, now) -> str | None:

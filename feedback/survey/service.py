@@ -123,6 +123,23 @@ def save_answers(response: Response | ResponseRef, values: dict, mode: str, inte
     now = recorded_now(response)  # to the day only, for an anonymous response
     given = {item_id: value for item_id, value in values.items() if value is not None}
     cleared = [item_id for item_id, value in values.items() if value is None]
+    changes = {"updated_at": now, "mode": mode}
+    if response.started_at is None:
+        changes["started_at"] = now
+        progressed(response, "started")
+    if interviewer_id is not None:
+        changes["interviewer_id"] = interviewer_id
+    if shown is not None:
+        changes["language"], changes["wording_hash"] = shown
+    if len(given) <= ONE_STATEMENT_ANSWERS and db.engine.dialect.name == "postgresql":
+        # One round trip: the answers' upsert and delete ride along as CTEs of the response's UPDATE.
+        params = {"page_response": response.id, "page_saved_at": now, "cleared": cleared, **changes}
+        for index, (item_id, value) in enumerate(given.items()):
+            params[f"item_{index}"], params[f"value_{index}"] = item_id, value
+        db.session.execute(_page_saved(len(given), bool(cleared)), params)
+        if commit:
+            db.session.commit()
+        return
     # Core statements on the tables, not the ORM classes: the ORM's bulk and "synchronize session"
     # paths cost more than the statements, and the commit below expires the loaded objects anyway.
     if given:
@@ -133,14 +150,6 @@ def save_answers(response: Response | ResponseRef, values: dict, mode: str, inte
     if cleared:
         db.session.execute(sa.delete(ANSWERS).where(ANSWERS.c.response_id == response.id,
                                                     ANSWERS.c.item_id.in_(cleared)))
-    changes = {"updated_at": now, "mode": mode}
-    if response.started_at is None:
-        changes["started_at"] = now
-        progressed(response, "started")
-    if interviewer_id is not None:
-        changes["interviewer_id"] = interviewer_id
-    if shown is not None:
-        changes["language"], changes["wording_hash"] = shown
     db.session.execute(_UPDATE_RESPONSE, {"response_id": response.id, **changes})
     if commit:  # an SMS reply saves its answer, the conversation and the inbound text in one commit
         db.session.commit()
@@ -148,6 +157,44 @@ def save_answers(response: Response | ResponseRef, values: dict, mode: str, inte
 
 # Built once (every answer saved runs it); the columns set come from the parameters given.
 _UPDATE_RESPONSE = sa.update(RESPONSES).where(RESPONSES.c.id == sa.bindparam("response_id"))
+
+
+#: A survey screen saves one answer, a ``together`` page a few: those go in one statement on
+#: PostgreSQL. A whole response at once (an import, the demo) keeps the executemany below, rather
+#: than a statement with a CTE per answer compiled for each count.
+ONE_STATEMENT_ANSWERS = 12
+
+
+@lru_cache(maxsize=2 * (ONE_STATEMENT_ANSWERS + 1))
+def _page_saved(answers: int, clearing: bool):
+    """PostgreSQL: a page's save as one statement, ``UPDATE responses`` with the upserts of
+    ``answers`` answers and (``clearing``) the delete of the cleared ones as data-modifying CTEs
+    (each answer's item differs, so no two of them touch one row).
+
+    Built once per shape. The SET clause comes from the response columns named in the parameters,
+    as ``_UPDATE_RESPONSE``'s does; the CTEs' parameters are named unlike any column of either
+    table (SQLAlchemy reserves column names for SET and VALUES).
+    """
+    statement = sa.update(RESPONSES).where(RESPONSES.c.id == sa.bindparam("page_response"))
+    for index in range(answers):
+        # One single-row upsert per answer, not one multi-row VALUES: SQLAlchemy does not cache
+        # the compiled form of a multi-row insert, and compiling it cost more than the round trip.
+        insert = conflict_insert("postgresql")(ANSWERS).values(
+            response_id=sa.bindparam("page_response", type_=ANSWERS.c.response_id.type),
+            item_id=sa.bindparam(f"item_{index}", type_=ANSWERS.c.item_id.type),
+            value=sa.bindparam(f"value_{index}", type_=ANSWERS.c.value.type),
+            saved_at=sa.bindparam("page_saved_at", type_=ANSWERS.c.saved_at.type),
+        )
+        upsert = insert.on_conflict_do_update(
+            index_elements=["response_id", "item_id"],
+            set_={"value": insert.excluded.value, "saved_at": insert.excluded.saved_at},
+        )
+        statement = statement.add_cte(upsert.cte(f"saved_answer_{index}"))
+    if clearing:
+        delete = sa.delete(ANSWERS).where(ANSWERS.c.response_id == sa.bindparam("page_response"),
+                                          ANSWERS.c.item_id.in_(sa.bindparam("cleared", expanding=True)))
+        statement = statement.add_cte(delete.cte("cleared_answers"))
+    return statement
 
 
 @lru_cache(maxsize=4)

@@ -13,6 +13,7 @@ from ..publishing.startup import current_catalogue
 from . import bidi
 from .anonymous import follow_link, link_invitation
 from .flow import ResponseFlow
+from .question_markup import question_markup
 from .service import find_by_token, find_row_by_token, instrument_for, progressed, remember_member_language
 
 bp = Blueprint("survey", __name__, template_folder="templates")
@@ -20,6 +21,8 @@ bp = Blueprint("survey", __name__, template_folder="templates")
 # on every page that extends base.html (error pages too), so registered on the app.
 for _filter in (bidi.bdi, bidi.date_words, bidi.number_words, bidi.isolate_numbers):
     bp.add_app_template_filter(_filter)
+# Every screen of a response (the link's, an interview's, an assessment's) draws its questions with it.
+bp.add_app_template_global(question_markup)
 
 
 def _load(token: str, follow_anonymous: bool = False, read_only: bool = False):

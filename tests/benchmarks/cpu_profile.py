@@ -79,6 +79,8 @@ COSTS = {
     "    save answers (upsert + update + commit)": [("feedback/survey/service.py", "save_answers")],
     "    complete + score": [("feedback/survey/service.py", "complete")],
     "    Jinja render": [("flask/templating.py", "_render")],
+    "      question markup (cached, question_markup.py)": [("feedback/survey/question_markup.py", "question_markup")],
+    "        question macro drawn": [("feedback/survey/question_markup.py", "draw_question")],
     "    context processors": [("flask/templating.py", "update_template_context")],
     "    url_for": [("flask/helpers.py", "url_for")],
     "    generate CSRF token": [("flask_wtf/csrf.py", "generate_csrf")],
@@ -120,6 +122,9 @@ def summarise(stats: pstats.Stats, units: int, unit: str, top: int) -> None:
                 calls += nc
         if calls:
             print(f"    {label:48} {total * 1000 / units:7.3f} ms  ({calls / units:.1f} calls per {unit})")
+    # Python function calls do not depend on how busy the machine is: the steadier way to compare
+    # two versions of the code on a shared machine.
+    print(f"  Python function calls per {unit}: {stats.total_calls / units:,.0f}")
     totals: dict[str, float] = collections.Counter()
     for (filename, _line, _name), (_cc, _nc, own, _ct, _callers) in stats.stats.items():
         if "site-packages/" in filename:

@@ -38,9 +38,10 @@ PHASES = {
     "take the reply": ("feedback.sms.inbound", "take_reply"),
     "  save answers": ("feedback.sms.conversations", "save_answers"),
     "  complete": ("feedback.sms.conversations", "complete"),
-    "  conversation state": ("feedback.sms.conversations", "_update"),
     "  parse and next question": ("feedback.sms.conversations", "advance"),
-    "keep the reply": ("feedback.sms.inbound", "record_reply"),
+    # One statement on PostgreSQL (issue 24); ``move`` is the conversation's own UPDATE elsewhere.
+    "store the text, the reply's copy and the conversation": ("feedback.sms.inbound", "_store"),
+    "  conversation state, when not in that statement": ("feedback.sms.inbound", "move"),
     "commit": ("feedback.sms.inbound", "db.session.commit"),
     "whole handler": ("feedback.sms.views", "handle"),
     "after-request hooks": ("flask.app", "Flask.process_response"),

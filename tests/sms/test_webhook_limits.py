@@ -64,3 +64,26 @@ def test_one_number_cannot_flood_the_webhook_however_it_is_written(webhooks, nor
     assert statuses == [200] * PER_MINUTE + [429]
     assert webhooks.text("07911 000555", "hello").status_code == 429
     assert webhooks.text("+447911000556", "hello").status_code == 200  # other numbers are unaffected
+
+
+def test_webhook_answers_carry_no_rate_limit_headers_and_both_limits_still_bite(webhooks, north):
+    """Twilio reads no X-RateLimit or Retry-After header, so none is written (each cost the limiter's
+    storage two reads a text); the sender's and the address's limits refuse as before."""
+    texts = [webhooks.text("+447911000888", "hello") for _ in range(PER_MINUTE + 1)]
+    forged = [forge(webhooks, f"+4479110{n:05d}") for n in range(PER_MINUTE + 1)]
+    assert [r.status_code for r in texts] == [200] * PER_MINUTE + [429]
+    assert [r.status_code for r in forged] == [403] * PER_MINUTE + [429]
+    status = forge(webhooks, "+447911000888", path="/sms/status")
+    assert status.status_code == 429
+    for response in texts + forged + [status]:
+        assert not [name for name in response.headers.keys() if name.lower().startswith(("x-ratelimit", "retry-after"))]
+
+
+def test_other_limited_pages_keep_their_rate_limit_headers(twilio_app):
+    import re
+
+    client = twilio_app.test_client()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/staff/login").get_data(as_text=True))
+    response = client.post("/staff/login", data={"email": "nobody@example.org", "password": "wrong",
+                                                  "csrf_token": token.group(1)})
+    assert response.headers.get("X-RateLimit-Limit") == "10"
