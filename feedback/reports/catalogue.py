@@ -16,8 +16,8 @@ from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, partner_survey, resilience,
                response_rates, risk_change, star)
 from . import scale_change
-from .data import (Filters, distribution, families, invitation_figures, scores, star_summary, transitions,
-                   wave_sets)
+from .data import (Filters, distribution, families, invitation_figures, latest_score_summary, scores, star_summary,
+                   transitions, wave_sets)
 from .model import Report, not_enough
 
 
@@ -76,8 +76,9 @@ def _family_functioning(filters: Filters, **_) -> Report:
     scale = next((s for s in instrument.scales if s.id == family_functioning.SCALE), None) if instrument else None
     label = (scale.cutoff.label.get("en") if scale is not None and scale.cutoff is not None
              else gettext("At or above the cut-off"))
-    return family_functioning.compute(scores(filters, family_functioning.INSTRUMENT, [family_functioning.SCALE]),
-                                      _short(label), family_functioning.score_ranges(scale))
+    summary = latest_score_summary(filters, family_functioning.INSTRUMENT, family_functioning.SCALE,
+                                   family_functioning.WAVES, family_functioning.CHANGES)
+    return family_functioning.compute_summary(*summary, _short(label), family_functioning.score_ranges(scale))
 
 
 def _star(filters: Filters, **_) -> Report:

@@ -42,16 +42,41 @@ def score_ranges(scale) -> tuple[tuple[float, float], tuple[float, float]] | Non
     return (scale.low, cutoff.value), (max(above, cutoff.value), scale.high)
 
 
+def summarise(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(at_waves, changes) from scores one by one, as ``data.latest_score_summary`` sums them in the
+    database: ``at_waves``: wave, members, value_sum, flagged over each member's latest score at
+    each wave; ``changes``: before, after, members, change_sum for each of ``CHANGES``, over the
+    members scored at both."""
+    scored = latest(scores.dropna(subset=["value", "member_id"]), ["member_id", "wave"])
+    at_waves = [{"wave": wave, "members": len(at), "value_sum": float(at["value"].sum()),
+                 "flagged": int(at["flagged"].fillna(False).astype(bool).sum())}
+                for wave, at in ((wave, scored[scored["wave"] == wave]) for wave in WAVES) if not at.empty]
+    changes = []
+    for before, after in CHANGES:
+        pairs = paired(scored, "member_id", "value", before, after)
+        if not pairs.empty:
+            changes.append({"before": before, "after": after, "members": len(pairs),
+                            "change_sum": float((pairs[after] - pairs[before]).sum())})
+    return (pd.DataFrame(at_waves, columns=["wave", "members", "value_sum", "flagged"]),
+            pd.DataFrame(changes, columns=["before", "after", "members", "change_sum"]))
+
+
 def compute(scores: pd.DataFrame, cutoff_label: str, ranges=None) -> Report:
     """``scores``: member_id, wave, completed_at, value, flagged (at or beyond the cut-off);
     ``ranges``: ``score_ranges`` of the scale, when known."""
-    scored = latest(scores.dropna(subset=["value", "member_id"]), ["member_id", "wave"])
+    return compute_summary(*summarise(scores), cutoff_label, ranges)
+
+
+def compute_summary(at_waves: pd.DataFrame, changes: pd.DataFrame, cutoff_label: str, ranges=None) -> Report:
+    """The report from sums (``summarise``, or ``data.latest_score_summary`` in the database): a
+    100,000-family service has a million scores, too many to read one by one for a page."""
+    found = {row.wave: row for row in at_waves.itertuples(index=False) if row.members}
     rows, made_of = [], {}
     for wave, label in WAVES.items():
-        at = scored[scored["wave"] == wave]
-        if at.empty:
+        if wave not in found:
             continue
-        flagged = int(at["flagged"].fillna(False).astype(bool).sum())
+        at = found[wave]
+        members, flagged = int(at.members), int(at.flagged)
         # The atoms: members at or beyond the cut-off and the rest.
         made_of[(len(rows), "members")] = Sum.of([(NAME, wave, "flagged"), (NAME, wave, "not flagged")])
         made_of[(len(rows), "flagged")] = Sum.of([(NAME, wave, "flagged")])
@@ -59,8 +84,8 @@ def compute(scores: pd.DataFrame, cutoff_label: str, ranges=None) -> Report:
             (flagged_low, flagged_high), (rest_low, rest_high) = ranges
             made_of[(len(rows), "mean")] = Mean((((NAME, wave, "flagged"), flagged_low, flagged_high),
                                                  ((NAME, wave, "not flagged"), rest_low, rest_high)))
-        rows.append({"wave": str(label), "members": len(at), "mean": round(float(at["value"].mean()), 2),
-                     "flagged": flagged, "flagged_pct": share(flagged, len(at))})
+        rows.append({"wave": str(label), "members": members, "mean": round(float(at.value_sum) / members, 2),
+                     "flagged": flagged, "flagged_pct": share(flagged, members)})
     if not rows:
         return not_enough(NAME, TITLE, _("a family-functioning score"))
     tables = [Table(_("Scores at each wave"), [
@@ -70,12 +95,13 @@ def compute(scores: pd.DataFrame, cutoff_label: str, ranges=None) -> Report:
                numerator="flagged")], rows, made_of=made_of,
         note=_("Higher scores mean more difficulty in how the family functions."))]
     change_rows = []
+    moved = {(row.before, row.after): row for row in changes.itertuples(index=False) if row.members}
     for before, after in CHANGES:
-        pairs = paired(scored, "member_id", "value", before, after)
-        if pairs.empty:
+        if (before, after) not in moved:
             continue
-        change_rows.append({"pair": f"{WAVES[after]} − {str(WAVES[before]).lower()}", "members": len(pairs),
-                            "change": round(float((pairs[after] - pairs[before]).mean()), 2)})
+        pair = moved[before, after]
+        change_rows.append({"pair": f"{WAVES[after]} − {str(WAVES[before]).lower()}", "members": int(pair.members),
+                            "change": round(float(pair.change_sum) / int(pair.members), 2)})
     if change_rows:
         tables.append(Table(_("Mean change for the same members"), [
             Column("pair", _("Between"), "label"), Column("members", _("Members scored at both")),

@@ -23,6 +23,8 @@ its stamps are found by it.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 
 import sqlalchemy as sa
@@ -35,6 +37,32 @@ COLUMNS = ["keeping", "subject_id", "slot", "item_id", "family_id", "before", "a
 #: Up to this many changed families have their answers kept again by id (and stamps written per
 #: statement): well below PostgreSQL's 65,535 bound parameters.
 CHUNK = 2000
+
+#: Inside ``one_page``: what this page has already read (responses counted per instrument and
+#: cohort) and which keepings it has brought up to date. Outside it: None, nothing remembered.
+_page: contextvars.ContextVar[dict | None] = contextvars.ContextVar("report_page", default=None)
+
+
+@contextlib.contextmanager
+def one_page():
+    """One report page (the report and those published with it, ``catalogue.run_alongside``):
+    each instrument's completed responses are counted once for the cohort, and each keeping
+    brought up to date once, however many of its reports read them. need-flow's page reads the
+    key worker's assessments four times and the member assessments three; at 100,000 families each
+    count is a pass over hundreds of thousands of responses. Nothing outlives the block, so the
+    next page counts again and sees any response completed, corrected or erased meanwhile."""
+    token = _page.set({})
+    try:
+        yield
+    finally:
+        _page.reset(token)
+
+
+def _cohort_key(cohort) -> tuple:
+    """The cohort select as text with its parameters: the same filters give the same key, a
+    different site or period a different one."""
+    compiled = cohort.compile()
+    return str(compiled), tuple(sorted((name, repr(value)) for name, value in compiled.params.items()))
 
 
 def pairing_id(instrument_id: str, item_ids, level: str, before: str, after: str) -> int:
@@ -95,20 +123,33 @@ def keeping_id(kind: str, instrument_id: str, item_ids, level: str, waves=()) ->
 
 def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
     """Make the rows of the cohort's families whose stamp differs from their responses again:
-    by id for a few, in one pass over the whole cohort for many. ``waves`` None: every wave."""
-    answered = (sa.select(Response.family_id, sa.func.count(), sa.func.max(Response.id))
-                .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                       Response.family_id.in_(cohort))
-                .group_by(Response.family_id))
-    if waves is not None:
-        answered = answered.where(Response.wave.in_(list(waves)))
-    current = {family_id: (count, last) for family_id, count, last in db.session.execute(answered)}
+    by id for a few, in one pass over the whole cohort for many. ``waves`` None: every wave.
+    Inside ``one_page``, a keeping already brought up to date for this cohort is not checked again,
+    and the responses are counted once per instrument, waves and cohort."""
+    page = _page.get()
+    cohort_key = _cohort_key(cohort) if page is not None else None
+    if page is not None and ("kept", keeping, cohort_key) in page:
+        return keeping
+    counted = ("answered", instrument_id, tuple(waves) if waves is not None else None, cohort_key)
+    current = page.get(counted) if page is not None else None
+    if current is None:
+        answered = (sa.select(Response.family_id, sa.func.count(), sa.func.max(Response.id))
+                    .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                           Response.family_id.in_(cohort))
+                    .group_by(Response.family_id))
+        if waves is not None:
+            answered = answered.where(Response.wave.in_(list(waves)))
+        current = {family_id: (count, last) for family_id, count, last in db.session.execute(answered)}
+        if page is not None:
+            page[counted] = current
     stamped = {family_id: (count, last) for family_id, count, last in db.session.execute(
         sa.select(KeptStamp.family_id, KeptStamp.responses, KeptStamp.last_response_id)
         .where(KeptStamp.keeping == keeping, KeptStamp.family_id.in_(cohort)))}
     stale = sorted(family_id for family_id in current.keys() | stamped.keys()
                    if current.get(family_id) != stamped.get(family_id))
     if not stale:
+        if page is not None:
+            page[("kept", keeping, cohort_key)] = True
         return keeping
     # A few changed families are made again by id; many (the first report, a large import) in
     # one pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
@@ -122,6 +163,8 @@ def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
     for start in range(0, len(stamps), CHUNK):
         db.session.execute(_insert(KeptStamp), stamps[start:start + CHUNK])
     db.session.commit()
+    if page is not None:
+        page[("kept", keeping, cohort_key)] = True
     return keeping
 
 

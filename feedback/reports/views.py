@@ -19,6 +19,7 @@ from ..extensions import db
 from ..staff.access import REPORTS as REPORT_ROLES
 from ..staff.access import UNIT_SAVINGS, UNSUPPRESSED_REPORTS, may_use, require_roles, visible_sites
 from .catalogue import REPORTS, run_alongside, run_report
+from . import pair_store
 from .cost_benefit import OUTCOMES
 from .data import SUBJECTS, Filters, cohort, describe
 from .drawing import too_small_text
@@ -63,9 +64,10 @@ def _shown(name: str):
     form, filters, options, unsuppressed = _read_filters()
     if filters is None:
         return kind, form, None, unsuppressed
-    report = run_report(name, filters, **options)
+    with pair_store.one_page():
+        report = run_report(name, filters, **options)
+        alongside = [] if unsuppressed else run_alongside(name, filters, **options)
     names = {site.id: site.name for site in visible_sites()}
-    alongside = [] if unsuppressed else run_alongside(name, filters, **options)
     shown = protect(report, suppress=not unsuppressed, filters_text=describe(filters, names, name), alongside=alongside,
                     **_protection())
     shown.missing_dates = undated_note(filters, name, _protection()["threshold"], suppress=not unsuppressed)

@@ -2,6 +2,7 @@
 
 Run:  python tests/benchmarks/reports.py [--families 20000] [--answer-sets 50] [--database NAME]
                                          [--keep-database] [--repeat 2] [--changed 100]
+      python tests/benchmarks/reports.py --template NAME [--template NAME ...] [--repeat 2] [--changed 0]
 
 Seeds a throwaway PostgreSQL database with ``export.seed`` (the datasets benchmark's families,
 members and completed responses with answers and scores), then adds what the response-rates
@@ -21,6 +22,12 @@ which families changed. Then ``--changed`` families lose their exit assessments 
 or erasure would) and every report is timed once more: those families are paired again.
 Production settings, so the timings include what a deployment runs. Not a pytest test: nothing
 is asserted.
+
+Growth with the cohort: ``--template NAME`` (repeatable) takes databases seeded earlier
+(``--keep-database``) as read-only templates. Each is cloned (``CREATE DATABASE ... TEMPLATE``), timed
+on the clone with the template's keys (the seed's keys come from its url) and the clone dropped;
+then one table gives each report's seconds (best request) at every size, smallest first, and how
+many times slower it is at the largest size than at the smallest.
 """
 from __future__ import annotations
 
@@ -100,8 +107,9 @@ def signed_in_client(app):
     return client
 
 
-def time_reports(client, repeat: int, heading: str) -> float:
-    """Each report page ``repeat`` times; prints first and best seconds; (slowest first, slowest best)."""
+def time_reports(client, repeat: int, heading: str, seen: dict | None = None) -> tuple[float, float]:
+    """Each report page ``repeat`` times; prints first and best seconds; (slowest first, slowest best).
+    ``seen`` (if given) gets report -> (first, best) seconds."""
     from feedback.reports.catalogue import REPORTS
 
     from feedback.reports import views
@@ -134,6 +142,8 @@ def time_reports(client, repeat: int, heading: str) -> float:
         worst, worst_best = max(worst, times[0]), max(worst_best, min(times))
         note = "not enough data" if "Not enough data" in html else ("chart" if "<svg" in html else "no chart")
         best = times.index(min(times))
+        if seen is not None:
+            seen[report] = (times[0], times[best])
         print(f"{report:<20} {times[0]:>8.2f} {times[best]:>8.2f} {audits[best]:>8.3f} "
               f"{100 * audits[best] / times[best]:>7.1f}%  {note}")
     views.protect = protect
@@ -152,6 +162,64 @@ def drop_exit_assessments(url: str, families: int) -> int:
     return families
 
 
+def clone(template: str) -> str:
+    """A throwaway copy of a seeded database (``CREATE DATABASE ... TEMPLATE``): its name. PostgreSQL
+    refuses while anyone is connected to the template, so it is tried again for a while."""
+    import psycopg
+
+    name = f"h_rep_{secrets.token_hex(3)}"
+    for attempt in range(60):
+        try:
+            with psycopg.connect(seeding.ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            return name
+        except psycopg.errors.ObjectInUse:
+            time.sleep(5)
+    raise SystemExit(f"{template} stayed in use: could not clone it")
+
+
+def families_in(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        return connection.execute("select count(*) from families").fetchone()[0]
+
+
+def time_database(url: str, keys_url: str, options, heading: str = "") -> dict:
+    """Every report on one seeded database (``keys_url``: the url the seed's keys come from):
+    report -> (first, best) seconds; then, with ``--changed``, once more after that many families
+    changed. Prints as it goes."""
+    from feedback import create_app
+
+    # The report pages are measured, not signing in: the admin signs in with the password alone.
+    app = create_app({**seeding.settings(keys_url), "DATABASE_URL": url, "FEEDBACK_TWO_FACTOR_ROLES": ""})
+    client = signed_in_client(app)
+    seen: dict = {}
+    first, best = time_reports(client, options.repeat, f"{heading}each report, first request then again", seen)
+    verdicts = [("first request", first), ("again", best)]
+    if options.changed:
+        drop_exit_assessments(url, options.changed)
+        changed, _ = time_reports(client, 1, f"after {options.changed:,} families' exit assessments were removed")
+        verdicts.append((f"after {options.changed:,} families changed", changed))
+    for label, seconds in verdicts:
+        print(f"slowest report, {label}: {seconds:.2f} s (target < {TARGET_SECONDS:.0f} s: "
+              f"{'met' if seconds < TARGET_SECONDS else 'NOT met'})")
+    return seen
+
+
+def growth_table(sizes: dict[int, dict]) -> str:
+    """Each report's best seconds at every size (families), and largest / smallest."""
+    ordered = sorted(sizes)
+    head = f"{'report':<20} " + " ".join(f"{f'{n:,} fam. s':>13}" for n in ordered) + f" {'growth':>7}"
+    lines = [head]
+    for report in sizes[ordered[0]]:
+        best = [sizes[n].get(report, (None, None))[1] for n in ordered]
+        ratio = (f"{best[-1] / best[0]:>6.1f}x" if len(ordered) > 1 and best[0] and best[-1] is not None else f"{'':>7}")
+        lines.append(f"{report:<20} " + " ".join(f"{b:>13.2f}" if b is not None else f"{'-':>13}" for b in best)
+                     + f" {ratio}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     import psycopg
 
@@ -159,11 +227,27 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=20_000)
     parser.add_argument("--answer-sets", type=int, default=50)
     parser.add_argument("--database", help="an already seeded database to use")
+    parser.add_argument("--template", action="append", default=[],
+                        help="a seeded database to clone and time (repeatable: one size each); the clone is dropped")
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--changed", type=int, default=100,
                         help="then remove this many families' exit assessments and time every report again")
     options = parser.parse_args()
+
+    if options.template:
+        sizes = {}
+        for template in options.template:
+            name = clone(template)
+            try:
+                families = families_in(seeding.database_url(name))
+                sizes[families] = time_database(seeding.database_url(name), seeding.database_url(template), options,
+                                                f"{families:,} families ({template}): ")
+            finally:
+                with psycopg.connect(seeding.ADMIN_URL, autocommit=True) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        print("\nbest request, seconds, by families in the cohort\n" + growth_table(sizes))
+        return
 
     name = options.database or f"feedback_reports_{secrets.token_hex(4)}"
     url = seeding.database_url(name)
@@ -176,20 +260,7 @@ def main() -> None:
             print(f"seeded {counts['families']:,} families, {counts['members']:,} members, "
                   f"{counts['responses']:,} responses, {counts['answers']:,} answers in {counts['seconds']:.0f} s")
             print(f"invitations: {add_invitations(url):,}")
-        from feedback import create_app
-
-        # The report pages are measured, not signing in: the admin signs in with the password alone.
-        app = create_app({**seeding.settings(url), "FEEDBACK_TWO_FACTOR_ROLES": ""})
-        client = signed_in_client(app)
-        first, best = time_reports(client, options.repeat, "each report, first request then again")
-        verdicts = [("first request", first), ("again", best)]
-        if options.changed:
-            drop_exit_assessments(url, options.changed)
-            changed, _ = time_reports(client, 1, f"after {options.changed:,} families' exit assessments were removed")
-            verdicts.append((f"after {options.changed:,} families changed", changed))
-        for label, seconds in verdicts:
-            print(f"slowest report, {label}: {seconds:.2f} s (target < {TARGET_SECONDS:.0f} s: "
-                  f"{'met' if seconds < TARGET_SECONDS else 'NOT met'})")
+        time_database(url, url, options)
     finally:
         if options.keep_database or options.database:
             print(f"kept the database {name}")
