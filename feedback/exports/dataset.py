@@ -8,12 +8,14 @@ than the statement.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
 
 from ..extensions import db
+from .answer_grid import AnswerGrid, records_frame
 from ..families.models import Family, Member
 from ..staff.models import Site
 from ..survey.models import Answer, Response, Score
@@ -77,6 +79,56 @@ def answers(selection: Selection) -> pd.DataFrame:
     return _frame(_selected(query, selection), ("response_id", "item_id", "value"))
 
 
+#: Responses whose answers are read per statement: a chunk's tuples (about 20 answers a response)
+#: are held at once, never the instrument's.
+ANSWER_CHUNK_RESPONSES = 5_000
+
+
+def answers_by_response(selection: Selection, response_ids, chunk_responses: int | None = None) -> pd.DataFrame:
+    """The selection's answers, one row per id of ``response_ids`` (in that order) and one column per
+    item answered: ``answers_wide(answers(selection)).reindex(response_ids)``, dtypes included.
+
+    Read a range of response ids at a time (an ordinary statement each, over the answers' own
+    (response_id, item_id) index), so memory holds the table and one chunk's tuples rather than
+    every answer as a tuple and a long frame (``answer_grid``). A server-side cursor did the same
+    in 2.5 times the time: psycopg fetches its rows a few hundred per round trip.
+    """
+    size = chunk_responses or ANSWER_CHUNK_RESPONSES
+    grid = AnswerGrid(list(response_ids))
+    ordered = sorted(int(i) for i in response_ids)
+    decode = _json_decoder()
+    # The value as JSON text, decoded here: most answers are one of a few codes, decoded once each
+    # (the driver's own decoding was half the read's time).
+    query = (sa.select(Answer.response_id, Answer.item_id, sa.cast(Answer.value, sa.Text))
+             .join(Response, Response.id == Answer.response_id))
+    for start in range(0, len(ordered), size):
+        low, high = ordered[start], ordered[min(start + size, len(ordered)) - 1]
+        chunk = _selected(query.where(Answer.response_id.between(low, high)), selection)
+        grid.add((response_id, item_id, decode(text)) for response_id, item_id, text in db.session.execute(chunk))
+    return grid.frame()
+
+
+_UNSEEN = object()
+
+
+def _json_decoder(longest: int = 40, most: int = 50_000):
+    """``json.loads`` that remembers short texts (codes, numbers, yes/no) whose value cannot be
+    changed in place; lists are decoded afresh each time, and free text is not remembered."""
+    known: dict[str, object] = {}
+
+    def decode(text):
+        if text is None:
+            return None
+        value = known.get(text, _UNSEEN)
+        if value is _UNSEEN:
+            value = json.loads(text)
+            if len(text) <= longest and not isinstance(value, (list, dict)) and len(known) < most:
+                known[text] = value
+        return value
+
+    return decode
+
+
 def scores(selection: Selection) -> pd.DataFrame:
     """Scale scores of the selection's responses, long, with the scoring version each was computed with."""
     query = (sa.select(Score.response_id, Score.scale_id, Score.value, Score.answered, Score.items, Score.flagged,
@@ -94,7 +146,13 @@ def answers_wide(long: pd.DataFrame) -> pd.DataFrame:
     return long.pivot(index="response_id", columns="item_id", values="value")
 
 
+#: Rows of responses or scores read per round trip of a server-side cursor.
+RECORD_CHUNK_ROWS = 50_000
+
+
 def _frame(query, columns) -> pd.DataFrame:
-    # Plain tuples: pandas probing SQLAlchemy Row objects for keys cost more than the query.
-    rows = [tuple(row) for row in db.session.execute(query)]
-    return pd.DataFrame.from_records(rows, columns=list(columns))
+    # Plain tuples: pandas probing SQLAlchemy Row objects for keys cost more than the query. A chunk
+    # at a time through a server-side cursor: a national cohort's responses as tuples of Python
+    # objects took about a kilobyte each, several times the frame made of them (``records_frame``).
+    result = db.session.execute(query, execution_options={"stream_results": True, "yield_per": RECORD_CHUNK_ROWS})
+    return records_frame(([tuple(row) for row in part] for part in result.partitions()), columns)

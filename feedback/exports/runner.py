@@ -40,7 +40,7 @@ from ..instruments.definition import CODED_TYPES, FREE_TEXT_TYPES, NOT_COLLECTED
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
 from .codebook import Codebook, Variable
-from .dataset import Selection, answers, answers_wide, responses, scores
+from .dataset import Selection, answers_by_response, responses, scores
 from .derived import add_level_counts, add_reading_gaps
 from .change import PREFIXES as CHANGE_PREFIXES, add_reliable_change, readme_lines as change_readme_lines
 from ..instruments.reliability import reliabilities_for, with_version_file
@@ -238,7 +238,7 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
     except VersionMismatch as error:
         raise ExportError(str(error)) from None
     frame = frame.reset_index(drop=True)
-    values = answers_wide(answers(selection)).reindex(frame["response_id"].tolist())
+    values = answers_by_response(selection, frame["response_id"].tolist())
     partners = _answered_by_partners(instrument)
     known = {} if full or deid.free_text != "scrub" else _known_strings(frame["family_id"].dropna().unique())
     if partners and not full and deid.free_text == "scrub":

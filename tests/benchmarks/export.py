@@ -1,7 +1,17 @@
 """Benchmark: ``flask export run exports/evaluation.yaml`` over 20,000 families, against a pandas floor.
 
 Run:  python tests/benchmarks/export.py [--families 20000] [--answer-sets 50] [--profile] [--top 25]
-                                        [--keep-database]
+                                        [--keep-database] [--floor chunked|whole|both]
+      python tests/benchmarks/export.py --template NAME [--tree DIR ...] [--rounds N]
+      python tests/benchmarks/export.py --database NAME [--keys-of NAME]
+
+``--template NAME`` seeds nothing: it exports a clone of a database seeded earlier (``--keep-database``
+here or in ``reports.py``; the clone is made with ``CREATE DATABASE … TEMPLATE`` and dropped at the
+end), with the keys the seed used (``settings`` of the template's url). ``--database NAME`` exports
+an existing database as it is (``--keys-of`` names the database whose url made its keys).
+``--tree DIR`` (repeatable) times the export of another copy of the code (a folder holding
+``wsgi.py`` and ``feedback/``) as well, alternating with this tree for ``--rounds`` rounds, so two
+versions are compared under the same load.
 
 Creates a throwaway PostgreSQL database, migrates it, publishes the six family instruments and
 seeds families in bulk: sites, families (entry and exit dates), about three members a family
@@ -15,7 +25,11 @@ and scores (most of the rows) go in with PostgreSQL COPY.
 Then, each in its own subprocess (so its peak memory is its own), it times
   1. the export: ``flask --app wsgi export run exports/evaluation.yaml --out TMP`` with production
      settings and ``FEEDBACK_PSEUDONYM_KEY``, writing every format the profile names;
-  2. the floor: ``pd.read_sql("select * from answers", engine)`` written to one CSV.
+  2. the floor: every answer read by pandas and written to one CSV. ``chunked`` (the default) reads
+     ``pd.read_sql(..., chunksize=200_000)`` through a server-side cursor and appends each chunk,
+     so its memory does not grow with the cohort either (the "same way" the export now reads);
+     ``whole`` is the earlier floor, ``pd.read_sql("select * from answers")`` in one frame, which
+     needs about 4.6 GB at 20,000 families and does not fit at 100,000.
 Seconds are the wall time of the whole subprocess (interpreter start and imports included, for
 both). Peak memory is the subprocess's resident-set high-water mark (``ru_maxrss``) read with
 ``os.wait4`` for that child — what ``resource.getrusage(RUSAGE_CHILDREN)`` gives, but per child.
@@ -38,6 +52,7 @@ import os
 import pstats
 import random
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,6 +78,18 @@ frame = pd.read_sql("select * from answers", engine)
 frame.to_csv(sys.argv[2], index=False)
 print(len(frame))
 """
+# The same reading and writing, a chunk at a time through a server-side cursor.
+CHUNKED_FLOOR = """
+import sys, pandas as pd, sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1])
+rows = 0
+with engine.connect().execution_options(stream_results=True) as connection:
+    for n, chunk in enumerate(pd.read_sql("select * from answers", connection, chunksize=200_000)):
+        chunk.to_csv(sys.argv[2], index=False, header=n == 0, mode="w" if n == 0 else "a")
+        rows += len(chunk)
+print(rows)
+"""
+FLOORS = {"chunked": CHUNKED_FLOOR, "whole": FLOOR}
 
 
 def database_url(name: str) -> str:
@@ -238,10 +265,10 @@ def seed(url: str, families: int, answer_sets: int, seed_: int = 2026) -> dict:
     return counts
 
 
-def measured(command: list[str], env: dict) -> dict:
+def measured(command: list[str], env: dict, cwd: Path = ROOT) -> dict:
     """Run a child; its wall seconds, peak RSS (MB, from its own rusage) and output."""
     began = time.perf_counter()
-    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # wait4 reports this child's own rusage; read the pipes first, in threads, so the child never blocks.
     import threading
     out, err = [], []
@@ -268,12 +295,83 @@ def folder_size(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def run_export(url: str, profile: Path, out: Path, cprofile: Path | None = None) -> dict:
+def run_export(url: str, profile: Path, out: Path, cprofile: Path | None = None, keys_url: str | None = None,
+               tree: Path = ROOT) -> dict:
+    """Time ``flask export run`` of ``tree``'s code against ``url``, with the keys ``keys_url``'s seed used."""
     command = [sys.executable]
     if cprofile is not None:
         command += ["-m", "cProfile", "-o", str(cprofile)]
     command += ["-m", "flask", "--app", "wsgi", "export", "run", str(profile), "--out", str(out)]
-    return measured(command, export_env(url))
+    env = export_env(keys_url or url)
+    env["DATABASE_URL"] = url
+    env["PYTHONPATH"] = str(tree)  # the tree's own ``feedback`` package, not this checkout's
+    return measured(command, env, cwd=tree)
+
+
+def clone(template: str) -> str:
+    """A throwaway copy of a seeded database; retried while someone else is connected to the template."""
+    import psycopg
+
+    name = f"h_exp_{secrets.token_hex(3)}"
+    for attempt in range(60):
+        try:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            return name
+        except psycopg.errors.ObjectInUse:
+            time.sleep(5)
+    raise SystemExit(f"{template} stayed in use: could not clone it")
+
+
+def cohort(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        families, members, completed, answers = connection.execute(
+            "select (select count(*) from families), (select count(*) from members), "
+            "(select count(*) from responses where status = 'completed'), (select count(*) from answers)").fetchone()
+    return f"{families:,} families, {members:,} members, {completed:,} completed responses, {answers:,} answers"
+
+
+def measure_floor(kind: str, url: str, tmp: Path) -> dict:
+    floor = measured([sys.executable, "-c", FLOORS[kind], url, str(tmp / "answers.csv")], dict(os.environ))
+    if floor["rc"]:
+        raise SystemExit(f"floor failed: {floor['err'][-2000:]}")
+    size = (tmp / "answers.csv").stat().st_size / 1e6
+    (tmp / "answers.csv").unlink()
+    print(f"floor {kind} (pd.read_sql answers → one CSV, {int(floor['out']):,} rows, {size:.0f} MB): "
+          f"{floor['seconds']:.1f} s, CPU {floor['cpu']:.1f} s, peak {floor['peak_mb']:.0f} MB", flush=True)
+    return floor
+
+
+def compare_trees(url: str, keys_url: str, trees: list[Path], rounds: int, floor_kind: str) -> None:
+    """Each tree's export and the floor, alternately, ``rounds`` times; medians at the end."""
+    import statistics
+
+    results: dict[str, list[dict]] = {str(tree): [] for tree in trees}
+    floors = []
+    with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp:
+        tmp = Path(tmp)
+        for round_ in range(rounds):
+            for n, tree in enumerate(trees if round_ % 2 == 0 else list(reversed(trees))):
+                out = tmp / f"out-{round_}-{n}"
+                export = run_export(url, PROFILE, out, keys_url=keys_url, tree=tree)
+                shutil.rmtree(out, ignore_errors=True)
+                if export["rc"]:
+                    print(f"export of {tree} FAILED (exit {export['rc']}): {export['err'].strip()[-1500:]}")
+                    continue
+                results[str(tree)].append(export)
+                print(f"round {round_ + 1}, {tree}: {export['seconds']:.1f} s, CPU {export['cpu']:.1f} s, "
+                      f"peak {export['peak_mb']:.0f} MB", flush=True)
+            floors.append(measure_floor(floor_kind, url, tmp))  # after the exports: theirs are the figures wanted first
+    floor_s = statistics.median(f["seconds"] for f in floors)
+    print(f"medians over {rounds} round(s): floor {floor_kind} {floor_s:.1f} s, "
+          f"peak {statistics.median(f['peak_mb'] for f in floors):.0f} MB")
+    for tree, runs in results.items():
+        if runs:
+            seconds = statistics.median(r["seconds"] for r in runs)
+            print(f"  {tree}: {seconds:.1f} s, CPU {statistics.median(r['cpu'] for r in runs):.1f} s, peak "
+                  f"{statistics.median(r['peak_mb'] for r in runs):.0f} MB, {seconds / floor_s:.2f}× the floor")
 
 
 def main() -> None:
@@ -285,8 +383,28 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also run the export once under cProfile")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--floor", choices=("chunked", "whole", "both"), default="chunked")
+    parser.add_argument("--template", help="export a clone of this seeded database instead of seeding")
+    parser.add_argument("--database", help="export this existing database as it is instead of seeding")
+    parser.add_argument("--keys-of", help="the database whose url made --database's keys (default: itself)")
+    parser.add_argument("--tree", type=Path, action="append", default=[],
+                        help="also time this copy of the code (with --template or --database)")
+    parser.add_argument("--rounds", type=int, default=1)
     options = parser.parse_args()
     os.chdir(ROOT)
+    if options.template or options.database:
+        name = options.database or clone(options.template)
+        keys_url = database_url(options.keys_of or options.template or options.database)
+        try:
+            print(f"exporting {name} (keys of {keys_url.rsplit('/', 1)[1]}): {cohort(database_url(name))}", flush=True)
+            kind = "chunked" if options.floor == "both" else options.floor
+            compare_trees(database_url(name), keys_url, [ROOT, *[t.resolve() for t in options.tree]],
+                          options.rounds, kind)
+        finally:
+            if not options.database:
+                with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
 
     name = f"feedback_export_{secrets.token_hex(4)}"
     url = database_url(name)
@@ -300,12 +418,8 @@ def main() -> None:
         print("responses by instrument: " + ", ".join(f"{k} {v:,}" for k, v in counts["by_instrument"].items()))
         with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp:
             tmp = Path(tmp)
-            floor = measured([sys.executable, "-c", FLOOR, url, str(tmp / "answers.csv")], dict(os.environ))
-            if floor["rc"]:
-                raise SystemExit(f"floor failed: {floor['err'][-2000:]}")
-            print(f"floor (pd.read_sql answers → one CSV, {int(floor['out']):,} rows, "
-                  f"{(tmp / 'answers.csv').stat().st_size / 1e6:.0f} MB): {floor['seconds']:.1f} s, "
-                  f"CPU {floor['cpu']:.1f} s, peak {floor['peak_mb']:.0f} MB")
+            kinds = ("chunked", "whole") if options.floor == "both" else (options.floor,)
+            floor = [measure_floor(kind, url, tmp) for kind in kinds][0]
             # The profile as shipped, then (only if it fails) copies with the smallest changes that
             # get past each failure, so the export can still be timed; every failure is printed.
             text = PROFILE.read_text()
