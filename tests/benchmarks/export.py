@@ -308,11 +308,12 @@ def run_export(url: str, profile: Path, out: Path, cprofile: Path | None = None,
     return measured(command, env, cwd=tree)
 
 
-def clone(template: str) -> str:
-    """A throwaway copy of a seeded database; retried while someone else is connected to the template."""
+def clone(template: str, prefix: str = "h_exp") -> str:
+    """A throwaway copy of a seeded database (``CREATE DATABASE ... TEMPLATE``): its name. PostgreSQL
+    refuses while anyone is connected to the template, so it is tried again for a while."""
     import psycopg
 
-    name = f"h_exp_{secrets.token_hex(3)}"
+    name = f"{prefix}_{secrets.token_hex(3)}"
     for attempt in range(60):
         try:
             with psycopg.connect(ADMIN_URL, autocommit=True) as admin:

@@ -163,19 +163,8 @@ def drop_exit_assessments(url: str, families: int) -> int:
 
 
 def clone(template: str) -> str:
-    """A throwaway copy of a seeded database (``CREATE DATABASE ... TEMPLATE``): its name. PostgreSQL
-    refuses while anyone is connected to the template, so it is tried again for a while."""
-    import psycopg
-
-    name = f"h_rep_{secrets.token_hex(3)}"
-    for attempt in range(60):
-        try:
-            with psycopg.connect(seeding.ADMIN_URL, autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            return name
-        except psycopg.errors.ObjectInUse:
-            time.sleep(5)
-    raise SystemExit(f"{template} stayed in use: could not clone it")
+    """A throwaway copy of a seeded database (the datasets benchmark's ``clone``)."""
+    return seeding.clone(template, "h_rep")
 
 
 def families_in(url: str) -> int:
