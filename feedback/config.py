@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
+from .rate_limit_storage import storage_uri
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "testing", "production")
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
@@ -407,7 +409,8 @@ class Settings:
             "MAX_CONTENT_LENGTH": 1024 * 1024,
             # In memory by default (one process); set FEEDBACK_RATE_LIMIT_STORAGE=redis://… so that
             # every gunicorn worker counts the same sign-in attempts.
-            "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
+            # memory:// is counted by ``rate_limit_storage`` (no sweep thread per request).
+            "RATELIMIT_STORAGE_URI": storage_uri(self.rate_limit_storage),
             # If Redis goes down, count in each worker's memory until it is back rather than answer
             # every sign-in and every Twilio webhook with an error (texts would be lost).
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -315,4 +315,5 @@ def test_a_bad_limit_or_proxy_setting_stops_the_app_with_what_to_set(tmp_path, v
 def test_by_default_limits_are_counted_in_memory_and_no_proxy_is_trusted(tmp_path):
     settings = Settings.from_env({}, tmp_path)
     assert settings.rate_limit_storage == "memory://" and settings.trusted_proxies == 0
-    assert settings.flask_config()["RATELIMIT_STORAGE_URI"] == "memory://"
+    # Counted by the app's own in-memory storage (``feedback.rate_limit_storage``).
+    assert settings.flask_config()["RATELIMIT_STORAGE_URI"] == "feedback+memory://"
