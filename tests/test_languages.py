@@ -128,3 +128,20 @@ def test_the_stylesheet_uses_no_physical_left_or_right_so_pages_mirror():
     lopsided = [f"{name}: {values}" for name, values in FOUR_SIDES.findall(css)
                 if len(values.split()) == 4 and values.split()[1] != values.split()[3]]
     assert lopsided == []
+
+
+def test_language_names_are_remembered_only_as_babel_gives_them_and_boundedly():
+    from babel import Locale
+
+    from feedback.languages import language_name
+
+    language_name.cache_clear()
+    for code in ("cy", "pl", "ur", "ar", "so", "bn", "ro"):
+        assert language_name(code) == Locale.parse(code).get_display_name(code)
+        assert language_name(code) == Locale.parse(code).get_display_name(code)  # again, from memory
+    assert language_name("en") == "English"
+    assert language_name("xx-not-a-language") == "xx-not-a-language"
+    assert language_name.cache_info().maxsize == 128
+    for n in range(300):  # codes from requests cannot grow it without end
+        language_name(f"q{n}")
+    assert language_name.cache_info().currsize <= 128
