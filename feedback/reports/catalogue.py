@@ -171,9 +171,12 @@ def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) ->
 
 
 def _scale_change(filters: Filters, **_) -> Report:
-    """Every scale of every instrument (its latest version) with scores, at each pair of waves."""
+    """Every scale of every instrument (its latest version) with scores, at each pair of waves:
+    paired and summed up in the database (``scale_data``), not read score by score."""
+    import pandas as pd
+
     from ..instruments.reliability import reliabilities_for
-    from .data import answers
+    from . import scale_data
 
     labels = {wave: str(label) for wave, label in family_functioning.WAVES.items()}
     wanted = []
@@ -182,25 +185,35 @@ def _scale_change(filters: Filters, **_) -> Report:
         roles = {respondent.role for respondent in instrument.respondents} if instrument else set()
         if instrument is None or not instrument.scales or roles <= {"partner_staff"}:
             continue  # no scales, or anonymous partner staff: no family to pair
-        found = scores(filters, instrument_id, [scale.id for scale in instrument.scales])
-        if found.empty:
+        waves = scale_data.score_waves(filters, instrument_id, [scale.id for scale in instrument.scales])
+        if not waves:
             continue
         # Members where each member answers; families where the key worker scores the family.
         unit = "family_id" if instrument_id == star.INSTRUMENT or roles <= {"practitioner"} else "member_id"
         if instrument_id == family_functioning.INSTRUMENT:
             changes = family_functioning.CHANGES
-        elif instrument_id == star.INSTRUMENT or "entry" not in set(found["wave"]):
+        elif instrument_id == star.INSTRUMENT or "entry" not in waves:
             changes = scale_change.FIRST_LATEST  # readings not tied to waves: first and latest
         else:
             changes = (("entry", "exit"),)
         first = changes[0][0] if changes else None
-        items = answers(filters, instrument_id, sorted({i for scale in instrument.scales for i in scale.items}),
-                        [first] if first else None)
         sidecar = reliabilities_for(instrument_id, scales=instrument.scales)  # sidecar, else the version file
+        paired = {}
+        for scale in instrument.scales:
+            if changes:
+                paired[scale.id] = scale_data.paired_scores(filters, instrument_id, scale.id, unit, changes)
+            else:
+                paired[scale.id] = {("first", "latest"): scale_data.first_and_latest(filters, instrument_id, scale.id,
+                                                                                     unit)}
+        # Alpha only where no reliability is stated and someone was paired (the report needs it then).
+        unstated = [scale for scale in instrument.scales
+                    if (sidecar.get(scale.id) is None or sidecar[scale.id].value is None)
+                    and any(not found.empty for found in paired[scale.id].values())]
+        sums = scale_data.item_sums(filters, instrument_id, unstated, unit, first)
         for scale in instrument.scales:
             wanted.append(scale_change.ScaleData(
-                instrument_id, scale, scale.label.get("en"), found[found["scale_id"] == scale.id], unit, changes,
-                items, sidecar.get(scale.id), labels))
+                instrument_id, scale, scale.label.get("en"), pd.DataFrame(), unit, changes, None, sidecar.get(scale.id),
+                labels, pairs=paired[scale.id], item_sums=sums.get(scale.id)))
     return scale_change.compute(wanted)
 
 

@@ -38,19 +38,19 @@ COLUMNS = ["keeping", "subject_id", "slot", "item_id", "family_id", "before", "a
 #: statement): well below PostgreSQL's 65,535 bound parameters.
 CHUNK = 2000
 
-#: Inside ``one_page``: what this page has already read (responses counted per instrument and
-#: cohort) and which keepings it has brought up to date. Outside it: None, nothing remembered.
+#: Inside ``one_page``: which keepings this page has brought up to date (per cohort). Outside it:
+#: None, nothing remembered.
 _page: contextvars.ContextVar[dict | None] = contextvars.ContextVar("report_page", default=None)
 
 
 @contextlib.contextmanager
 def one_page():
     """One report page (the report and those published with it, ``catalogue.run_alongside``):
-    each instrument's completed responses are counted once for the cohort, and each keeping
-    brought up to date once, however many of its reports read them. need-flow's page reads the
-    key worker's assessments four times and the member assessments three; at 100,000 families each
-    count is a pass over hundreds of thousands of responses. Nothing outlives the block, so the
-    next page counts again and sees any response completed, corrected or erased meanwhile."""
+    each keeping is brought up to date once, however many of its reports read it. need-flow's page
+    reads the key worker's assessments four times and the member assessments three; at 100,000
+    families each check is a pass over hundreds of thousands of responses. Nothing outlives the
+    block, so the next page checks again and sees any response completed, corrected or erased
+    meanwhile."""
     token = _page.set({})
     try:
         yield
@@ -121,51 +121,101 @@ def keeping_id(kind: str, instrument_id: str, item_ids, level: str, waves=()) ->
     return _digest([kind, instrument_id, level, ",".join(waves), *sorted(item_ids)])
 
 
+#: Every keeping this process has checked, with the instrument and waves its stamps count: a page
+#: checks all the keepings of one instrument and waves in one pass over the responses.
+_known: dict[int, tuple[str, tuple | None]] = {}
+
+
 def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
     """Make the rows of the cohort's families whose stamp differs from their responses again:
     by id for a few, in one pass over the whole cohort for many. ``waves`` None: every wave.
     Inside ``one_page``, a keeping already brought up to date for this cohort is not checked again,
-    and the responses are counted once per instrument, waves and cohort."""
+    and the responses of an instrument are counted once for all its keepings.
+
+    The stamps are compared in the database, which returns only the families that changed
+    (usually none): at 100,000 families, reading every family's count and stamp into Python
+    dictionaries to compare them took most of a page's time."""
     page = _page.get()
     cohort_key = _cohort_key(cohort) if page is not None else None
     if page is not None and ("kept", keeping, cohort_key) in page:
         return keeping
-    counted = ("answered", instrument_id, tuple(waves) if waves is not None else None, cohort_key)
-    current = page.get(counted) if page is not None else None
-    if current is None:
-        answered = (sa.select(Response.family_id, sa.func.count(), sa.func.max(Response.id))
-                    .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                           Response.family_id.in_(cohort))
-                    .group_by(Response.family_id))
-        if waves is not None:
-            answered = answered.where(Response.wave.in_(list(waves)))
-        current = {family_id: (count, last) for family_id, count, last in db.session.execute(answered)}
+    waves = tuple(waves) if waves is not None else None
+    _known[keeping] = (instrument_id, waves)
+    checked = ("checked", instrument_id, waves, cohort_key)
+    found = page.get(checked, {}).get(keeping) if page is not None else None
+    if found is None:
+        keepings = [keeping]
         if page is not None:
-            page[counted] = current
-    stamped = {family_id: (count, last) for family_id, count, last in db.session.execute(
-        sa.select(KeptStamp.family_id, KeptStamp.responses, KeptStamp.last_response_id)
-        .where(KeptStamp.keeping == keeping, KeptStamp.family_id.in_(cohort)))}
-    stale = sorted(family_id for family_id in current.keys() | stamped.keys()
-                   if current.get(family_id) != stamped.get(family_id))
-    if not stale:
+            keepings += sorted(other for other, (instrument, at) in _known.items()
+                               if other != keeping and (instrument, at) == (instrument_id, waves)
+                               and ("kept", other, cohort_key) not in page)
+        results = _changed(cohort, keepings, instrument_id, waves)
+        if page is not None:
+            page[checked] = results
+        found = results[keeping]
+    if page is not None:
+        page[checked].pop(keeping, None)   # checked once: a second call after making checks again
+    if not found:
         if page is not None:
             page[("kept", keeping, cohort_key)] = True
         return keeping
+    stale = sorted(found)
     # A few changed families are made again by id; many (the first report, a large import) in
     # one pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
     whole = len(stale) > CHUNK
     families = cohort if whole else stale
     _forget(families, keeping)
+    # Stamps first: what the rows are then made from is never older than their stamp, so a
+    # response completed meanwhile makes the next check pair that family again.
+    if whole:
+        now = _answered(cohort, instrument_id, waves).subquery("now")
+        db.session.execute(_insert(KeptStamp).from_select(
+            ["keeping", "family_id", "responses", "last_response_id"],
+            sa.select(sa.literal(keeping, sa.BigInteger), now.c.family_id, now.c.responses, now.c.last_response_id)))
+    else:
+        stamps = [{"keeping": keeping, "family_id": family_id, "responses": count, "last_response_id": last}
+                  for family_id, (count, last) in sorted(found.items()) if count is not None]
+        for start in range(0, len(stamps), CHUNK):
+            db.session.execute(_insert(KeptStamp), stamps[start:start + CHUNK])
     make(families)
-    stamps = [{"keeping": keeping, "family_id": family_id, "responses": current[family_id][0],
-               "last_response_id": current[family_id][1]}
-              for family_id in (current if whole else stale) if family_id in current]
-    for start in range(0, len(stamps), CHUNK):
-        db.session.execute(_insert(KeptStamp), stamps[start:start + CHUNK])
     db.session.commit()
     if page is not None:
         page[("kept", keeping, cohort_key)] = True
     return keeping
+
+
+def _changed(cohort, keepings: list[int], instrument_id: str, waves) -> dict[int, dict]:
+    """For each keeping: the cohort's families whose stamp differs from their responses now,
+    family -> (responses, last response id), both None for a family with none left."""
+    answered = _answered(cohort, instrument_id, waves).cte("answered")
+    wanted = sa.union_all(*[sa.select(sa.literal(k, sa.BigInteger).label("keeping")) for k in keepings]).cte("wanted")
+    stamped = (sa.select(KeptStamp.keeping, KeptStamp.family_id, KeptStamp.responses, KeptStamp.last_response_id)
+               .where(KeptStamp.keeping.in_(keepings), KeptStamp.family_id.in_(cohort)).cte("stamped"))
+    changed = (sa.select(wanted.c.keeping, answered.c.family_id, answered.c.responses, answered.c.last_response_id)
+               .select_from(answered.join(wanted, sa.true()))
+               .outerjoin(stamped, sa.and_(stamped.c.keeping == wanted.c.keeping,
+                                           stamped.c.family_id == answered.c.family_id))
+               .where(sa.or_(stamped.c.family_id.is_(None), stamped.c.responses != answered.c.responses,
+                             stamped.c.last_response_id != answered.c.last_response_id)))
+    gone = (sa.select(stamped.c.keeping, stamped.c.family_id, sa.null(), sa.null())
+            .where(~sa.exists().where(answered.c.family_id == stamped.c.family_id)))
+    results: dict[int, dict] = {k: {} for k in keepings}
+    for k, family_id, count, last in db.session.execute(sa.union_all(changed, gone)):
+        results[k][family_id] = (count, last)
+    return results
+
+
+def _answered(cohort, instrument_id: str, waves):
+    """The cohort's families with completed responses to the instrument (at ``waves``; None:
+    any): family_id, how many (``responses``) and the highest id (``last_response_id``), the stamp."""
+    answered = (sa.select(Response.family_id.label("family_id"), sa.func.count().label("responses"),
+                          sa.func.max(Response.id).label("last_response_id"))
+                .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                       Response.family_id.in_(cohort))
+                .group_by(Response.family_id))
+    if waves is not None:
+        answered = answered.where(Response.wave.in_(list(waves)))
+    return answered
 
 
 def forget_family(family_id: int) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
@@ -25,7 +26,7 @@ from flask_babel import gettext as _
 from ..instruments.reliability import VERSION_FILE, ScaleReliability, better_direction
 from ..instruments.scoring import reverse, scorable
 from ..statistics.change import paired_change
-from ..statistics.reliable_change import CLASSES, change_threshold, choose_reliability, classify
+from ..statistics.reliable_change import CLASSES, Reliability, change_threshold, choose_reliability, classify
 from .disclosure import Sum
 from .model import Column, Report, Table, count_and_share, not_enough, p_text
 from .pairs import latest, paired
@@ -34,6 +35,47 @@ NAME, TITLE = "scale-change", "Change on each scale: reliable change and effect 
 #: Fewer people than this behind a computed alpha: it is shown with a warning (unstable).
 MIN_ALPHA_N = 30
 FIRST_LATEST = None  # ``ScaleData.changes`` for readings not tied to waves
+
+
+@dataclass(frozen=True)
+class ItemSums:
+    """A scale's item scores at the wave alpha is computed at, summed up (``scale_data.item_sums``):
+    ``units`` with a response there, ``n`` of them with every item scored, and over those ``n``
+    each item's sum and sum of squares and the same of their total. Enough for Cronbach's alpha
+    without reading the answers one by one."""
+
+    units: int
+    n: int
+    item_sums: tuple
+    item_squares: tuple
+    total_sum: Any
+    total_squares: Any
+
+
+def alpha_from_sums(sums: ItemSums) -> tuple[float | None, int]:
+    """Cronbach's alpha from sums, as ``reliable_change.cronbach_alpha`` gives it from the rows:
+    (alpha, rows used), alpha None with fewer than 2 items or 2 complete rows, or totals that do not
+    vary. Worked out exactly (the sums of whole-number scores are exact) and rounded once."""
+    n, k = sums.n, len(sums.item_sums)
+    if k < 2 or n < 2:
+        return None, n
+
+    def spread(total, squares) -> Fraction:  # n(n − 1) × the sample variance
+        return n * Fraction(squares) - Fraction(total) ** 2
+
+    total_spread = spread(sums.total_sum, sums.total_squares)
+    if total_spread == 0:
+        return None, n
+    item_spread = sum(spread(s, q) for s, q in zip(sums.item_sums, sums.item_squares))
+    return float(Fraction(k, k - 1) * (1 - item_spread / total_spread)), n
+
+
+def _alpha_reliability(sums: ItemSums, min_n: int) -> Reliability:
+    """``choose_reliability`` without a stated value, from sums: only ``value`` and ``n`` are read here."""
+    alpha, n = alpha_from_sums(sums)
+    if alpha is None or alpha <= 0.0:
+        return Reliability(None, "", n, None)
+    return Reliability(alpha, "", n, None)
 
 
 @dataclass
@@ -45,7 +87,11 @@ class ScaleData:
     of waves (before, after), or ``FIRST_LATEST``; ``items``: the scale's answers one by one
     (``data.answers``: response_id, family_id, member_id, wave, completed_at, item_id, value) at
     the first wave, for Cronbach's alpha when the sidecar gives no reliability; ``wave_labels``:
-    wave → its name in the report."""
+    wave → its name in the report.
+
+    Read from the database at scale (``scale_data``), the same worked out there: ``pairs``, for
+    each of ``changes`` (or ("first", "latest")), the units scored at both in columns named by
+    the two waves, ascending by unit, instead of ``scores``; ``item_sums`` instead of ``items``."""
 
     instrument_id: str
     scale: Any
@@ -56,6 +102,8 @@ class ScaleData:
     items: pd.DataFrame | None = None
     reliability: ScaleReliability | None = None
     wave_labels: dict[str, str] | None = None
+    pairs: dict[tuple[str, str], pd.DataFrame] | None = None
+    item_sums: ItemSums | None = None
 
 
 def first_wave(data: ScaleData) -> str | None:
@@ -122,14 +170,19 @@ def _reliability(data: ScaleData, min_n: int):
                  if given.origin != VERSION_FILE else
                  _("%(source)s (version file%(kind)s)", source=given.source or "", kind=kind)), None, None)
     wave = first_wave(data)
-    items = entry_items(data.items, data.scale, data.unit, wave)
+    if data.item_sums is not None:
+        items, units = None, data.item_sums.units
+    else:
+        items = entry_items(data.items, data.scale, data.unit, wave)
+        units = 0 if items is None or items.empty else len(items)
     where = _("Cronbach's alpha at %(wave)s", wave=_label(data.wave_labels or {}, wave).lower()) if wave \
         else _("Cronbach's alpha at the first reading")
-    if items is None or items.empty:
+    if not units:
         return choose_reliability(None, None, None, min_n), where, None, \
             _("%(scale)s: no reliability stated (reliability.yaml or the version file) and no item answers to compute alpha from, so no "
               "reliable change is given.", scale=data.label)
-    chosen = choose_reliability(None, None, items, min_n)
+    chosen = (_alpha_reliability(data.item_sums, min_n) if data.item_sums is not None
+              else choose_reliability(None, None, items, min_n))
     warning = None
     if chosen.value is None:
         warning = _("%(scale)s: Cronbach's alpha cannot be computed from these answers (too few complete, or "
@@ -149,17 +202,19 @@ def compute(scales: list[ScaleData], min_n: int = MIN_ALPHA_N) -> Report:
     for data in scales:
         labels = data.wave_labels or {}
         scored = latest(data.scores.dropna(subset=["value", data.unit]), [data.unit, "wave"]) \
-            if data.changes else data.scores
+            if data.changes and data.pairs is None else data.scores
         pairs = []
         if data.changes:
             for before, after in data.changes:
-                found = paired(scored, data.unit, "value", before, after)
+                found = data.pairs[(before, after)] if data.pairs is not None \
+                    else paired(scored, data.unit, "value", before, after)
                 if not found.empty:
                     between = _("%(after)s − %(before)s", after=_label(labels, after),
                                 before=_label(labels, before).lower())
                     pairs.append((before, after, between, found[before], found[after]))
         else:
-            found = first_and_latest(data.scores, data.unit)
+            found = data.pairs[("first", "latest")] if data.pairs is not None \
+                else first_and_latest(data.scores, data.unit)
             if not found.empty:
                 pairs.append(("first", "latest", _("Latest − first reading"), found["first"], found["latest"]))
         if not pairs:

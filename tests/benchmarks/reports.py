@@ -3,6 +3,7 @@
 Run:  python tests/benchmarks/reports.py [--families 20000] [--answer-sets 50] [--database NAME]
                                          [--keep-database] [--repeat 2] [--changed 100]
       python tests/benchmarks/reports.py --template NAME [--template NAME ...] [--repeat 2] [--changed 0]
+                                         [--only REPORT ...]
 
 Seeds a throwaway PostgreSQL database with ``export.seed`` (the datasets benchmark's families,
 members and completed responses with answers and scores), then adds what the response-rates
@@ -107,9 +108,9 @@ def signed_in_client(app):
     return client
 
 
-def time_reports(client, repeat: int, heading: str, seen: dict | None = None) -> tuple[float, float]:
-    """Each report page ``repeat`` times; prints first and best seconds; (slowest first, slowest best).
-    ``seen`` (if given) gets report -> (first, best) seconds."""
+def time_reports(client, repeat: int, heading: str, seen: dict | None = None, only=()) -> tuple[float, float]:
+    """Each report page (or those in ``only``) ``repeat`` times; prints first and best seconds;
+    (slowest first, slowest best). ``seen`` (if given) gets report -> (first, best) seconds."""
     from feedback.reports.catalogue import REPORTS
 
     from feedback.reports import views
@@ -129,6 +130,8 @@ def time_reports(client, repeat: int, heading: str, seen: dict | None = None) ->
           f"target < {TARGET_SECONDS:.0f} s")
     worst, worst_best = 0.0, 0.0
     for report in REPORTS:
+        if only and report not in only:
+            continue
         times, audits = [], []
         for _ in range(repeat):
             protecting.clear()
@@ -184,11 +187,13 @@ def time_database(url: str, keys_url: str, options, heading: str = "") -> dict:
     app = create_app({**seeding.settings(keys_url), "DATABASE_URL": url, "FEEDBACK_TWO_FACTOR_ROLES": ""})
     client = signed_in_client(app)
     seen: dict = {}
-    first, best = time_reports(client, options.repeat, f"{heading}each report, first request then again", seen)
+    first, best = time_reports(client, options.repeat, f"{heading}each report, first request then again", seen,
+                               options.only)
     verdicts = [("first request", first), ("again", best)]
     if options.changed:
         drop_exit_assessments(url, options.changed)
-        changed, _ = time_reports(client, 1, f"after {options.changed:,} families' exit assessments were removed")
+        changed, _ = time_reports(client, 1, f"after {options.changed:,} families' exit assessments were removed",
+                                  only=options.only)
         verdicts.append((f"after {options.changed:,} families changed", changed))
     for label, seconds in verdicts:
         print(f"slowest report, {label}: {seconds:.2f} s (target < {TARGET_SECONDS:.0f} s: "
@@ -222,6 +227,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--changed", type=int, default=100,
                         help="then remove this many families' exit assessments and time every report again")
+    parser.add_argument("--only", action="append", default=[], metavar="REPORT",
+                        help="time only this report (repeatable), e.g. to compare one change before and after")
     options = parser.parse_args()
 
     if options.template:

@@ -90,3 +90,31 @@ def test_a_site_restricted_managers_page_shows_only_their_sites_families(app, wo
     mine = manager.get("/staff/reports/need-flow/download/csv").get_data(as_text=True)
     assert mine == north and mine != everyone
     assert "South" not in mine and "North" in mine
+
+
+def _need_and_point(filters=Filters()) -> dict:
+    """Another keeping of the same instrument and waves (two items): checked with need-flow's in one pass."""
+    found = transitions(filters, "practitioner-assessment", ["assessment_point", "level_of_need"])
+    found = found[found["item_id"] == "level_of_need"]
+    return found.set_index(["before", "after"])["n"].to_dict()
+
+
+def test_keepings_checked_together_each_see_a_new_assessment_and_an_erasure(app, ctx, world):
+    """The stamps of an instrument's keepings are compared in the database, all in one pass a page:
+    each keeping still sees what changed since the last page, and only in the families asked for."""
+    family = assessed_family(world, "A", "north", 3, 2)
+    assessed_family(world, "B", "south", 2, 2)
+    with pair_store.one_page():
+        assert _need() == _need_and_point() == {(3, 2): 1, (2, 2): 1}
+    assessment(family, "exit", 1)
+    db.session.commit()
+    with pair_store.one_page():
+        assert _need_and_point() == _need() == {(3, 1): 1, (2, 2): 1}
+        assert _need_and_point(Filters(site_ids=(world["south"],))) == {(2, 2): 1}
+    db.session.execute(sa.delete(Response).where(Response.family_id == family.id))
+    db.session.commit()
+    with pair_store.one_page():
+        assert _need() == _need_and_point() == {(2, 2): 1}
+        assert _need(Filters(site_ids=(world["north"],))) == {}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(pair_store.KeptAnswer)
+                             .where(pair_store.KeptAnswer.family_id == family.id)) == 0
