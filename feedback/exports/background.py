@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Callable
 
 #: Formats handed to the worker.
@@ -31,25 +32,43 @@ class BackgroundWriter:
         self.cores = cores if cores is not None else (os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future] = []
+        self._cleanup: list[Path] = []
 
     def wants(self, name: str, cells: int) -> bool:
         """Whether a file of format ``name`` for a table of ``cells`` cells should go to the worker."""
         return name in SLOW_FORMATS and self.cores > 1 and cells >= self.min_cells
 
-    def submit(self, write: Callable, *args) -> None:
+    def submit(self, write: Callable, *args, cleanup: Path | None = None) -> None:
+        """Run ``write(*args)`` in the worker; ``cleanup`` (a file the write reads, such as spilled
+        rows) is removed once the write has run, failed or been cancelled."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        self._futures.append(self._pool.submit(write, *args))
+        future = self._pool.submit(write, *args)
+        if cleanup is not None:
+            self._cleanup.append(cleanup)
+            future.add_done_callback(lambda _done, path=cleanup: Path(path).unlink(missing_ok=True))
+        self._futures.append(future)
 
     def wait(self) -> None:
         futures, self._futures = self._futures, []
-        for future in futures:
-            future.result()
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            self._remove_leftovers()
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        # A done callback runs in the pool's thread; removing again here makes sure no spilled file
+        # is left in the bundle's folder when the caller goes on to hash and zip it.
+        cleanup, self._cleanup = self._cleanup, []
+        for path in cleanup:
+            Path(path).unlink(missing_ok=True)
 
     def __enter__(self) -> "BackgroundWriter":
         return self

@@ -54,7 +54,7 @@ from .versions import VersionMismatch, item_columns
 from .background import BackgroundWriter
 from .wording import WORDING_VARIABLES, follow_language, translation_statuses, translation_table
 from .bundling import bundle_name, content_hash, write_zip
-from .writers import write_bundle_files, write_manifest, write_readme
+from .writers import prepare_frame, write_bundle_files, write_manifest, write_readme
 
 CHOICE_TYPES = ("single_choice", "agreement", "scale", "yes_no")
 log = logging.getLogger(__name__)
@@ -164,14 +164,18 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                     scoring_versions.update(table["scoring_version"].dropna().unique())
                 stem = f"{instrument_id}{suffix}"
                 tell(f"writing {instrument_id}", done, len(chosen), sum(counts.values()))
-                written = write_bundle_files(table, codebook, building, stem, profile.formats, background)
+                # Converted once for every writer; the table itself is let go first, so its Python
+                # objects are not held beside their converted copies while the files are written.
+                data = prepare_frame(table, codebook)
+                del table
+                written = write_bundle_files(data, codebook, building, stem, profile.formats, background)
+                del data
                 files.extend(path.name for path in written.values())
                 codebook.write_codebook_csv(building / f"{stem}-codebook.csv")
                 codebook.write_codebook_json(building / f"{stem}-codebook.json")
                 files.extend([f"{stem}-codebook.csv", f"{stem}-codebook.json"])
                 if "csv" in written:
                     csv_sets[stem] = (written["csv"].name, codebook)
-                del table
             if not counts:
                 raise ExportError(f"nothing to export: no completed responses match {profile.id} "
                                   "(its instruments, waves and sites).")

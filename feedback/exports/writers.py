@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -81,7 +81,10 @@ def write_bundle_files(frame: pd.DataFrame, codebook: Codebook, directory: Path,
         for name in formats:
             path = directory / f"{stem}.{name}"
             if background is not None and background.wants(name, cells):
-                background.submit(write_format, name, data, codebook, path)
+                # The worker reads the rows from a file a batch at a time: a pickled copy of the
+                # table (half a gigabyte at national scale) would sit in both processes at once.
+                spill = spill_rows(data, directory / f".{stem}.{name}.rows.arrow")
+                background.submit(write_spilled, name, spill, codebook, path, cleanup=spill)
             else:
                 local.append(write_format(name, data, codebook, path))
             written[name] = path
@@ -98,6 +101,46 @@ def write_format(name: str, data: pd.DataFrame, codebook: Codebook, path: Path) 
     return write_atomically(path, lambda temporary: write(data, codebook, temporary))
 
 
+#: Rows per batch of a spilled table, and per slice written to XLSX: a batch's cells as Python
+#: objects are held at once, never the table's.
+ROW_BATCH = 20_000
+
+
+def spill_rows(data: pd.DataFrame, spill: Path) -> Path:
+    """``data`` (from ``prepare_frame``) as an Arrow IPC file of ``ROW_BATCH``-row batches, which
+    ``read_spilled`` turns back into the same frames, dtypes included (pandas' metadata travels
+    with the schema)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    with pa.OSFile(str(spill), "wb") as sink, pa.ipc.new_file(sink, table.schema) as file:
+        for batch in table.to_batches(max_chunksize=ROW_BATCH):
+            file.write_batch(batch)
+    return spill
+
+
+def read_spilled(spill: Path) -> Iterator[pd.DataFrame]:
+    """A spilled table's batches as frames, one in memory at a time (read, not memory-mapped, so a
+    read batch is freed with its frame)."""
+    import pyarrow as pa
+
+    with pa.OSFile(str(spill), "rb") as source:
+        file = pa.ipc.open_file(source)
+        schema_frame = file.schema.empty_table().to_pandas()
+        if file.num_record_batches == 0:
+            yield schema_frame
+        for index in range(file.num_record_batches):
+            yield pa.Table.from_batches([file.get_batch(index)], schema=file.schema).to_pandas()
+
+
+def write_spilled(name: str, spill: Path, codebook: Codebook, path: Path) -> Path:
+    """Write a spilled table (``spill_rows``) to ``path`` in format ``name`` (only XLSX, which is
+    written row by row), whole or not at all."""
+    if name != "xlsx":
+        raise ValueError(f"Only XLSX is written from spilled rows, not {name!r}.")
+    return write_atomically(path, lambda temporary: _write_xlsx_batches(read_spilled(spill), codebook, temporary))
+
+
 def prepare_frame(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """A copy in codebook order with each column in the dtype every writer can take."""
     missing = [name for name in codebook.names if name not in frame.columns]
@@ -109,7 +152,9 @@ def prepare_frame(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         if extra:
             problems.append(f"the data has {', '.join(extra)} but the codebook does not describe it")
         raise ValueError("Data and codebook disagree: " + "; ".join(problems) + ".")
-    data = frame[codebook.names].reset_index(drop=True).copy()
+    # No deep copy: pandas' copy-on-write keeps the caller's frame as it was, and the columns that
+    # need no conversion (most numbers) are shared rather than held twice.
+    data = frame[codebook.names].reset_index(drop=True)
     for variable in codebook:
         column = data[variable.name]
         if variable.type == "numeric":
@@ -145,23 +190,40 @@ def _date_column(name: str, column: pd.Series) -> pd.Series:
 
 
 def _write_csv(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
-    csv_frame(data).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    # A slice at a time: the defused copy of the text cells (Python strings) is a slice's, not the
+    # table's. pandas writes a datetime column's cells in a format chosen over the whole column
+    # (dates only, or with times), so a table with one is written whole to keep the same bytes.
+    timed = any(pd.api.types.is_datetime64_any_dtype(data[column]) for column in data.columns)
+    step = len(data) if timed else ROW_BATCH
+    with open(path, "w", encoding="utf-8-sig", newline="") as stream:  # the BOM once, at the start
+        for start in range(0, max(len(data), 1), max(step, 1)):
+            csv_frame(data.iloc[start:start + step]).to_csv(stream, index=False, header=start == 0,
+                                                            lineterminator="\n")
 
 
 def _write_xlsx(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
-    # openpyxl's write-only mode streams rows to the file: several times faster than pandas'
-    # to_excel (which builds every cell as an object first) and flat in memory however many rows.
+    _write_xlsx_batches((data.iloc[start:start + ROW_BATCH] for start in range(0, max(len(data), 1), ROW_BATCH)),
+                        codebook, path)
+
+
+def _write_xlsx_batches(batches: Iterable[pd.DataFrame], codebook: Codebook, path: Path) -> None:
+    """The data sheet from consecutive slices of one table (the first gives the header), then the
+    codebook sheet. openpyxl's write-only mode streams rows to the file: several times faster than
+    pandas' to_excel (which builds every cell as an object first); defusing and making cells a
+    slice at a time keeps memory flat however many rows."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     rows = pd.DataFrame(codebook.to_rows(), columns=list(ROW_FIELDS))
-    for title, frame in (("data", data), ("codebook", rows)):
-        frame = defuse_frame(frame)
+    for title, frames in (("data", batches), ("codebook", [rows])):
         sheet = workbook.create_sheet(title)
         sheet.freeze_panes = "A2"
-        sheet.append([_xlsx_text(str(column)) for column in frame.columns])
-        for row in zip(*(_xlsx_cells(frame[column]) for column in frame.columns)):
-            sheet.append(row)
+        for number, frame in enumerate(frames):
+            frame = defuse_frame(frame)
+            if number == 0:
+                sheet.append([_xlsx_text(str(column)) for column in frame.columns])
+            for row in zip(*(_xlsx_cells(frame[column]) for column in frame.columns)):
+                sheet.append(row)
     workbook.save(path)
 
 

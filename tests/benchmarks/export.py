@@ -207,8 +207,10 @@ def seed(url: str, families: int, answer_sets: int, seed_: int = 2026) -> dict:
         Faker.seed(seed_)
         counts = dict(families=0, members=0, responses=0, answers=0, scores=0)
         per_chunk = max(1, CHUNK // 3)  # families per chunk: about 5,000 members, 25,000 responses
-        raw = db.session.connection().connection.driver_connection  # psycopg connection, same transaction
         for start in range(0, families, per_chunk):
+            # Taken again after each chunk's commit: the pool recycles connections after 30 minutes
+            # (config's pool_recycle), which closed one kept across a national seed.
+            raw = db.session.connection().connection.driver_connection  # psycopg connection, same transaction
             planned = [plan_family(rng, fake) for _ in range(min(per_chunk, families - start))]
             family_rows = [{"site_id": site_ids[(start + n) % len(site_ids)], "case_ref": f"EXP-{start + n:06d}",
                             "entry_date": f["entry_date"], "exit_date": f["exit_date"], "status": "closed",
@@ -299,13 +301,47 @@ def run_export(url: str, profile: Path, out: Path, cprofile: Path | None = None,
                tree: Path = ROOT) -> dict:
     """Time ``flask export run`` of ``tree``'s code against ``url``, with the keys ``keys_url``'s seed used."""
     command = [sys.executable]
+    arguments = ["--app", "wsgi", "export", "run", str(profile), "--out", str(out)]
     if cprofile is not None:
-        command += ["-m", "cProfile", "-o", str(cprofile)]
-    command += ["-m", "flask", "--app", "wsgi", "export", "run", str(profile), "--out", str(out)]
+        command += ["-m", "cProfile", "-o", str(cprofile), "-m", "flask", *arguments]
+    else:
+        command += ["-c", OWN_RUSAGE, *arguments]
     env = export_env(keys_url or url)
     env["DATABASE_URL"] = url
     env["PYTHONPATH"] = str(tree)  # the tree's own ``feedback`` package, not this checkout's
-    return measured(command, env, cwd=tree)
+    result = measured(command, env, cwd=tree)
+    # wait4's ru_maxrss is the larger of the export process and its XLSX worker; while both run
+    # they add up, so each one's own peak is reported too (the worst case is their sum).
+    own = [line for line in result["err"].splitlines() if line.startswith("RUSAGE ")]
+    if own:
+        result.update(json.loads(own[-1][len("RUSAGE "):]))
+    return result
+
+
+#: ``flask`` run in a process that reports, as it exits, its own peak RSS and that of the worker
+#: processes it waited for (the XLSX worker), which ``wait4`` alone cannot tell apart.
+OWN_RUSAGE = """
+import atexit, json, resource, sys
+def report():
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    sys.stderr.write("RUSAGE " + json.dumps({"main_mb": own.ru_maxrss / 1024, "worker_mb": workers.ru_maxrss / 1024,
+                     "main_cpu": own.ru_utime + own.ru_stime, "worker_cpu": workers.ru_utime + workers.ru_stime}) + "\\n")
+    sys.stderr.flush()
+atexit.register(report)
+sys.argv[0] = "flask"
+from flask.cli import main
+main()
+"""
+
+
+def peaks(export: dict) -> str:
+    """Peak memory as measured: the whole (wait4) and, when reported, main and worker apart."""
+    text = f"peak {export['peak_mb']:.0f} MB"
+    if "main_mb" in export:
+        text += (f" (main {export['main_mb']:.0f} MB, worker {export['worker_mb']:.0f} MB, sum "
+                 f"{export['main_mb'] + export['worker_mb']:.0f}; CPU main {export['main_cpu']:.1f} s, "
+                 f"worker {export['worker_cpu']:.1f} s)")
+    return text
 
 
 def clone(template: str, prefix: str = "h_exp") -> str:
@@ -363,7 +399,7 @@ def compare_trees(url: str, keys_url: str, trees: list[Path], rounds: int, floor
                     continue
                 results[str(tree)].append(export)
                 print(f"round {round_ + 1}, {tree}: {export['seconds']:.1f} s, CPU {export['cpu']:.1f} s, "
-                      f"peak {export['peak_mb']:.0f} MB", flush=True)
+                      f"{peaks(export)}", flush=True)
             floors.append(measure_floor(floor_kind, url, tmp))  # after the exports: theirs are the figures wanted first
     floor_s = statistics.median(f["seconds"] for f in floors)
     print(f"medians over {rounds} round(s): floor {floor_kind} {floor_s:.1f} s, "
@@ -450,7 +486,7 @@ def main() -> None:
             manifest = json.loads(next(bundles[-1].glob("*/manifest.json")).read_text())
             print(f"  disclosure: {manifest.get('disclosure')}")
             print(f"export (flask export run, every format, bundle {folder_size(bundles[-1]):.0f} MB with zip): "
-                  f"{export['seconds']:.1f} s, CPU {export['cpu']:.1f} s, peak {export['peak_mb']:.0f} MB")
+                  f"{export['seconds']:.1f} s, CPU {export['cpu']:.1f} s, {peaks(export)}")
             ratio = export["seconds"] / floor["seconds"]
             print(f"export / floor: {ratio:.1f}× (target ≤ 3×: {'met' if ratio <= 3 else 'NOT met'}); "
                   f"peak {export['peak_mb']:.0f} MB (target < 2 GB: "

@@ -5,7 +5,8 @@ The export reads each instrument's answers a range of response ids at a time
 and families are split across chunks, and every file of the bundle is compared with the
 one the whole-table read makes: data in every format read back, codebooks, the README and the
 manifest (its time and the hash over files that embed their own write time aside), including the
-disclosure outcome, change scores and the wide shapes.
+disclosure outcome, change scores and the wide shapes. The files of the chunked bundle are also
+written a few rows at a time, its XLSX file by the worker from spilled row batches.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from feedback.exports import dataset, runner
+from feedback.exports import dataset, runner, writers
+from feedback.exports.background import BackgroundWriter
 from feedback.exports.dataset import Selection, answers, answers_by_response, answers_wide, responses
 from feedback.exports.profile import load_profile
 from feedback.exports.runner import run_export
@@ -103,6 +105,9 @@ def test_a_bundle_from_small_chunks_is_the_bundle_from_the_whole_table(families,
         patch.setattr(runner, "answers_by_response", whole_table)
         before = run_export(profile, tmp_path / "whole", key=KEY)
     monkeypatch.setattr(dataset, "ANSWER_CHUNK_RESPONSES", 3)  # families and members span several chunks
+    # Files written in slices of 2 rows (CSV, XLSX), XLSX by the worker from a spilled file of 2-row batches.
+    monkeypatch.setattr(writers, "ROW_BATCH", 2)
+    monkeypatch.setattr(runner, "BackgroundWriter", lambda: BackgroundWriter(min_cells=1, cores=2))
     after = run_export(profile, tmp_path / "chunked", key=KEY)
     names = sorted(p.name for p in before.directory.iterdir())
     assert names == sorted(p.name for p in after.directory.iterdir())

@@ -301,6 +301,54 @@ def test_a_large_tables_xlsx_is_written_by_the_background_worker_with_the_same_c
     assert not BackgroundWriter(min_cells=1, cores=1).wants("xlsx", frame.size)
 
 
+def test_the_worker_reads_the_table_in_batches_from_a_spilled_file_that_is_then_removed(tmp_path, frame, codebook,
+                                                                                         monkeypatch):
+    """The worker is handed a file of row batches, not a pickled copy of the table; a table spread
+    over many batches gives the same workbook as one written in place, and no spilled file is left
+    in the bundle's folder."""
+    from feedback.exports.background import BackgroundWriter
+
+    inline = write_bundle_files(frame, codebook, tmp_path, "inline", ["xlsx"])
+    monkeypatch.setattr(writers, "ROW_BATCH", 2)  # 7 rows: four batches, the last of one row
+    with BackgroundWriter(min_cells=1, cores=2) as background:
+        written = write_bundle_files(frame, codebook, tmp_path, "batched", ["xlsx"], background)
+        background.wait()
+    for sheet in ("data", "codebook"):
+        pd.testing.assert_frame_equal(pd.read_excel(written["xlsx"], sheet_name=sheet),
+                                      pd.read_excel(inline["xlsx"], sheet_name=sheet))
+    in_place = write_bundle_files(frame, codebook, tmp_path, "sliced", ["xlsx"])  # in place, in slices of 2
+    pd.testing.assert_frame_equal(pd.read_excel(in_place["xlsx"], sheet_name="data"),
+                                  pd.read_excel(inline["xlsx"], sheet_name="data"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batched.xlsx", "inline.xlsx", "sliced.xlsx"]
+
+
+@pytest.mark.parametrize("with_times", [False, True])
+def test_csv_written_in_slices_has_the_bytes_of_one_written_whole(tmp_path, frame, codebook, monkeypatch, with_times):
+    """CSV is written a slice of rows at a time; the file is the same, byte for byte, BOM once and
+    header once, including a column whose cells pandas formats per column (times shown only when
+    some row has one)."""
+    if with_times:
+        frame = frame.assign(entry_date=pd.to_datetime(frame["entry_date"]))
+        frame.loc[6, "entry_date"] = pd.Timestamp("2025-01-01 10:30")  # only the last slice has a time
+    whole = write_bundle_files(frame, codebook, tmp_path, "whole", ["csv"])["csv"].read_bytes()
+    monkeypatch.setattr(writers, "ROW_BATCH", 2)
+    sliced = write_bundle_files(frame, codebook, tmp_path, "sliced", ["csv"])["csv"].read_bytes()
+    assert sliced == whole and sliced.count(b"\xef\xbb\xbf") == 1 and sliced.count(b"member_id") == 1
+    assert (b"2024-01-02 00:00:00" in whole) == with_times
+    empty = write_bundle_files(frame.iloc[0:0], codebook, tmp_path, "empty", ["csv"])["csv"].read_bytes()
+    assert empty == whole.split(b"\n")[0] + b"\n"
+
+
+def test_an_empty_table_spilled_to_the_worker_still_gets_its_header(tmp_path, frame, codebook):
+    from feedback.exports.background import BackgroundWriter
+
+    with BackgroundWriter(min_cells=0, cores=2) as background:
+        written = write_bundle_files(frame.iloc[0:0], codebook, tmp_path, "empty", ["xlsx"], background)
+        background.wait()
+    assert list(pd.read_excel(written["xlsx"], sheet_name="data").columns) == list(codebook.names)
+    assert [p.name for p in tmp_path.iterdir()] == ["empty.xlsx"]
+
+
 def test_a_failing_background_write_is_raised_when_the_export_waits(tmp_path, frame, codebook):
     from feedback.exports.background import BackgroundWriter
 
