@@ -1,9 +1,11 @@
 """Which language a page speaks, and the per-language words every family page carries.
 
 A respondent's language is the one stored on their survey link (the survey views put it in
-``g.locale``). Pages drawn without a link, such as a 404 for a mistyped address or an expired
-form, use the language the respondent last saw in this browser, kept in the session, and only
-then the browser's Accept-Language: a Welsh speaker on an English phone keeps reading Welsh.
+``g.locale``). Pages drawn without a link, such as a 404 for a mistyped address, use the language
+the respondent last chose in this browser (``remember_chosen_language``, kept in the session),
+and only then the browser's Accept-Language: a Welsh speaker on an English phone keeps reading
+Welsh. Only a choice is kept: a link's ordinary pages set and read no cookie (issue 24), since
+the response itself stores its language.
 
 Which languages exist is data, not code: English (the source wording) plus every language with a
 compiled catalogue in the translations folder, narrowed by ``FEEDBACK_LANGUAGES`` (see
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from types import MappingProxyType
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
-from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 
 from .config import SOURCE_LANGUAGE
 #: Blueprints whose pages families see; staff pages are in English and carry no family contact line.
@@ -88,6 +91,8 @@ def staff_page_languages() -> tuple[str, ...]:
 
 #: Where a member of staff's chosen language for staff pages is kept (``/staff/language``).
 STAFF_LANGUAGE = "staff_language"
+#: Where a respondent's last chosen language is kept, for pages drawn without a link.
+RESPONDENT_LANGUAGE = "language"
 
 
 def select_locale() -> str:
@@ -104,23 +109,24 @@ def select_locale() -> str:
         if remembered in languages:
             return remembered
         return request.accept_languages.best_match(languages) or SOURCE_LANGUAGE
-    remembered = session.get("language")
+    remembered = session.get(RESPONDENT_LANGUAGE)
     languages = ui_languages()
     if remembered in languages:
         return remembered
     return request.accept_languages.best_match(languages) or SOURCE_LANGUAGE
 
 
-def init_languages(app: Flask) -> None:
-    @app.after_request
-    def remember_respondent_language(response: Response) -> Response:
-        # Only the respondent's own pages: an interviewer reading a Welsh interview aloud keeps
-        # English staff pages. Written only when it changes, so no page gains a Set-Cookie.
-        language = g.get("locale")
-        if request.blueprint == "survey" and language in ui_languages() and session.get("language") != language:
-            session["language"] = language
-        return response
+def remember_chosen_language(code: str) -> None:
+    """Keep a respondent's chosen language for pages drawn without their link (a 404, say).
 
+    Called when the respondent chooses, never on an ordinary page: those need no cookie. Staff
+    pages never read it (an interviewer reading a Welsh interview aloud keeps English pages).
+    """
+    if code in ui_languages() and session.get(RESPONDENT_LANGUAGE) != code:
+        session[RESPONDENT_LANGUAGE] = code
+
+
+def init_languages(app: Flask) -> None:
     @app.template_filter("when")
     def when(value, pattern: str) -> str:
         """A date or time on a staff page in its language's words (CLDR ``pattern``, e.g.
@@ -134,14 +140,38 @@ def init_languages(app: Flask) -> None:
     @app.context_processor
     def language_globals():
         language = select_locale()
-        settings = current_app.config["FEEDBACK_SETTINGS"]
         family_page = has_request_context() and request.blueprint in FAMILY_BLUEPRINTS
-        return {
-            "language_names": language_names(),
+        return page_language_words(language, family_page)
+
+
+#: Where an app keeps its pages' language words: (the settings they were made from, {key: words}).
+LANGUAGE_WORDS = "feedback.language_words"
+
+
+def page_language_words(language: str, family_page: bool) -> dict:
+    """What every page's templates say about languages, the organisation and its contact.
+
+    Made once per app, language and kind of page from the app's settings, then reused: every page
+    drew the same eight language names, organisation and contact again (issue 24). Made afresh if
+    the app's settings object is replaced. Read-only: a template cannot change the next page's.
+    """
+    settings = current_app.config["FEEDBACK_SETTINGS"]
+    made_from, kept = current_app.extensions.get(LANGUAGE_WORDS, (None, None))
+    if made_from is not settings:
+        kept = {}
+        current_app.extensions[LANGUAGE_WORDS] = (settings, kept)
+    key = (language, family_page)
+    words = kept.get(key)
+    if words is None:
+        if len(kept) >= 256:  # the language comes from the request: bounded
+            kept.clear()
+        words = kept[key] = MappingProxyType({
+            "language_names": MappingProxyType(language_names()),
             "current_language": language,
             "text_direction": text_direction(language),
             "organisation": settings.organisation.in_language(language),
             "contact": settings.contact.in_language(language) if family_page else "",
             # Staff pages offer their own languages (each named in itself).
-            "staff_language_names": {code: language_name(code) for code in settings.staff_languages},
-        }
+            "staff_language_names": MappingProxyType({code: language_name(code) for code in settings.staff_languages}),
+        })
+    return words

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..instruments.wording import wording_hash
-from ..languages import offered_languages
+from ..languages import offered_languages, remember_chosen_language
 from ..publishing.startup import current_catalogue
 from . import bidi
 from .anonymous import follow_link, link_invitation
 from .flow import ResponseFlow
+from .link_forms import check_link_form, link_form_token
+from .page_words import page_translations
 from .question_markup import question_markup
 from .service import find_by_token, find_row_by_token, instrument_for, progressed, remember_member_language
 
@@ -23,6 +25,40 @@ for _filter in (bidi.bdi, bidi.date_words, bidi.number_words, bidi.isolate_numbe
     bp.add_app_template_filter(_filter)
 # Every screen of a response (the link's, an interview's, an assessment's) draws its questions with it.
 bp.add_app_template_global(question_markup)
+
+# A link's forms carry a token signed for the link itself, not one kept in a session, so a link's
+# pages set and read no cookie (``link_forms.py`` says why that is as safe). Checked here instead.
+csrf.exempt(bp)
+
+
+@bp.url_value_preprocessor
+def _nobody_signed_in(_endpoint, _values):
+    # A link's pages act for whoever holds the link, never for a member of staff signed in in the
+    # same browser: nothing on them reads the signed-in user. Saying so before any before-request
+    # hook (this runs first) spares Flask-Login loading one on every page (the staff session check
+    # and the templates' ``current_user`` would each ask; issue 24). ``_login_user`` is where
+    # Flask-Login keeps the request's user; staff pages are untouched.
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+@bp.before_request
+def _check_link_form():
+    if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        return
+    # Every address of this blueprint names its link (the ``token`` of the route).
+    check_link_form(request.view_args.get("token", ""))
+
+
+@bp.context_processor
+def _link_page_context():
+    # The templates' ``csrf_token()`` on a link's pages is the link's token (``link_forms``), and
+    # their words come from one catalogue lookup per page (``page_words``). Staff screens drawn
+    # from the same templates are another blueprint's, with Flask-WTF's and Flask-Babel's own.
+    context = page_translations()
+    token = request.view_args.get("token") if request.view_args else None
+    if token:
+        context["csrf_token"] = lambda: link_form_token(token)
+    return context
 
 
 def _load(token: str, follow_anonymous: bool = False, read_only: bool = False):
@@ -119,6 +155,7 @@ def language(token: str):
         if chosen not in offered_languages(current_catalogue().latest(invitation.instrument_id).languages):
             abort(400)
         session[LINK_LANGUAGE] = chosen
+        remember_chosen_language(chosen)
         return redirect(url_for("survey.welcome", token=token))
     response, instrument = _load_open(token)
     chosen = request.form.get("language")
@@ -127,6 +164,7 @@ def language(token: str):
     response.language, response.wording_hash = chosen, wording_hash(instrument, chosen)
     remember_member_language(response, chosen)
     db.session.commit()
+    remember_chosen_language(chosen)
     flow = _flow(token, response, instrument)
     return_to = request.form.get("return_to", "")
     if return_to in flow.addresses():
@@ -167,8 +205,11 @@ def _flow(token: str, response=None, instrument=None, read_only: bool = False) -
     does, with the ORM ``Response``)."""
     if response is None:
         response, instrument = _load_open(token, read_only=read_only)
-    welcome_url = url_for("survey.welcome", token=token)
+    # The link's addresses as url_for writes them ("survey.welcome", "survey.done"), without its
+    # work twice a request (issue 24): the token was just found by its hash, so it is one of ours,
+    # made of URL-safe characters only, and needs no quoting.
+    welcome_url = f"{request.script_root}/s/{token}"
     return ResponseFlow(
         response=response, instrument=instrument, language=g.locale, mode="web",
-        base_url=welcome_url, start_url=welcome_url, done_url=url_for("survey.done", token=token),
+        base_url=welcome_url, start_url=welcome_url, done_url=f"{welcome_url}/done",
     )

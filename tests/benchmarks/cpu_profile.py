@@ -3,6 +3,7 @@
 Run from the repository root (needs the local PostgreSQL, as the other benchmarks):
 
     python tests/benchmarks/cpu_profile.py pages [--database postgresql|sqlite] [--links 60] [--profile] [--top 25]
+                                                 [--dump STATS_FILE]
     python tests/benchmarks/cpu_profile.py sms [--members 60] [--profile] [--top 25]
     python tests/benchmarks/cpu_profile.py serve [--configs sync:2 sync:3 gthread:2:2 ...] [--concurrency 8]
                                                  [--seconds 8] [--profile] [--access-log]
@@ -71,6 +72,7 @@ COSTS = {
     "  before-request hooks": [("flask/app.py", "preprocess_request")],
     "    Flask-Limiter check": [("flask_limiter/_extension.py", "_check_request_limit")],
     "    CSRF protect": [("flask_wtf/csrf.py", "protect")],
+    "    survey link form check (link_forms.py)": [("feedback/survey/link_forms.py", "check_link_form")],
     "  view function": [("flask/app.py", "dispatch_request")],
     "    find response by token (query)": [("feedback/survey/service.py", "find_by_token")],
     "    instrument for response": [("feedback/survey/service.py", "instrument_for")],
@@ -84,6 +86,7 @@ COSTS = {
     "    context processors": [("flask/templating.py", "update_template_context")],
     "    url_for": [("flask/helpers.py", "url_for")],
     "    generate CSRF token": [("flask_wtf/csrf.py", "generate_csrf")],
+    "    survey link form token (link_forms.py)": [("feedback/survey/link_forms.py", "link_form_token")],
     "  after-request hooks": [("flask/app.py", "process_response")],
     "    session cookie save": [("flask/sessions.py", "save_session")],
     "    Flask-Compress": [("flask_compress/flask_compress.py", "after_request")],
@@ -95,6 +98,8 @@ COSTS = {
     "Babel: get_translations": [("flask_babel/__init__.py", "get_translations")],
     "select_locale (feedback.languages)": [("feedback/languages.py", "select_locale")],
     "gettext calls": [("flask_babel/__init__.py", "gettext"), ("flask_babel/__init__.py", "ngettext")],
+    "survey page words (page_words.py)": [("feedback/survey/page_words.py", "gettext"),
+                                          ("feedback/survey/page_words.py", "ngettext")],
     "SQLAlchemy Session.execute": [("sqlalchemy/orm/session.py", "execute")],
     "SQLAlchemy flush": [("sqlalchemy/orm/session.py", "flush")],
     "SQLAlchemy commit": [("sqlalchemy/orm/session.py", "commit")],
@@ -311,6 +316,8 @@ def pages_in_process(options) -> None:
         counter.print()
         if profiler:
             summarise(pstats.Stats(profiler), pages, "page", options.top)
+            if options.dump:
+                profiler.dump_stats(options.dump)  # for pstats' callers and callees
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -491,6 +498,7 @@ def main() -> None:
     pages = commands.add_parser("pages")
     pages.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     pages.add_argument("--links", type=int, default=60)
+    pages.add_argument("--dump", type=Path, help="with --profile: also write the cProfile stats here")
     sms = commands.add_parser("sms")
     sms.add_argument("--members", type=int, default=60)
     served = commands.add_parser("serve")
