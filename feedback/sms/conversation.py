@@ -21,7 +21,7 @@ from typing import AbstractSet, Any, Callable, Mapping
 from ..free_text import clean_free_text
 from ..instruments import Instrument, Item
 from ..instruments.definition import Choice
-from ..survey.navigation import visible_items
+from ..survey.navigation import effective_answers
 from ..survey.numbers import read_number
 
 Gettext = Callable[[str], str]
@@ -337,8 +337,11 @@ class Step:
 def next_item(instrument: Instrument, answers: Mapping[str, Any], skipped: AbstractSet[str]) -> Item | None:
     """The next question to text, in page order: askable by SMS, shown given the answers so far
     (the web flow's own visibility rules), and neither answered nor skipped. None when done."""
+    # ``navigation.visible_items`` for each page, with the visible answers worked out once rather
+    # than once per page (they do not depend on the page; issue 24).
+    effective = effective_answers(instrument, answers)
     for page in instrument.pages:
-        for item in visible_items(instrument, page, answers):
+        for item in page.visible_items(effective):
             if item.sms and item.type in SMS_TYPES and item.id not in answers and item.id not in skipped:
                 return item
     return None

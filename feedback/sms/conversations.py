@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import force_locale, get_translations
 
 from ..extensions import db
 from ..families.models import Member
@@ -26,7 +27,7 @@ from ..survey.service import ResponseRef, complete, save_answers
 from ..waves.messages import (already_answered_text, conversation_opening, conversation_reminder,
                               language_changed_text, translator)
 from ..waves.models import Invitation
-from .conversation import ConversationState, advance, names_a_choice, prompt, start
+from .conversation import ConversationState, Gettext, advance, names_a_choice, prompt, start
 from .models import SmsConversation
 
 
@@ -125,7 +126,7 @@ def take_reply(conversation: OpenConversation, body: str, language: str,
     instrument = published_instrument(
         conversation.content_hash, lambda: db.session.get(InstrumentVersion, conversation.instrument_version_id))
     before = ConversationState.from_dict(conversation.state)
-    step = advance(instrument, before, body, language, translator(language))
+    step = advance(instrument, before, body, language, wording(language))
     added = {item_id: value for item_id, value in step.state.answers.items() if before.answers.get(item_id) != value}
     if added:
         save_answers(ResponseRef(conversation.response_id, conversation.started_at, conversation.family_id),
@@ -161,8 +162,16 @@ def change_language(conversation: OpenConversation, language: str, now: datetime
     reply = language_changed_text(language)
     item = _waiting_item(conversation, now)
     if item is not None:
-        reply += "\n" + prompt(item, language, gettext=translator(language))
+        reply += "\n" + prompt(item, language, gettext=wording(language))
     return reply
+
+
+def wording(language: str) -> Gettext:
+    """``waves.messages.translator(language)`` for one reply: the language's catalogue is looked up
+    once, not switched to for every message (two or three a text, each switch about 0.03 ms: issue 24).
+    Only for the request at hand: the catalogue is the app's, and nothing is kept after it."""
+    with force_locale(language):
+        return get_translations().ugettext
 
 
 def _waiting_item(conversation: OpenConversation, now: datetime):

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from babel import Locale, UnknownLocaleError
@@ -94,10 +95,15 @@ def keyword(body: str | None, extra: Mapping[str, str] | None = None, *, opted_o
 
 
 def _table(extra: Mapping[str, str] | None) -> Mapping[str, str]:
-    if not extra:
-        return DEFAULT_KEYWORDS
+    # Built once per set of extra words (the service's configuration, the same on every text),
+    # not on every text; a table with a refused word is never built, so it raises every time.
+    return _table_with(tuple(extra.items())) if extra else DEFAULT_KEYWORDS
+
+
+@lru_cache(maxsize=8)
+def _table_with(extra: tuple[tuple[str, str], ...]) -> Mapping[str, str]:
     table = dict(DEFAULT_KEYWORDS)
-    for raw_word, kind in extra.items():
+    for raw_word, kind in extra:
         word = normalise(raw_word)
         if kind not in KINDS:
             raise ValueError(f"SMS keyword {raw_word!r} has kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -106,7 +112,7 @@ def _table(extra: Mapping[str, str] | None) -> Mapping[str, str]:
         if table.get(word, kind) != kind:
             raise ValueError(f"SMS keyword {raw_word!r} is already a built-in {table[word]} keyword")
         table[word] = kind
-    return table
+    return MappingProxyType(table)  # shared by every text: read-only
 
 
 def from_opt_out_type(value: str | None) -> str | None:

@@ -31,7 +31,8 @@ from profile_page import time_phases  # noqa: E402
 
 PHASES = {
     # label: (module, attribute) of a function whose CPU time is counted under that label
-    "signature check": ("twilio.request_validator", "RequestValidator.validate"),
+    # The webhook checks the signature itself (twilio's address variants, stopping at a match).
+    "signature check": ("feedback.sms.views", "_signature_valid"),
     "rate limit": ("flask_limiter._extension", "Limiter._check_request_limit"),
     "number digest": ("feedback.sms.inbound", "sender_digest"),
     "find conversation": ("feedback.sms.inbound", "open_for"),
@@ -39,11 +40,15 @@ PHASES = {
     "  save answers": ("feedback.sms.conversations", "save_answers"),
     "  complete": ("feedback.sms.conversations", "complete"),
     "  parse and next question": ("feedback.sms.conversations", "advance"),
+    "    parse the reply": ("feedback.sms.conversation", "parse_reply"),
+    "    find the next question": ("feedback.sms.conversation", "next_item"),
+    "    word the question": ("feedback.sms.conversation", "prompt"),
     # One statement on PostgreSQL (issue 24); ``move`` is the conversation's own UPDATE elsewhere.
     "store the text, the reply's copy and the conversation": ("feedback.sms.inbound", "_store"),
     "  conversation state, when not in that statement": ("feedback.sms.inbound", "move"),
     "commit": ("feedback.sms.inbound", "db.session.commit"),
     "whole handler": ("feedback.sms.views", "handle"),
+    "reply TwiML": ("feedback.sms.views", "twiml"),
     "after-request hooks": ("flask.app", "Flask.process_response"),
     "teardown": ("flask.app", "Flask.do_teardown_appcontext"),
 }

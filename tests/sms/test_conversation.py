@@ -125,6 +125,18 @@ def test_an_old_answer_to_a_hidden_question_does_not_show_its_follow_on():
     assert next_item(FOLLOW_UP, answers, set()).id == "contact_request"
 
 
+@settings(max_examples=200, deadline=None)
+@given(answered=st.dictionaries(st.sampled_from([item.id for item in FOLLOW_UP.items]), st.sampled_from([0, 1, 2])),
+       skipped=st.frozensets(st.sampled_from([item.id for item in FOLLOW_UP.items])))
+def test_the_next_question_is_the_first_the_web_pages_would_show_that_is_still_open(answered, skipped):
+    """The same rule as the web flow's ``navigation.visible_items``, page by page (issue 24 works
+    the visible answers out once per text instead of once per page)."""
+    expected = next((item for page in FOLLOW_UP.pages for item in navigation.visible_items(FOLLOW_UP, page, answered)
+                     if item.sms and item.type in sms.SMS_TYPES and item.id not in answered and item.id not in skipped),
+                    None)
+    assert next_item(FOLLOW_UP, answered, skipped) is expected
+
+
 # -- how a question is asked --------------------------------------------------------------------
 
 def test_a_choice_question_is_the_question_and_its_numbered_answers_missing_codes_included():

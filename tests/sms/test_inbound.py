@@ -58,6 +58,26 @@ def test_forged_webhooks_are_refused_and_change_nothing(webhooks, north, forge):
     assert count(InboundMessage) == 0 and mother.opted_out_at is None
 
 
+@pytest.mark.parametrize("signed_url, accepted", [
+    (PUBLIC + ":443/sms/inbound", True),  # Twilio may sign the address with its default port
+    (PUBLIC + ":8443/sms/inbound", False),
+    ("http://feedback.example.org/sms/inbound", False),
+    (PUBLIC + "/sms/inbound?extra=1", False),
+])
+def test_a_signature_counts_only_over_the_public_address_with_or_without_its_port(
+        webhooks, north, signed_url, accepted):
+    params = {"MessageSid": "SM" + "b" * 32, "From": "+447911123456", "To": "+447700900123", "Body": "hello"}
+    response = webhooks.post("/sms/inbound", params, signed_url=signed_url)
+    assert response.status_code == (200 if accepted else 403)
+    assert count(InboundMessage) == (1 if accepted else 0)
+
+
+def test_a_signature_that_is_not_ascii_is_refused_not_an_error(webhooks, north):
+    params = {"MessageSid": "SM" + "b" * 32, "From": "+447911123456", "To": "+447700900123", "Body": "hello"}
+    assert webhooks.post("/sms/inbound", params, signature="Ã©t\u00e9=").status_code == 403
+    assert count(InboundMessage) == 0
+
+
 def test_status_reports_must_be_signed_too(webhooks, north):
     assert webhooks.post("/sms/status", {"MessageSid": "SM1", "MessageStatus": "delivered"},
                          signature="AAAA").status_code == 403
@@ -66,6 +86,20 @@ def test_status_reports_must_be_signed_too(webhooks, north):
 def test_without_a_twilio_account_the_webhooks_accept_nothing(app, client):
     assert client.post("/sms/inbound", data={"MessageSid": "SM1", "Body": "STOP"},
                        headers={"X-Twilio-Signature": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("reply", [None, "", "Thank you.", "Fish & chips <3 > 2\n1 Better\n2 Worse",
+                                   'He said "yes" & it\'s done', "Diolch. Sut ydych chi? ŵ ŷ\n১ ভালো",
+                                   "  spaced  \r\n"])
+def test_the_reply_is_written_as_twilios_own_twiml_writes_it(reply):
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from feedback.sms.views import twiml
+
+    expected = MessagingResponse()
+    if reply:
+        expected.message(reply)
+    assert twiml(reply) == str(expected)
 
 
 # -- keywords -----------------------------------------------------------------------------------------

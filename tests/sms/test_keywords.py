@@ -64,6 +64,19 @@ def test_a_misconfigured_extra_word_is_refused_with_the_reason(extra, problem):
         keyword("anything", extra)
 
 
+def test_each_services_words_mean_only_what_that_service_said_even_once_remembered():
+    """The table of words is built once per set of extra words (issue 24): another set, or none,
+    never sees them, and a refused set is refused every time it is used."""
+    ours, theirs = {"NA MWY": "opt_out"}, {"NA MWY": "help", "PAUSE": "opt_out"}
+    for _ in range(2):
+        assert keyword("na mwy", ours) == "opt_out"
+        assert keyword("na mwy", theirs) == "help"
+        assert keyword("pause", ours) is None and keyword("pause", theirs) == "opt_out"
+        assert keyword("na mwy") is None
+        with pytest.raises(ValueError, match="already a built-in"):
+            keyword("anything", {**ours, "STOP": "help"})
+
+
 def test_repeating_a_default_with_its_own_kind_is_harmless():
     assert keyword("stop", {"Stop": "opt_out"}) == "opt_out"
 

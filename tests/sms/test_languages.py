@@ -277,3 +277,23 @@ def test_naming_polish_or_urdu_mid_conversation_asks_again_in_it(webhooks, conve
         assert reply == language_changed_text(code) + "\n" + prompt(item, code, gettext=translator(code))
         assert language_of(mother.id) == code
         assert_priced_right(reply, "UCS-2" if code == "ur" else None)
+
+
+def test_a_reply_is_worded_from_the_same_catalogue_as_every_other_text(app):
+    """The conversation looks each language's catalogue up once per text (issue 24); what it says
+    must be word for word what the app's translator says, in every language and for every phrase."""
+    from feedback.languages import ui_languages
+    from feedback.sms.conversations import wording
+    from feedback.waves.messages import translator
+
+    phrases = [value for name, value in vars(sms).items()
+               if name.isupper() and isinstance(value, str) and value[:1].isupper()]
+    assert sms.DONE in phrases and sms.HOW_CHOICE in phrases
+    translated = 0
+    with app.test_request_context():
+        for language in ui_languages():
+            ours, theirs = wording(language), translator(language)
+            for phrase in phrases:
+                assert ours(phrase) == theirs(phrase)
+                translated += ours(phrase) != phrase
+    assert translated  # the catalogues were really read: some phrase is not English
