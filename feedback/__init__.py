@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import crypto
 from .config import Settings, settings_from_environment
+from .cookie_session import CookieSessionInterface
 from .delivery import init_delivery
 from .error_pages import register_error_pages
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, without_jit
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     """Build the app from environment variables (``overrides`` win, as tests use)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.session_interface = CookieSessionInterface()  # no signer built for a request without a cookie
     settings: Settings = settings_from_environment(Path(app.instance_path), overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(settings.flask_config())
