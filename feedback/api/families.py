@@ -40,7 +40,7 @@ from ..timeutil import utcnow
 from ..waves.models import WAITING, Invitation
 from .auth import current_client, protect, requires, security
 from .clients import IdempotentResponse, audit
-from .problems import IDEMPOTENCY_KEY_REUSED, INVALID_FIELDS, ApiProblem
+from .problems import IDEMPOTENCY_KEY_REUSED, INVALID_FIELDS, ApiProblem, name_fields_by
 from .schemas import FamilyInSchema, FamilyOutSchema, FamilyQuerySchema, FamilyUpsertedSchema
 
 blp = protect(Blueprint("api_families", __name__, url_prefix="/api/v1",
@@ -120,6 +120,28 @@ def post_families_batch(body):
     if key is not None:
         _remember(key, response)
     return response
+
+
+def batch_context(pointer: str) -> dict:
+    """A batch's field refused by the schema (a role it does not know, a date that is not one) is
+    named by its family's case reference as well as its pointer, as the batch's own checks name
+    theirs: the pointer's family position read back from the body sent. A case reference that is
+    itself not valid (not text, empty, too long) is left out rather than echoed."""
+    parts = pointer.split("/")
+    if len(parts) < 3 or parts[1] != "families" or not parts[2].isdigit():
+        return {}
+    sent = request.get_json(silent=True)
+    families = sent.get("families") if isinstance(sent, dict) else None
+    position = int(parts[2])
+    if not isinstance(families, list) or position >= len(families) or not isinstance(families[position], dict):
+        return {}
+    case_ref = families[position].get("case_ref")
+    if not isinstance(case_ref, str) or not 1 <= len(case_ref) <= 64:
+        return {}
+    return {"case_ref": case_ref}
+
+
+name_fields_by("api_families.post_families_batch", batch_context)
 
 
 def upsert_families(items: list[tuple[str, dict]], batch: bool) -> list[tuple[int, dict]]:

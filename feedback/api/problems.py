@@ -8,6 +8,7 @@ the rate limiter (429). Problem types are relative URIs naming a section of the 
 from __future__ import annotations
 
 import http
+from typing import Callable
 
 from flask import Flask, Response, json, request
 from marshmallow import Schema, fields
@@ -19,6 +20,16 @@ PROBLEM_JSON = "application/problem+json"
 API_PREFIX = "/api/"
 INVALID_FIELDS = "/api/v1/docs#problem-invalid-fields"
 IDEMPOTENCY_KEY_REUSED = "/api/v1/docs#problem-idempotency-key-reused"
+
+#: Endpoint → what else a field refused by the schema (a 422 from argument parsing) is named by,
+#: from its pointer: a batch names each family's problems by its case reference too, as the
+#: batch's own checks do (``families.batch_context``).
+_FIELD_CONTEXT: dict[str, Callable[[str], dict]] = {}
+
+
+def name_fields_by(endpoint: str, context: Callable[[str], dict]) -> None:
+    """Have ``context(pointer)`` add to each schema-refused field of ``endpoint``'s requests."""
+    _FIELD_CONTEXT[endpoint] = context
 
 
 class FieldProblemSchema(Schema):
@@ -74,6 +85,10 @@ def problem_from(error: HTTPException) -> Response:
         body["type"], body["title"] = INVALID_FIELDS, "Some fields are not valid"
         body["detail"] = "Nothing was saved. Correct each field listed in errors and send the request again."
         body["errors"] = list(field_errors(data["messages"]))
+        context = _FIELD_CONTEXT.get(request.endpoint or "")
+        if context is not None:
+            body["errors"] = [{**entry, **context(entry["pointer"])} if "pointer" in entry else entry
+                              for entry in body["errors"]]
     elif status == 429:
         body["detail"] = "This client sent too many requests. Wait for the seconds in Retry-After, then try again."
     elif status == 405:

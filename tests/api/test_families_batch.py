@@ -50,6 +50,30 @@ def test_one_bad_family_refuses_the_whole_batch_and_every_problem_is_named(app, 
         assert actions.all() == ["api.called", "api.called"]  # the two refused calls, and nothing else
 
 
+def test_fields_the_schema_refuses_in_a_batch_are_named_by_their_family_too(app, token):
+    body = three_families("S")
+    body["families"][0]["members"][0]["role"] = "aunt"        # refused by the schema
+    body["families"][2]["exit_date"] = "not a date"            # refused by the schema
+    body["families"][1]["case_ref"] = ""                       # an invalid reference is not echoed
+    body["families"][1]["members"][0]["role"] = "uncle"
+    answer = app.test_client().post("/api/v1/families:batch", json=body, headers=bearer(token))
+    assert answer.status_code == 422, answer.json
+    named = {(error["pointer"], error.get("case_ref")) for error in answer.json["errors"]}
+    assert ("/families/0/members/0/role", "S-0") in named
+    assert ("/families/2/exit_date", "S-2") in named
+    assert ("/families/1/members/0/role", None) in named and ("/families/1/case_ref", None) in named
+    # Each case_ref given is the one at the pointer's position in the body sent.
+    for pointer, case_ref in named:
+        if case_ref is not None:
+            assert body["families"][int(pointer.split("/")[2])]["case_ref"] == case_ref
+    # A single PUT names its field by pointer only: the case reference is in the address.
+    single = family_body(members=[{"member_ref": "M1", "role": "aunt"}])
+    put = app.test_client().put("/api/v1/families/P-1", json=single, headers=bearer(token))
+    assert put.status_code == 422 and all("case_ref" not in error for error in put.json["errors"])
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Family)) == 0
+
+
 def test_a_case_ref_twice_in_a_batch_is_refused_naming_both_places(app, token):
     body = batch(("D-1", family_body(exit_date=SOON)), ("D-1", family_body(exit_date=SOON)))
     answer = app.test_client().post("/api/v1/families:batch", json=body, headers=bearer(token))
