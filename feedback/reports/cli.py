@@ -98,3 +98,6 @@ def report_refresh():
         began = time.perf_counter()
         run_report(name, Filters())
         click.echo(f"{name}: {time.perf_counter() - began:.1f} s")
+    # The kept tables' planner statistics, whatever the reports made (``pair_store.analyse``).
+    from . import pair_store
+    pair_store.analyse()

@@ -160,6 +160,11 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
     query = query.group_by(pairs.c.before, pairs.c.after)
     names = ["item_id", *(["child"] if by_role else []), "before", "after", "n"]
     frame = _frame(query, names)
+    page, key = pair_store.page_memo("texts", pairing, cohort(filters))
+    if page is not None:
+        # The (before, after) texts of each item, as kept: ``families_avoiding_any`` on this page
+        # needs them for the same pairing and cohort, and need not read them again.
+        page[key] = set(zip(frame["item_id"], frame["before"], frame["after"]))
     frame["before"], frame["after"] = _decoded(frame["before"]), _decoded(frame["after"])
     if by_role:
         frame["child"] = frame["child"].astype(bool)
@@ -426,7 +431,16 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
         pairing = pair_store.refresh(cohort(filters), instrument_id, items, level, "entry", "exit")
         in_pairing = sa.and_(pairs.c.keeping == pairing, pairs.c.family_id.in_(cohort(filters)),
                              pairs.c.item_id.in_(sorted({item for item, _who in wanted})))
-        texts = db.session.execute(sa.select(pairs.c.before, pairs.c.after).where(in_pairing).distinct()).all()
+        items = {item for item, _who in wanted}
+        page, key = pair_store.page_memo("texts", pairing, cohort(filters))
+        if page is not None and key in page:
+            # ``transitions`` counted this pairing's pairs for the same cohort on this page: its
+            # texts. By role it counted only pairs of members still there, and the query below
+            # joins the members too, so a text left out there would have counted no one here.
+            texts = sorted({(before, after) for item, before, after in page[key] if item in items},
+                           key=lambda pair: tuple("" if text is None else text for text in pair))
+        else:
+            texts = db.session.execute(sa.select(pairs.c.before, pairs.c.after).where(in_pairing).distinct()).all()
 
         def code(text):
             try:

@@ -227,6 +227,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--changed", type=int, default=100,
                         help="then remove this many families' exit assessments and time every report again")
+    parser.add_argument("--analyze", action="store_true",
+                        help="ANALYZE each clone before timing it: a template seeded here holds the kept answers "
+                             "with the statistics of their empty tables (this server runs with autovacuum off), "
+                             "which plans the reports' counts by nested loops; a deployment's autovacuum, or the "
+                             "ANALYZE after a whole cohort is kept (pair_store.analyse), brings them up to date")
     parser.add_argument("--only", action="append", default=[], metavar="REPORT",
                         help="time only this report (repeatable), e.g. to compare one change before and after")
     options = parser.parse_args()
@@ -236,6 +241,9 @@ def main() -> None:
         for template in options.template:
             name = clone(template)
             try:
+                if options.analyze:
+                    with psycopg.connect(seeding.database_url(name), autocommit=True) as connection:
+                        connection.execute("ANALYZE")
                 families = families_in(seeding.database_url(name))
                 sizes[families] = time_database(seeding.database_url(name), seeding.database_url(template), options,
                                                 f"{families:,} families ({template}): ")
