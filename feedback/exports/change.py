@@ -153,7 +153,7 @@ def add_reliable_change(table: pd.DataFrame, instrument: Instrument, *, person: 
             at_base = keyed & position.eq(first_at)
             later = keyed & position.gt(first_at)
             baseline = "first reading"
-        base_rows = table[at_base].drop_duplicates(key, keep="last").index
+        base_rows = table.loc[at_base, [key]].drop_duplicates(key, keep="last").index  # the key column only
         before_by_key = pd.Series(score[base_rows].to_numpy(), index=table.loc[base_rows, key].to_numpy())
         before = table[key].map(before_by_key).where(later).astype("float64")
         change = (score - before).where(later)

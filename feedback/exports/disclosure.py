@@ -124,7 +124,7 @@ def generalise(frame: pd.DataFrame, quasi: Sequence[str], k: int, ladder: Sequen
         if step.column not in quasi:
             raise ValueError(f"the generalisation '{step.description}' is about {step.column!r}, "
                              f"which is not one of the quasi-identifiers ({', '.join(quasi)})")
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: a column replaced here never changes the input
     applied: list[str] = []
     pending = list(ladder)
     while True:
@@ -281,7 +281,7 @@ def suppress_locally(frame: pd.DataFrame, quasi: Sequence[str], k: int, blank_fi
                               f"({100 * count / n:.1f}%), more than the {100 * max_share:g}% the profile allows. "
                               "Widen the selection, name fewer quasi-identifiers, or generalise instead "
                               "(on_small_groups: generalise).")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the blanked columns are new, the input stays as it was
     for c, name in enumerate(quasi):
         rows = blanked[:, c]
         if rows.any():

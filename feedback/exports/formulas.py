@@ -61,7 +61,7 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _map_text(frame: pd.DataFrame, cell: Callable[[Any], Any]) -> pd.DataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: only the text columns are replaced, the input is left as it was
     for column in out.columns:
         if not (pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_datetime64_any_dtype(out[column])):
             out[column] = out[column].map(cell, na_action="ignore")

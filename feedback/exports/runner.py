@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
@@ -265,6 +266,10 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
             # A date answered (a birth, a move) is treated like every other date: made relative or shifted.
             table[column.name], variable = _relative_date(table[column.name], frame, table, variable, deid, key)
         variables.append(variable)
+    # Of the answers as read (a Python object a cell), only the scales' items are needed from here
+    # on (reliable change's alpha); the rest is let go before the table grows.
+    scale_items = sorted({item for scale in instrument.scales for item in scale.items if item in values.columns})
+    values = values[scale_items]
     if profile.scores.scales:
         table, score_variables = _with_scores(table, selection, frame, instrument)
         variables.extend(score_variables)
@@ -295,6 +300,7 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
         variables.extend(added)
         if notes and change_notes is not None:
             change_notes[instrument_id] = [note.manifest() for note in notes]
+    del values  # the answers as read (one Python object a cell): not held beside the wide table
     if profile.shape == "wide_member" and not partners:
         table, variables = _wide_member(table, variables, full)
     elif profile.shape == "wide_family" and not partners:
@@ -517,7 +523,8 @@ def _with_change(table: pd.DataFrame, member: str, column: str, pair, scale, ins
     """The member's score at ``pair.to_wave`` minus their score at ``pair.from_wave``, on the row of
     the later wave (a member with either score missing gets none)."""
     name = f"chg_{_plain(pair.from_wave)}_{_plain(pair.to_wave)}_{scale.id}"
-    scored = table.dropna(subset=[member])
+    # Only the three columns read: the whole table copied per pair and scale cost more than the rest.
+    scored = table[[member, "wave", column]].dropna(subset=[member])
     before = scored[scored["wave"] == pair.from_wave].drop_duplicates(member, keep="last").set_index(member)[column]
     after = scored[scored["wave"] == pair.to_wave].drop_duplicates(member, keep="last").set_index(member)[column]
     change = (pd.to_numeric(after, errors="coerce") - pd.to_numeric(before, errors="coerce")).dropna()
@@ -550,21 +557,38 @@ def _wide(table: pd.DataFrame, variables: list[Variable], key: str, fixed: list[
     """One row per ``key`` (member or family): its ``fixed`` facts once, every other column once
     per wave, prefixed with the wave's name (letters and digits only, so the names suit SPSS and
     Stata). Rows without the key (an erased family's kept responses) cannot be placed and are left
-    out of a wide table; the long shape keeps them."""
-    table = table.dropna(subset=[key])
+    out of a wide table; the long shape keeps them.
+
+    Built a wave's block at a time from row positions, without copying the long table: the rows
+    are those the old build took (each key's last row per wave, the key's last row for its
+    facts), and each block is reindexed to the facts' keys as ``DataFrame.join`` does, so values
+    and dtypes are the same (a block missing some keys turns whole numbers into floats, etc.)."""
     fixed = [c for c in fixed if c in table.columns]
     per_wave = [c for c in table.columns if c not in fixed and c not in (key, "wave")]
     by_name = {variable.name: variable for variable in variables}
-    blocks, out_vars = [], [by_name[c] for c in (key, *fixed) if c in by_name]
-    for wave, group in table.groupby("wave", sort=True):
+    out_vars = [by_name[c] for c in (key, *fixed) if c in by_name]
+    keys = table[key]
+    placed = keys.notna().to_numpy()
+    # The facts: the same steps as before over the key and fixed columns only (a few narrow columns).
+    facts = table[[key, *fixed]].dropna(subset=[key]).drop_duplicates(key, keep="last").set_index(key)[fixed]
+    codes, waves = pd.factorize(table["wave"], sort=True)  # groupby("wave", sort=True)'s groups, NaN left out
+    columns = [table.columns.get_loc(c) for c in per_wave]
+    blocks = []
+    for number, wave in enumerate(waves):
         prefix = _plain(wave)
-        block = group.drop_duplicates(key, keep="last").set_index(key)[per_wave]
+        rows = np.flatnonzero((codes == number) & placed)
+        if not len(rows):  # a wave only rows without the key have: no block (as groupby after dropna)
+            continue
+        at = keys.iloc[rows]
+        last = ~at.duplicated(keep="last").to_numpy()
+        block = table.iloc[rows[last], columns]
+        block.index = pd.Index(at.iloc[last], name=key)
+        block = block.reindex(facts.index)
         block.columns = [f"{prefix}_{column}" for column in per_wave]
         blocks.append(block)
         out_vars += [replace(by_name[c], name=f"{prefix}_{c}", label=f"{by_name[c].label} ({wave})")
                      for c in per_wave if c in by_name]
-    facts = table.drop_duplicates(key, keep="last").set_index(key)[fixed]
-    wide = facts.join(blocks, how="left") if blocks else facts
+    wide = pd.concat([facts, *blocks], axis=1) if blocks else facts
     return wide.reset_index(), out_vars
 
 

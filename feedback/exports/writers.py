@@ -101,9 +101,19 @@ def write_format(name: str, data: pd.DataFrame, codebook: Codebook, path: Path) 
     return write_atomically(path, lambda temporary: write(data, codebook, temporary))
 
 
-#: Rows per batch of a spilled table, and per slice written to XLSX: a batch's cells as Python
-#: objects are held at once, never the table's.
+#: Rows per batch of a spilled table, and per slice written to CSV or XLSX, at most: a batch's cells
+#: as Python objects are held at once, never the table's.
 ROW_BATCH = 20_000
+#: Cells per batch, at most: a wide table (hundreds of columns) is sliced into fewer rows, so a
+#: batch's Python objects take about the same memory however wide the table is. (A table of up to
+#: 100 columns keeps ROW_BATCH rows: at 20,000 families the worker's peak was the same with 400,000
+#: cells a batch, and its CPU a few seconds more.)
+BATCH_CELLS = 2_000_000
+
+
+def batch_rows(columns: int) -> int:
+    """Rows per batch or slice of a table with ``columns`` columns (``ROW_BATCH``, fewer when wide)."""
+    return max(1, min(ROW_BATCH, BATCH_CELLS // max(columns, 1)))
 
 
 def spill_rows(data: pd.DataFrame, spill: Path) -> Path:
@@ -114,7 +124,7 @@ def spill_rows(data: pd.DataFrame, spill: Path) -> Path:
 
     table = pa.Table.from_pandas(data, preserve_index=False)
     with pa.OSFile(str(spill), "wb") as sink, pa.ipc.new_file(sink, table.schema) as file:
-        for batch in table.to_batches(max_chunksize=ROW_BATCH):
+        for batch in table.to_batches(max_chunksize=batch_rows(len(data.columns))):
             file.write_batch(batch)
     return spill
 
@@ -194,7 +204,7 @@ def _write_csv(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
     # table's. pandas writes a datetime column's cells in a format chosen over the whole column
     # (dates only, or with times), so a table with one is written whole to keep the same bytes.
     timed = any(pd.api.types.is_datetime64_any_dtype(data[column]) for column in data.columns)
-    step = len(data) if timed else ROW_BATCH
+    step = len(data) if timed else batch_rows(len(data.columns))
     with open(path, "w", encoding="utf-8-sig", newline="") as stream:  # the BOM once, at the start
         for start in range(0, max(len(data), 1), max(step, 1)):
             csv_frame(data.iloc[start:start + step]).to_csv(stream, index=False, header=start == 0,
@@ -202,7 +212,8 @@ def _write_csv(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
 
 
 def _write_xlsx(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
-    _write_xlsx_batches((data.iloc[start:start + ROW_BATCH] for start in range(0, max(len(data), 1), ROW_BATCH)),
+    step = batch_rows(len(data.columns))
+    _write_xlsx_batches((data.iloc[start:start + step] for start in range(0, max(len(data), 1), step)),
                         codebook, path)
 
 

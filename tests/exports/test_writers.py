@@ -358,3 +358,36 @@ def test_a_failing_background_write_is_raised_when_the_export_waits(tmp_path, fr
                           missing / "x.xlsx")
         with pytest.raises(FileNotFoundError, match="does not exist"):
             background.wait()
+
+
+def test_batches_are_sized_by_cells_so_a_wide_table_gets_fewer_rows_a_batch(monkeypatch):
+    assert writers.batch_rows(10) == min(writers.ROW_BATCH, writers.BATCH_CELLS // 10)
+    assert writers.batch_rows(1) == writers.ROW_BATCH  # a narrow table: the row cap
+    assert writers.batch_rows(10 * writers.BATCH_CELLS) == 1 and writers.batch_rows(0) == writers.ROW_BATCH
+    monkeypatch.setattr(writers, "BATCH_CELLS", 30)
+    assert writers.batch_rows(7) == 4 and writers.batch_rows(40) == 1
+
+
+def test_a_wide_table_spilled_and_sliced_by_cells_gives_the_same_files(tmp_path, frame, codebook, monkeypatch):
+    """A few cells a batch (one or two rows of this table): the spilled file has that many batches,
+    and the worker's XLSX and the sliced CSV are those of the table written whole."""
+    import pyarrow as pa
+
+    from feedback.exports.background import BackgroundWriter
+
+    whole = write_bundle_files(frame, codebook, tmp_path, "whole", ["xlsx", "csv"])
+    monkeypatch.setattr(writers, "BATCH_CELLS", 2 * len(codebook.names))  # two rows a batch: 7 rows, four batches
+    spill = writers.spill_rows(writers.prepare_frame(frame, codebook), tmp_path / "rows.arrow")
+    with pa.OSFile(str(spill), "rb") as source:
+        assert pa.ipc.open_file(source).num_record_batches == 4
+    spill.unlink()
+    with BackgroundWriter(min_cells=1, cores=2) as background:
+        written = write_bundle_files(frame, codebook, tmp_path, "cells", ["xlsx", "csv"], background)
+        background.wait()
+    assert written["csv"].read_bytes() == whole["csv"].read_bytes()
+    for sheet in ("data", "codebook"):
+        pd.testing.assert_frame_equal(pd.read_excel(written["xlsx"], sheet_name=sheet),
+                                      pd.read_excel(whole["xlsx"], sheet_name=sheet))
+    wb_whole, wb_cells = load_workbook(whole["xlsx"], read_only=True), load_workbook(written["xlsx"], read_only=True)
+    assert [list(r) for r in wb_cells["data"].iter_rows(values_only=True)] == \
+        [list(r) for r in wb_whole["data"].iter_rows(values_only=True)]
