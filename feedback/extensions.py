@@ -1,5 +1,8 @@
 """Extension objects, created here and bound to the app in ``create_app``."""
+from functools import partial
+
 import flask
+from flask.globals import request_ctx
 from flask_babel import Babel
 from flask_limiter import Limiter as _Limiter
 from flask_limiter.util import get_remote_address
@@ -46,6 +49,22 @@ class LoginManager(_LoginManager):
             return False
         return super()._session_protection_failed()
 
+    def _update_remember_cookie(self, response):
+        """Flask-Login's after-request hook, minus its look at a session it would leave alone.
+
+        The hook does something only when the session holds ``_remember`` (set by ``login_user``
+        with ``remember`` or by ``logout_user``) or ``REMEMBER_COOKIE_REFRESH_EACH_REQUEST`` is
+        on; otherwise its only effect was to mark the session read, which makes Flask write
+        ``Vary: Cookie`` on the response and so run the session's save (issue 24: a survey link's
+        pages, Twilio's webhooks and the API read no session). The session is looked at here
+        without marking it read; whenever the hook has anything to do, Flask-Login's own runs.
+        """
+        raw = request_ctx._get_current_object()._session
+        if (raw is not None and "_remember" not in raw
+                and not flask.current_app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST")):
+            return response
+        return super()._update_remember_cookie(response)
+
 
 login_manager = LoginManager()
 
@@ -83,6 +102,36 @@ class Limiter(_Limiter):
     #: these headers, and writing them costs the storage two reads a text (the window's count and
     #: its expiry; with Redis two commands besides the one that counts the text, issue 24).
     headers_left_out = frozenset({"sms"})
+
+    def init_app(self, app: flask.Flask) -> None:
+        super().init_app(app)
+        # Flask-Limiter registers its header hook as ``partial(Limiter.__inject_headers, self)``,
+        # which a subclass cannot override by name: swap that one entry for ``_inject_headers``.
+        hooks = app.after_request_funcs.get(None, [])
+        for position, hook in enumerate(hooks):
+            if (isinstance(hook, partial) and hook.func is _Limiter._Limiter__inject_headers
+                    and hook.args == (self,)):
+                hooks[position] = self._inject_headers
+
+    def _limiter_context_made(self) -> bool:
+        """Whether anything this request made the limiter's per-request context (a limit checked,
+        by the before-request hook or a view's decorator). Looked at without making it."""
+        contexts = getattr(request_ctx._get_current_object(), "_limiter_request_context", None)
+        return contexts is not None and self in contexts
+
+    def _inject_headers(self, response: flask.Response) -> flask.Response:
+        # With no context made, Flask-Limiter's hook would make an empty one, find no conditional
+        # deduction and no current limit, and write nothing: the same, without the work (a survey
+        # page, which no limit covers, issue 24). Any limit checked runs the hook as before.
+        if not self._limiter_context_made():
+            return response
+        return self._Limiter__inject_headers(response)
+
+    def _Limiter__release_context(self, exc: BaseException | None = None) -> None:
+        # Flask-Limiter's teardown resets the request's context; with none made it would make one
+        # only to reset it.
+        if self._limiter_context_made():
+            super()._Limiter__release_context(exc)
 
     @property
     def current_limit(self):

@@ -7,7 +7,7 @@ import math
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, logout_user
 
@@ -128,7 +128,17 @@ def _report_guessing(user: StaffUser | None) -> None:
 @bp.before_app_request
 def end_stale_staff_sessions():
     """Sign staff out after a spell of inactivity, and in any case at the end of a working day."""
-    if not current_user.is_authenticated:
+    user = g.get("_login_user")  # the request's user, when already settled (a link's pages settle it)
+    if user is None:
+        if ("HTTP_COOKIE" not in request.environ
+                and login_manager._request_callback is None and login_manager._header_callback is None):
+            # No cookie at all, so neither a session nor a remember cookie: Flask-Login (with no
+            # request or header loader, as here) would find nobody signed in, and so nothing to
+            # end. Twilio's webhooks and the API bring none; asking Flask-Login would load an
+            # anonymous user and mark the session read (``Vary: Cookie``) for nothing (issue 24).
+            return None
+        user = current_user
+    if not user.is_authenticated:
         return None
     settings = current_app.config["FEEDBACK_SETTINGS"]
     now = utcnow().timestamp()

@@ -59,10 +59,31 @@ def date_words(value: date) -> str:
     return format_date(value, format=DATE_IN_WORDS, locale=_locale())
 
 
+#: (language, territory, script, variant, modifier) -> (identifier, written right to left?).
+_LOCALE_FACTS: dict[tuple, tuple[str, bool]] = {}
+
+
+def _locale_facts(locale) -> tuple[str, bool]:
+    """A Babel locale's identifier ("en", "ur") and whether it is written right to left.
+
+    Babel works both out again on every call (``str(locale)``, ``text_direction``: about 30
+    Python calls for each number on a page, issue 24); both follow from the locale's five parts
+    and Babel's locale data, which never change while the app runs, so they are kept by those
+    parts. Bounded: a locale may come from a request.
+    """
+    key = (locale.language, locale.territory, locale.script, locale.variant, locale.modifier)
+    facts = _LOCALE_FACTS.get(key)
+    if facts is None:
+        if len(_LOCALE_FACTS) >= 256:
+            _LOCALE_FACTS.clear()
+        facts = _LOCALE_FACTS[key] = (str(locale), locale.text_direction == "rtl")
+    return facts
+
+
 def right_to_left() -> bool:
     """Whether the page being drawn is in a right-to-left language."""
     locale = get_locale()
-    return bool(locale) and locale.text_direction == "rtl"
+    return bool(locale) and _locale_facts(locale)[1]
 
 
 def bdi(value, direction: str | None = None) -> Markup:
@@ -71,9 +92,18 @@ def bdi(value, direction: str | None = None) -> Markup:
     Only on right-to-left pages: in left-to-right words a number or an answer already reads in
     order, and pages in English and Welsh stay as plain as they were.
     """
+    locale = get_locale()  # asked once: the number's locale and the direction are the same one
+    identifier, rtl = _locale_facts(locale) if locale else ("en", False)
     if isinstance(value, Number) and not isinstance(value, bool):
-        value = count_words(value)
-    if not right_to_left():
+        value = _decimal(value, identifier, True)  # ``count_words``
+    if type(value) is str:
+        # What ``Markup("{}").format`` makes of a plain string: the string, escaped.
+        value = escape(value)
+        if not rtl:
+            return value
+        attribute = f' dir="{direction}"' if direction in ("ltr", "rtl") else ""
+        return Markup(f"<bdi{attribute}>{value}</bdi>")
+    if not rtl:
         return Markup("{}").format(value)
     attribute = Markup(' dir="{}"').format(direction) if direction in ("ltr", "rtl") else ""
     return Markup("<bdi{}>{}</bdi>").format(attribute, value)
