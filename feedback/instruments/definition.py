@@ -123,7 +123,8 @@ class Item:
     derive: Derivation | None = None
 
     def is_visible(self, answers: Mapping[str, Any]) -> bool:
-        return all(condition.holds(answers) for condition in self.conditions)
+        # Most items have no condition, and a page asks for every item several times (issue 24).
+        return not self.conditions or all(condition.holds(answers) for condition in self.conditions)
 
     @property
     def all_choices(self) -> tuple[Choice, ...]:

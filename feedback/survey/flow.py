@@ -147,12 +147,12 @@ class ResponseFlow:
         if changing:
             back_url = self.check_url
         else:
-            previous = navigation.previous_screen(self.instrument, answers, screen)
+            previous = navigation.previous_screen(self.instrument, answers, screen, effective)
             back_url = self.url(previous) if previous else self.start_url
         return render_template(
             self.templates.screen, flow=self, screen=screen, page=screen.page, items=items, form=form,
             errors=errors, back_url=back_url, changing=changing, return_to=screen.address,
-            progress=None if changing else navigation.progress(self.instrument, answers, screen),
+            progress=None if changing else navigation.progress(self.instrument, answers, screen, effective),
         ), (200 if not errors else 422)
 
     def _after_save(self, screen: Screen, answers: dict, changing: bool):

@@ -103,8 +103,11 @@ def visible_pages(instrument: Instrument, answers: Mapping[str, Any]) -> list[Pa
     return [page for page in instrument.pages if page.visible_items(effective)]
 
 
-def visible_screens(instrument: Instrument, answers: Mapping[str, Any]) -> list[Screen]:
-    effective = effective_answers(instrument, answers)
+def visible_screens(instrument: Instrument, answers: Mapping[str, Any],
+                    effective: Mapping[str, Any] | None = None) -> list[Screen]:
+    """``effective``: the answers' ``effective_answers``, when the caller has worked them out."""
+    if effective is None:
+        effective = effective_answers(instrument, answers)
     return [screen for screen in screens(instrument) if screen.visible_items(effective)]
 
 
@@ -113,8 +116,9 @@ def next_screen(instrument: Instrument, answers: Mapping[str, Any], current: Scr
     return next((screen for screen in visible_screens(instrument, answers) if screen.start > current.end), None)
 
 
-def previous_screen(instrument: Instrument, answers: Mapping[str, Any], current: Screen) -> Screen | None:
-    before = [screen for screen in visible_screens(instrument, answers) if screen.end < current.start]
+def previous_screen(instrument: Instrument, answers: Mapping[str, Any], current: Screen,
+                    effective: Mapping[str, Any] | None = None) -> Screen | None:
+    before = [screen for screen in visible_screens(instrument, answers, effective) if screen.end < current.start]
     return before[-1] if before else None
 
 
@@ -157,13 +161,15 @@ class Shown(Enum):
     MAYBE = "maybe"  # depends on a question not reached yet
 
 
-def shown_from(instrument: Instrument, answers: Mapping[str, Any], current: Screen) -> dict[str, Shown]:
+def shown_from(instrument: Instrument, answers: Mapping[str, Any], current: Screen,
+               effective: Mapping[str, Any] | None = None) -> dict[str, Shown]:
     """Whether each item will be asked, seen from the screen ``current``.
 
     An item whose condition tests a question not reached yet (on this screen or later) may or
     may not be asked; one that tests a question passed without an answer will not be.
     """
-    effective = effective_answers(instrument, answers)
+    if effective is None:
+        effective = effective_answers(instrument, answers)
     positions = {item.id: index for index, item in enumerate(instrument.items)}
     shown: dict[str, Shown] = {}
     for item in instrument.items:
@@ -204,8 +210,9 @@ class Progress:
     approximate: bool
 
 
-def progress(instrument: Instrument, answers: Mapping[str, Any], current: Screen) -> Progress:
-    shown = shown_from(instrument, answers, current)
+def progress(instrument: Instrument, answers: Mapping[str, Any], current: Screen,
+             effective: Mapping[str, Any] | None = None) -> Progress:
+    shown = shown_from(instrument, answers, current, effective)
     asked_before = here = after = 0
     approximate = False
     for position, item in enumerate(instrument.items):

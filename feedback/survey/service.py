@@ -13,6 +13,7 @@ from ..instruments import Instrument, score_instrument
 from ..instruments.wording import response_wording_hash
 from ..publishing.service import publish, published_instrument
 from ..timeutil import utcnow
+from ..transactions import begin_reading, end_reading, reading
 from . import navigation
 from .anonymous import link_answered, recorded_now
 from .models import Answer, Response, Score
@@ -90,9 +91,14 @@ _ROW_BY_TOKEN_HASH = (
 
 
 def find_row_by_token(token: str) -> ResponseRow | None:
-    """What ``find_by_token`` finds, as a ``ResponseRow``: for the screens that only read it."""
+    """What ``find_by_token`` finds, as a ``ResponseRow``: for the screens that only read it.
+
+    Read outside a transaction where it can be (``transactions.begin_reading``): the screen's
+    save, if any, is one statement more (``save_answers``).
+    """
     if not looks_like_token(token):
         return None
+    begin_reading()
     rows = db.session.execute(_ROW_BY_TOKEN_HASH, {"token_hash": token_hash(token)}).all()
     if not rows:
         return None
@@ -124,6 +130,11 @@ def save_answers(response: Response | ResponseRef, values: dict, mode: str, inte
     given = {item_id: value for item_id, value in values.items() if value is not None}
     cleared = [item_id for item_id, value in values.items() if value is None]
     changes = {"updated_at": now, "mode": mode}
+    one_statement = len(given) <= ONE_STATEMENT_ANSWERS and db.engine.dialect.name == "postgresql"
+    if not (one_statement and commit and response.started_at is not None and reading()):
+        # More than the one statement below (the first answer also moves the invitation on):
+        # in a transaction, all or nothing.
+        end_reading()
     if response.started_at is None:
         changes["started_at"] = now
         progressed(response, "started")
@@ -131,8 +142,9 @@ def save_answers(response: Response | ResponseRef, values: dict, mode: str, inte
         changes["interviewer_id"] = interviewer_id
     if shown is not None:
         changes["language"], changes["wording_hash"] = shown
-    if len(given) <= ONE_STATEMENT_ANSWERS and db.engine.dialect.name == "postgresql":
-        # One round trip: the answers' upsert and delete ride along as CTEs of the response's UPDATE.
+    if one_statement:
+        # One round trip: the answers' upsert and delete ride along as CTEs of the response's
+        # UPDATE. After a read outside a transaction (a survey screen), it is atomic on its own.
         params = {"page_response": response.id, "page_saved_at": now, "cleared": cleared, **changes}
         for index, (item_id, value) in enumerate(given.items()):
             params[f"item_{index}"], params[f"value_{index}"] = item_id, value

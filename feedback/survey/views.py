@@ -10,6 +10,7 @@ from ..extensions import csrf, db, limiter
 from ..instruments.wording import wording_hash
 from ..languages import offered_languages, remember_chosen_language
 from ..publishing.startup import current_catalogue
+from ..transactions import begin_reading
 from . import bidi
 from .anonymous import follow_link, link_invitation
 from .flow import ResponseFlow
@@ -189,11 +190,14 @@ def page(token: str, page_id: str):
 
 @bp.route("/s/<token>/check", methods=["GET", "POST"])
 def check(token: str):
+    if request.method == "GET":
+        begin_reading()  # the check page only reads; its POST completes, in a transaction
     return _flow(token).check()
 
 
 @bp.get("/s/<token>/done")
 def done(token: str):
+    begin_reading()  # only reads
     response, _instrument = _load(token)
     if response.status != "completed":
         return redirect(url_for("survey.welcome", token=token))
