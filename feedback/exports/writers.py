@@ -3,7 +3,9 @@
 Pure Python over pandas; no Flask, no database.  Libraries do the formats — hand-written SPSS or
 Stata files would be hundreds of lines of binary layout to get wrong:
 
-- ``openpyxl`` (in write-only mode) writes XLSX, including the codebook sheet;
+- ``XlsxWriter`` (in constant-memory mode) writes XLSX, including the codebook sheet; cells read
+  back as they did when openpyxl wrote them (``tests/exports/test_xlsx_writer_matches_openpyxl.py``),
+  except text longer than Excel holds, now cut at 32,767 UTF-16 units rather than characters;
 - ``pyreadstat`` (ReadStat) writes ``.sav`` and ``.dta`` with variable and value labels and SPSS
   user-missing codes, which pandas' own ``to_stata`` cannot do for SPSS and does less fully for Stata;
 - ``pyarrow`` writes Parquet and keeps each column's label and codes in the schema metadata.
@@ -34,7 +36,9 @@ files already written by the same call are removed, so a failure leaves no parti
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -47,7 +51,7 @@ from .background import BackgroundWriter
 from .codebook import ROW_FIELDS, Codebook
 from .format_names import (SPSS_LABEL_BYTES, SPSS_VALUE_LABEL_BYTES, STATA_LABEL_CHARS, STATA_LABEL_SET_LIMIT,
                            truncate_bytes)
-from .formulas import csv_frame, defuse_frame
+from .formulas import csv_frame, defuse
 
 
 def write_bundle_files(frame: pd.DataFrame, codebook: Codebook, directory: Path, stem: str,
@@ -219,40 +223,217 @@ def _write_xlsx(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
 
 def _write_xlsx_batches(batches: Iterable[pd.DataFrame], codebook: Codebook, path: Path) -> None:
     """The data sheet from consecutive slices of one table (the first gives the header), then the
-    codebook sheet. openpyxl's write-only mode streams rows to the file: several times faster than
-    pandas' to_excel (which builds every cell as an object first); defusing and making cells a
-    slice at a time keeps memory flat however many rows."""
-    from openpyxl import Workbook
+    codebook sheet. XlsxWriter's ``constant_memory`` mode writes each row to a temporary file as
+    soon as the next one starts, so memory stays flat however many rows; defusing and converting
+    cells a slice at a time, a column at a time, keeps the Python objects a slice's."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    rows = pd.DataFrame(codebook.to_rows(), columns=list(ROW_FIELDS))
-    for title, frames in (("data", batches), ("codebook", [rows])):
-        sheet = workbook.create_sheet(title)
-        sheet.freeze_panes = "A2"
-        for number, frame in enumerate(frames):
-            frame = defuse_frame(frame)
-            if number == 0:
-                sheet.append([_xlsx_text(str(column)) for column in frame.columns])
-            for row in zip(*(_xlsx_cells(frame[column]) for column in frame.columns)):
-                sheet.append(row)
-    workbook.save(path)
-
-
-def _xlsx_text(value: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    # XLSX is XML: control characters other than tab and newlines cannot be stored at all.
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    # The strings_to_* options only matter to ``write``; cells here go through the typed methods.
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                               "strings_to_formulas": False, "strings_to_urls": False})
+    try:
+        formats = {kind: workbook.add_format({"num_format": code}) for kind, code in XLSX_DATE_FORMATS.items()}
+        rows = pd.DataFrame(codebook.to_rows(), columns=list(ROW_FIELDS))
+        for title, frames in (("data", batches), ("codebook", [rows])):
+            sheet = workbook.add_worksheet(title)
+            _write_text_as_openpyxl_did(sheet)
+            sheet.freeze_panes(1, 0)
+            _write_xlsx_sheet(sheet, frames, formats)
+    except BaseException:
+        # Closing releases the sheets' temporary files; what it writes, write_atomically removes.
+        with contextlib.suppress(Exception):
+            workbook.close()
+        raise
+    workbook.close()
 
 
-def _xlsx_cells(column: pd.Series) -> list:
-    """A column's cells as the plain Python values openpyxl writes; None for a missing value."""
+#: Number formats of date cells, as openpyxl gave them (the workbooks read back the same).
+XLSX_DATE_FORMATS = {"datetime": "yyyy-mm-dd h:mm:ss", "date": "yyyy-mm-dd"}
+#: Excel's limits: XlsxWriter ignores a cell beyond them, so a table that big is refused instead.
+XLSX_MAX_ROWS, XLSX_MAX_COLUMNS = 1_048_576, 16_384
+#: Characters in a cell, at most (openpyxl cut longer text to this).
+XLSX_MAX_TEXT = 32_767
+
+
+def _write_xlsx_sheet(sheet, frames: Iterable[pd.DataFrame], formats: Mapping[str, Any]) -> None:
+    writers = _cell_writers(sheet, formats)
+    row = 0
+    for number, frame in enumerate(frames):
+        if len(frame.columns) > XLSX_MAX_COLUMNS or row + len(frame) + (number == 0) > XLSX_MAX_ROWS:
+            raise ValueError(f"An XLSX sheet holds at most {XLSX_MAX_ROWS:,} rows and {XLSX_MAX_COLUMNS:,} "
+                             "columns; leave out 'xlsx' for a table this large.")
+        if number == 0:
+            for column, name in enumerate(_xlsx_texts([str(name) for name in frame.columns])):
+                if name is not None:
+                    writers["text"](0, column, name)
+            row = 1
+        writes, cells = [], []
+        for name in frame.columns:
+            kind, values = _xlsx_column(frame[name])
+            writes.append(writers[kind])
+            cells.append(values)
+        del frame
+        positions = range(len(writes))
+        for values in zip(*cells):
+            for write, column, value in zip(writes, positions, values):
+                if value is not None:
+                    write(row, column, value)
+            row += 1
+
+
+def _cell_writers(sheet, formats: Mapping[str, Any]) -> dict[str, Callable]:
+    """kind of cell → a function of (row, column, value) writing one to ``sheet``.
+
+    XlsxWriter's typed methods first check whether they were given "A1" notation; their
+    undecorated twins (same arguments, used by XlsxWriter itself) skip that, a sixth of the cost of
+    a number cell. The public methods are the fallback should a release rename them."""
+    number = getattr(sheet, "_write_number", sheet.write_number)
+    text = getattr(sheet, "_write_string", sheet.write_string)
+    boolean = getattr(sheet, "_write_boolean", sheet.write_boolean)
+    dated, timed = formats["date"], formats["datetime"]
+
+    def mixed(row: int, column: int, value: Any) -> None:
+        # A column of mixed values (object dtype): each cell by its own type, defused like text.
+        if isinstance(value, str):
+            value = _xlsx_texts([value])[0]
+            if value is not None:
+                text(row, column, value)
+        elif _missing(value):
+            return
+        elif isinstance(value, (bool, np.bool_)):
+            boolean(row, column, bool(value))
+        elif isinstance(value, datetime):
+            number(row, column, _excel_serial(value), timed)
+        elif isinstance(value, date):
+            number(row, column, _excel_serial(value), dated)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            if np.isfinite(value):  # openpyxl wrote infinity as a cell without a value
+                number(row, column, value.item() if isinstance(value, np.generic) else value)
+        else:
+            raise TypeError(f"An XLSX cell cannot hold {type(value).__name__} values.")
+
+    return {"number": number, "text": text, "boolean": boolean, "mixed": mixed,
+            "datetime": lambda row, column, value: number(row, column, value, timed)}
+
+
+def _xlsx_column(column: pd.Series) -> tuple[str, list]:
+    """The kind of a column's cells (a key of ``_cell_writers``) and the cells as plain Python
+    values, None where the cell stays empty: numbers as numbers, datetimes as Excel serial numbers,
+    text defused and without the characters XML cannot hold."""
     if pd.api.types.is_datetime64_any_dtype(column):
-        return [None if pd.isna(v) else v.to_pydatetime() for v in column]
+        return "datetime", _excel_serials(column)
+    if pd.api.types.is_bool_dtype(column):
+        return "boolean", column.astype(object).where(column.notna(), None).tolist()
     if pd.api.types.is_numeric_dtype(column):
-        return column.astype(object).where(column.notna(), None).tolist()
-    return [_xlsx_text(v) if isinstance(v, str) else (None if v is None or pd.isna(v) else v)
-            for v in column]
+        if pd.api.types.is_float_dtype(column):
+            # openpyxl wrote infinity as a cell without a value, which reads back empty.
+            column = column.where(~column.isin([np.inf, -np.inf]))
+        return "number", column.astype(object).where(column.notna(), None).tolist()
+    values = column.tolist()
+    if all(value.__class__ is str or _missing(value) for value in values):
+        return "text", _xlsx_texts(values)
+    return "mixed", values
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, (str, bytes)) and bool(pd.isna(value)))
+
+
+#: Characters XML 1.0 cannot hold (C0 controls but tab and line breaks): the same as openpyxl's
+#: ILLEGAL_CHARACTERS_RE, which refused them, so they were removed before writing.
+_ILLEGAL_IN_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+#: A text that ``defuse`` or stripping would change starts like a formula, holds a line break (a
+#: formula may start after it) or holds a character XML cannot: only those pay for both.
+_TEXT_TO_MEND = re.compile(r"^[=+\-@\t\r]|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|" + _ILLEGAL_IN_XML.pattern)
+
+
+def _xlsx_texts(values: list) -> list:
+    """Text cells as they were written through openpyxl: defused (``formulas.defuse``), then without
+    the control characters XML cannot hold, cut to ``XLSX_MAX_TEXT`` characters; an empty or
+    missing text is an empty cell (None)."""
+    mend, strip = _TEXT_TO_MEND.search, _ILLEGAL_IN_XML.sub
+    out = []
+    for value in values:
+        if value.__class__ is not str:
+            if _missing(value):
+                out.append(None)
+                continue
+            value = str(value)
+        if mend(value):
+            value = strip("", defuse(value))
+        if len(value) > XLSX_MAX_TEXT:
+            value = value[:XLSX_MAX_TEXT]
+        out.append(value or None)
+    return out
+
+
+#: Text in XML: the markup characters, and a carriage return as a character reference, which an XML
+#: parser would otherwise read as a line feed (openpyxl, through lxml, wrote the same).
+_XML_TEXT_ESCAPES = re.compile("[&<>\r]")
+
+
+def _escape_xml_text(data: Any) -> Any:
+    if not isinstance(data, str) or not _XML_TEXT_ESCAPES.search(data):
+        return data
+    return data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _write_text_as_openpyxl_did(sheet) -> None:
+    """Make ``sheet`` (constant-memory mode) store each text cell's characters as openpyxl did.
+
+    XlsxWriter, like Excel, writes a carriage return as ``_x000D_`` and protects a literal
+    ``_x0041_`` as ``_x005F_x0041_``: Excel decodes both, but openpyxl (and pandas through it)
+    shows them as written. openpyxl wrote the CR as a character reference and ``_x0041_`` as it is,
+    which every reader reads back as the text it was. And in constant-memory mode XlsxWriter takes a
+    text that starts with ``<r>`` and ends with ``</r>`` for a rich string's ready-made XML and
+    writes it unescaped, so such an answer could add XML, a formula even, to the sheet; every text
+    here is plain and is escaped. Three of the sheet's methods are replaced (the text is XML-escaped
+    by one of them; XlsxWriter still writes the XML); ``tests/exports/test_xlsx_writer_matches_openpyxl.py``
+    fails if a release of XlsxWriter stops calling them."""
+    needed = ("_escape_control_characters", "_escape_data", "_xml_rich_inline_string", "_xml_inline_string")
+    if not all(callable(getattr(sheet, name, None)) for name in needed):
+        raise RuntimeError("This XlsxWriter release writes text differently from the one the XLSX writer was "
+                           "made for (3.x); see feedback/exports/writers.py.")
+    # The control characters it would escape were removed (_ILLEGAL_IN_XML); "_x0041_" stays as typed.
+    sheet._escape_control_characters = lambda text: text
+    sheet._escape_data = _escape_xml_text
+    plain = sheet._xml_inline_string
+    sheet._xml_rich_inline_string = lambda text, attributes=[]: plain(  # noqa: B006 (XlsxWriter's signature)
+        text, text[:1].isspace() or text[-1:].isspace(), attributes)
+
+
+#: Excel's day 0 (openpyxl's WINDOWS_EPOCH): serial numbers count days from it.
+EXCEL_EPOCH = datetime(1899, 12, 30)
+_DAY_US = 86_400_000_000
+
+
+def _excel_serials(column: pd.Series) -> list:
+    """A datetime column's cells as Excel serial numbers, computed with the same floating-point
+    operations as openpyxl's ``to_excel`` (whole days, one less before 1 March 1900 where Excel
+    counts a 29 February 1900, plus (seconds of the day + microseconds / 10**6) / 86400), so every
+    number is the same to the last bit; None for a missing cell."""
+    present = column.notna().to_numpy()
+    stamps = column.to_numpy(dtype="datetime64[us]").view("int64")
+    since = stamps - np.datetime64(EXCEL_EPOCH, "us").view("int64")
+    days = since // _DAY_US
+    within = since - days * _DAY_US
+    seconds, micro = within // 1_000_000, within % 1_000_000
+    days = np.where((days > 0) & (days <= 60), days - 1, days)
+    serials = (days + (seconds + micro / 10**6) / 86400).astype(object)
+    serials[~present] = None
+    return serials.tolist()
+
+
+def _excel_serial(value: datetime | date) -> float:
+    """One date or datetime as openpyxl's ``to_excel`` gives it (see ``_excel_serials``)."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, datetime.min.time())
+    elif value.tzinfo is not None:
+        raise TypeError("Excel has no time zones: give datetimes in UTC without one.")
+    days = (value - EXCEL_EPOCH).days
+    if 0 < days <= 60:
+        days -= 1
+    return days + ((value.hour * 3600) + (value.minute * 60) + value.second + value.microsecond / 10**6) / 86400
 
 
 def _write_sav(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
