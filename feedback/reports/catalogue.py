@@ -185,17 +185,23 @@ def _scale_change(filters: Filters, **_) -> Report:
         roles = {respondent.role for respondent in instrument.respondents} if instrument else set()
         if instrument is None or not instrument.scales or roles <= {"partner_staff"}:
             continue  # no scales, or anonymous partner staff: no family to pair
-        waves = scale_data.score_waves(filters, instrument_id, [scale.id for scale in instrument.scales])
-        if not waves:
-            continue
         # Members where each member answers; families where the key worker scores the family.
         unit = "family_id" if instrument_id == star.INSTRUMENT or roles <= {"practitioner"} else "member_id"
         if instrument_id == family_functioning.INSTRUMENT:
             changes = family_functioning.CHANGES
-        elif instrument_id == star.INSTRUMENT or "entry" not in waves:
+        elif instrument_id == star.INSTRUMENT:
             changes = scale_change.FIRST_LATEST  # readings not tied to waves: first and latest
         else:
-            changes = (("entry", "exit"),)
+            # Whether anything is scored at entry (or at all) tells which. Family functioning's and
+            # the star's pairs need no such question: with no scores they are empty, and a scale
+            # with no pairs shows nothing.
+            scale_ids = [scale.id for scale in instrument.scales]
+            if scale_data.scored(filters, instrument_id, scale_ids, "entry"):
+                changes = (("entry", "exit"),)
+            elif scale_data.scored(filters, instrument_id, scale_ids):
+                changes = scale_change.FIRST_LATEST  # readings not tied to waves: first and latest
+            else:
+                continue
         first = changes[0][0] if changes else None
         sidecar = reliabilities_for(instrument_id, scales=instrument.scales)  # sidecar, else the version file
         paired = {}

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from ..extensions import conflict_insert, db
 from ..survey.models import Answer, Response
+from .kept_sums import KeptScaleScore, KeptScaleSums
 from .models import KeptAnswer, KeptStamp
 
 COLUMNS = ["keeping", "subject_id", "slot", "item_id", "family_id", "before", "after"]
@@ -210,7 +211,8 @@ def analyse() -> None:
         return
     try:
         db.session.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
-        db.session.execute(sa.text(f"ANALYZE {KeptAnswer.__tablename__}, {KeptStamp.__tablename__}"))
+        db.session.execute(sa.text(f"ANALYZE {KeptAnswer.__tablename__}, {KeptScaleSums.__tablename__}, "
+                                    f"{KeptScaleScore.__tablename__}, {KeptStamp.__tablename__}"))
         db.session.commit()
     except sa.exc.OperationalError:
         db.session.rollback()
@@ -289,8 +291,9 @@ def forget_family(family_id: int) -> None:
 
 
 def _forget(families, keeping: int | None = None) -> None:
-    """Drop those families' kept answers and stamps: of one keeping, or (None) of every keeping."""
-    for table in (KeptAnswer, KeptStamp):
+    """Drop those families' kept answers, scores and sums (scale-change's) and stamps: of one
+    keeping, or (None) of every keeping."""
+    for table in (KeptAnswer, KeptScaleScore, KeptScaleSums, KeptStamp):
         statement = sa.delete(table).where(table.family_id.in_(families))
         if keeping is not None:
             statement = statement.where(table.keeping == keeping)

@@ -251,7 +251,9 @@ def compute(scales: list[ScaleData], min_n: int = MIN_ALPHA_N) -> Report:
                 hidden_with[(r, "reliability")] = [(r, "alpha_n")]
             if threshold is not None and better is not None:
                 counts = dict.fromkeys(CLASSES, 0)
-                for b, a in zip(values_before, values_after):
+                # Python floats (``tolist``), not a Series' items one by one: the same values, a
+                # fraction of the time over tens of thousands of pairs.
+                for b, a in zip(values_before.tolist(), values_after.tolist()):
                     counts[classify(float(b), float(a), threshold.threshold, better,
                                     cutoff.value if cutoff else None, cutoff.direction if cutoff else None)] += 1
                 classes = [c for c in CLASSES if cutoff is not None or c != "recovered"]

@@ -18,24 +18,30 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..instruments.definition import NOT_COLLECTED
 from ..survey.models import Answer, Response, Score
+from . import pair_store
 from .data import Filters, cohort
+from .kept_sums import PART, KeptScaleScore, KeptScaleSums
 from .scale_change import ItemSums
 
 
-def score_waves(filters: Filters, instrument_id: str, scale_ids) -> set[str]:
-    """The waves at which the cohort has any score on those scales (none: the instrument is left out)."""
-    query = (sa.select(Response.wave).distinct()
+def scored(filters: Filters, instrument_id: str, scale_ids, wave: str | None = None) -> bool:
+    """Whether the cohort has any score on those scales (at ``wave``; None: at any wave, or none),
+    asked as EXISTS, which stops at the first score found: the waves scored were read with
+    DISTINCT, a pass over all the instrument's scores, to tell only this."""
+    query = (sa.select(Response.id)
              .join(Score, Score.response_id == Response.id)
              .where(Response.status == "completed", Response.instrument_id == instrument_id,
                     Score.scale_id.in_(list(scale_ids)), Response.family_id.in_(cohort(filters))))
-    return {wave for (wave,) in db.session.execute(query)}
+    if wave is not None:
+        query = query.where(Response.wave == wave)
+    return bool(db.session.scalar(sa.select(sa.exists(query))))
 
 
 def _unit(unit: str):
     return Response.member_id if unit == "member_id" else Response.family_id
 
 
-def latest_at_waves(filters: Filters, instrument_id: str, scale_id: str, unit: str, waves) -> pd.DataFrame:
+def latest_at_waves_from_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str, waves) -> pd.DataFrame:
     """Each unit's latest score at each of ``waves``: indexed by the unit (ascending, as a pivot
     gives it), one column per wave, NaN where it has none. Units with no score left out."""
     waves = list(dict.fromkeys(waves))
@@ -56,15 +62,16 @@ def latest_at_waves(filters: Filters, instrument_id: str, scale_id: str, unit: s
     return frame.astype(float)
 
 
-def paired_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str, changes
+def paired_scores_from_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str, changes
                   ) -> dict[tuple[str, str], pd.DataFrame]:
     """For each (before, after) of ``changes``: the units scored at both, columns ``before`` and
     ``after`` (each one's latest score there), ascending by unit."""
-    table = latest_at_waves(filters, instrument_id, scale_id, unit, [wave for pair in changes for wave in pair])
+    table = latest_at_waves_from_scores(filters, instrument_id, scale_id, unit,
+                                        [wave for pair in changes for wave in pair])
     return {(before, after): table[[before, after]].dropna(subset=[before, after]) for before, after in changes}
 
 
-def first_and_latest(filters: Filters, instrument_id: str, scale_id: str, unit: str) -> pd.DataFrame:
+def first_and_latest_from_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str) -> pd.DataFrame:
     """Units with two scored readings or more, any wave: columns ``first`` and ``latest`` (in the
     order completed, then by id), ascending by unit."""
     key = _unit(unit)
@@ -105,7 +112,8 @@ def _number():
     return sa.case((sa.func.json_type(text).in_(("integer", "real")), sa.cast(text, sa.Float)))
 
 
-def item_sums(filters: Filters, instrument_id: str, scales, unit: str, wave: str | None) -> dict[str, ItemSums]:
+def item_sums_in_one_pass(filters: Filters, instrument_id: str, scales, unit: str, wave: str | None
+                          ) -> dict[str, ItemSums]:
     """Each scale's item scores summed in the database for Cronbach's alpha, by scale id: each
     unit's latest response at ``wave`` with an answer to one of the scale's items (its first such
     response, any wave, when ``wave`` is None), one row per unit, then counts and sums over the
@@ -156,3 +164,237 @@ def item_sums(filters: Filters, instrument_id: str, scales, unit: str, wave: str
         found[scale.id] = ItemSums(units=int(part[0] or 0), n=int(part[1] or 0), item_sums=tuple(sums[:-1]),
                                    item_squares=tuple(squares[:-1]), total_sum=sums[-1], total_squares=squares[-1])
     return found
+
+
+# --- kept per family ---------------------------------------------------------------------------
+#
+# ``item_sums_in_one_pass`` reads every first-wave answer of the cohort on every page view (580,000
+# rows at 20,000 families, 3 million at 100,000: most of the report's time). The sums are sums, so
+# each family's share is worked out once (``KeptScaleSums``) and the cohort's are added up. A
+# member's responses are all its family's, so each unit's chosen response (and its scores) is
+# the same worked out per family as over the cohort: the kept answers (``pair_store``) rest on the
+# same. A family's rows are made again whenever its completed responses to the instrument differ
+# from its stamp (``STAMPED``), and go when it is erased.
+
+
+#: The waves every keeping here is stamped by: all of them (None). The rows read one wave or a
+#: few, and a stamp over more responses changes whenever theirs do (with some more), so one check
+#: of the instrument's responses serves every scale's scores and sums on a page.
+STAMPED = None
+
+
+def sums_keeping(instrument_id: str, scale, unit: str, wave: str | None) -> int:
+    """A stable number for one scale's kept sums: everything the rows are made from (the scale's
+    items in order, which are reverse-scored, its range, the unit and the wave) is in it, so a
+    scale defined otherwise is kept apart."""
+    return pair_store._digest(["scale-sums", f"part{PART}", instrument_id, unit, wave or "", str(scale.id),
+                               ",".join(scale.items), ",".join(sorted(scale.reverse)), repr(scale.low),
+                               repr(scale.high), repr(NOT_COLLECTED)])
+
+
+def _parts(scale) -> int:
+    return max(1, -(-len(scale.items) // PART))
+
+
+def _columns() -> list[str]:
+    return ["keeping", "family_id", "part", "units", "n", "total", "total_squares",
+            *[f"{kind}{j}" for j in range(PART) for kind in ("s", "q")]]
+
+
+def family_sums(keeping: int, families, instrument_id: str, scale, unit: str, wave: str | None, part: int):
+    """The rows of ``part`` for those families (ids or a select of them): per family, over each
+    unit's chosen response (as ``item_sums_in_one_pass`` chooses it: the latest at ``wave`` with
+    an answer to one of the scale's items, or the first such at any wave when ``wave`` is None)."""
+    key = _unit(unit)
+    number = _number()
+    where = [Response.status == "completed", Response.instrument_id == instrument_id,
+             Answer.item_id.in_(list(scale.items)), key.is_not(None), Response.family_id.in_(families)]
+    if wave is not None:
+        where.append(Response.wave == wave)
+    columns = [sa.func.max(_item_score(scale, item, number)).label(f"i{n}") for n, item in enumerate(scale.items)]
+    per_response = (sa.select(Response.id.label("rid"), key.label("k"), Response.family_id.label("family_id"),
+                              Response.completed_at.label("at"), *columns)
+                    .join(Answer, Answer.response_id == Response.id).where(*where)
+                    .group_by(Response.id, key, Response.family_id, Response.completed_at).subquery("per_response"))
+    when = ((per_response.c.at.desc(), per_response.c.rid.desc()) if wave is not None
+            else (per_response.c.at, per_response.c.rid))
+    rank = sa.func.row_number().over(partition_by=per_response.c.k, order_by=when).label("rn")
+    ranked = sa.select(per_response, rank).subquery("ranked")
+    scores = [ranked.c[f"i{n}"] for n in range(len(scale.items))]
+    complete = sa.and_(*[score.is_not(None) for score in scores])
+    zero = sa.literal(0, sa.Integer)
+    if part == 0:
+        total = sum(scores[1:], scores[0])
+        head = [sa.func.count(), sa.func.sum(sa.case((complete, 1), else_=0)),
+                sa.func.sum(sa.case((complete, total))), sa.func.sum(sa.case((complete, total * total)))]
+    else:
+        head = [zero, zero, sa.null(), sa.null()]
+    items = []
+    for j in range(PART):
+        n = part * PART + j
+        if n < len(scores):
+            items += [sa.func.sum(sa.case((complete, scores[n]))),
+                      sa.func.sum(sa.case((complete, scores[n] * scores[n])))]
+        else:
+            items += [sa.null(), sa.null()]
+    return (sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.family_id, sa.literal(part, sa.Integer), *head,
+                      *items)
+            .where(ranked.c.rn == 1).group_by(ranked.c.family_id))
+
+
+def keep_sums(filters: Filters, instrument_id: str, scale, unit: str, wave: str | None) -> int:
+    """Bring the scale's kept sums of the cohort's families up to date (``pair_store``'s stamps);
+    the keeping's number."""
+    keeping = sums_keeping(instrument_id, scale, unit, wave)
+
+    def make(families):
+        for part in range(_parts(scale)):
+            db.session.execute(pair_store._insert(KeptScaleSums).from_select(
+                _columns(), family_sums(keeping, families, instrument_id, scale, unit, wave, part)))
+
+    return pair_store._keep(cohort(filters), keeping, instrument_id, STAMPED, make)
+
+
+def item_sums(filters: Filters, instrument_id: str, scales, unit: str, wave: str | None) -> dict[str, ItemSums]:
+    """What ``item_sums_in_one_pass`` gives (by scale id), from the sums kept per family: each
+    scale's kept rows brought up to date, then the cohort's added up in one query."""
+    scales = list(scales)
+    if not scales:
+        return {}
+    keepings = {keep_sums(filters, instrument_id, scale, unit, wave): scale for scale in scales}
+    exact = db.session.get_bind().dialect.name == "postgresql"
+
+    def total(column):  # exact numeric on PostgreSQL; floats on SQLite, as the answers are read there
+        summed = sa.func.sum(column)
+        return summed if exact else sa.type_coerce(summed, sa.Float)
+
+    table = KeptScaleSums.__table__
+    query = (sa.select(table.c.keeping, table.c.part, sa.func.sum(table.c.units), sa.func.sum(table.c.n),
+                       total(table.c.total), total(table.c.total_squares),
+                       *[total(table.c[f"{kind}{j}"]) for j in range(PART) for kind in ("s", "q")])
+             .where(table.c.keeping.in_(list(keepings)), table.c.family_id.in_(cohort(filters)))
+             .group_by(table.c.keeping, table.c.part))
+    found: dict[int, dict[int, tuple]] = {keeping: {} for keeping in keepings}
+    for keeping, part, *values in db.session.execute(query):
+        found[keeping][part] = tuple(values)
+    sums = {}
+    for keeping, scale in keepings.items():
+        parts = found[keeping]
+        head = parts.get(0, (0, 0, None, None))
+        item_sums_, item_squares = [], []
+        for n in range(len(scale.items)):
+            row = parts.get(n // PART)
+            j = n % PART
+            item_sums_.append((row[4 + 2 * j] if row else None) or 0)
+            item_squares.append((row[5 + 2 * j] if row else None) or 0)
+        sums[scale.id] = ItemSums(units=int(head[0] or 0), n=int(head[1] or 0), item_sums=tuple(item_sums_),
+                                  item_squares=tuple(item_squares), total_sum=head[2] or 0,
+                                  total_squares=head[3] or 0)
+    return sums
+
+
+# --- scores kept per unit ----------------------------------------------------------------------
+#
+# Pairing ranks every score of the cohort on every page view (the instrument's responses read
+# again for each scale). Each unit's latest score at a wave, or its first and latest, is kept
+# instead (``KeptScaleScore``), stamped as the sums are, and the cohort's rows read.
+
+
+def scores_keeping(kind: str, instrument_id: str, scale_id: str, unit: str, waves=()) -> int:
+    """A stable number for one scale's kept scores: ``latest`` at ``waves`` or ``readings``."""
+    return pair_store._digest(["scale-scores", kind, instrument_id, unit, str(scale_id), ",".join(waves)])
+
+
+def _latest_rows(keeping: int, families, instrument_id: str, scale_id: str, unit: str, waves):
+    """Each unit's latest score at each wave (as ``latest_at_waves_from_scores`` chooses it)."""
+    key = _unit(unit)
+    ranked = (sa.select(key.label("k"), Response.family_id.label("family_id"), Response.wave.label("wave"),
+                        Score.value.label("value"),
+                        sa.func.row_number().over(partition_by=(key, Response.wave),
+                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
+                        .label("rn"))
+              .join(Score, Score.response_id == Response.id)
+              .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                     Score.scale_id == scale_id, Score.value.is_not(None), key.is_not(None),
+                     Response.wave.in_(list(waves)), Response.family_id.in_(families))
+              .subquery("ranked"))
+    return sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave, ranked.c.family_id,
+                     ranked.c.value).where(ranked.c.rn == 1)
+
+
+def _readings_rows(keeping: int, families, instrument_id: str, scale_id: str, unit: str):
+    """Each unit with two scored readings or more: its first and latest (as
+    ``first_and_latest_from_scores`` chooses them), slots ``first`` and ``latest``."""
+    key = _unit(unit)
+    ranked = (sa.select(key.label("k"), Response.family_id.label("family_id"), Score.value.label("value"),
+                        sa.func.row_number().over(partition_by=key, order_by=(Response.completed_at, Response.id))
+                        .label("first_rn"),
+                        sa.func.row_number().over(partition_by=key,
+                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
+                        .label("last_rn"),
+                        sa.func.count().over(partition_by=key).label("readings"))
+              .join(Score, Score.response_id == Response.id)
+              .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                     Score.scale_id == scale_id, Score.value.is_not(None), key.is_not(None),
+                     Response.family_id.in_(families))
+              .subquery("ranked"))
+    rows = []
+    for slot, rank in (("first", ranked.c.first_rn), ("latest", ranked.c.last_rn)):
+        rows.append(sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, sa.literal(slot, sa.String),
+                              ranked.c.family_id, ranked.c.value)
+                    .where(rank == 1, ranked.c.readings >= 2))
+    return rows
+
+
+SCORE_COLUMNS = ["keeping", "subject_id", "slot", "family_id", "value"]
+
+
+def keep_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str, waves=None) -> int:
+    """Bring the scale's kept scores of the cohort's families up to date: each unit's latest at
+    ``waves``, or (None) its first and latest reading. The keeping's number."""
+    if waves is not None:
+        waves = list(dict.fromkeys(waves))
+        keeping = scores_keeping("latest", instrument_id, scale_id, unit, waves)
+    else:
+        keeping = scores_keeping("readings", instrument_id, scale_id, unit)
+
+    def make(families):
+        selects = ([_latest_rows(keeping, families, instrument_id, scale_id, unit, waves)] if waves is not None
+                   else _readings_rows(keeping, families, instrument_id, scale_id, unit))
+        for rows in selects:
+            db.session.execute(pair_store._insert(KeptScaleScore).from_select(SCORE_COLUMNS, rows))
+
+    return pair_store._keep(cohort(filters), keeping, instrument_id, STAMPED, make)
+
+
+def _kept_table(filters: Filters, keeping: int, slots) -> pd.DataFrame:
+    """The cohort's kept scores of one keeping: indexed by unit (ascending), one column per slot,
+    NaN where it has none."""
+    table = KeptScaleScore.__table__
+    columns = [sa.func.max(sa.case((table.c.slot == slot, table.c.value))) for slot in slots]
+    query = (sa.select(table.c.subject_id, *columns)
+             .where(table.c.keeping == keeping, table.c.family_id.in_(cohort(filters)))
+             .group_by(table.c.subject_id).order_by(table.c.subject_id))
+    rows = [tuple(row) for row in db.session.execute(query)]
+    return pd.DataFrame.from_records(rows, columns=["k", *slots]).set_index("k").astype(float)
+
+
+def latest_at_waves(filters: Filters, instrument_id: str, scale_id: str, unit: str, waves) -> pd.DataFrame:
+    """What ``latest_at_waves_from_scores`` gives, from the scores kept per unit."""
+    waves = list(dict.fromkeys(waves))
+    keeping = keep_scores(filters, instrument_id, scale_id, unit, waves)
+    return _kept_table(filters, keeping, waves)
+
+
+def paired_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str, changes
+                  ) -> dict[tuple[str, str], pd.DataFrame]:
+    """For each (before, after) of ``changes``: the units scored at both, columns ``before`` and
+    ``after`` (each one's latest score there), ascending by unit (kept: ``keep_scores``)."""
+    table = latest_at_waves(filters, instrument_id, scale_id, unit, [wave for pair in changes for wave in pair])
+    return {(before, after): table[[before, after]].dropna(subset=[before, after]) for before, after in changes}
+
+
+def first_and_latest(filters: Filters, instrument_id: str, scale_id: str, unit: str) -> pd.DataFrame:
+    """What ``first_and_latest_from_scores`` gives, from the scores kept per unit."""
+    keeping = keep_scores(filters, instrument_id, scale_id, unit)
+    return _kept_table(filters, keeping, ["first", "latest"])
