@@ -41,20 +41,27 @@ def _unit(unit: str):
     return Response.member_id if unit == "member_id" else Response.family_id
 
 
+def _ranked_at_waves(families, instrument_id: str, scale_id: str, unit: str, waves: list):
+    """The families' units' scores at ``waves``, ranked within each unit and wave, latest first
+    (``rn`` 1): what both the scores read each time and the scores kept choose from."""
+    key = _unit(unit)
+    return (sa.select(key.label("k"), Response.family_id.label("family_id"), Response.wave.label("wave"),
+                      Score.value.label("value"),
+                      sa.func.row_number().over(partition_by=(key, Response.wave),
+                                                order_by=(Response.completed_at.desc(), Response.id.desc()))
+                      .label("rn"))
+            .join(Score, Score.response_id == Response.id)
+            .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                   Score.scale_id == scale_id, Score.value.is_not(None), key.is_not(None),
+                   Response.wave.in_(waves), Response.family_id.in_(families))
+            .subquery("ranked"))
+
+
 def latest_at_waves_from_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str, waves) -> pd.DataFrame:
     """Each unit's latest score at each of ``waves``: indexed by the unit (ascending, as a pivot
     gives it), one column per wave, NaN where it has none. Units with no score left out."""
     waves = list(dict.fromkeys(waves))
-    key = _unit(unit)
-    ranked = (sa.select(key.label("k"), Response.wave.label("wave"), Score.value.label("value"),
-                        sa.func.row_number().over(partition_by=(key, Response.wave),
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("rn"))
-              .join(Score, Score.response_id == Response.id)
-              .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Score.scale_id == scale_id, Score.value.is_not(None), key.is_not(None),
-                     Response.wave.in_(waves), Response.family_id.in_(cohort(filters)))
-              .subquery("ranked"))
+    ranked = _ranked_at_waves(cohort(filters), instrument_id, scale_id, unit, waves)
     columns = [sa.func.max(sa.case((ranked.c.wave == wave, ranked.c.value))) for wave in waves]
     query = sa.select(ranked.c.k, *columns).where(ranked.c.rn == 1).group_by(ranked.c.k).order_by(ranked.c.k)
     rows = [tuple(row) for row in db.session.execute(query)]
@@ -307,17 +314,7 @@ def scores_keeping(kind: str, instrument_id: str, scale_id: str, unit: str, wave
 
 def _latest_rows(keeping: int, families, instrument_id: str, scale_id: str, unit: str, waves):
     """Each unit's latest score at each wave (as ``latest_at_waves_from_scores`` chooses it)."""
-    key = _unit(unit)
-    ranked = (sa.select(key.label("k"), Response.family_id.label("family_id"), Response.wave.label("wave"),
-                        Score.value.label("value"),
-                        sa.func.row_number().over(partition_by=(key, Response.wave),
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("rn"))
-              .join(Score, Score.response_id == Response.id)
-              .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Score.scale_id == scale_id, Score.value.is_not(None), key.is_not(None),
-                     Response.wave.in_(list(waves)), Response.family_id.in_(families))
-              .subquery("ranked"))
+    ranked = _ranked_at_waves(families, instrument_id, scale_id, unit, list(waves))
     return sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave, ranked.c.family_id,
                      ranked.c.value).where(ranked.c.rn == 1)
 
