@@ -78,21 +78,29 @@ def paired_scores_from_scores(filters: Filters, instrument_id: str, scale_id: st
     return {(before, after): table[[before, after]].dropna(subset=[before, after]) for before, after in changes}
 
 
+def _ranked_readings(families, instrument_id: str, scale_id: str, unit: str):
+    """The families' units' scored readings at any wave, each with its rank from the first
+    (``first_rn``) and from the latest (``last_rn``), in the order completed then by id, and how
+    many readings its unit has: what both the readings read each time and those kept choose from."""
+    key = _unit(unit)
+    return (sa.select(key.label("k"), Response.family_id.label("family_id"), Score.value.label("value"),
+                      sa.func.row_number().over(partition_by=key, order_by=(Response.completed_at, Response.id))
+                      .label("first_rn"),
+                      sa.func.row_number().over(partition_by=key,
+                                                order_by=(Response.completed_at.desc(), Response.id.desc()))
+                      .label("last_rn"),
+                      sa.func.count().over(partition_by=key).label("readings"))
+            .join(Score, Score.response_id == Response.id)
+            .where(Response.status == "completed", Response.instrument_id == instrument_id,
+                   Score.scale_id == scale_id, Score.value.is_not(None), key.is_not(None),
+                   Response.family_id.in_(families))
+            .subquery("ranked"))
+
+
 def first_and_latest_from_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str) -> pd.DataFrame:
     """Units with two scored readings or more, any wave: columns ``first`` and ``latest`` (in the
     order completed, then by id), ascending by unit."""
-    key = _unit(unit)
-    scored = sa.and_(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Score.scale_id == scale_id, Score.value.is_not(None), key.is_not(None),
-                     Response.family_id.in_(cohort(filters)))
-    ranked = (sa.select(key.label("k"), Score.value.label("value"),
-                        sa.func.row_number().over(partition_by=key, order_by=(Response.completed_at, Response.id))
-                        .label("first_rn"),
-                        sa.func.row_number().over(partition_by=key,
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("last_rn"),
-                        sa.func.count().over(partition_by=key).label("readings"))
-              .join(Score, Score.response_id == Response.id).where(scored).subquery("ranked"))
+    ranked = _ranked_readings(cohort(filters), instrument_id, scale_id, unit)
     query = (sa.select(ranked.c.k, sa.func.max(sa.case((ranked.c.first_rn == 1, ranked.c.value))),
                        sa.func.max(sa.case((ranked.c.last_rn == 1, ranked.c.value))))
              .where(ranked.c.readings >= 2, sa.or_(ranked.c.first_rn == 1, ranked.c.last_rn == 1))
@@ -322,19 +330,7 @@ def _latest_rows(keeping: int, families, instrument_id: str, scale_id: str, unit
 def _readings_rows(keeping: int, families, instrument_id: str, scale_id: str, unit: str):
     """Each unit with two scored readings or more: its first and latest (as
     ``first_and_latest_from_scores`` chooses them), slots ``first`` and ``latest``."""
-    key = _unit(unit)
-    ranked = (sa.select(key.label("k"), Response.family_id.label("family_id"), Score.value.label("value"),
-                        sa.func.row_number().over(partition_by=key, order_by=(Response.completed_at, Response.id))
-                        .label("first_rn"),
-                        sa.func.row_number().over(partition_by=key,
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("last_rn"),
-                        sa.func.count().over(partition_by=key).label("readings"))
-              .join(Score, Score.response_id == Response.id)
-              .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Score.scale_id == scale_id, Score.value.is_not(None), key.is_not(None),
-                     Response.family_id.in_(families))
-              .subquery("ranked"))
+    ranked = _ranked_readings(families, instrument_id, scale_id, unit)
     rows = []
     for slot, rank in (("first", ranked.c.first_rn), ("latest", ranked.c.last_rn)):
         rows.append(sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, sa.literal(slot, sa.String),
