@@ -8,11 +8,12 @@ from .mail.models import EmailMessage
 from .partners.models import PartnerAgency, PartnerContact
 from .publishing.models import InstrumentVersion
 from .reports.models import UnitSaving
+from .reports.response_changes import ChangedFamily, KeptCheck, ResponseChanges
 from .staff.models import LoginAttempt, Site, StaffUser
 from .survey.models import Answer, Response, Score
 from .sms.models import InboundMessage, SmsConversation
 from .waves.models import Invitation, InvitationEvent, OutboxMessage
 
-__all__ = ["Answer", "AuditEvent", "Consent", "ContactPause", "EmailMessage", "PartnerAgency", "PartnerContact", "ExportRun", "Family", "ImportBatch", "InstrumentVersion", "Invitation",
-           "InboundMessage", "InvitationEvent", "LoginAttempt", "Member", "OutboxMessage", "Response", "Score", "Site",
+__all__ = ["Answer", "AuditEvent", "ChangedFamily", "Consent", "ContactPause", "EmailMessage", "PartnerAgency", "PartnerContact", "ExportRun", "Family", "ImportBatch", "InstrumentVersion", "Invitation", "KeptCheck",
+           "InboundMessage", "InvitationEvent", "LoginAttempt", "Member", "OutboxMessage", "Response", "ResponseChanges", "Score", "Site",
            "SmsConversation", "StaffUser", "UnitSaving"]

@@ -92,8 +92,15 @@ def report(name, sites, start, end, cohort, programme_cost, fmt, unsuppressed):
                                       "kept answers), printing seconds per report. Reports do this "
                                       "themselves for the families that changed; run it after an upgrade or a "
                                       "large import so that the first manager to open a report does not wait.")
+@click.option("--recheck", is_flag=True,
+              help="Compare every family's kept answers with its responses, not only the families the database "
+                   "noted as changed: after responses were changed with the triggers off (a restore by a superuser).")
 @with_appcontext
-def report_refresh():
+def report_refresh(recheck):
+    if recheck:
+        from . import response_changes
+        response_changes.forget_checks()
+        db.session.commit()
     for name in REPORTS:
         began = time.perf_counter()
         run_report(name, Filters())

@@ -145,7 +145,7 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
     (``pair_store``, brought up to date first) and only counted here; a member's role is read
     now, so a corrected role counts at once.
     """
-    pairing = pair_store.refresh(cohort(filters), instrument_id, item_ids, level, before, after)
+    pairing = pair_store.refresh(instrument_id, item_ids, level, before, after)
     pairs = KeptAnswer.__table__
     columns = [pairs.c.item_id]
     if by_role:
@@ -178,7 +178,7 @@ def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: s
 
     The latest answers are kept per family (``pair_store.refresh_latest``) and only counted here.
     """
-    keeping = pair_store.refresh_latest(cohort(filters), instrument_id, item_ids, waves, level)
+    keeping = pair_store.refresh_latest(instrument_id, item_ids, waves, level)
     kept = KeptAnswer.__table__
     query = (sa.select(kept.c.slot, kept.c.item_id, kept.c.after, sa.func.count())
              .where(kept.c.keeping == keeping, kept.c.family_id.in_(cohort(filters)))
@@ -202,7 +202,7 @@ def star_summary(filters: Filters, instrument_id: str, stems, readers=("parent",
     kept per family (``pair_store.refresh_readings``: the first only for two readings or more).
     """
     items = [f"{stem}_{reader}" for stem in stems for reader in readers]
-    keeping = pair_store.refresh_readings(cohort(filters), instrument_id, items)
+    keeping = pair_store.refresh_readings(instrument_id, items)
     kept = KeptAnswer.__table__
 
     def on_scale(column):
@@ -428,7 +428,7 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
             ("practitioner-assessment", "family", family_items, [(item, None) for item in family_outcomes])):
         if not wanted:
             continue
-        pairing = pair_store.refresh(cohort(filters), instrument_id, items, level, "entry", "exit")
+        pairing = pair_store.refresh(instrument_id, items, level, "entry", "exit")
         in_pairing = sa.and_(pairs.c.keeping == pairing, pairs.c.family_id.in_(cohort(filters)),
                              pairs.c.item_id.in_(sorted({item for item, _who in wanted})))
         items = {item for item, _who in wanted}

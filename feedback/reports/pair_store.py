@@ -10,10 +10,12 @@ Keeping them right without hooks in every place that writes responses: each fami
 a stamp of what they were made from (how many completed responses at those waves, and the
 highest id). Completed responses are never edited and a new response always has a higher id, so
 the stamp changes with any response completed, imported, removed or detached by erasure. Before
-counting, the cohort's stamps are compared with the responses (one grouped query) and only the
+counting, families' stamps are compared with their responses (one grouped query) and only the
 families whose stamp differs are paired again. The stamp is read before the pairs are made, so
 pairs made while another response completes are never taken as up to date: the next report finds
-the stamp behind and pairs that family again.
+the stamp behind and pairs that family again. Which families need comparing comes from the
+changes the database notes as they happen (``response_changes``): usually none, so an unchanged
+service's report reads no responses at all.
 
 The same keeping serves reports that count each subject's latest answer rather than a pair:
 ``refresh_latest`` keeps each member's (or household's) latest answer at each wave, for the
@@ -30,8 +32,10 @@ import hashlib
 import sqlalchemy as sa
 
 from ..extensions import conflict_insert, db
+from ..families.models import Family
 from ..survey.models import Answer, Response
 from .kept_sums import KeptScaleScore, KeptScaleSums
+from . import response_changes
 from .models import KeptAnswer, KeptStamp
 
 COLUMNS = ["keeping", "subject_id", "slot", "item_id", "family_id", "before", "after"]
@@ -39,7 +43,7 @@ COLUMNS = ["keeping", "subject_id", "slot", "item_id", "family_id", "before", "a
 #: statement): well below PostgreSQL's 65,535 bound parameters.
 CHUNK = 2000
 
-#: Inside ``one_page``: which keepings this page has brought up to date (per cohort). Outside it:
+#: Inside ``one_page``: which keepings this page has brought up to date. Outside it:
 #: None, nothing remembered.
 _page: contextvars.ContextVar[dict | None] = contextvars.ContextVar("report_page", default=None)
 
@@ -49,7 +53,7 @@ def one_page():
     """One report page (the report and those published with it, ``catalogue.run_alongside``):
     each keeping is brought up to date once, however many of its reports read it. need-flow's page
     reads the key worker's assessments four times and the member assessments three; at 100,000
-    families each check is a pass over hundreds of thousands of responses. Nothing outlives the
+    families a check that finds changes compares thousands of stamps. Nothing outlives the
     block, so the next page checks again and sees any response completed, corrected or erased
     meanwhile."""
     token = _page.set({})
@@ -86,22 +90,20 @@ def _digest(parts) -> int:
     return int.from_bytes(hashlib.sha256("\n".join(parts).encode()).digest()[:8], "big") >> 1
 
 
-def refresh(cohort, instrument_id: str, item_ids, level: str, before: str, after: str) -> int:
-    """Bring the kept pairs of the cohort's families up to date; the pairing's id.
-
-    ``cohort`` is a select of family ids. Commits when anything was paired again.
-    """
+def refresh(instrument_id: str, item_ids, level: str, before: str, after: str) -> int:
+    """Bring the kept pairs up to date; the pairing's id. Commits when anything was checked
+    or paired again."""
     item_ids = sorted(item_ids)
     pairing = pairing_id(instrument_id, item_ids, level, before, after)
 
     def make(families):
         _pair(pairing, families, instrument_id, item_ids, level, before, after)
 
-    return _keep(cohort, pairing, instrument_id, (before, after), make)
+    return _keep(pairing, instrument_id, (before, after), make)
 
 
-def refresh_latest(cohort, instrument_id: str, item_ids, waves, level: str) -> int:
-    """Keep, for the cohort's families, the latest answer to each item at each wave (``slot``,
+def refresh_latest(instrument_id: str, item_ids, waves, level: str) -> int:
+    """Keep, for every family, the latest answer to each item at each wave (``slot``,
     the answer in ``after``): each member's latest response's (``level="member"``), or each
     family's latest answer to the item, whichever member gave it (``"family"``: one answer per
     household). Returns the id."""
@@ -111,11 +113,11 @@ def refresh_latest(cohort, instrument_id: str, item_ids, waves, level: str) -> i
     def make(families):
         _latest(keeping, families, instrument_id, item_ids, waves, level)
 
-    return _keep(cohort, keeping, instrument_id, waves, make)
+    return _keep(keeping, instrument_id, waves, make)
 
 
-def refresh_readings(cohort, instrument_id: str, item_ids) -> int:
-    """Keep, for the cohort's families, each item's answer at the family's latest reading
+def refresh_readings(instrument_id: str, item_ids) -> int:
+    """Keep, for every family, each item's answer at the family's latest reading
     (response, any wave: ``after``) and, for families with two readings or more, at its first
     (``before``). Returns the id."""
     item_ids = sorted(item_ids)
@@ -124,7 +126,7 @@ def refresh_readings(cohort, instrument_id: str, item_ids) -> int:
     def make(families):
         _readings(keeping, families, instrument_id, item_ids)
 
-    return _keep(cohort, keeping, instrument_id, None, make)
+    return _keep(keeping, instrument_id, None, make)
 
 
 def keeping_id(kind: str, instrument_id: str, item_ids, level: str, waves=()) -> int:
@@ -133,53 +135,58 @@ def keeping_id(kind: str, instrument_id: str, item_ids, level: str, waves=()) ->
 
 
 #: Every keeping this process has checked, with the instrument and waves its stamps count: a page
-#: checks all the keepings of one instrument and waves in one pass over the responses.
+#: checks all the keepings of one instrument and waves together.
 _known: dict[int, tuple[str, tuple | None]] = {}
 
 
-def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
-    """Make the rows of the cohort's families whose stamp differs from their responses again:
-    by id for a few, in one pass over the whole cohort for many. ``waves`` None: every wave.
-    Inside ``one_page``, a keeping already brought up to date for this cohort is not checked again,
-    and the responses of an instrument are counted once for all its keepings.
+def _keep(keeping: int, instrument_id: str, waves, make) -> int:
+    """Make the rows of every family whose stamp differs from its responses again: by id for a
+    few, in one pass for many. ``waves`` None: every wave. Inside ``one_page``, a keeping already
+    brought up to date is not checked again, and the keepings of an instrument are checked together.
 
-    The stamps are compared in the database, which returns only the families that changed
-    (usually none): at 100,000 families, reading every family's count and stamp into Python
-    dictionaries to compare them took most of a page's time."""
+    Which families are compared with their stamps comes from the changes the database noted
+    (``response_changes``): none when the instrument's counter is the one this keeping was last
+    checked at (no pass over the responses at all, the usual case), those noted since otherwise,
+    and every family for a keeping never checked or checked before the notes it needs were pruned.
+    Every family, not a report's cohort: a keeping marked as checked is right for any cohort, and a
+    family that moves site or dates is already right in its new cohort."""
     page = _page.get()
-    cohort_key = _cohort_key(cohort) if page is not None else None
-    if page is not None and ("kept", keeping, cohort_key) in page:
+    if page is not None and ("kept", keeping) in page:
         return keeping
     waves = tuple(waves) if waves is not None else None
     _known[keeping] = (instrument_id, waves)
-    checked = ("checked", instrument_id, waves, cohort_key)
+    checked = ("checked", instrument_id, waves)
     found = page.get(checked, {}).get(keeping) if page is not None else None
     if found is None:
         keepings = [keeping]
         if page is not None:
             keepings += sorted(other for other, (instrument, at) in _known.items()
                                if other != keeping and (instrument, at) == (instrument_id, waves)
-                               and ("kept", other, cohort_key) not in page)
-        results = _changed(cohort, keepings, instrument_id, waves)
+                               and ("kept", other) not in page)
+        results = _stale(keepings, instrument_id, waves)
         if page is not None:
             page[checked] = results
         found = results[keeping]
     if page is not None:
         page[checked].pop(keeping, None)   # checked once: a second call after making checks again
-    if not found:
+    changed, scope, counter, marked = found
+    if not changed:
+        if not marked:
+            response_changes.mark_checked(keeping, instrument_id, counter)
+            _prune_and_commit(instrument_id)
         if page is not None:
-            page[("kept", keeping, cohort_key)] = True
+            page[("kept", keeping)] = True
         return keeping
-    stale = sorted(found)
+    stale = sorted(changed)
     # A few changed families are made again by id; many (the first report, a large import) in
-    # one pass over the whole cohort, which PostgreSQL plans far better than thousands of ids.
+    # one pass over all those checked, which PostgreSQL plans far better than thousands of ids.
     whole = len(stale) > CHUNK
-    families = cohort if whole else stale
+    families = scope if whole else stale
     _forget(families, keeping)
     # Stamps first: what the rows are then made from is never older than their stamp, so a
     # response completed meanwhile makes the next check pair that family again.
     if whole:
-        now = _answered(cohort, instrument_id, waves).subquery("now")
+        now = _answered(scope, instrument_id, waves).subquery("now")
         db.session.execute(_insert(KeptStamp).from_select(
             ["keeping", "family_id", "responses", "last_response_id"],
             # WHERE true: without it SQLite reads "now ON CONFLICT" as a join's ON (its upsert's
@@ -188,16 +195,49 @@ def _keep(cohort, keeping: int, instrument_id: str, waves, make) -> int:
             .where(sa.true())))
     else:
         stamps = [{"keeping": keeping, "family_id": family_id, "responses": count, "last_response_id": last}
-                  for family_id, (count, last) in sorted(found.items()) if count is not None]
+                  for family_id, (count, last) in sorted(changed.items()) if count is not None]
         for start in range(0, len(stamps), CHUNK):
             db.session.execute(_insert(KeptStamp), stamps[start:start + CHUNK])
     make(families)
-    db.session.commit()
+    # Checked at the counter read before the stamps were compared: a change noted since has a
+    # higher number, and the next report compares that family again.
+    response_changes.mark_checked(keeping, instrument_id, counter)
+    _prune_and_commit(instrument_id)
     if whole:
         analyse()
     if page is not None:
-        page[("kept", keeping, cohort_key)] = True
+        page[("kept", keeping)] = True
     return keeping
+
+
+def _prune_and_commit(instrument_id: str) -> None:
+    response_changes.prune(instrument_id)
+    db.session.commit()
+
+
+def _stale(keepings: list[int], instrument_id: str, waves) -> dict[int, tuple]:
+    """For each keeping: (the families whose stamp differs from their responses, family ->
+    (responses, last response id) as in ``_changed``; the select of the families compared; the
+    counter they were compared at; whether the keeping was already marked checked at it)."""
+    # The counter first: every change numbered up to it is committed and seen by the comparison
+    # below; one in flight gets a higher number.
+    counter, pruned_through = response_changes.counter(instrument_id)
+    marks = response_changes.checked_at(keepings)
+    results: dict[int, tuple] = {}
+    never = [k for k in keepings if k not in marks or marks[k] < pruned_through]
+    behind = [k for k in keepings if k not in never and marks[k] != counter]
+    for k in keepings:
+        if k not in never and k not in behind:
+            results[k] = ({}, None, counter, True)
+    if never:
+        everyone = sa.select(Family.id)
+        for k, changed in _changed(everyone, never, instrument_id, waves).items():
+            results[k] = (changed, everyone, counter, False)
+    if behind:
+        noted = response_changes.families_changed(instrument_id, min(marks[k] for k in behind), counter)
+        for k, changed in _changed(noted, behind, instrument_id, waves).items():
+            results[k] = (changed, noted, counter, False)
+    return results
 
 
 def analyse() -> None:

@@ -257,8 +257,8 @@ def family_sums(keeping: int, families, instrument_id: str, scale, unit: str, wa
             .where(ranked.c.rn == 1).group_by(ranked.c.family_id))
 
 
-def keep_sums(filters: Filters, instrument_id: str, scale, unit: str, wave: str | None) -> int:
-    """Bring the scale's kept sums of the cohort's families up to date (``pair_store``'s stamps);
+def keep_sums(instrument_id: str, scale, unit: str, wave: str | None) -> int:
+    """Bring the scale's kept sums up to date (``pair_store``'s stamps);
     the keeping's number."""
     keeping = sums_keeping(instrument_id, scale, unit, wave)
 
@@ -267,7 +267,7 @@ def keep_sums(filters: Filters, instrument_id: str, scale, unit: str, wave: str 
             db.session.execute(pair_store._insert(KeptScaleSums).from_select(
                 _columns(), family_sums(keeping, families, instrument_id, scale, unit, wave, part)))
 
-    return pair_store._keep(cohort(filters), keeping, instrument_id, STAMPED, make)
+    return pair_store._keep(keeping, instrument_id, STAMPED, make)
 
 
 def item_sums(filters: Filters, instrument_id: str, scales, unit: str, wave: str | None) -> dict[str, ItemSums]:
@@ -276,7 +276,7 @@ def item_sums(filters: Filters, instrument_id: str, scales, unit: str, wave: str
     scales = list(scales)
     if not scales:
         return {}
-    keepings = {keep_sums(filters, instrument_id, scale, unit, wave): scale for scale in scales}
+    keepings = {keep_sums(instrument_id, scale, unit, wave): scale for scale in scales}
     exact = db.session.get_bind().dialect.name == "postgresql"
 
     def total(column):  # exact numeric on PostgreSQL; floats on SQLite, as the answers are read there
@@ -342,7 +342,7 @@ def _readings_rows(keeping: int, families, instrument_id: str, scale_id: str, un
 SCORE_COLUMNS = ["keeping", "subject_id", "slot", "family_id", "value"]
 
 
-def keep_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str, waves=None) -> int:
+def keep_scores(instrument_id: str, scale_id: str, unit: str, waves=None) -> int:
     """Bring the scale's kept scores of the cohort's families up to date: each unit's latest at
     ``waves``, or (None) its first and latest reading. The keeping's number."""
     if waves is not None:
@@ -357,7 +357,7 @@ def keep_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str, 
         for rows in selects:
             db.session.execute(pair_store._insert(KeptScaleScore).from_select(SCORE_COLUMNS, rows))
 
-    return pair_store._keep(cohort(filters), keeping, instrument_id, STAMPED, make)
+    return pair_store._keep(keeping, instrument_id, STAMPED, make)
 
 
 def _kept_table(filters: Filters, keeping: int, slots) -> pd.DataFrame:
@@ -375,7 +375,7 @@ def _kept_table(filters: Filters, keeping: int, slots) -> pd.DataFrame:
 def latest_at_waves(filters: Filters, instrument_id: str, scale_id: str, unit: str, waves) -> pd.DataFrame:
     """What ``latest_at_waves_from_scores`` gives, from the scores kept per unit."""
     waves = list(dict.fromkeys(waves))
-    keeping = keep_scores(filters, instrument_id, scale_id, unit, waves)
+    keeping = keep_scores(instrument_id, scale_id, unit, waves)
     return _kept_table(filters, keeping, waves)
 
 
@@ -389,5 +389,5 @@ def paired_scores(filters: Filters, instrument_id: str, scale_id: str, unit: str
 
 def first_and_latest(filters: Filters, instrument_id: str, scale_id: str, unit: str) -> pd.DataFrame:
     """What ``first_and_latest_from_scores`` gives, from the scores kept per unit."""
-    keeping = keep_scores(filters, instrument_id, scale_id, unit)
+    keeping = keep_scores(instrument_id, scale_id, unit)
     return _kept_table(filters, keeping, ["first", "latest"])

@@ -18,8 +18,8 @@ the best request spent in protection (``protect``: the disclosure audit, seconda
 the text of every cell) and their share of the request. On a new database
 the first request of the pairing reports (need-flow, risk-change, resilience, cost-benefit) also
 pairs every family's entry and exit answers and keeps them (``reports/pair_store.py``), as the
-first report after an upgrade does (or ``flask report-refresh``); later requests only check
-which families changed. Then ``--changed`` families lose their exit assessments (as a correction
+first report after an upgrade does (or ``flask report-refresh``); later requests only ask the
+database's change counter whether any family's responses changed (``reports/response_changes.py``). Then ``--changed`` families lose their exit assessments (as a correction
 or erasure would) and every report is timed once more: those families are paired again.
 Production settings, so the timings include what a deployment runs. Not a pytest test: nothing
 is asserted.
