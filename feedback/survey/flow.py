@@ -26,6 +26,7 @@ from .answers import answer_sections
 from .forms import allowed_names, form_data_for, page_form_class, read_answers
 from .models import Response
 from .navigation import Screen
+from .screen_frame import draw_screen
 from .service import complete, save_answers
 
 FROM_CHECK = "check"
@@ -149,10 +150,16 @@ class ResponseFlow:
         else:
             previous = navigation.previous_screen(self.instrument, answers, screen, effective)
             back_url = self.url(previous) if previous else self.start_url
+        progress = None if changing else navigation.progress(self.instrument, answers, screen, effective)
+        token = request.view_args.get("token") if self.templates is WEB and not errors else None
+        if token:
+            # A link's screen: its fixed parts come from a kept frame (``screen_frame.py``).
+            drawn = draw_screen(self, screen, items, form, back_url, changing, progress, token)
+            if drawn is not None:
+                return drawn, 200
         return render_template(
             self.templates.screen, flow=self, screen=screen, page=screen.page, items=items, form=form,
-            errors=errors, back_url=back_url, changing=changing, return_to=screen.address,
-            progress=None if changing else navigation.progress(self.instrument, answers, screen, effective),
+            errors=errors, back_url=back_url, changing=changing, return_to=screen.address, progress=progress,
         ), (200 if not errors else 422)
 
     def _after_save(self, screen: Screen, answers: dict, changing: bool):
