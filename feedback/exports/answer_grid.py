@@ -38,23 +38,35 @@ class AnswerGrid:
 
     def add(self, rows: Iterable[tuple[int, str, Any]]) -> None:
         """Put one chunk of long rows into their cells."""
-        chunk = pd.DataFrame.from_records(list(rows), columns=["response_id", "item_id", "value"])
-        if chunk.empty:
+        rows = list(rows)
+        self.add_columns([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
+
+    def add_columns(self, response_ids: Sequence[int], item_ids: Sequence[str], values: list) -> None:
+        """``add`` for one chunk given as its three columns (``values`` a list of Python values)."""
+        if not len(values):
             return
+        # The dtype (and values) a from_records over the rows gives the value column: pandas infers
+        # a column from a list the same way (``tests/exports/test_answer_grid.py`` checks every mix
+        # of JSON values), without a tuple per row.
+        value = pd.DataFrame({"value": values})["value"]
+        seen = value.dtype
         # The dtype a single from_records over every chunk would have inferred: the chunks' common type.
-        seen = chunk["value"].dtype
         self._dtype = seen if self._dtype is None else _common(self._dtype, seen)
-        positions = self._index.get_indexer(chunk["response_id"])
+        positions = self._index.get_indexer(np.asarray(response_ids))
         kept = positions >= 0
         positions = positions[kept]
-        items = chunk["item_id"].to_numpy(dtype=object)[kept]
-        values = chunk["value"].to_numpy(dtype=object)[kept]
-        for item in pd.unique(items):
+        cells_read = value.to_numpy(dtype=object)[kept]
+        # Each item's rows at once: the items as codes, their rows grouped by one stable sort, rather
+        # than comparing every row's item with each item in turn.
+        codes, items = pd.factorize(np.asarray(item_ids, dtype=object)[kept])
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(items) + 1))
+        for number, item in enumerate(items):
+            rows = order[bounds[number]:bounds[number + 1]]
             cells = self._columns.get(item)
             if cells is None:
                 cells = self._columns[item] = np.full(len(self._index), np.nan, dtype=object)
-            here = items == item
-            cells[positions[here]] = values[here]
+            cells[positions[rows]] = cells_read[rows]
         self._filled += int(kept.sum())
 
     def frame(self) -> pd.DataFrame:

@@ -63,7 +63,29 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def _map_text(frame: pd.DataFrame, cell: Callable[[Any], Any]) -> pd.DataFrame:
     out = frame.copy(deep=False)  # copy-on-write: only the text columns are replaced, the input is left as it was
     for column in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_datetime64_any_dtype(out[column])):
-            out[column] = out[column].map(cell, na_action="ignore")
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        if isinstance(values.dtype, pd.StringDtype):
+            out[column] = _map_text_column(values, cell)
+        else:  # objects (dates, mixed values): each cell as it is
+            out[column] = values.map(cell, na_action="ignore")
     out.columns = [cell(str(column)) for column in out.columns]
     return out
+
+
+#: A text ``defuse`` or ``csv_cell`` may change: one starting like a formula or holding a line break
+#: (a formula may start after it; a CR becomes LF). Any other text is returned as it is.
+_MAY_CHANGE = re.compile("^[=+\\-@\t\r]|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _map_text_column(values: pd.Series, cell: Callable[[Any], Any]) -> pd.Series:
+    """``values.map(cell, na_action="ignore")`` for a text column, calling ``cell`` only on the
+    cells it may change, found by one regular expression over the column (in Arrow, not a Python
+    call per cell: most cells are codes, waves and pseudonyms, which never change)."""
+    may_change = values.str.contains(_MAY_CHANGE.pattern, regex=True, na=False).to_numpy(dtype=bool)
+    if not may_change.any():
+        return values
+    mended = values.copy()
+    mended[may_change] = [cell(value) for value in values[may_change]]
+    return mended

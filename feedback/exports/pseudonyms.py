@@ -9,7 +9,6 @@ service key, so two evaluators' datasets share no ids and cannot be joined.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 
@@ -21,6 +20,8 @@ MIN_KEY_BYTES = 32
 #: over the phone and fits an SPSS or Stata string column. Base32 (A–Z, 2–7) has one case and no
 #: 0/O or 1/I confusion, and its letters stop spreadsheets reading an id as a number.
 PSEUDONYM_CHARS = 16
+#: Digest bytes encoded for a pseudonym: whole 5-byte groups, as many as its characters need.
+_ENCODED_BYTES = -(-PSEUDONYM_CHARS // 8) * 5
 #: Offsets run from −182 to +182 days: about six months either way, wide enough that a shifted
 #: date does not give away a season, narrow enough that intervals stay the same length.
 MAX_SHIFT_DAYS = 182
@@ -41,7 +42,8 @@ def check_key(key: bytes) -> bytes:
 
 
 def _mac(key: bytes, message: str) -> bytes:
-    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    # The one-call form (OpenSSL's): the same digest as hmac.new(...).digest(), a third of the cost.
+    return hmac.digest(key, message.encode("utf-8"), "sha256")
 
 
 def recipient_key(key: bytes, recipient: str | None) -> bytes:
@@ -83,7 +85,10 @@ def pseudonym_map(kind: str, internal_ids, key: bytes, recipient: str | None = N
             raise TypeError(f"internal ids are whole numbers, not {type(internal_id).__name__}")
         if internal_id not in result:
             digest = _mac(derived, f"{kind}:{internal_id}")
-            result[internal_id] = base64.b32encode(digest).decode("ascii")[:PSEUDONYM_CHARS]
+            # Base32 turns each 5 bytes into 8 characters on their own, so encoding only the bytes
+            # the kept characters come from gives the same characters (a national export hashes
+            # hundreds of thousands of ids; base64's encoder is pure Python).
+            result[internal_id] = base64.b32encode(digest[:_ENCODED_BYTES]).decode("ascii")[:PSEUDONYM_CHARS]
     return result
 
 

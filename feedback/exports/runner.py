@@ -367,9 +367,12 @@ def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd
     recipient = deid.pseudonym.recipient
 
     def pseudonyms(kind: str, ids: pd.Series) -> pd.Series:
-        present = [int(i) for i in ids.dropna()]
+        # Each distinct id looked up once (a member's, a family's responses repeat it); no id: None.
+        codes, distinct = pd.factorize(ids)
+        present = [int(i) for i in distinct]
         names = pseudonym_map(kind, present, key, recipient)
-        return pd.Series([None if pd.isna(i) else names[int(i)] for i in ids], index=ids.index, dtype="object")
+        looked_up = np.array([names[i] for i in present] + [None], dtype=object)
+        return pd.Series(looked_up[codes], index=ids.index, dtype="object")
 
     table = pd.DataFrame({
         "response": pseudonyms("response", frame["response_id"]), "family": pseudonyms("family", frame["family_id"]),

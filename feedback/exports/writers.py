@@ -52,6 +52,7 @@ from .codebook import ROW_FIELDS, Codebook
 from .format_names import (SPSS_LABEL_BYTES, SPSS_VALUE_LABEL_BYTES, STATA_LABEL_CHARS, STATA_LABEL_SET_LIMIT,
                            truncate_bytes)
 from .formulas import csv_frame, defuse
+from .readstat_rows import ReadstatRows
 
 
 def write_bundle_files(frame: pd.DataFrame, codebook: Codebook, directory: Path, stem: str,
@@ -455,7 +456,7 @@ def _write_sav(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
             # Without a format SPSS shows codes as 1.00.
             widest = int(column.abs().max()) if column.notna().any() else 0
             formats[name] = f"F{max(8, len(str(widest)) + 1)}.0"
-    pyreadstat.write_sav(data.rename(columns=names), str(path), column_labels=labels,
+    pyreadstat.write_sav(ReadstatRows(data.rename(columns=names)), str(path), column_labels=labels,
                          variable_value_labels=value_labels, missing_ranges=missing,
                          variable_format=formats)
 
@@ -491,7 +492,7 @@ def _write_dta(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
                                          if code not in extended},
                                       **{letter: variable.value_labels.get(code, letter)
                                          for code, letter in extended.items()}}
-    pyreadstat.write_dta(data.rename(columns=names), str(path), column_labels=labels,
+    pyreadstat.write_dta(ReadstatRows(data.rename(columns=names)), str(path), column_labels=labels,
                          variable_value_labels=value_labels, missing_user_values=missing_user or None)
 
 

@@ -84,3 +84,44 @@ def test_records_read_in_chunks_make_the_frame_of_all_of_them(case, chunk):
     chunks = [rows[start:start + chunk] for start in range(0, len(rows), chunk)]
     pd.testing.assert_frame_equal(records_frame(chunks, ["id", "value"]),
                                   pd.DataFrame.from_records(rows, columns=["id", "value"]))
+
+
+# The grid infers each chunk's value column from a list (``pd.DataFrame({"value": values})``), not
+# from a tuple per row: the same dtype and values as from_records, for every mix of JSON values.
+JSON_VALUES = {"whole": [1, 0, -6, 7], "fraction": [2.5, 1.0, -0.5], "yes/no": [True, False], "text": ["a", "", "=x"],
+               "null": [None], "list": [[1, 2], []], "mapping": [{"a": 1}], "huge": [2**70], "over int64": [2**63 + 5]}
+
+
+def test_a_chunk_of_any_mix_of_json_values_gets_from_records_dtype_and_values():
+    import itertools
+    import random
+
+    rng = random.Random(24)
+    kinds = list(JSON_VALUES)
+    checked = 0
+    for size in (1, 2, 3):
+        for mix in itertools.combinations(kinds, size):
+            for _ in range(4):
+                values = [rng.choice(JSON_VALUES[rng.choice(mix)]) for _ in range(rng.randrange(1, 9))]
+                rows = [(10 + n, "a", value) for n, value in enumerate(values)]
+                ids = [row[0] for row in rows]
+                grid = AnswerGrid(ids)
+                grid.add(rows)
+                got, expected = grid.frame(), pivoted(rows, ids)
+                pd.testing.assert_frame_equal(got, expected, check_column_type=True)
+                assert [type(v) for v in got["a"]] == [type(v) for v in expected["a"]]
+                checked += 1
+    assert checked == 4 * (9 + 36 + 84)
+
+
+def test_json_texts_decode_as_json_loads_does_with_no_list_shared():
+    import json
+
+    from feedback.exports.dataset import decode_json
+
+    texts = ["1", "1.0", "true", '"1"', None, "[1, 2]", "[1, 2]", '{"a": [1]}', '{"a": [1]}', "null", "1", '"é\\n"']
+    decoded = decode_json(texts)
+    assert decoded == [None if text is None else json.loads(text) for text in texts]
+    assert [type(v) for v in decoded] == [type(None) if text is None else type(json.loads(text)) for text in texts]
+    assert decoded[5] is not decoded[6] and decoded[7] is not decoded[8]
+    assert decode_json([]) == []

@@ -407,3 +407,23 @@ def test_the_column_rules_give_what_the_one_value_rules_give(rows, unit, aware):
     assert coarsen_column(frame["moment"], unit).tolist() == [coarsen(m, unit) for m in moments]
     assert shifted_column(frame["moment"], frame["offset"]).tolist() == \
         [shifted(m, o) for m, o in zip(moments, frame["offset"].tolist())]
+
+
+def test_pseudonyms_are_the_first_characters_of_the_whole_digest_in_base32():
+    # Only the digest bytes the kept characters come from are encoded, and the one-call HMAC is used:
+    # the ids must be those of the full digest's encoding, as every earlier export made them.
+    import base64
+    import hashlib
+    import hmac
+    import random
+
+    from feedback.exports.pseudonyms import PSEUDONYM_CHARS, pseudonym_map, recipient_key
+
+    key = bytes(range(40))
+    ids = list(range(300)) + [random.Random(7).randrange(10**15) for _ in range(300)]
+    for recipient in (None, "University of Wales"):
+        derived = recipient_key(key, recipient)
+        names = pseudonym_map("member", ids, key, recipient)
+        for internal_id in ids:
+            digest = hmac.new(derived, f"member:{internal_id}".encode(), hashlib.sha256).digest()
+            assert names[internal_id] == base64.b32encode(digest).decode("ascii")[:PSEUDONYM_CHARS]
