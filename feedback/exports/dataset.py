@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -140,13 +141,29 @@ def decode_json(texts: list) -> list:
     return values.tolist()
 
 
+SCORE_COLUMNS = ("response_id", "scale_id", "value", "answered", "items", "flagged", "band", "scoring_version")
+#: What the export's table takes of each score (``score_columns``).
+PLACED_SCORE_COLUMNS = ("response_id", "scale_id", "value", "flagged", "band", "scoring_version")
+
+
+def _scores_query(selection: Selection, columns):
+    query = (sa.select(*[getattr(Score, name) for name in columns])
+             .join(Response, Response.id == Score.response_id).order_by(Score.response_id, Score.scale_id))
+    return _selected(query, selection)
+
+
 def scores(selection: Selection) -> pd.DataFrame:
     """Scale scores of the selection's responses, long, with the scoring version each was computed with."""
-    query = (sa.select(Score.response_id, Score.scale_id, Score.value, Score.answered, Score.items, Score.flagged,
-                       Score.band, Score.scoring_version)
-             .join(Response, Response.id == Score.response_id).order_by(Score.response_id, Score.scale_id))
-    return _frame(_selected(query, selection), ("response_id", "scale_id", "value", "answered", "items", "flagged",
-                                                "band", "scoring_version"))
+    return _frame(_scores_query(selection, SCORE_COLUMNS), SCORE_COLUMNS)
+
+
+def score_chunks(selection: Selection) -> Iterator[pd.DataFrame]:
+    """The scores the export's table takes (``PLACED_SCORE_COLUMNS``), in the order of ``scores``,
+    as frames of at most ``RECORD_CHUNK_ROWS`` rows: one chunk's rows in memory at a time."""
+    result = db.session.execute(_scores_query(selection, PLACED_SCORE_COLUMNS),
+                                execution_options={"stream_results": True, "yield_per": RECORD_CHUNK_ROWS})
+    for part in result.partitions():
+        yield pd.DataFrame.from_records([tuple(row) for row in part], columns=list(PLACED_SCORE_COLUMNS))
 
 
 def answers_wide(long: pd.DataFrame) -> pd.DataFrame:

@@ -41,7 +41,7 @@ from ..instruments.definition import CODED_TYPES, FREE_TEXT_TYPES, NOT_COLLECTED
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
 from .codebook import Codebook, Variable
-from .dataset import Selection, answers_by_response, responses, scores
+from .dataset import Selection, answers_by_response, responses, score_chunks
 from .derived import add_level_counts, add_reading_gaps
 from .change import PREFIXES as CHANGE_PREFIXES, add_reliable_change, readme_lines as change_readme_lines
 from ..instruments.reliability import reliabilities_for, with_version_file
@@ -55,6 +55,7 @@ from .versions import VersionMismatch, item_columns
 from .background import BackgroundWriter
 from .wording import WORDING_VARIABLES, follow_language, translation_statuses, translation_table
 from .bundling import bundle_name, content_hash, write_zip
+from .score_columns import ScorePlaces
 from .writers import prepare_frame, write_bundle_files, write_manifest, write_readme
 
 CHOICE_TYPES = ("single_choice", "agreement", "scale", "yes_no")
@@ -482,20 +483,19 @@ def _is_numeric(item) -> bool:
 
 
 def _with_scores(table: pd.DataFrame, selection: Selection, frame: pd.DataFrame, instrument: Instrument):
-    scored = scores(selection)
-    if scored.empty:
+    # A chunk of scores at a time, each straight into its response's row: the long scores of a
+    # national cohort and their pivots were the largest allocation of the table's build (issue 24;
+    # ``score_columns`` says what the pivots gave and keeps to it).
+    place = ScorePlaces(frame["response_id"])
+    for chunk in score_chunks(selection):
+        place.add(chunk)
+    if not place.read:
         return table, []
-    ids = frame["response_id"].tolist()
-    scored = scored.drop_duplicates(["response_id", "scale_id"], keep="first")
-    value = scored.pivot(index="response_id", columns="scale_id", values="value").reindex(ids)
-    band = scored.pivot(index="response_id", columns="scale_id", values="band").reindex(ids)
-    flagged = scored.pivot(index="response_id", columns="scale_id", values="flagged").reindex(ids)
     variables = []
     for scale in instrument.scales:
-        numbers = value[scale.id] if scale.id in value.columns else pd.Series(None, index=ids, dtype="object")
-        table[f"score_{scale.id}"] = pd.to_numeric(numbers, errors="coerce").to_numpy()
-        bands = band[scale.id] if scale.id in band.columns else pd.Series(None, index=ids, dtype="object")
-        table[f"band_{scale.id}"] = bands.astype(object).where(bands.notna(), None).to_numpy()
+        numbers, bands, flags = place.scale(scale.id)
+        table[f"score_{scale.id}"] = numbers
+        table[f"band_{scale.id}"] = bands
         variables.append(Variable(name=f"score_{scale.id}", label=f"Score: {scale.id}", type="numeric",
                                   instrument=instrument.id, versions=(str(instrument.version),),
                                   scoring_rule=f"{scale.method} of {len(scale.items)} items"))
@@ -503,14 +503,12 @@ def _with_scores(table: pd.DataFrame, selection: Selection, frame: pd.DataFrame,
                                   instrument=instrument.id, versions=(str(instrument.version),)))
         if scale.cutoff is not None:
             # 1 when the score is at or beyond the scale's cut-off, 0 when not, missing without a score.
-            flags = flagged[scale.id] if scale.id in flagged.columns else pd.Series(None, index=ids, dtype="object")
-            table[f"flag_{scale.id}"] = pd.to_numeric(flags.map({True: 1, False: 0}), errors="coerce").to_numpy()
+            table[f"flag_{scale.id}"] = flags
             variables.append(Variable(
                 name=f"flag_{scale.id}", label=f"{scale.cutoff.label.get('en')} ({scale.id})"[:200], type="numeric",
                 value_labels={1: "Yes", 0: "No"}, instrument=instrument.id, versions=(str(instrument.version),),
                 scoring_rule=f"score {scale.cutoff.direction.replace('_', ' ')} {scale.cutoff.value:g}"))
-    version = scored.groupby("response_id", sort=False)["scoring_version"].first().reindex(ids)
-    table["scoring_version"] = version.astype(object).where(version.notna(), None).to_numpy()
+    table["scoring_version"] = place.versions()
     variables.append(Variable(name="scoring_version", label="Scoring version", type="string"))
     return table, variables
 

@@ -127,11 +127,26 @@ def spill_rows(data: pd.DataFrame, spill: Path) -> Path:
     with the schema)."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(data, preserve_index=False)
-    with pa.OSFile(str(spill), "wb") as sink, pa.ipc.new_file(sink, table.schema) as file:
-        for batch in table.to_batches(max_chunksize=batch_rows(len(data.columns))):
-            file.write_batch(batch)
+    # Converted a batch at a time against the whole table's schema: an Arrow copy of the whole
+    # table beside it was the main process's largest allocation while a large table was written.
+    schema = pa.Schema.from_pandas(data, preserve_index=False)
+    with pa.OSFile(str(spill), "wb") as sink, pa.ipc.new_file(sink, schema) as file:
+        for part in arrow_slices(data, schema, batch_rows(len(data.columns))):
+            if part.num_rows:
+                file.write_batch(part.combine_chunks().to_batches()[0])
     return spill
+
+
+def arrow_slices(data: pd.DataFrame, schema, rows: int) -> Iterator:
+    """``data`` as Arrow tables of at most ``rows`` rows, each converted only when asked for and
+    typed by ``schema`` (``pa.Schema.from_pandas(data)``), so every slice has the types the whole
+    table would have had, whatever values its own rows hold. An empty table gives one empty slice.
+    (Tables, not record batches: a slice of a text column pandas keeps in several Arrow chunks is
+    itself chunked.)"""
+    import pyarrow as pa
+
+    for start in range(0, max(len(data), 1), max(rows, 1)):
+        yield pa.Table.from_pandas(data.iloc[start:start + rows], schema=schema, preserve_index=False)
 
 
 def read_spilled(spill: Path) -> Iterator[pd.DataFrame]:
@@ -179,9 +194,8 @@ def prepare_frame(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
                 raise ValueError(f"Variable {variable.name!r} is numeric in the codebook but its column holds "
                                  f"{column.dtype} values.")
             # Coded answers read as 1, not 1.0, in every format once stored as (nullable) integers.
-            present = column.dropna()
             if variable.value_labels and pd.api.types.is_float_dtype(column) and \
-                    present.map(float.is_integer).all():
+                    column.dropna().map(float.is_integer).all():
                 column = column.astype("Int64")
         elif variable.type == "string":
             column = column.astype("str")
@@ -500,9 +514,9 @@ def _write_parquet(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(data, preserve_index=False)
+    types = pa.Schema.from_pandas(data, preserve_index=False)
     fields = []
-    for arrow_field, variable in zip(table.schema, codebook):
+    for arrow_field, variable in zip(types, codebook):
         metadata = {"label": variable.label, "type": variable.type}
         if variable.value_labels:
             metadata["value_labels"] = json.dumps(
@@ -510,10 +524,20 @@ def _write_parquet(data: pd.DataFrame, codebook: Codebook, path: Path) -> None:
         if variable.missing_codes:
             metadata["missing_codes"] = json.dumps(list(variable.missing_codes), ensure_ascii=False)
         fields.append(arrow_field.with_metadata(metadata))
-    schema_metadata = dict(table.schema.metadata or {})
+    schema_metadata = dict(types.metadata or {})
     schema_metadata[b"feedback.codebook"] = json.dumps(codebook.to_json(), ensure_ascii=False).encode("utf-8")
     schema = pa.schema(fields, metadata=schema_metadata)
-    pq.write_table(pa.Table.from_arrays(table.columns, schema=schema), path)
+    # A row group at a time, each converted only then: the Arrow copy held is a group's, never the
+    # table's. A table of up to PARQUET_GROUP_CELLS cells is one group, as ``pq.write_table`` made it
+    # (the same bytes); the group's size follows the cells alone, so a file never depends on how
+    # the other formats were sliced.
+    with pq.ParquetWriter(path, schema) as writer:
+        for part in arrow_slices(data, types, max(1, PARQUET_GROUP_CELLS // max(len(data.columns), 1))):
+            writer.write_table(part)
+
+
+#: Cells per Parquet row group, at most (a whole number of rows; one row at least).
+PARQUET_GROUP_CELLS = 20_000_000
 
 
 WRITERS: dict[str, Callable[[pd.DataFrame, Codebook, Path], None]] = {

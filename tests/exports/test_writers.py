@@ -57,6 +57,26 @@ def bundle(tmp_path, frame, codebook):
     return write_bundle_files(frame, codebook, tmp_path, "evaluation", FORMATS)
 
 
+def spilled_batches(prepared, tmp_path) -> int:
+    """How many record batches the worker's spilled file of ``prepared`` holds (the file removed)."""
+    import pyarrow as pa
+
+    spill = writers.spill_rows(prepared, tmp_path / "rows.arrow")
+    with pa.OSFile(str(spill), "rb") as source:
+        batches = pa.ipc.open_file(source).num_record_batches
+    spill.unlink()
+    return batches
+
+
+def written_by_the_worker(frame, codebook, tmp_path, stem, formats) -> dict:
+    from feedback.exports.background import BackgroundWriter
+
+    with BackgroundWriter(min_cells=1, cores=2) as background:
+        written = write_bundle_files(frame, codebook, tmp_path, stem, formats, background)
+        background.wait()
+    return written
+
+
 def defused(values):
     return ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in values]
 
@@ -145,6 +165,45 @@ def test_parquet_round_trip_keeps_types_and_labels_in_the_schema(bundle, frame, 
     assert json.loads(field[b"missing_codes"]) == [-9]
     stored = json.loads(schema.metadata[b"feedback.codebook"])
     assert [v["name"] for v in stored["variables"]] == codebook.names
+
+
+def test_parquet_in_row_groups_holds_the_table_written_whole(tmp_path, frame, codebook, monkeypatch):
+    """Parquet is converted and written a row group at a time (so the Arrow copy is a group's, not
+    the table's): with two rows' cells a group, the 7 rows make four groups, and the file reads
+    back as the one written in one group, with the same schema, labels and codebook; a date column
+    whose group holds no date keeps its date type."""
+    whole = write_bundle_files(frame, codebook, tmp_path, "whole", ["parquet"])["parquet"]
+    assert pq.ParquetFile(whole).num_row_groups == 1
+    monkeypatch.setattr(writers, "PARQUET_GROUP_CELLS", 2 * len(codebook.names))
+    frame = frame.assign(entry_date=[date(2024, 1, 2), date(2024, 2, 29), None, None, date(2024, 5, 1), None, None])
+    grouped = write_bundle_files(frame, codebook, tmp_path, "grouped", ["parquet"])["parquet"]
+    assert pq.ParquetFile(grouped).num_row_groups == 4
+    assert [pq.ParquetFile(grouped).metadata.row_group(i).num_rows for i in range(4)] == [2, 2, 2, 1]
+    monkeypatch.setattr(writers, "PARQUET_GROUP_CELLS", 10**9)
+    one = write_bundle_files(frame, codebook, tmp_path, "one", ["parquet"])["parquet"]
+    assert pq.read_schema(grouped).equals(pq.read_schema(one), check_metadata=True)
+    assert pq.read_table(grouped).equals(pq.read_table(one), check_metadata=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(grouped), pd.read_parquet(one))
+    assert str(pq.read_schema(grouped).field("entry_date").type) == "date32[day]"
+
+
+def test_a_text_column_pandas_holds_in_several_arrow_chunks_is_spilled_and_grouped(tmp_path, frame, codebook,
+                                                                                  monkeypatch):
+    """A table put together from parts keeps a text column in several Arrow chunks, so a slice of
+    it is chunked too (at national scale: a record batch could not be made of it). Spilled for the
+    worker and written to Parquet a slice at a time, it gives the files of a table in one chunk."""
+    one = write_bundle_files(frame, codebook, tmp_path, "one", ["xlsx", "parquet"])
+    parts = pd.concat([frame.iloc[:3], frame.iloc[3:]], ignore_index=True)
+    prepared = writers.prepare_frame(parts, codebook)
+    assert prepared["member_id"].array._pa_array.num_chunks == 2  # the case this test is for
+    monkeypatch.setattr(writers, "ROW_BATCH", 2)  # slices 2:4 etc. cross the chunks' edge
+    monkeypatch.setattr(writers, "PARQUET_GROUP_CELLS", 2 * len(codebook.names))
+    assert spilled_batches(prepared, tmp_path) == 4
+    written = written_by_the_worker(parts, codebook, tmp_path, "parts", ["xlsx", "parquet"])
+    pd.testing.assert_frame_equal(pd.read_excel(written["xlsx"], sheet_name="data"),
+                                  pd.read_excel(one["xlsx"], sheet_name="data"))
+    assert pq.read_table(written["parquet"]).equals(pq.read_table(one["parquet"]), check_metadata=True)
+    assert pq.ParquetFile(written["parquet"]).num_row_groups == 4
 
 
 def test_datetimes_of_any_resolution_survive_spss_and_stata(tmp_path):
@@ -371,19 +430,10 @@ def test_batches_are_sized_by_cells_so_a_wide_table_gets_fewer_rows_a_batch(monk
 def test_a_wide_table_spilled_and_sliced_by_cells_gives_the_same_files(tmp_path, frame, codebook, monkeypatch):
     """A few cells a batch (one or two rows of this table): the spilled file has that many batches,
     and the worker's XLSX and the sliced CSV are those of the table written whole."""
-    import pyarrow as pa
-
-    from feedback.exports.background import BackgroundWriter
-
     whole = write_bundle_files(frame, codebook, tmp_path, "whole", ["xlsx", "csv"])
     monkeypatch.setattr(writers, "BATCH_CELLS", 2 * len(codebook.names))  # two rows a batch: 7 rows, four batches
-    spill = writers.spill_rows(writers.prepare_frame(frame, codebook), tmp_path / "rows.arrow")
-    with pa.OSFile(str(spill), "rb") as source:
-        assert pa.ipc.open_file(source).num_record_batches == 4
-    spill.unlink()
-    with BackgroundWriter(min_cells=1, cores=2) as background:
-        written = write_bundle_files(frame, codebook, tmp_path, "cells", ["xlsx", "csv"], background)
-        background.wait()
+    assert spilled_batches(writers.prepare_frame(frame, codebook), tmp_path) == 4
+    written = written_by_the_worker(frame, codebook, tmp_path, "cells", ["xlsx", "csv"])
     assert written["csv"].read_bytes() == whole["csv"].read_bytes()
     for sheet in ("data", "codebook"):
         pd.testing.assert_frame_equal(pd.read_excel(written["xlsx"], sheet_name=sheet),
