@@ -128,7 +128,7 @@ def spill_rows(data: pd.DataFrame, spill: Path) -> Path:
     import pyarrow as pa
 
     # Converted a batch at a time against the whole table's schema: an Arrow copy of the whole
-    # table beside it was the main process's largest allocation while a large table was written.
+    # table beside it was the largest allocation of writing a large table's files.
     schema = pa.Schema.from_pandas(data, preserve_index=False)
     with pa.OSFile(str(spill), "wb") as sink, pa.ipc.new_file(sink, schema) as file:
         for part in arrow_slices(data, schema, batch_rows(len(data.columns))):
