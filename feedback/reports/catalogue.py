@@ -52,7 +52,25 @@ def _need_flow(filters: Filters, **_) -> Report:
     if instrument is None:
         return not_enough(need_flow.NAME, need_flow.TITLE, gettext("a key worker's assessment"))
     levels = {choice.code: _short(choice.label.get("en")) for choice in instrument.item(need_flow.ITEM).choices}
-    return need_flow.compute(transitions(filters, need_flow.INSTRUMENT, [need_flow.ITEM]), levels)
+    return need_flow.compute(transitions(filters, need_flow.INSTRUMENT, [need_flow.ITEM],
+                                         kept_with=_entry_exit_items(need_flow.INSTRUMENT)), levels)
+
+
+#: Where cost-benefit's outcomes are rated, by the outcome's level.
+_OUTCOME_INSTRUMENTS = {"member": "member-assessment", "family": "practitioner-assessment"}
+
+
+def _entry_exit_items(instrument_id: str) -> list[str]:
+    """Every item need-flow, risk-change and cost-benefit pair from entry to exit on this
+    instrument. The three are one publication, always worked out together (``run_alongside``),
+    so they keep these pairs as one keeping and count it once per page (``data.transitions``'
+    ``kept_with``) instead of one keeping and one count per report's item list."""
+    instrument = _instrument(instrument_id)
+    items = set(_items(instrument, "risk_")) if instrument else set()
+    items |= {o.item for o in cost_benefit.OUTCOMES if _OUTCOME_INSTRUMENTS[o.level] == instrument_id}
+    if instrument_id == need_flow.INSTRUMENT:
+        items.add(need_flow.ITEM)
+    return sorted(items)
 
 
 def _risk_change(filters: Filters, **_) -> Report:
@@ -60,8 +78,10 @@ def _risk_change(filters: Filters, **_) -> Report:
     family_labels = _items(family, "risk_") if family else {}
     member_labels = _items(member, "risk_") if member else {}
     return risk_change.compute(
-        transitions(filters, risk_change.FAMILY_INSTRUMENT, family_labels), family_labels,
-        transitions(filters, risk_change.MEMBER_INSTRUMENT, member_labels, level="member"), member_labels)
+        transitions(filters, risk_change.FAMILY_INSTRUMENT, family_labels,
+                    kept_with=_entry_exit_items(risk_change.FAMILY_INSTRUMENT)), family_labels,
+        transitions(filters, risk_change.MEMBER_INSTRUMENT, member_labels, level="member",
+                    kept_with=_entry_exit_items(risk_change.MEMBER_INSTRUMENT)), member_labels)
 
 
 def _resilience(filters: Filters, **_) -> Report:
@@ -149,12 +169,14 @@ def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) ->
 
     member_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "member"})
     family_items = sorted({o.item for o in cost_benefit.OUTCOMES if o.level == "family"})
-    family_moves = transitions(filters, "practitioner-assessment", family_items + [need_flow.ITEM])
+    family_moves = transitions(filters, "practitioner-assessment", family_items + [need_flow.ITEM],
+                               kept_with=_entry_exit_items("practitioner-assessment"))
     # Families assessed at both entry and exit: those with a level of need recorded at both, as
     # need-flow counts them (the same count, protected as one with it).
     instrument = _instrument(need_flow.INSTRUMENT)
     codes = [choice.code for choice in instrument.item(need_flow.ITEM).choices] if instrument else []
-    member_moves = transitions(filters, "member-assessment", member_items, level="member", by_role=True)
+    member_moves = transitions(filters, "member-assessment", member_items, level="member", by_role=True,
+                               kept_with=_entry_exit_items("member-assessment"))
     # Social return on investment: the assumptions file (``valuation.sroi``); a bad one is named
     # on the page, value by value, instead of the SROI tables, and never fails the report.
     from flask import current_app
@@ -164,7 +186,8 @@ def _cost_benefit(filters: Filters, programme_cost: float | None = None, **_) ->
     sroi, problems = load_sroi_parameters(path, display=cost_benefit.shown_path(path))
     avoiding = families_avoiding_any(
         filters, [(o.item, o.who) for o in cost_benefit.OUTCOMES if o.level == "member"],
-        [o.item for o in cost_benefit.OUTCOMES if o.level == "family"], member_items, family_items + [need_flow.ITEM])
+        [o.item for o in cost_benefit.OUTCOMES if o.level == "family"], _entry_exit_items("member-assessment"),
+        _entry_exit_items("practitioner-assessment"))
     return cost_benefit.compute(member_moves, family_moves, unit_savings(), need_flow.assessed(family_moves, codes),
                                 programme_cost, need_flow.atoms_of(codes), sroi=sroi, sroi_problems=problems,
                                 avoiding_any=avoiding)

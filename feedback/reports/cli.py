@@ -95,16 +95,23 @@ def report(name, sites, start, end, cohort, programme_cost, fmt, unsuppressed):
 @click.option("--recheck", is_flag=True,
               help="Compare every family's kept answers with its responses, not only the families the database "
                    "noted as changed: after responses were changed with the triggers off (a restore by a superuser).")
+@click.option("--drop-unread", is_flag=True,
+              help="Then drop what reports kept that none of them read in this refresh: after an upgrade changed "
+                   "what they keep. A site's report that still reads something dropped makes it again when opened.")
 @with_appcontext
-def report_refresh(recheck):
+def report_refresh(recheck, drop_unread):
     if recheck:
         from . import response_changes
         response_changes.forget_checks()
         db.session.commit()
-    for name in REPORTS:
-        began = time.perf_counter()
-        run_report(name, Filters())
-        click.echo(f"{name}: {time.perf_counter() - began:.1f} s")
-    # The kept tables' planner statistics, whatever the reports made (``pair_store.analyse``).
     from . import pair_store
+    # One page for the whole refresh: each keeping is checked once, and which were read is known.
+    with pair_store.one_page() as page:
+        for name in REPORTS:
+            began = time.perf_counter()
+            run_report(name, Filters())
+            click.echo(f"{name}: {time.perf_counter() - began:.1f} s")
+    if drop_unread:
+        click.echo(f"dropped {pair_store.drop_unread(pair_store.read_on(page))} keepings no report read")
+    # The kept tables' planner statistics, whatever the reports made (``pair_store.analyse``).
     pair_store.analyse()

@@ -108,6 +108,20 @@ def cohort(filters: Filters):
     return query
 
 
+def kept_in_cohort(family_id: sa.Column, filters: Filters):
+    """The condition that a kept row (``pair_store``, ``kept_sums``) belongs to the cohort. For
+    every family (every site, no period: an admin's first view) there is none to test on
+    PostgreSQL: a kept row's family always exists there (a foreign key that cascades, and the
+    column is never empty), so ``IN (every family)`` is true of every row, and testing it cost a
+    hash lookup per kept row (at 100,000 families, 3.75 million of them: 0.8 s of a 2.1 s count).
+    SQLite enforces no foreign keys unless asked, so there the test stays. Only for kept tables:
+    responses and invitations may have no family (erased, a partner's) and stay out by it."""
+    if (filters.site_ids is None and filters.start is None and filters.end is None
+            and db.session.get_bind().dialect.name == "postgresql"):
+        return sa.true()
+    return family_id.in_(cohort(filters))
+
+
 def families(filters: Filters) -> pd.DataFrame:
     """The cohort: family_id, site_id, entry_date, exit_date."""
     query = (sa.select(Family.id, Family.site_id, Family.entry_date, Family.exit_date)
@@ -134,7 +148,7 @@ def answers(filters: Filters, instrument_id: str, item_ids, waves=None) -> pd.Da
 
 
 def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "family", before: str = "entry",
-                after: str = "exit", by_role: bool = False) -> pd.DataFrame:
+                after: str = "exit", by_role: bool = False, kept_with=()) -> pd.DataFrame:
     """How answers moved between two waves, counted in the database: item_id, [child,] before,
     after, n — the number of families (``level="family"``) or members (``"member"``) whose latest
     answer at ``before`` and latest answer at ``after`` were those values. Only those answered at
@@ -144,31 +158,60 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
     service's member assessments are millions of answers, so the pairs are kept per family
     (``pair_store``, brought up to date first) and only counted here; a member's role is read
     now, so a corrected role counts at once.
+
+    ``kept_with``: the other items of the instrument that reports shown on the same page pair the
+    same way. They are kept and counted with these, once per page (``pair_store.one_page``): at
+    100,000 families need-flow's page (with risk-change and cost-benefit) counted the member
+    assessments' 3.75 million pairs twice and the key worker's three times, one keeping per item
+    list. At member level the count always reads each member's role, so the split and the
+    unsplit counts are one count.
     """
-    pairing = pair_store.refresh(instrument_id, item_ids, level, before, after)
-    pairs = KeptAnswer.__table__
-    columns = [pairs.c.item_id]
+    item_ids = sorted(set(item_ids))
+    kept_items = sorted(set(item_ids) | set(kept_with))
+    pairing = pair_store.refresh(instrument_id, kept_items, level, before, after)
+    with_role = by_role or level == "member"
+    page, key = pair_store.page_memo("pair counts", pairing, with_role, cohort(filters))
+    counted = page.get(key) if page is not None else None
+    if counted is None:
+        counted = _pair_counts(filters, pairing, with_role)
+        if page is not None:
+            page[key] = counted
+            # The (before, after) texts of each item, as kept: ``families_avoiding_any`` on this
+            # page needs them for the same pairing and cohort, and need not read them again.
+            page[pair_store.page_memo("texts", pairing, cohort(filters))[1]] = set(
+                zip(counted["item_id"], counted["before"], counted["after"]))
+    frame = counted[counted["item_id"].isin(item_ids)]
     if by_role:
-        child = Member.role.in_(CHILD_ROLES).label("child")
-        columns.append(child)
-    query = (sa.select(*columns, pairs.c.before, pairs.c.after, sa.func.count().label("n"))
-             .where(pairs.c.keeping == pairing, pairs.c.family_id.in_(cohort(filters))))
-    if by_role:
-        query = query.join(Member, Member.id == pairs.c.subject_id).group_by(pairs.c.item_id, child)
-    else:
-        query = query.group_by(pairs.c.item_id)
-    query = query.group_by(pairs.c.before, pairs.c.after)
-    names = ["item_id", *(["child"] if by_role else []), "before", "after", "n"]
-    frame = _frame(query, names)
-    page, key = pair_store.page_memo("texts", pairing, cohort(filters))
-    if page is not None:
-        # The (before, after) texts of each item, as kept: ``families_avoiding_any`` on this page
-        # needs them for the same pairing and cohort, and need not read them again.
-        page[key] = set(zip(frame["item_id"], frame["before"], frame["after"]))
+        # A pair whose member is no longer on record has no role to split by: left out, as the
+        # join to the members always left it out.
+        frame = frame[frame["child"].notna()]
+    elif with_role:
+        frame = frame.groupby(["item_id", "before", "after"], as_index=False, dropna=False, sort=False)["n"].sum()
+    frame = frame.reset_index(drop=True)
     frame["before"], frame["after"] = _decoded(frame["before"]), _decoded(frame["after"])
     if by_role:
         frame["child"] = frame["child"].astype(bool)
     return frame
+
+
+def _pair_counts(filters: Filters, pairing: int, with_role: bool) -> pd.DataFrame:
+    """The cohort's kept pairs of one pairing counted by item_id, [child,] before and after (the
+    values as kept: JSON text). ``child`` is read from the member now (None where the member is
+    no longer on record: a left join, so the counts without it are those of every pair)."""
+    pairs = KeptAnswer.__table__
+    columns = [pairs.c.item_id]
+    if with_role:
+        child = Member.role.in_(CHILD_ROLES).label("child")
+        columns.append(child)
+    query = (sa.select(*columns, pairs.c.before, pairs.c.after, sa.func.count().label("n"))
+             .where(pairs.c.keeping == pairing, kept_in_cohort(pairs.c.family_id, filters)))
+    if with_role:
+        query = query.outerjoin(Member, Member.id == pairs.c.subject_id).group_by(pairs.c.item_id, child)
+    else:
+        query = query.group_by(pairs.c.item_id)
+    query = query.group_by(pairs.c.before, pairs.c.after)
+    with pair_store.reading_kept():
+        return _frame(query, ["item_id", *(["child"] if with_role else []), "before", "after", "n"])
 
 
 def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: str = "member") -> pd.DataFrame:
@@ -181,9 +224,10 @@ def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: s
     keeping = pair_store.refresh_latest(instrument_id, item_ids, waves, level)
     kept = KeptAnswer.__table__
     query = (sa.select(kept.c.slot, kept.c.item_id, kept.c.after, sa.func.count())
-             .where(kept.c.keeping == keeping, kept.c.family_id.in_(cohort(filters)))
+             .where(kept.c.keeping == keeping, kept_in_cohort(kept.c.family_id, filters))
              .group_by(kept.c.slot, kept.c.item_id, kept.c.after))
-    frame = _frame(query, ("wave", "item_id", "value", "n"))
+    with pair_store.reading_kept():
+        frame = _frame(query, ("wave", "item_id", "value", "n"))
     frame["value"] = _decoded(frame["value"])
     return frame
 
@@ -214,8 +258,14 @@ def star_summary(filters: Filters, instrument_id: str, stems, readers=("parent",
     # each reading's cast and scale check again for every use of it (ten times a row).
     per_family = (sa.select(kept.c.subject_id.label("k"), kept.c.item_id.label("item_id"),
                             on_scale(kept.c.before).label("first"), on_scale(kept.c.after).label("latest"))
-                  .where(kept.c.keeping == keeping, kept.c.family_id.in_(cohort(filters)))
+                  .where(kept.c.keeping == keeping, kept_in_cohort(kept.c.family_id, filters))
                   .offset(0).subquery("per_family"))
+    with pair_store.reading_kept():
+        return _star_sums(per_family, readers, stems)
+
+
+def _star_sums(per_family, readers, stems) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``star_summary``'s two statements over the kept readings (``per_family``)."""
     both = sa.and_(per_family.c.first.is_not(None), per_family.c.latest.is_not(None))
 
     def count(condition):
@@ -418,7 +468,8 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
 
     ``member_outcomes``: (item, "child" / "adult" / None) per member outcome; ``family_outcomes``:
     the family outcomes' items; ``member_items`` / ``family_items``: the items each pairing keeps,
-    as ``transitions`` was asked for them (the same pairs, so nothing is paired again). The kept
+    as ``transitions`` kept them (its items with ``kept_with``: the same pairs, so nothing is paired
+    again). The kept
     values are JSON text: the few distinct (entry, exit) texts are read and decoded first, and the
     families counted in the database over the pairs that qualify."""
     found: set[int] = set()
@@ -429,14 +480,14 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
         if not wanted:
             continue
         pairing = pair_store.refresh(instrument_id, items, level, "entry", "exit")
-        in_pairing = sa.and_(pairs.c.keeping == pairing, pairs.c.family_id.in_(cohort(filters)),
+        in_pairing = sa.and_(pairs.c.keeping == pairing, kept_in_cohort(pairs.c.family_id, filters),
                              pairs.c.item_id.in_(sorted({item for item, _who in wanted})))
         items = {item for item, _who in wanted}
         page, key = pair_store.page_memo("texts", pairing, cohort(filters))
         if page is not None and key in page:
             # ``transitions`` counted this pairing's pairs for the same cohort on this page: its
-            # texts. By role it counted only pairs of members still there, and the query below
-            # joins the members too, so a text left out there would have counted no one here.
+            # texts, every pair's (a member no longer on record included; the query below joins
+            # the members, so such a pair's text only adds a candidate that matches no one).
             texts = sorted({(before, after) for item, before, after in page[key] if item in items},
                            key=lambda pair: tuple("" if text is None else text for text in pair))
         else:
@@ -465,5 +516,6 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
         query = sa.select(pairs.c.family_id).where(in_pairing, moved, sa.or_(*conditions)).distinct()
         if level == "member":
             query = query.join(Member, Member.id == pairs.c.subject_id)
-        found.update(family_id for (family_id,) in db.session.execute(query))
+        with pair_store.reading_kept():
+            found.update(family_id for (family_id,) in db.session.execute(query))
     return len(found)

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..instruments.definition import NOT_COLLECTED
 from ..survey.models import Answer, Response, Score
 from . import pair_store
-from .data import Filters, cohort
+from .data import Filters, cohort, kept_in_cohort
 from .kept_sums import PART, KeptScaleScore, KeptScaleSums
 from .scale_change import ItemSums
 
@@ -287,11 +287,12 @@ def item_sums(filters: Filters, instrument_id: str, scales, unit: str, wave: str
     query = (sa.select(table.c.keeping, table.c.part, sa.func.sum(table.c.units), sa.func.sum(table.c.n),
                        total(table.c.total), total(table.c.total_squares),
                        *[total(table.c[f"{kind}{j}"]) for j in range(PART) for kind in ("s", "q")])
-             .where(table.c.keeping.in_(list(keepings)), table.c.family_id.in_(cohort(filters)))
+             .where(table.c.keeping.in_(list(keepings)), kept_in_cohort(table.c.family_id, filters))
              .group_by(table.c.keeping, table.c.part))
     found: dict[int, dict[int, tuple]] = {keeping: {} for keeping in keepings}
-    for keeping, part, *values in db.session.execute(query):
-        found[keeping][part] = tuple(values)
+    with pair_store.reading_kept():
+        for keeping, part, *values in db.session.execute(query):
+            found[keeping][part] = tuple(values)
     sums = {}
     for keeping, scale in keepings.items():
         parts = found[keeping]
@@ -366,9 +367,10 @@ def _kept_table(filters: Filters, keeping: int, slots) -> pd.DataFrame:
     table = KeptScaleScore.__table__
     columns = [sa.func.max(sa.case((table.c.slot == slot, table.c.value))) for slot in slots]
     query = (sa.select(table.c.subject_id, *columns)
-             .where(table.c.keeping == keeping, table.c.family_id.in_(cohort(filters)))
+             .where(table.c.keeping == keeping, kept_in_cohort(table.c.family_id, filters))
              .group_by(table.c.subject_id).order_by(table.c.subject_id))
-    rows = [tuple(row) for row in db.session.execute(query)]
+    with pair_store.reading_kept():
+        rows = [tuple(row) for row in db.session.execute(query)]
     return pd.DataFrame.from_records(rows, columns=["k", *slots]).set_index("k").astype(float)
 
 

@@ -157,3 +157,101 @@ def test_star_summary_in_sql_matches_pandas(app, ctx, world):
     # Safety: A's latest parent reading is "prefer not to say" (-9): A counts for neither.
     assert moves.set_index("item_id").loc["safety_parent"]["families"] == 1
     assert gaps.set_index("stem").loc["health"].tolist() == [3, 2 + 0 + 2]
+
+
+def test_every_family_counts_the_same_as_every_site_named(app, ctx, world):
+    """An admin's first view (every site, no period) counts kept rows without testing each one's
+    family on PostgreSQL (``kept_in_cohort``): it must count what naming every site counts, and
+    still leave another service's sites out when a site is named."""
+    import sqlalchemy as sa
+
+    from feedback.extensions import db
+    from feedback.reports.data import distribution, kept_in_cohort, star_summary
+    from feedback.reports.models import KeptAnswer
+    from feedback.staff.models import Site
+
+    for n, (site, entry, exit_) in enumerate((("north", 3, 2), ("north", 2, 2), ("south", 4, 3), ("south", 3, 4))):
+        assessed_family(world, f"E{n}", site, entry, exit_)
+    every_site = Filters(site_ids=tuple(db.session.scalars(sa.select(Site.id))))
+    items = ["level_of_need", "risk_debt"]
+    everyone = transitions(Filters(), "practitioner-assessment", items)
+    pd.testing.assert_frame_equal(_sorted(everyone), _sorted(transitions(every_site, "practitioner-assessment", items)))
+    assert everyone["n"].sum() == 4
+    north = transitions(Filters(site_ids=(world["north"],)), "practitioner-assessment", ["level_of_need"])
+    assert north["n"].sum() == 2
+    waves = ["entry", "exit"]
+    pd.testing.assert_frame_equal(
+        distribution(Filters(), "practitioner-assessment", ["level_of_need"], waves, level="family"),
+        distribution(every_site, "practitioner-assessment", ["level_of_need"], waves, level="family"))
+    for left, right in zip(star_summary(Filters(), "family-star", ["health"]), star_summary(every_site, "family-star", ["health"])):
+        pd.testing.assert_frame_equal(left, right)
+    # The condition itself: nothing to test only for every family, and only where the database
+    # enforces that a kept row's family exists.
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    unfiltered = kept_in_cohort(KeptAnswer.__table__.c.family_id, Filters())
+    assert (str(unfiltered) == "true") == postgresql
+    for narrower in (every_site, Filters(site_ids=()), Filters(start=date(2025, 1, 1)), Filters(end=date(2030, 1, 1)),
+                     Filters(cohort="entry", start=date(2025, 1, 1))):
+        assert "IN" in str(kept_in_cohort(KeptAnswer.__table__.c.family_id, narrower))
+
+
+def test_kept_rows_cannot_outlive_their_family_on_postgresql(app, ctx, world):
+    """What ``kept_in_cohort`` relies on: on PostgreSQL every kept table's family_id is a foreign
+    key to families that cascades, and is never empty."""
+    import pytest
+    import sqlalchemy as sa
+
+    from feedback.extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite enforces no foreign keys here: the cohort is always tested there")
+    rules = dict(db.session.execute(sa.text(
+        """SELECT c.table_name, r.delete_rule FROM information_schema.referential_constraints r
+           JOIN information_schema.key_column_usage c ON c.constraint_name = r.constraint_name
+           JOIN information_schema.constraint_column_usage u ON u.constraint_name = r.constraint_name
+           WHERE c.column_name = 'family_id' AND u.table_name = 'families'
+             AND c.table_name IN ('report_kept_answers', 'report_kept_scale_scores', 'report_kept_scale_sums')""")).all())
+    assert rules == {"report_kept_answers": "CASCADE", "report_kept_scale_scores": "CASCADE",
+                     "report_kept_scale_sums": "CASCADE"}
+    nullable = dict(db.session.execute(sa.text(
+        """SELECT table_name, is_nullable FROM information_schema.columns WHERE column_name = 'family_id'
+             AND table_name IN ('report_kept_answers', 'report_kept_scale_scores', 'report_kept_scale_sums')""")).all())
+    assert set(nullable.values()) == {"NO"}
+    family = assessed_family(world, "GONE", "north", 3, 2)
+    assert not transitions(Filters(), "practitioner-assessment", ["level_of_need"]).empty
+    db.session.execute(sa.text("DELETE FROM report_kept_stamps WHERE family_id = :f"), {"f": family.id})
+    db.session.execute(sa.text("DELETE FROM families WHERE id = :f"), {"f": family.id})
+    assert not db.session.execute(sa.text("SELECT 1 FROM report_kept_answers WHERE family_id = :f"),
+                                  {"f": family.id}).first()
+
+
+def test_reading_kept_rows_puts_the_planner_setting_back(app, ctx):
+    """``pair_store.reading_kept`` turns PostgreSQL's sequential scans off for one count only:
+    afterwards (and after a failed count) the setting is what it was, on or off; SQLite is left
+    alone."""
+    import pytest
+    import sqlalchemy as sa
+
+    from feedback.extensions import db
+    from feedback.reports.pair_store import reading_kept
+
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+
+    def setting():
+        return db.session.scalar(sa.text("SELECT current_setting('enable_seqscan')")) if postgresql else None
+
+    before = setting()
+    with reading_kept():
+        assert setting() == ("off" if postgresql else None)
+    assert setting() == before
+    with pytest.raises(RuntimeError):
+        with reading_kept():
+            raise RuntimeError("a count that failed")
+    assert setting() == before
+    if postgresql:
+        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))   # an administrator's choice
+        with reading_kept():
+            pass
+        assert setting() == "off"
+        db.session.rollback()
+        assert setting() == "on"

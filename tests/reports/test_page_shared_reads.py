@@ -250,3 +250,90 @@ def test_a_whole_cohort_kept_again_brings_the_statistics_up_to_date(app, ctx, wo
         tuples = db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'report_kept_answers'"))
         assert tuples > 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptStamp)) > 0   # the session still works
+
+
+# --- one keeping and one count per instrument on need-flow's page ------------------------------
+
+def _pair_counts_made(monkeypatch) -> list:
+    """Every count of kept pairs (``data._pair_counts``) made, by its statement's text."""
+    from feedback.reports import data
+
+    made = []
+    real = data._pair_counts
+
+    def spy(filters, pairing, with_role):
+        made.append((pairing, with_role))
+        return real(filters, pairing, with_role)
+
+    monkeypatch.setattr(data, "_pair_counts", spy)
+    return made
+
+
+def test_the_page_counts_each_instrument_once_and_each_report_gets_its_own_items(app, ctx, world, monkeypatch):
+    """need-flow's page keeps one pairing per instrument (every item the three reports pair) and
+    counts each once; each ``transitions`` call still returns exactly what a keeping of its own
+    items alone counted (the pairing before ``kept_with``), split by role or not, for every filter."""
+    from feedback.reports.catalogue import _entry_exit_items
+    from feedback.reports.data import transitions
+
+    _cohort(world)
+    calls = [("practitioner-assessment", [need_flow.ITEM], "family", False),
+             ("practitioner-assessment", FAMILY_RISKS, "family", False),
+             ("practitioner-assessment", ["risk_employment", "risk_family_violence", need_flow.ITEM], "family", False),
+             ("member-assessment", MEMBER_RISKS, "member", False),
+             ("member-assessment", [o.item for o in cost_benefit.OUTCOMES if o.level == "member"], "member", True)]
+
+    def ordered(frame):
+        columns = [c for c in frame.columns if c != "n"]
+        return frame.sort_values(columns, key=lambda s: s.astype(str)).reset_index(drop=True)
+
+    for label, chosen in _filters(world).items():
+        alone = [ordered(transitions(chosen, instrument, items, level=level, by_role=by_role))
+                 for instrument, items, level, by_role in calls]
+        made = _pair_counts_made(monkeypatch)
+        with pair_store.one_page():
+            together = [ordered(transitions(chosen, instrument, items, level=level, by_role=by_role,
+                                            kept_with=_entry_exit_items(instrument)))
+                        for instrument, items, level, by_role in calls]
+        for call, left, right in zip(calls, alone, together):
+            assert left.to_dict("records") == right.to_dict("records"), (label, call)
+            assert set(right["item_id"]) <= set(call[1])
+        assert len(made) == 2 and len({pairing for pairing, _ in made}) == 2, (label, made)
+        monkeypatch.undo()
+        if label == "all":   # children and adults both counted
+            assert alone[4]["child"].any() and not alone[4]["child"].all()
+
+
+def test_need_flows_page_makes_two_counts_of_kept_pairs(app, ctx, world, monkeypatch):
+    """The whole page (need-flow with risk-change and cost-benefit): two counts, one per
+    instrument; it made five when each report kept and counted its own item list."""
+    _cohort(world)
+    made = _pair_counts_made(monkeypatch)
+    with pair_store.one_page():
+        _page("need-flow", Filters())
+    assert sorted(with_role for _pairing, with_role in made) == [False, True]
+
+
+def test_a_pair_whose_member_is_gone_counts_unsplit_but_not_by_role(app, ctx, world):
+    """The member count reads roles by a left join: a kept pair whose member is no longer on
+    record still counts where roles are not asked for (as before, with no join) and is left out
+    of the split by role (as the inner join left it out)."""
+    from feedback.reports.data import transitions
+    from feedback.reports.models import KeptAnswer
+
+    made = _cohort(world)
+    items = ["risk_drugs"]
+    before_split = transitions(Filters(), "member-assessment", items, level="member", by_role=True)
+    before = transitions(Filters(), "member-assessment", items, level="member")
+    pairing = pair_store.pairing_id("member-assessment", items, "member", "entry", "exit")
+    # A pair kept for a member id no member has (one removed behind the app's back).
+    db.session.add(KeptAnswer(keeping=pairing, subject_id=987_654, slot="pair", item_id="risk_drugs",
+                              family_id=made["north-1"].id, before="2", after="0"))
+    db.session.commit()
+    after = transitions(Filters(), "member-assessment", items, level="member")
+    after_split = transitions(Filters(), "member-assessment", items, level="member", by_role=True)
+    assert after["n"].sum() == before["n"].sum() + 1
+    assert after.set_index(["before", "after"])["n"].get((2, 0), 0) == \
+        before.set_index(["before", "after"])["n"].get((2, 0), 0) + 1
+    pd_records = lambda frame: sorted(map(tuple, frame.astype(str).values.tolist()))  # noqa: E731
+    assert pd_records(after_split) == pd_records(before_split)

@@ -164,3 +164,38 @@ def test_flask_report_refresh_pairs_every_family_ahead_of_the_first_report(app, 
     with app.app_context():
         families = db.session.scalar(sa.select(sa.func.count(sa.distinct(KeptStamp.family_id))))
         assert families > 0 and db.session.scalar(sa.select(sa.func.count()).select_from(KeptAnswer)) >= families
+
+
+def test_report_refresh_drops_only_what_no_report_read(app, assessed):
+    """``report-refresh --drop-unread``: a keeping of an old definition (no report reads it any
+    more) goes with its stamps and check; everything the reports read stays, and the reports
+    show the same figures afterwards without keeping anything again."""
+    from feedback.reports import pair_store
+    from feedback.reports.catalogue import run_report
+    from feedback.reports.data import Filters
+    from feedback.reports.models import KeptAnswer, KeptStamp
+    from feedback.reports.response_changes import KeptCheck
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["report-refresh"]).exit_code == 0
+    with app.app_context():
+        before = {name: run_report(name, Filters()) for name in ("need-flow", "risk-change", "cost-benefit")}
+        # The pairing need-flow kept before it shared one with risk-change and cost-benefit.
+        old = pair_store.refresh("practitioner-assessment", ["level_of_need"], "family", "entry", "exit")
+        counts = {}
+        for table in (KeptAnswer, KeptStamp, KeptCheck):
+            counts[table] = db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptAnswer).where(KeptAnswer.keeping == old))
+    result = runner.invoke(args=["report-refresh", "--drop-unread"])
+    assert result.exit_code == 0, result.output
+    assert "dropped 1 keepings no report read" in result.output
+    with app.app_context():
+        for table in (KeptAnswer, KeptStamp, KeptCheck):
+            assert not db.session.scalar(sa.select(sa.func.count()).select_from(table).where(table.keeping == old))
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptAnswer)) < counts[KeptAnswer]
+        kept = db.session.scalar(sa.select(sa.func.count()).select_from(KeptAnswer))
+        after = {name: run_report(name, Filters()) for name in before}
+        assert after == before
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptAnswer)) == kept  # nothing made again
+    again = runner.invoke(args=["report-refresh", "--drop-unread"])
+    assert "dropped 0 keepings no report read" in again.output
