@@ -6,10 +6,11 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DecimalField, RadioField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..staff.date_input import DateInputField
+from .savings import parse_amount
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -38,5 +39,20 @@ class ReportFilterForm(FlaskForm):
 
 
 class UnitSavingForm(FlaskForm):
-    amount = StringField(_l("Saving per individual (£)"), validators=[InputRequired(), Length(max=20)])
-    source = StringField(_l("Source of the figure"), validators=[InputRequired(), Length(max=200)])
+    """One outcome's unit saving. A refused change is shown again with what was typed and each
+    problem beside its box (``views.change_saving``), not lost behind a redirect."""
+
+    # No InputRequired: an empty box gets the same words as a wrong one, from the checks below.
+    amount = StringField(_l("Saving per individual (£)"), validators=[Length(max=20)])
+    source = StringField(_l("Source of the figure"), validators=[Length(max=200)])
+
+    def validate_amount(self, field):
+        try:
+            self.amount_value = parse_amount(field.data)
+        except ValueError as error:
+            raise ValidationError(_("Not changed: %(reason)s.", reason=error)) from None
+
+    def validate_source(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError(_("Not changed: %(reason)s.",
+                                    reason=_("say where the figure comes from, so readers can judge it")))

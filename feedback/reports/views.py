@@ -26,7 +26,7 @@ from .drawing import too_small_text
 from .downloads import as_csv, as_xlsx
 from .forms import ReportFilterForm, UnitSavingForm
 from .protect import protect
-from .savings import parse_amount, set_unit_saving, unit_savings
+from .savings import set_unit_saving, unit_savings
 from .undated import undated_note
 
 bp = Blueprint("reports", __name__, template_folder="templates")
@@ -102,6 +102,13 @@ def index():
 @bp.get("/staff/reports/<name>")
 @require_roles(*REPORT_ROLES)
 def show(name: str):
+    return _show_page(name)
+
+
+def _show_page(name: str, saving_form: UnitSavingForm | None = None, refused_outcome: str | None = None,
+               status: int = 200):
+    """A report's page; for cost-benefit also its unit savings, with ``refused_outcome``'s row
+    showing what was typed in ``saving_form`` and its problems."""
     kind, form, shown, unsuppressed = _shown(name)
     savings = None
     if name == "cost-benefit":
@@ -110,7 +117,8 @@ def show(name: str):
                            query=request.query_string.decode(), reports=list(REPORTS.values()),
                            may_unsuppress=may_use(current_user, UNSUPPRESSED_REPORTS),
                            may_edit_savings=may_use(current_user, UNIT_SAVINGS), savings=savings,
-                           saving_form=UnitSavingForm())
+                           saving_form=saving_form or UnitSavingForm(formdata=None),
+                           refused_outcome=refused_outcome), status
 
 
 @bp.get("/staff/reports/<name>/download/<fmt>")
@@ -134,17 +142,17 @@ def download(name: str, fmt: str):
 @bp.post("/staff/reports/cost-benefit/savings/<outcome>")
 @require_roles(*UNIT_SAVINGS)
 def change_saving(outcome: str):
+    """Change one unit saving. The form's address carries the page's filters, so the page comes
+    back as it was; a refused change comes back at once (400) with what was typed and each problem
+    beside its box, nothing lost behind a redirect."""
     if outcome not in {o.key for o in OUTCOMES}:
         abort(404)
     form = UnitSavingForm()
     if not form.validate_on_submit():
-        flash(_("Not changed: give an amount and where it comes from."))
-        return redirect(url_for("reports.show", name="cost-benefit"))
-    try:
-        set_unit_saving(outcome, parse_amount(form.amount.data), form.source.data, current_user.id)
-    except ValueError as error:
-        flash(_("Not changed: %(reason)s.", reason=error))
-        return redirect(url_for("reports.show", name="cost-benefit"))
+        return _show_page("cost-benefit", form, outcome, 400)
+    set_unit_saving(outcome, form.amount_value, form.source.data, current_user.id)
     db.session.commit()
     flash(_("Unit saving changed."))
-    return redirect(url_for("reports.show", name="cost-benefit"))
+    query = request.query_string.decode()
+    # Only this page's own address with the filters it was posted from: nothing else to go to.
+    return redirect(url_for("reports.show", name="cost-benefit") + (f"?{query}" if query else ""))

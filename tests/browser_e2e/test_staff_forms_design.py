@@ -73,3 +73,33 @@ def test_the_erase_button_is_a_red_warning_button_with_the_usual_focus(app, worl
         assert not problems, "\n".join(problems)
     finally:
         context.close()
+
+
+def test_a_refused_unit_saving_is_shown_beside_its_box_with_the_typed_words_kept(
+        app, world, live_server, browser, axe_page):
+    """The cost-benefit page's unit savings: a wrong amount comes back on the same page (no
+    redirect, nothing lost), the summary on top and focused, its link taking the focus to the box."""
+    context = browser.new_context(viewport=SIZES["phone"], java_script_enabled=False)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "manager_north@example.org")
+        page.goto(f"{live_server}/staff/reports/cost-benefit?cohort=entry")
+        page.fill("#amount-truancy", "about forty thousand")
+        page.fill("#source-truancy", "Our finance team, 2026")
+        page.locator("form", has=page.locator("#amount-truancy")).get_by_role("button", name="Save").click()
+        page.wait_for_load_state("load")
+
+        assert page.url.endswith("/staff/reports/cost-benefit/savings/truancy?cohort=entry")
+        summary = page.locator(".govuk-error-summary")
+        assert summary.count() == 1 and page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+        assert "not an amount of money" in page.locator("#amount-truancy-error").inner_text()
+        assert page.input_value("#amount-truancy") == "about forty thousand"
+        assert page.input_value("#source-truancy") == "Our finance team, 2026"
+        assert page.locator("input[name=cohort][value=entry]").is_checked()
+        summary.get_by_role("link").first.click()
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'amount-truancy'")
+        problems = serious_violations(page, axe_page)
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -129,11 +130,76 @@ def test_a_manager_changes_a_unit_saving_with_csrf_and_it_is_audited(app, world)
         assert float(saved.amount) == 30000 and saved.source == "Local costing 2026"
         assert db.session.scalar(sa.select(AuditEvent).filter_by(action="report.unit_saving")).detail["after"] == "30000.00"
     bad = manager.post("/staff/reports/cost-benefit/savings/youth_offending",
-                       data={"amount": "lots", "source": "x", "csrf_token": form_token(manager)}, follow_redirects=True)
-    assert "not an amount of money" in bad.get_data(as_text=True)
+                       data={"amount": "lots", "source": "x", "csrf_token": form_token(manager)})
+    assert bad.status_code == 400 and "not an amount of money" in bad.get_data(as_text=True)
     researcher = sign_in(app.test_client(), "researcher_north@example.org")
     assert researcher.post("/staff/reports/cost-benefit/savings/youth_offending",
                            data={"amount": "1", "source": "x", "csrf_token": form_token(researcher)}).status_code == 403
+
+
+def _row_form(html: str, outcome: str) -> str:
+    """The unit-saving form of one outcome's row."""
+    start = html.index(f'action="/staff/reports/cost-benefit/savings/{outcome}')
+    return html[start:html.index("</form>", start)]
+
+
+@pytest.mark.parametrize("amount, source, problems", [
+    ("lots", "Local costing 2026", {"amount": "not an amount of money"}),
+    ("-5", "Local costing 2026", {"amount": "between £0 and £"}),
+    ("", "Local costing 2026", {"amount": "not an amount of money"}),
+    ("12,000", "   ", {"source": "say where the figure comes from"}),
+    ("9" * 21, "", {"amount": "longer than 20", "source": "say where the figure comes from"}),
+])
+def test_a_refused_unit_saving_comes_back_with_what_was_typed_and_each_problem_beside_its_box(
+        app, world, amount, source, problems):
+    manager = sign_in(app.test_client(), "manager_north@example.org")
+    with app.app_context():
+        before = db.session.execute(sa.select(UnitSaving.outcome, UnitSaving.amount, UnitSaving.source)).all()
+        audited = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                    .where(AuditEvent.action == "report.unit_saving"))
+    query = "start-day=1&start-month=1&start-year=2026&cohort=entry"
+    refused = manager.post(f"/staff/reports/cost-benefit/savings/youth_offending?{query}",
+                           data={"amount": amount, "source": source, "csrf_token": form_token(manager)})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    row = _row_form(html, "youth_offending")
+    summary = html[html.index("There is a problem"):html.index("</div>", html.index("There is a problem"))]
+    for part in ("amount", "source"):
+        box = row[row.index(f'id="{part}-youth_offending"'):]
+        box = box[:box.index(">")]
+        # What was typed is in its box, whether or not it had a problem.
+        typed = {"amount": amount, "source": source}[part]
+        assert f'value="{typed}"' in box
+        if part in problems:
+            error = row[row.index(f'id="{part}-youth_offending-error"'):]
+            assert problems[part] in error[:error.index("</p>")] and 'aria-invalid="true"' in box
+            assert f'href="#{part}-youth_offending"' in summary
+        else:
+            assert f'{part}-youth_offending-error' not in row and 'aria-invalid' not in box
+    # Only the refused row shows it: another outcome's boxes keep the stored figures, no errors.
+    other = _row_form(html, "truancy")
+    assert "error-message" not in other and 'value="lots"' not in other
+    # The page is the one posted from: its filters kept, in the form's address too.
+    entry_radio = re.search(r'<input[^>]*value="entry"[^>]*>', html).group(0)
+    assert "checked" in entry_radio and 'name="cohort"' in entry_radio
+    assert f"?{query}".replace("&", "&amp;") in row
+    with app.app_context():
+        assert db.session.execute(sa.select(UnitSaving.outcome, UnitSaving.amount, UnitSaving.source)).all() == before
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "report.unit_saving")) == audited
+
+
+def test_a_saved_unit_saving_returns_to_the_page_with_its_filters(app, world):
+    manager = sign_in(app.test_client(), "manager_north@example.org")
+    query = "start-day=1&start-month=1&start-year=2026&cohort=entry"
+    done = manager.post(f"/staff/reports/cost-benefit/savings/truancy?{query}",
+                        data={"amount": "7,800.50", "source": "Local costing", "csrf_token": form_token(manager)})
+    assert done.status_code == 302
+    assert done.headers["Location"] == f"/staff/reports/cost-benefit?{query}"
+    html = page(manager, done.headers["Location"])
+    assert "Unit saving changed." in html and "7,800" in html.split("Unit savings used above")[1]
+    with app.app_context():
+        assert str(db.session.get(UnitSaving, "truancy").amount) == "7800.50"
 
 
 def test_flask_report_prints_csv_and_json_with_small_numbers_hidden(app, assessed):
