@@ -100,25 +100,35 @@ def export_xlsform_command(instrument_id, version, output):
                                      "refuse if anything cannot be carried over unless --skip-unsupported.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @_with_import_options
+@click.option("--language", default="en", show_default=True,
+              help="The language the dictionary's labels are written in (a code such as cy).")
 @with_appcontext
-def import_redcap_command(file, instrument_id, version, skip_unsupported):
+def import_redcap_command(file, instrument_id, version, skip_unsupported, language):
     from .redcap import import_redcap
 
-    _import(import_redcap, file, instrument_id, version, skip_unsupported)
+    _import(lambda path, new_id: import_redcap(path, new_id, language), file, instrument_id, version,
+            skip_unsupported)
 
 
 @click.command("export-redcap", help="Write an instrument version as a REDCap data dictionary (CSV), listing "
                                      "what REDCap cannot hold (translations, scales, respondents, modes).")
 @click.argument("instrument_id")
 @click.option("--version", type=int, help="The version (default: the latest).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="The .csv file (default: <id>-v<N>.csv).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="The .csv file (default: <id>-v<N>.csv, or <id>-v<N>-<language>.csv with --language).")
+@click.option("--language", help="Write the labels in this language (default: the instrument's first); "
+                                 "a data dictionary holds one.")
 @with_appcontext
-def export_redcap_command(instrument_id, version, output):
+def export_redcap_command(instrument_id, version, output, language):
     from .redcap import export_redcap
 
     instrument = _instrument(instrument_id, version)
-    text, lost = export_redcap(instrument)
-    output = output or f"{instrument.id}-v{instrument.version}.csv"
+    try:
+        text, lost = export_redcap(instrument, language)
+    except ValueError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    output = output or f"{instrument.id}-v{instrument.version}{f'-{language}' if language else ''}.csv"
     Path(output).write_text(text, encoding="utf-8")
     _report_lost(lost, "REDCap")
     click.echo(f"wrote {output}")

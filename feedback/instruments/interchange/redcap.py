@@ -4,7 +4,8 @@ A section header starts a page (its title), a matrix group is one page shown tog
 descriptive field at the top of a page is its intro. radio/dropdown are single choices, checkbox
 multiple choice, yesno/truefalse yes/no and a true/false choice, text with integer/number/date
 validation a number or date, notes long text; branching logic becomes ``show_if``. A data
-dictionary holds one language and no scoring: the export says so, and keeps what REDCap has no
+dictionary holds one language (each translation is exported as a dictionary of its own, with
+the same variables and codes) and no scoring: the export says so, and keeps what REDCap has no
 column for (a page's id, agreement and yes/no with missing codes) in the field annotation as
 ``feedback-page=<id>`` and ``feedback-type=<type>``.
 """
@@ -35,15 +36,21 @@ MARK = re.compile(r"feedback-(type|page)=([a-z_0-9]+)")
 
 # -- export ---------------------------------------------------------------------------------------
 
-def export_redcap(instrument: Instrument) -> tuple[str, list[str]]:
-    """The data dictionary (CSV text) in the instrument's first language, and what it lost."""
-    language = instrument.languages[0]
+def export_redcap(instrument: Instrument, language: str | None = None) -> tuple[str, list[str]]:
+    """The data dictionary (CSV text) in one of the instrument's languages (None: its first), and
+    what it lost. A data dictionary holds one language: each translation is a dictionary of its
+    own, with the same variables and codes."""
+    language = language or instrument.languages[0]
+    if language not in instrument.languages:
+        raise ValueError(f"{instrument.id} v{instrument.version} has no '{language}' texts; its languages are "
+                         f"{', '.join(instrument.languages)}")
     form = identifier(instrument.id, "form")
     multiple = {item.id for item in instrument.items if item.type == "multiple_choice"}
     lost = lost_on_export(instrument, "REDCap")
-    if len(instrument.languages) > 1:
-        lost.insert(0, f"translations ({', '.join(instrument.languages[1:])}): a data dictionary holds one "
-                       f"language, here '{language}'")
+    others = [other for other in instrument.languages if other != language]
+    if others:
+        lost.insert(0, f"translations ({', '.join(others)}): a data dictionary holds one language, here "
+                       f"'{language}'; export each with --language")
     lost.insert(0, "the title and description: a data dictionary has no place for them")
     rows = []
     for page in instrument.pages:

@@ -34,6 +34,23 @@ def test_export_then_import_writes_a_version_that_passes_the_check(cli, tmp_path
     assert "2 instrument version(s) OK" in checked.output
 
 
+def test_redcap_export_and_import_in_another_language(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exported = cli.invoke(args=["instruments", "export-redcap", "exit-interview", "--version", "1", "--language", "cy"],
+                          catch_exceptions=False)
+    assert exported.exit_code == 0, exported.output
+    text = (tmp_path / "exit-interview-v1-cy.csv").read_text(encoding="utf-8")
+    assert "translations (en, " in exported.output and "here 'cy'" in exported.output
+    imported = cli.invoke(args=["instruments", "import-redcap", "exit-interview-v1-cy.csv", "--id", "exit-cy",
+                                "--language", "cy"])
+    assert imported.exit_code == 0, imported.output
+    from feedback.instruments import load_instrument
+    welsh = load_instrument(tmp_path / "q" / "exit-cy" / "v1.yaml")
+    assert welsh.languages == ("cy",) and welsh.items[0].text.get("cy") in text
+    refused = cli.invoke(args=["instruments", "export-redcap", "exit-interview", "--language", "fr"])
+    assert refused.exit_code == 1 and "no 'fr' texts" in refused.output
+
+
 def test_an_existing_instrument_needs_a_new_version_number(cli, tmp_path):
     out = tmp_path / "exit.xlsx"
     cli.invoke(args=["instruments", "export-xlsform", "exit-interview", "-o", str(out)])

@@ -2,7 +2,8 @@
 XLSForm or REDCap and an import back: same pages, items, codes, conditions and (XLSForm) texts in
 every language. What the formats cannot hold is reported by the export, never silently dropped:
 scales and scoring, respondents and modes, anchors, sms: false and derive (both formats), and
-every language but the first plus the title and description (REDCap)."""
+every language but the one exported plus the title and description (REDCap, which writes each
+language as a dictionary of its own)."""
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,36 @@ def test_redcap_round_trip_keeps_items_codes_pages_and_conditions_in_the_first_l
     _assert_reports_what_cannot_travel(original, lost)
     if len(original.languages) > 1:
         assert any(line.startswith("translations (") and original.languages[1] in line for line in lost)
+
+
+@pytest.mark.parametrize("instrument_id, language", [(instrument_id, language) for instrument_id in SHIPPED
+                                                      for language in CATALOGUE.latest(instrument_id).languages[1:]])
+def test_redcap_exports_each_translation_as_a_dictionary_of_its_own(instrument_id, language, tmp_path):
+    """A data dictionary holds one language: each translation is exported on its own, with the same
+    variables, codes, pages and conditions, and read back in that language."""
+    original = CATALOGUE.latest(instrument_id)
+    text, lost = export_redcap(original, language)
+    first, _ = export_redcap(original)
+    # The same variables, rows and codes as the first language's dictionary: only the words differ.
+    names = [line.split(",", 1)[0] for line in text.splitlines()]
+    assert names == [line.split(",", 1)[0] for line in first.splitlines()]
+    (tmp_path / "dictionary.csv").write_text(text, encoding="utf-8")
+    result = import_redcap(tmp_path / "dictionary.csv", instrument_id, language)
+    back = _imported(tmp_path / "q", result)
+    assert back.languages == (language,)
+    assert _page_shape(back, language) == _page_shape(original, language)
+    for before, after in zip(original.items, back.items, strict=True):
+        expected = _item_shape(before, language)
+        expected["max_length"] = after.max_length  # a data dictionary has no length limit (see above)
+        assert _item_shape(after, language) == expected
+    others = [other for other in original.languages if other != language]
+    assert any(line.startswith(f"translations ({', '.join(others)})") and f"here '{language}'" in line
+               for line in lost)
+
+
+def test_redcap_refuses_a_language_the_instrument_does_not_have():
+    with pytest.raises(ValueError, match="no 'fr' texts; its languages are en, cy"):
+        export_redcap(CATALOGUE.latest("partner-survey"), "fr")
 
 
 def _assert_reports_what_cannot_travel(original, lost):
