@@ -3,6 +3,8 @@ is at the top and has the focus, its link takes the focus to the field, and axe-
 serious (issue 22, item 7: the staff pages follow the respondent pages' patterns)."""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from tests.browser_e2e.conftest import serious_violations
@@ -13,13 +15,21 @@ pytestmark = pytest.mark.browser
 SIZES = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 800}}
 
 
+@contextlib.contextmanager
+def page_without_javascript(browser, size="phone"):
+    """A page in a new context of that size with JavaScript off, closed afterwards."""
+    context = browser.new_context(viewport=SIZES[size], java_script_enabled=False)
+    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_a_family_import_sent_without_a_file_says_so_at_the_top_and_links_to_the_file(
         app, world, live_server, browser, axe_page, size):
-    context = browser.new_context(viewport=SIZES[size], java_script_enabled=False)
-    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
-    page = context.new_page()
-    try:
+    with page_without_javascript(browser, size) as page:
         sign_in(page, live_server, "practitioner_north@example.org")
         page.goto(f"{live_server}/staff/families/import")
         assert page.locator(".govuk-error-summary").count() == 0
@@ -47,18 +57,13 @@ def test_a_family_import_sent_without_a_file_says_so_at_the_top_and_links_to_the
 
         problems = serious_violations(page, axe_page)
         assert not problems, "\n".join(problems)
-    finally:
-        context.close()
 
 
 def test_the_erase_button_is_a_red_warning_button_with_the_usual_focus(app, world, live_server, browser, axe_page):
     from tests.staff.scene import build_scene
 
     scene = build_scene(app, world)
-    context = browser.new_context(viewport=SIZES["phone"], java_script_enabled=False)
-    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
-    page = context.new_page()
-    try:
+    with page_without_javascript(browser, "phone") as page:
         sign_in(page, live_server, "admin@example.org")
         page.goto(f"{live_server}/staff/families/{scene.family}/erase")
         page.get_by_role("button", name="Erase the family").click()  # nothing typed
@@ -71,18 +76,13 @@ def test_the_erase_button_is_a_red_warning_button_with_the_usual_focus(app, worl
         assert button.evaluate(style)[:2] == ["rgb(255, 221, 0)", "rgb(11, 12, 12)"]  # every button's focus
         problems = serious_violations(page, axe_page)
         assert not problems, "\n".join(problems)
-    finally:
-        context.close()
 
 
 def test_a_refused_unit_saving_is_shown_beside_its_box_with_the_typed_words_kept(
         app, world, live_server, browser, axe_page):
     """The cost-benefit page's unit savings: a wrong amount comes back on the same page (no
     redirect, nothing lost), the summary on top and focused, its link taking the focus to the box."""
-    context = browser.new_context(viewport=SIZES["phone"], java_script_enabled=False)
-    context.set_default_timeout(30000)  # generous: CI runs two suites side by side on two cores
-    page = context.new_page()
-    try:
+    with page_without_javascript(browser, "phone") as page:
         sign_in(page, live_server, "manager_north@example.org")
         page.goto(f"{live_server}/staff/reports/cost-benefit?cohort=entry")
         page.fill("#amount-truancy", "about forty thousand")
@@ -101,5 +101,3 @@ def test_a_refused_unit_saving_is_shown_beside_its_box_with_the_typed_words_kept
         page.wait_for_function("document.activeElement && document.activeElement.id === 'amount-truancy'")
         problems = serious_violations(page, axe_page)
         assert not problems, "\n".join(problems)
-    finally:
-        context.close()
