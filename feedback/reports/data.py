@@ -242,54 +242,43 @@ def star_summary(filters: Filters, instrument_id: str, stems, readers=("parent",
     - ``gaps``: stem, families, gap_sum — parent minus practitioner at each family's latest
       reading, where both are on the scale.
 
-    Sums rather than means, so the report divides by counts it also protects. The readings are
-    kept per family (``pair_store.refresh_readings``: the first only for two readings or more).
+    Sums rather than means, so the report divides by counts it also protects. Each family's moves
+    and gaps are kept (``pair_store.refresh_star``), so this is one pass adding up the cohort's
+    rows of one keeping by item and slot.
     """
-    items = [f"{stem}_{reader}" for stem in stems for reader in readers]
-    keeping = pair_store.refresh_readings(instrument_id, items)
+    stems = list(stems)
+    keeping = pair_store.refresh_star(instrument_id, stems, readers, low, high)
     kept = KeptAnswer.__table__
-
-    def on_scale(column):
-        number = sa.cast(column, sa.Float)
-        return sa.case((number.between(low, high), number))
-
-    # One row per family and item already: no ranking or grouping by family left to do here.
-    # OFFSET 0 keeps PostgreSQL from folding this into the queries below, which would work out
-    # each reading's cast and scale check again for every use of it (ten times a row).
-    per_family = (sa.select(kept.c.subject_id.label("k"), kept.c.item_id.label("item_id"),
-                            on_scale(kept.c.before).label("first"), on_scale(kept.c.after).label("latest"))
-                  .where(kept.c.keeping == keeping, kept_in_cohort(kept.c.family_id, filters))
-                  .offset(0).subquery("per_family"))
+    query = (sa.select(kept.c.item_id, kept.c.slot, sa.func.count(), sa.func.sum(sa.cast(kept.c.before, sa.Float)),
+                       sa.func.sum(sa.cast(kept.c.after, sa.Float)))
+             .where(kept.c.keeping == keeping, kept_in_cohort(kept.c.family_id, filters))
+             .group_by(kept.c.item_id, kept.c.slot))
     with pair_store.reading_kept():
-        return _star_sums(per_family, readers, stems)
+        sums = _frame(query, ("item_id", "slot", "n", "before_sum", "after_sum"))
+    return _star_moves(sums[sums["slot"].isin(pair_store.MOVES)]), _star_gaps(sums[sums["slot"] == "gap"], stems)
 
 
-def _star_sums(per_family, readers, stems) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``star_summary``'s two statements over the kept readings (``per_family``)."""
-    both = sa.and_(per_family.c.first.is_not(None), per_family.c.latest.is_not(None))
+def _star_moves(sums: pd.DataFrame) -> pd.DataFrame:
+    """``star_summary``'s moves from the kept moves added up by item and slot (up, same, down)."""
+    columns = ["item_id", "families", "first_sum", "latest_sum", "up", "same", "down"]
+    if sums.empty:
+        return pd.DataFrame(columns=columns)
+    counts = sums.pivot(index="item_id", columns="slot", values="n").reindex(columns=list(pair_store.MOVES))
+    counts = counts.fillna(0).astype(int)
+    totals = sums.groupby("item_id")[["n", "before_sum", "after_sum"]].sum()
+    moves = pd.DataFrame({"families": totals["n"].astype(int), "first_sum": totals["before_sum"].astype(float),
+                          "latest_sum": totals["after_sum"].astype(float), "up": counts["up"],
+                          "same": counts["same"], "down": counts["down"]})
+    return moves.rename_axis("item_id").reset_index()[columns]
 
-    def count(condition):
-        return sa.func.sum(sa.case((condition, 1), else_=0))
 
-    moves = _frame(sa.select(per_family.c.item_id, sa.func.count(), sa.func.sum(per_family.c.first),
-                             sa.func.sum(per_family.c.latest), count(per_family.c.latest > per_family.c.first),
-                             count(per_family.c.latest == per_family.c.first),
-                             count(per_family.c.latest < per_family.c.first))
-                   .where(both).group_by(per_family.c.item_id),
-                   ("item_id", "families", "first_sum", "latest_sum", "up", "same", "down"))
-    parent, practitioner = readers
-    # One row per family with a gap column per stem, then one count and sum per column.
-    latest = per_family.c.latest
-    gaps = [(sa.func.max(sa.case((per_family.c.item_id == f"{stem}_{parent}", latest)))
-             - sa.func.max(sa.case((per_family.c.item_id == f"{stem}_{practitioner}", latest)))).label(f"g{n}")
-            for n, stem in enumerate(stems)]
-    per_k = sa.select(per_family.c.k, *gaps).group_by(per_family.c.k).subquery("per_k")
-    totals = db.session.execute(sa.select(*[part for n in range(len(stems))
-                                            for part in (sa.func.count(per_k.c[f"g{n}"]),
-                                                         sa.func.sum(per_k.c[f"g{n}"]))])).one() if stems else ()
-    gap_rows = [{"stem": stem, "families": int(totals[2 * n] or 0), "gap_sum": float(totals[2 * n + 1] or 0)}
-                for n, stem in enumerate(stems)]
-    return moves, pd.DataFrame(gap_rows, columns=["stem", "families", "gap_sum"])
+def _star_gaps(sums: pd.DataFrame, stems) -> pd.DataFrame:
+    """``star_summary``'s gaps: one row per stem asked for, none of whose families had a gap at 0."""
+    by_stem = sums.set_index("item_id")
+    rows = [{"stem": stem, "families": int(by_stem.at[stem, "n"]) if stem in by_stem.index else 0,
+             "gap_sum": float(by_stem.at[stem, "after_sum"] or 0) if stem in by_stem.index else 0.0}
+            for stem in stems]
+    return pd.DataFrame(rows, columns=["stem", "families", "gap_sum"])
 
 
 def scores(filters: Filters, instrument_id: str, scale_ids, waves=None) -> pd.DataFrame:

@@ -35,8 +35,9 @@ class KeptAnswer(db.Model):
     - pairs across two waves (slot ``pair``): the latest answer at the first wave (``before``)
       and at the second (``after``), kept only where both exist;
     - latest answers (slot: the wave): the latest answer at that wave, in ``after``;
-    - star readings (slot ``readings``): the answer at the family's latest reading (``after``)
-      and, with two readings or more, at its first (``before``).
+    - star moves (slot ``up``, ``same`` or ``down``): an item's answer at the family's first
+      reading (``before``) and latest (``after``), both on the scale; star gaps (slot ``gap``, item
+      the area): the parent's latest reading minus the key worker's (``after``).
 
     Rows are only ever a copy: a family's rows are thrown away and made again whenever its
     completed responses differ from its ``KeptStamp``. Values are JSON text, as

@@ -19,8 +19,8 @@ service's report reads no responses at all.
 
 The same keeping serves reports that count each subject's latest answer rather than a pair:
 ``refresh_latest`` keeps each member's (or household's) latest answer at each wave, for the
-distributions, and ``refresh_readings`` each family's first and latest star reading, stamped and
-made again the same way. Each keeping is one number (a digest of its definition): its rows and
+distributions, and ``refresh_star`` each family's star moves and gaps (from its first and latest
+reading), stamped and made again the same way. Each keeping is one number (a digest of its definition): its rows and
 its stamps are found by it.
 """
 from __future__ import annotations
@@ -138,15 +138,17 @@ def refresh_latest(instrument_id: str, item_ids, waves, level: str) -> int:
     return _keep(keeping, instrument_id, waves, make)
 
 
-def refresh_readings(instrument_id: str, item_ids) -> int:
-    """Keep, for every family, each item's answer at the family's latest reading
-    (response, any wave: ``after``) and, for families with two readings or more, at its first
-    (``before``). Returns the id."""
-    item_ids = sorted(item_ids)
-    keeping = keeping_id("readings", instrument_id, item_ids, "family")
+def refresh_star(instrument_id: str, stems, readers, low: float, high: float) -> int:
+    """Keep, for every family, what the star chart's summary adds up (``_star_rows``): each
+    ``<stem>_<reader>`` item's move from the family's first reading (response, any wave) to its
+    latest, for families with two readings or more, and each stem's gap between the first and
+    second reader at the latest reading; readings off the ``low``–``high`` scale left out. Returns
+    the id."""
+    stems, readers = list(stems), list(readers)
+    keeping = _digest(["star", instrument_id, f"{low!r}:{high!r}", ",".join(readers), *sorted(stems)])
 
     def make(families):
-        _readings(keeping, families, instrument_id, item_ids)
+        _star_rows(keeping, families, instrument_id, stems, readers, low, high)
 
     return _keep(keeping, instrument_id, None, make)
 
@@ -430,7 +432,24 @@ def _latest(keeping: int, families, instrument_id: str, item_ids, waves, level: 
     db.session.execute(_insert(KeptAnswer).from_select(COLUMNS, rows))
 
 
-def _readings(keeping: int, families, instrument_id: str, item_ids) -> None:
+#: The slots of a star keeping's moves, by the sign of latest − first.
+MOVES = ("up", "same", "down")
+
+
+def _star_rows(keeping: int, families, instrument_id: str, stems, readers, low: float, high: float) -> None:
+    """Those families' star rows, one ``INSERT … SELECT`` over each family's first and latest
+    readings (responses, ordered by completion then id):
+
+    - a move (slot ``up``, ``same`` or ``down``; item ``<stem>_<reader>``): the answer at the
+      first reading (``before``) and at the latest (``after``), for a family with two readings or
+      more where both are on the scale;
+    - a gap (slot ``gap``; item the stem): the first reader's latest answer minus the second's
+      (``after``, a number as text), where both are on the scale.
+
+    At 100,000 families the summary counted 1.6 million kept readings twice per page, the gaps
+    by pivoting them per family (``ISSUE24_FINDINGS.md``); now it adds up rows already classified
+    in one pass. Values off the scale (a "prefer not to say" code, text) count for neither."""
+    items = {f"{stem}_{reader}": (stem, reader) for stem in stems for reader in readers}
     ranked = (sa.select(Response.id.label("response_id"), Response.family_id.label("family_id"),
                         sa.func.row_number().over(partition_by=Response.family_id,
                                                   order_by=(Response.completed_at, Response.id)).label("first_rn"),
@@ -442,14 +461,40 @@ def _readings(keeping: int, families, instrument_id: str, item_ids) -> None:
                      Response.family_id.in_(families))
               .subquery("ranked"))
     value = sa.cast(Answer.value, sa.Text)
-    first = sa.func.max(sa.case((sa.and_(ranked.c.first_rn == 1, ranked.c.readings >= 2), value)))
-    latest = sa.func.max(sa.case((ranked.c.last_rn == 1, value)))
-    rows = (sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.family_id, sa.literal("readings"),
-                      Answer.item_id, ranked.c.family_id, first, latest)
-            .join(Answer, Answer.response_id == ranked.c.response_id)
-            .where(sa.or_(ranked.c.first_rn == 1, ranked.c.last_rn == 1), Answer.item_id.in_(item_ids))
-            .group_by(ranked.c.family_id, Answer.item_id))
-    db.session.execute(_insert(KeptAnswer).from_select(COLUMNS, rows))
+    number = sa.cast(value, sa.Float)
+    on_scale = sa.and_(number >= low, number <= high)
+    # Each family's answer to each item at its first (two readings or more) and latest reading,
+    # the text as kept elsewhere and the number where it is on the scale.
+    per_item = (sa.select(ranked.c.family_id.label("family_id"), Answer.item_id.label("item_id"),
+                          sa.func.max(sa.case((sa.and_(ranked.c.first_rn == 1, ranked.c.readings >= 2), value)))
+                          .label("first"),
+                          sa.func.max(sa.case((ranked.c.last_rn == 1, value))).label("latest"),
+                          sa.func.max(sa.case((sa.and_(ranked.c.first_rn == 1, ranked.c.readings >= 2, on_scale),
+                                               number))).label("first_n"),
+                          sa.func.max(sa.case((sa.and_(ranked.c.last_rn == 1, on_scale), number))).label("latest_n"))
+                .join(Answer, Answer.response_id == ranked.c.response_id)
+                .where(sa.or_(ranked.c.first_rn == 1, ranked.c.last_rn == 1), Answer.item_id.in_(list(items)))
+                .group_by(ranked.c.family_id, Answer.item_id)
+                .cte("per_item"))
+    moved = sa.case((per_item.c.latest_n > per_item.c.first_n, MOVES[0]),
+                    (per_item.c.latest_n == per_item.c.first_n, MOVES[1]), else_=MOVES[2])
+    moves = (sa.select(sa.literal(keeping, sa.BigInteger), per_item.c.family_id, moved, per_item.c.item_id,
+                       per_item.c.family_id, per_item.c.first, per_item.c.latest)
+             .where(per_item.c.first_n.is_not(None), per_item.c.latest_n.is_not(None)))
+    first_reader, second_reader = readers
+    stem = sa.case(*[(per_item.c.item_id == item, item_stem) for item, (item_stem, _reader) in items.items()])
+    latest_of = {reader: sa.func.max(sa.case(*[(per_item.c.item_id == item, per_item.c.latest_n)
+                                               for item, (_stem, item_reader) in items.items()
+                                               if item_reader == reader]))
+                 for reader in (first_reader, second_reader)}
+    gap = latest_of[first_reader] - latest_of[second_reader]
+    gaps = (sa.select(sa.literal(keeping, sa.BigInteger), per_item.c.family_id, sa.literal("gap"), stem,
+                      per_item.c.family_id, sa.null(), sa.cast(gap, sa.Text))
+            .where(per_item.c.item_id.in_([item for item, (_s, reader) in items.items()
+                                           if reader in (first_reader, second_reader)]))
+            .group_by(per_item.c.family_id, stem)
+            .having(gap.is_not(None)))
+    db.session.execute(_insert(KeptAnswer).from_select(COLUMNS, sa.union_all(moves, gaps)))
 
 
 def latest_responses(instrument_id: str, waves, key, families):

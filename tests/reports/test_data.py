@@ -159,6 +159,68 @@ def test_star_summary_in_sql_matches_pandas(app, ctx, world):
     assert gaps.set_index("stem").loc["health"].tolist() == [3, 2 + 0 + 2]
 
 
+def test_kept_star_moves_and_gaps_add_up_as_the_answers_do_for_random_charts(app, ctx, world):
+    """The kept moves and gaps (``pair_store.refresh_star``) against the star's own pandas summary
+    of the answers, over 40 random families of 1–4 readings with values off the scale (0, 11, the
+    -9 code, none) and ties in completion time; then one site, and then after more readings."""
+    import random
+
+    from feedback.extensions import db
+    from feedback.instruments.loader import load_instrument
+    from feedback.reports import star
+    from feedback.reports.data import star_summary
+    from feedback.survey.service import complete, create_response, save_answers
+    from tests.families.helpers import family_with_members
+    from tests.reports.seeding import QUESTIONNAIRES
+
+    instrument = load_instrument(QUESTIONNAIRES / "family-star" / "v1.yaml")
+    stems = ["health", "safety", "boundaries"]
+    items = [f"{stem}_{reader}" for stem in stems for reader in star.READERS]
+    chance = random.Random(24)
+    made = []
+
+    def reading(family):
+        response, _token = create_response(instrument, 28)
+        response.family_id, response.wave = family.id, "exit"
+        values = {"assessment_point": 3}
+        for item in items:
+            value = chance.choice([None, -9, 0, 11, *range(1, 11), *range(1, 11)])
+            if value is not None:
+                values[item] = value
+        save_answers(response, values, mode="staff")
+        complete(response, instrument)
+
+    for n in range(40):
+        family, _members = family_with_members(world["north" if n % 3 else "south"], None, case_ref=f"R{n}",
+                                               exit_=date(2026, 3, 1))
+        made.append(family)
+        for _ in range(chance.randint(1, 4)):
+            reading(family)
+    db.session.commit()
+
+    def check(filters):
+        moves, gaps = star_summary(filters, "family-star", stems)
+        expected_moves, expected_gaps = star.summarise(answers(filters, "family-star", items), stems)
+        order = ["item_id"]
+        pd.testing.assert_frame_equal(
+            moves.sort_values(order).reset_index(drop=True).astype(float, errors="ignore"),
+            expected_moves.sort_values(order).reset_index(drop=True).astype(float, errors="ignore"), check_dtype=False)
+        pd.testing.assert_frame_equal(gaps, expected_gaps, check_dtype=False)
+        return moves
+
+    moves = check(Filters())
+    assert moves["families"].sum() > 20 and gaps_seen(star_summary(Filters(), "family-star", stems)[1])
+    check(Filters(site_ids=(world["south"],)))
+    for family in made[:10]:
+        reading(family)
+    db.session.commit()
+    check(Filters())
+
+
+def gaps_seen(gaps) -> bool:
+    return bool((gaps["families"] > 0).all())
+
+
 def test_every_family_counts_the_same_as_every_site_named(app, ctx, world):
     """An admin's first view (every site, no period) counts kept rows without testing each one's
     family on PostgreSQL (``kept_in_cohort``): it must count what naming every site counts, and

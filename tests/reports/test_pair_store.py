@@ -162,15 +162,16 @@ def test_star_readings_are_kept_then_follow_a_new_reading(app, ctx, world, monke
     family, _members = family_with_members(world["north"], None, case_ref="S", exit_=date(2026, 3, 1))
     _star_reading(family, 4)
     assert _health() == {}                                  # one reading: no distance travelled yet
-    assert _kept(KeptAnswer) == 2                           # its latest reading, for both readers
+    assert _kept(KeptAnswer) == 1                           # its latest reading's gap (4 − 5)
     _star_reading(family, 7)
     assert _health() == {"families": 1, "first": 4, "latest": 7}
     kept = _kept(KeptAnswer)
+    assert kept == 3                                        # a move for each reader, and the gap
 
     def must_not_keep(*args, **kwargs):
         raise AssertionError("nothing changed, so nothing is kept again")
 
-    monkeypatch.setattr(pair_store, "_readings", must_not_keep)
+    monkeypatch.setattr(pair_store, "_star_rows", must_not_keep)
     assert _health() == {"families": 1, "first": 4, "latest": 7} and _kept(KeptAnswer) == kept
     monkeypatch.undo()
     _star_reading(family, 9)                                # a third reading: the latest moves on
