@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from ..publishing.startup import current_catalogue
 from . import (cost_benefit, exit_feedback, family_functioning, follow_up, need_flow, partner_survey, resilience,
                response_rates, risk_change, star)
-from . import scale_change
-from .data import (Filters, distribution, families, invitation_figures, latest_score_summary, scores, star_summary,
+from . import scale_change, scale_data
+from .data import (Filters, distribution, families, invitation_figures, star_summary,
                    transitions, wave_sets)
 from .model import Report, not_enough
 
@@ -87,8 +87,11 @@ def _risk_change(filters: Filters, **_) -> Report:
 def _resilience(filters: Filters, **_) -> Report:
     instrument = _instrument(resilience.INSTRUMENT)
     labels = _items(instrument, "resilience_") if instrument else {}
-    return resilience.compute(scores(filters, resilience.INSTRUMENT, [resilience.SCALE], ["entry", "exit"]),
-                              transitions(filters, resilience.INSTRUMENT, labels), labels)
+    # The scores paired from those kept per family, as scale-change reads them: at 100,000 families
+    # reading every score of every assessment was half of this page (ISSUE24_FINDINGS.md).
+    pairs = scale_data.paired_scores(filters, resilience.INSTRUMENT, resilience.SCALE, "family_id",
+                                     [("entry", "exit")])[("entry", "exit")]
+    return resilience.compute_paired(pairs, transitions(filters, resilience.INSTRUMENT, labels), labels)
 
 
 def _family_functioning(filters: Filters, **_) -> Report:
@@ -96,7 +99,7 @@ def _family_functioning(filters: Filters, **_) -> Report:
     scale = next((s for s in instrument.scales if s.id == family_functioning.SCALE), None) if instrument else None
     label = (scale.cutoff.label.get("en") if scale is not None and scale.cutoff is not None
              else gettext("At or above the cut-off"))
-    summary = latest_score_summary(filters, family_functioning.INSTRUMENT, family_functioning.SCALE,
+    summary = scale_data.latest_score_summary(filters, family_functioning.INSTRUMENT, family_functioning.SCALE,
                                    family_functioning.WAVES, family_functioning.CHANGES)
     return family_functioning.compute_summary(*summary, _short(label), family_functioning.score_ranges(scale))
 
@@ -199,7 +202,6 @@ def _scale_change(filters: Filters, **_) -> Report:
     import pandas as pd
 
     from ..instruments.reliability import reliabilities_for
-    from . import scale_data
 
     labels = {wave: str(label) for wave, label in family_functioning.WAVES.items()}
     wanted = []

@@ -297,57 +297,6 @@ def scores(filters: Filters, instrument_id: str, scale_ids, waves=None) -> pd.Da
     return frame
 
 
-def latest_score_summary(filters: Filters, instrument_id: str, scale_id: str, waves, changes
-                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One scale's member scores summed up in the database, over each member's latest score at each
-    wave (latest completed, then highest id; scores without a value or a member left out):
-
-    - ``at_waves``: wave, members, value_sum, flagged (at or beyond the cut-off), per wave;
-    - ``changes``: before, after, members, change_sum (after − before) per pair of ``changes``,
-      over the members scored at both.
-
-    What ``family_functioning.summarise`` works out from ``scores``, without reading a million
-    scores into Python: a few rows leave the database. Sums rather than means, as in
-    ``star_summary``, so the report divides by the counts it protects.
-    """
-    waves = list(waves)
-    ranked = (sa.select(Response.member_id.label("m"), Response.wave.label("wave"), Score.value.label("value"),
-                        Score.flagged.label("flagged"),
-                        sa.func.row_number().over(partition_by=(Response.member_id, Response.wave),
-                                                  order_by=(Response.completed_at.desc(), Response.id.desc()))
-                        .label("rn"))
-              .join(Score, Score.response_id == Response.id)
-              .where(Response.status == "completed", Response.instrument_id == instrument_id,
-                     Score.scale_id == scale_id, Score.value.is_not(None), Response.member_id.is_not(None),
-                     Response.wave.in_(waves), Response.family_id.in_(cohort(filters)))
-              .subquery("ranked"))
-    # One row per member: its latest value and flag at each wave side by side.
-    per_member = (sa.select(*[part for n, wave in enumerate(waves) for part in (
-        sa.func.max(sa.case((ranked.c.wave == wave, ranked.c.value))).label(f"v{n}"),
-        sa.func.max(sa.case((sa.and_(ranked.c.wave == wave, ranked.c.flagged.is_(True)), 1), else_=0)).label(f"f{n}"))])
-        .where(ranked.c.rn == 1).group_by(ranked.c.m).subquery("per_member"))
-    at = {wave: n for n, wave in enumerate(waves)}
-    columns = []
-    for n in range(len(waves)):
-        value = per_member.c[f"v{n}"]
-        columns += [sa.func.count(value), sa.func.sum(value),
-                    sa.func.sum(sa.case((value.is_not(None), per_member.c[f"f{n}"]), else_=0))]
-    for before, after in changes:
-        difference = per_member.c[f"v{at[after]}"] - per_member.c[f"v{at[before]}"]
-        columns += [sa.func.count(difference), sa.func.sum(difference)]
-    totals = db.session.execute(sa.select(*columns)).one() if waves else ()
-    at_waves = pd.DataFrame([{"wave": wave, "members": int(totals[3 * n] or 0),
-                              "value_sum": float(totals[3 * n + 1] or 0), "flagged": int(totals[3 * n + 2] or 0)}
-                             for n, wave in enumerate(waves) if totals[3 * n]],
-                            columns=["wave", "members", "value_sum", "flagged"])
-    first = 3 * len(waves)
-    moved = pd.DataFrame([{"before": before, "after": after, "members": int(totals[first + 2 * k] or 0),
-                           "change_sum": float(totals[first + 2 * k + 1] or 0)}
-                          for k, (before, after) in enumerate(changes) if totals[first + 2 * k]],
-                         columns=["before", "after", "members", "change_sum"])
-    return at_waves, moved
-
-
 def invitations(filters: Filters) -> pd.DataFrame:
     """The cohort's invitations one by one: invitation_id, family_id, wave, instrument_id, channel,
     state, due_on, sent_at, opened (ever opened), completed_at (of its response, if completed).

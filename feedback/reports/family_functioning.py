@@ -43,7 +43,7 @@ def score_ranges(scale) -> tuple[tuple[float, float], tuple[float, float]] | Non
 
 
 def summarise(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(at_waves, changes) from scores one by one, as ``data.latest_score_summary`` sums them in the
+    """(at_waves, changes) from scores one by one, as ``scale_data.latest_score_summary`` sums them in the
     database: ``at_waves``: wave, members, value_sum, flagged over each member's latest score at
     each wave; ``changes``: before, after, members, change_sum for each of ``CHANGES``, over the
     members scored at both."""
@@ -68,7 +68,7 @@ def compute(scores: pd.DataFrame, cutoff_label: str, ranges=None) -> Report:
 
 
 def compute_summary(at_waves: pd.DataFrame, changes: pd.DataFrame, cutoff_label: str, ranges=None) -> Report:
-    """The report from sums (``summarise``, or ``data.latest_score_summary`` in the database): a
+    """The report from sums (``summarise``, or ``scale_data.latest_score_summary`` in the database): a
     100,000-family service has a million scores, too many to read one by one for a page."""
     found = {row.wave: row for row in at_waves.itertuples(index=False) if row.members}
     rows, made_of = [], {}

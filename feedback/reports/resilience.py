@@ -29,7 +29,14 @@ INSTRUMENT, SCALE = "practitioner-assessment", "resilience_count"
 def compute(counts: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -> Report:
     """``counts``: resilience_count scores (family_id, wave, completed_at, value); ``moves``: the
     resilience items' transition counts (1 present, 0 absent; missing codes are not answers)."""
-    pairs = paired(counts.dropna(subset=["value"]), "family_id", "value", "entry", "exit")
+    return compute_paired(paired(counts.dropna(subset=["value"]), "family_id", "value", "entry", "exit"), moves,
+                          labels)
+
+
+def compute_paired(pairs: pd.DataFrame, moves: pd.DataFrame, labels: dict[str, str]) -> Report:
+    """``compute`` from the scores already paired: one row per family scored at both waves, its
+    latest score at each in columns ``entry`` and ``exit`` (as ``scale_data.paired_scores`` keeps
+    them)."""
     tables = []
     if not pairs.empty:
         n = len(pairs)

@@ -46,7 +46,7 @@ def _ranked_at_waves(families, instrument_id: str, scale_id: str, unit: str, wav
     (``rn`` 1): what both the scores read each time and the scores kept choose from."""
     key = _unit(unit)
     return (sa.select(key.label("k"), Response.family_id.label("family_id"), Response.wave.label("wave"),
-                      Score.value.label("value"),
+                      Score.value.label("value"), Score.flagged.label("flagged"),
                       sa.func.row_number().over(partition_by=(key, Response.wave),
                                                 order_by=(Response.completed_at.desc(), Response.id.desc()))
                       .label("rn"))
@@ -328,6 +328,20 @@ def _latest_rows(keeping: int, families, instrument_id: str, scale_id: str, unit
                      ranked.c.value).where(ranked.c.rn == 1)
 
 
+#: Added to a wave's slot for a kept score that is flagged (at or beyond the scale's cut-off).
+FLAGGED = ":flagged"
+
+
+def _flagged_rows(keeping: int, families, instrument_id: str, scale_id: str, unit: str, waves):
+    """``_latest_rows``, and for each of those scores that is flagged a row in slot
+    ``<wave>:flagged`` (value 1): the flag is the scored version's own, kept as it was scored."""
+    ranked = _ranked_at_waves(families, instrument_id, scale_id, unit, list(waves))
+    return [sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave, ranked.c.family_id,
+                      ranked.c.value).where(ranked.c.rn == 1),
+            sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave + FLAGGED, ranked.c.family_id,
+                      sa.literal(1.0, sa.Float)).where(ranked.c.rn == 1, ranked.c.flagged.is_(True))]
+
+
 def _readings_rows(keeping: int, families, instrument_id: str, scale_id: str, unit: str):
     """Each unit with two scored readings or more: its first and latest (as
     ``first_and_latest_from_scores`` chooses them), slots ``first`` and ``latest``."""
@@ -343,18 +357,23 @@ def _readings_rows(keeping: int, families, instrument_id: str, scale_id: str, un
 SCORE_COLUMNS = ["keeping", "subject_id", "slot", "family_id", "value"]
 
 
-def keep_scores(instrument_id: str, scale_id: str, unit: str, waves=None) -> int:
+def keep_scores(instrument_id: str, scale_id: str, unit: str, waves=None, flagged: bool = False) -> int:
     """Bring the scale's kept scores of the cohort's families up to date: each unit's latest at
-    ``waves``, or (None) its first and latest reading. The keeping's number."""
+    ``waves`` (with ``flagged``, their flags too: ``_flagged_rows``), or (None) its first and latest
+    reading. The keeping's number."""
     if waves is not None:
         waves = list(dict.fromkeys(waves))
-        keeping = scores_keeping("latest", instrument_id, scale_id, unit, waves)
+        keeping = scores_keeping("latest-flagged" if flagged else "latest", instrument_id, scale_id, unit, waves)
     else:
         keeping = scores_keeping("readings", instrument_id, scale_id, unit)
 
     def make(families):
-        selects = ([_latest_rows(keeping, families, instrument_id, scale_id, unit, waves)] if waves is not None
-                   else _readings_rows(keeping, families, instrument_id, scale_id, unit))
+        if waves is not None and flagged:
+            selects = _flagged_rows(keeping, families, instrument_id, scale_id, unit, waves)
+        elif waves is not None:
+            selects = [_latest_rows(keeping, families, instrument_id, scale_id, unit, waves)]
+        else:
+            selects = _readings_rows(keeping, families, instrument_id, scale_id, unit)
         for rows in selects:
             db.session.execute(pair_store._insert(KeptScaleScore).from_select(SCORE_COLUMNS, rows))
 
@@ -393,3 +412,53 @@ def first_and_latest(filters: Filters, instrument_id: str, scale_id: str, unit: 
     """What ``first_and_latest_from_scores`` gives, from the scores kept per unit."""
     keeping = keep_scores(instrument_id, scale_id, unit)
     return _kept_table(filters, keeping, ["first", "latest"])
+
+
+def latest_score_summary(filters: Filters, instrument_id: str, scale_id: str, waves, changes
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One scale's member scores summed up in the database, over each member's latest score at each
+    wave (latest completed, then highest id; scores without a value or a member left out):
+
+    - ``at_waves``: wave, members, value_sum, flagged (at or beyond the cut-off), per wave;
+    - ``changes``: before, after, members, change_sum (after − before) per pair of ``changes``,
+      over the members scored at both.
+
+    What ``family_functioning.summarise`` works out from ``scores``, without reading a million
+    scores into Python: a few rows leave the database. Sums rather than means, as in
+    ``star_summary``, so the report divides by the counts it protects. Each member's latest score
+    and flag at each wave are kept (``keep_scores``): at 100,000 families ranking every score on
+    each page was most of it (``ISSUE24_FINDINGS.md``).
+    """
+    waves = list(dict.fromkeys(waves))
+    keeping = keep_scores(instrument_id, scale_id, "member_id", waves, flagged=True)
+    kept = KeptScaleScore.__table__
+    # One row per member: its latest value and flag at each wave side by side.
+    per_member = (sa.select(*[part for n, wave in enumerate(waves) for part in (
+        sa.func.max(sa.case((kept.c.slot == wave, kept.c.value))).label(f"v{n}"),
+        sa.func.max(sa.case((kept.c.slot == wave + FLAGGED, 1), else_=0)).label(f"f{n}"))])
+        .where(kept.c.keeping == keeping, kept_in_cohort(kept.c.family_id, filters))
+        .group_by(kept.c.subject_id).subquery("per_member"))
+    at = {wave: n for n, wave in enumerate(waves)}
+    columns = []
+    for n in range(len(waves)):
+        value = per_member.c[f"v{n}"]
+        columns += [sa.func.count(value), sa.func.sum(value),
+                    sa.func.sum(sa.case((value.is_not(None), per_member.c[f"f{n}"]), else_=0))]
+    for before, after in changes:
+        difference = per_member.c[f"v{at[after]}"] - per_member.c[f"v{at[before]}"]
+        columns += [sa.func.count(difference), sa.func.sum(difference)]
+    if waves:
+        with pair_store.reading_kept():
+            totals = db.session.execute(sa.select(*columns)).one()
+    else:
+        totals = ()
+    at_waves = pd.DataFrame([{"wave": wave, "members": int(totals[3 * n] or 0),
+                              "value_sum": float(totals[3 * n + 1] or 0), "flagged": int(totals[3 * n + 2] or 0)}
+                             for n, wave in enumerate(waves) if totals[3 * n]],
+                            columns=["wave", "members", "value_sum", "flagged"])
+    first = 3 * len(waves)
+    moved = pd.DataFrame([{"before": before, "after": after, "members": int(totals[first + 2 * k] or 0),
+                           "change_sum": float(totals[first + 2 * k + 1] or 0)}
+                          for k, (before, after) in enumerate(changes) if totals[first + 2 * k]],
+                         columns=["before", "after", "members", "change_sum"])
+    return at_waves, moved

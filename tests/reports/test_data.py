@@ -317,3 +317,42 @@ def test_reading_kept_rows_puts_the_planner_setting_back(app, ctx):
         assert setting() == "off"
         db.session.rollback()
         assert setting() == "on"
+
+
+def test_resilience_from_kept_scores_is_the_report_the_scores_give(app, ctx, world):
+    """The resilience page pairs the kept resilience_count scores (``scale_data.paired_scores``);
+    the report must be the one ``resilience.compute`` makes from every score read: random families
+    with factors at entry and exit, some re-assessed at a wave (the latest counts), some with too
+    few factors answered to be scored, some at one wave only; for every site and for one."""
+    import random
+
+    from feedback.reports import resilience
+    from feedback.reports.catalogue import run_report
+    from feedback.reports.data import scores
+
+    factors = ["resilience_child_wellbeing", "resilience_no_offending", "resilience_engages_services",
+               "resilience_financial_stability", "resilience_peer_relationships", "resilience_no_domestic_violence",
+               "resilience_stable_home", "resilience_safe_neighbourhood", "resilience_parent_wellbeing",
+               "resilience_trusted_adult", "resilience_school_attendance", "resilience_learning_at_home"]
+    chance = random.Random(7)
+
+    def factors_answered():
+        answered = factors if chance.random() < 0.85 else factors[:chance.randint(0, 8)]  # under 75%: no score
+        return {item: chance.choice([0, 1, 1]) for item in answered}
+
+    for n in range(30):
+        family = assessed_family(world, f"R{n}", "north" if n % 2 else "south", 3, 2)
+        # assessed_family's own assessments have no factors: each family gets more, later, at each wave.
+        for wave in ("entry", "exit") if n % 5 else ("entry",):
+            for _ in range(chance.randint(1, 2)):
+                assessment(family, wave, 3, factors_answered())
+    from feedback.extensions import db
+    db.session.commit()
+    labels = {item: item for item in factors}
+    for filters in (Filters(), Filters(site_ids=(world["north"],))):
+        expected = resilience.compute(scores(filters, resilience.INSTRUMENT, [resilience.SCALE], ["entry", "exit"]),
+                                      transitions(filters, resilience.INSTRUMENT, labels), labels)
+        shown = run_report("resilience", filters)
+        means, expected_means = shown.tables[0], expected.tables[0]
+        assert means.rows == expected_means.rows and means.made_of == expected_means.made_of
+        assert means.rows[0]["families"] >= 5

@@ -14,7 +14,8 @@ from feedback.extensions import db
 from feedback.families.models import Family, Member
 from feedback.instruments.loader import load_instrument
 from feedback.reports import family_functioning as ff
-from feedback.reports.data import Filters, latest_score_summary, scores
+from feedback.reports.data import Filters, scores
+from feedback.reports.scale_data import latest_score_summary
 from feedback.reports.downloads import as_csv
 from feedback.reports.protect import protect
 from feedback.survey.service import complete, create_response, save_answers
@@ -93,7 +94,7 @@ def test_the_database_sums_match_pandas_sums_wave_by_wave(app, ctx, world):
 
 
 def test_a_new_score_is_in_the_next_report(app, ctx, world):
-    """Nothing is kept between requests: a member scored again at exit moves the figures at once."""
+    """A member scored again at exit moves the figures at once: the kept scores follow the change."""
     _cohort(world)
     before = _new(Filters()).tables[0].rows[1]["members"]
     member = db.session.scalars(sa.select(Member).join(Member.family)
