@@ -11,20 +11,35 @@ from pathlib import Path
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def process_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process has used; 0 for one that is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def database_pids(database: str) -> list[int]:
+    """PostgreSQL backends serving that database (their title names it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                pids.append(int(entry.name))
+    return pids
+
+
 class CpuMeter:
     """CPU seconds used by each party on the machine, read from /proc (Linux)."""
 
     def __init__(self, server: subprocess.Popen, database: str):
         self.server = server
         self.database = database
-
-    @staticmethod
-    def _process_seconds(pid: int) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
     def _server_pids(self) -> list[int]:
         pid = self.server.pid
@@ -33,19 +48,6 @@ class CpuMeter:
         except OSError:
             children = []
         return [pid, *map(int, children)]
-
-    def _database_pids(self) -> list[int]:
-        """PostgreSQL backends serving the benchmark database (their title names it)."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    title = (entry / "cmdline").read_bytes()
-                except OSError:
-                    continue
-                if title.startswith(b"postgres: ") and f" {self.database} ".encode() in title:
-                    pids.append(int(entry.name))
-        return pids
 
     @staticmethod
     def _machine_busy() -> float:
@@ -56,8 +58,8 @@ class CpuMeter:
     def snapshot(self) -> dict:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
-            "app server": {pid: self._process_seconds(pid) for pid in self._server_pids()},
-            "database": {pid: self._process_seconds(pid) for pid in self._database_pids()},
+            "app server": {pid: process_seconds(pid) for pid in self._server_pids()},
+            "database": {pid: process_seconds(pid) for pid in database_pids(self.database)},
             "load generator": usage.ru_utime + usage.ru_stime,
             "machine": self._machine_busy(),
         }

@@ -52,8 +52,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
+from cpu_meter import database_pids, process_seconds  # noqa: E402  (beside this file)
+
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 #: label: [(path fragment, function name), ...]; a label's figure is the summed cumulative time of
 #: its functions (chosen so that they do not call one another). Labels overlap: indented ones are
@@ -151,25 +152,8 @@ def summarise(stats: pstats.Stats, units: int, unit: str, top: int) -> None:
 
 
 # -- CPU of processes, from /proc ------------------------------------------------------------------
-def process_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def backends(database: str) -> dict[int, float]:
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                title = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
-                found[int(entry.name)] = process_seconds(int(entry.name))
-    return found
+    return {pid: process_seconds(pid) for pid in database_pids(database)}
 
 
 def backend_seconds(before: dict, after: dict) -> float:
