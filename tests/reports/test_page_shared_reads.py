@@ -337,3 +337,40 @@ def test_a_pair_whose_member_is_gone_counts_unsplit_but_not_by_role(app, ctx, wo
         before.set_index(["before", "after"])["n"].get((2, 0), 0) + 1
     pd_records = lambda frame: sorted(map(tuple, frame.astype(str).values.tolist()))  # noqa: E731
     assert pd_records(after_split) == pd_records(before_split)
+
+
+def test_an_outcome_avoided_counts_only_for_the_members_it_is_about(app, ctx, world):
+    """Families avoiding an outcome, inside a page (the texts ``transitions`` counted) and outside
+    one: a child's move on an adults' outcome and an adult's on a children's count for neither; a
+    move to a concern, or staying at one, for no one. Only the last two families avoided anything."""
+    cases = {
+        "child on alcohol (adults only)": ("child", 2014, {"risk_alcohol": (2, 0)}),
+        "mother on teenage parenthood (children only)": ("mother", 1988, {"risk_teenage_parent": (3, 0)}),
+        "child getting worse": ("child", 2014, {"risk_drugs": (0, 2)}),
+        "mother staying at a concern": ("mother", 1988, {"risk_alcohol": (1, 1)}),
+        "child on teenage parenthood": ("young_person", 2009, {"risk_teenage_parent": (1, 0)}),
+        "mother on alcohol": ("mother", 1988, {"risk_alcohol": (3, 0)}),
+    }
+    for n, (case, (role, born, moves)) in enumerate(cases.items()):
+        family, members = family_with_members(world["north"], None, case_ref=f"A-{n}", entry=date(2025, 6, 1),
+                                              exit_=date(2026, 3, 31), members=((role, born, 3),))
+        for wave, at in (("entry", 0), ("exit", 1)):
+            assessment(family, wave, 2)
+            risks = {item: 0 for item in MEMBER_RISKS}
+            risks.update({item: values[at] for item, values in moves.items()})
+            _member_assessment(family, members[0], wave, risks)
+    db.session.commit()
+    from feedback.reports.catalogue import _entry_exit_items
+
+    def avoiding():
+        # As cost-benefit asks: the pairings kept with need-flow's and risk-change's items.
+        return families_avoiding_any(
+            Filters(), [(o.item, o.who) for o in cost_benefit.OUTCOMES if o.level == "member"],
+            [o.item for o in cost_benefit.OUTCOMES if o.level == "family"], _entry_exit_items("member-assessment"),
+            _entry_exit_items("practitioner-assessment"))
+
+    outside = avoiding()
+    with pair_store.one_page():
+        run_report("cost-benefit", Filters())
+        inside = avoiding()
+    assert outside == inside == 2
