@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ..extensions import db
 from ..instruments.definition import NOT_COLLECTED
@@ -402,12 +401,13 @@ def _as_arrays(per_unit, slots) -> pd.DataFrame:
     units' order. At 100,000 families a scale's table is 255,000 units: fetched row by row, making
     the rows took about as long as the query (0.6 s a table, four tables on scale-change's page);
     as arrays, a few hundredths of a second (``ISSUE24_FINDINGS.md``, tenth round)."""
-    ordered = [sa.func.array_agg(aggregate_order_by(column, per_unit.c.subject_id)) for column in per_unit.c]
-    units, *values = db.session.execute(sa.select(*ordered)).one()
+    # No ORDER BY in the aggregates (each would sort the units again): the arrays are built in one
+    # pass over the same rows, so their positions agree, and pandas puts the units in order.
+    units, *values = db.session.execute(sa.select(*[sa.func.array_agg(column) for column in per_unit.c])).one()
     if units is None:  # no unit: array_agg of nothing is NULL
         return pd.DataFrame(columns=["k", *slots]).set_index("k").astype(float)
     return pd.DataFrame({slot: np.array(column, dtype=float) for slot, column in zip(slots, values)},
-                        index=pd.Index(np.array(units, dtype=np.int64), name="k"))
+                        index=pd.Index(np.array(units, dtype=np.int64), name="k")).sort_index()
 
 
 def latest_at_waves(filters: Filters, instrument_id: str, scale_id: str, unit: str, waves) -> pd.DataFrame:
