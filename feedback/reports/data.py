@@ -273,7 +273,7 @@ def _star_moves(sums: pd.DataFrame) -> pd.DataFrame:
 
 
 def _star_gaps(sums: pd.DataFrame, stems) -> pd.DataFrame:
-    """``star_summary``'s gaps: one row per stem asked for, none of whose families had a gap at 0."""
+    """``star_summary``'s gaps: one row per stem asked for (0 families where none had a gap)."""
     by_stem = sums.set_index("item_id")
     rows = [{"stem": stem, "families": int(by_stem.at[stem, "n"]) if stem in by_stem.index else 0,
              "gap_sum": float(by_stem.at[stem, "after_sum"] or 0) if stem in by_stem.index else 0.0}
