@@ -337,10 +337,9 @@ def _flagged_rows(keeping: int, families, instrument_id: str, scale_id: str, uni
     """``_latest_rows``, and for each of those scores that is flagged a row in slot
     ``<wave>:flagged`` (value 1): the flag is the scored version's own, kept as it was scored."""
     ranked = _ranked_at_waves(families, instrument_id, scale_id, unit, list(waves))
-    return [sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave, ranked.c.family_id,
-                      ranked.c.value).where(ranked.c.rn == 1),
-            sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave + FLAGGED, ranked.c.family_id,
-                      sa.literal(1.0, sa.Float)).where(ranked.c.rn == 1, ranked.c.flagged.is_(True))]
+    flags = (sa.select(sa.literal(keeping, sa.BigInteger), ranked.c.k, ranked.c.wave + FLAGGED, ranked.c.family_id,
+                       sa.literal(1.0, sa.Float)).where(ranked.c.rn == 1, ranked.c.flagged.is_(True)))
+    return [_latest_rows(keeping, families, instrument_id, scale_id, unit, waves), flags]
 
 
 def _readings_rows(keeping: int, families, instrument_id: str, scale_id: str, unit: str):
