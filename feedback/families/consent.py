@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .eligibility import CHILD_ROLES
+
 #: From this age a member's own consent is enough (and a parent's cannot replace it).
 OWN_CONSENT_AGE = 16
-CHILD_ROLES = {"child", "young_person"}
 
 
 @dataclass(frozen=True)

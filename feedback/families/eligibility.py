@@ -13,6 +13,8 @@ from ..instruments.definition import Instrument
 MEMBER_ROLES = ("mother", "father", "partner", "other_carer", "child", "young_person", "other")
 #: Which instrument respondent roles each member role fills.
 CARER_ROLES = {"mother", "father", "partner", "other_carer"}
+#: Children and young people: a parent's consent, children's outcomes, reports' split by role.
+CHILD_ROLES = ("child", "young_person")
 
 
 def age_on(birth_year: int, birth_month: int, on: date) -> int:
@@ -46,5 +48,5 @@ def fills(respondent_role: str, member_role: str) -> bool:
     if respondent_role == "parent_carer":
         return member_role in CARER_ROLES
     if respondent_role in ("young_person", "child"):
-        return member_role in ("child", "young_person")
+        return member_role in CHILD_ROLES
     return False  # practitioner and partner_staff are not family members

@@ -38,6 +38,10 @@ class Family(db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Optimistic locking: two staff saving the same family at once cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: How many times one of the family's answering members had their role corrected or was
+    #: removed, counted by the database's triggers (never by the app): reports' kept pairs hold
+    #: members' roles and are stamped with this count (``reports.pair_store``).
+    member_changes: Mapped[int] = mapped_column(Integer, server_default="0")
 
     site: Mapped[Site] = relationship()
     key_worker: Mapped[StaffUser | None] = relationship()

@@ -36,7 +36,6 @@ OPENED_STATES = ("opened", "started", "completed")
 _OPENED = sa.case((Invitation.state.in_(OPENED_STATES), sa.true()),
                   else_=sa.exists().where(InvitationEvent.invitation_id == Invitation.id,
                                           InvitationEvent.to_state.in_(OPENED_STATES)))
-CHILD_ROLES = ("child", "young_person")
 
 
 @dataclass(frozen=True)
@@ -156,16 +155,18 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
 
     The same as ``pairs.transitions`` over the rows ``answers`` returns. A 20,000-family
     service's member assessments are millions of answers, so the pairs are kept per family
-    (``pair_store``, brought up to date first) and only counted here; a member's role is read
-    now, so a corrected role counts at once.
+    (``pair_store``, brought up to date first) and only counted here; a member's pairs hold the
+    member's role, kept again when it is corrected, so a corrected role counts at once.
 
     ``kept_with``: the other items of the instrument that reports shown on the same page pair the
     same way. They are kept and counted with these, once per page (``pair_store.one_page``): at
     100,000 families need-flow's page (with risk-change and cost-benefit) counted the member
     assessments' 3.75 million pairs twice and the key worker's three times, one keeping per item
-    list. At member level the count always reads each member's role, so the split and the
-    unsplit counts are one count.
+    list. At member level the count always splits by the role kept with each pair, so the split
+    and the unsplit counts are one count.
     """
+    if by_role and level != "member":
+        raise ValueError("only members' pairs split by role")
     item_ids = sorted(set(item_ids))
     kept_items = sorted(set(item_ids) | set(kept_with))
     pairing = pair_store.refresh(instrument_id, kept_items, level, before, after)
@@ -196,22 +197,20 @@ def transitions(filters: Filters, instrument_id: str, item_ids, level: str = "fa
 
 def _pair_counts(filters: Filters, pairing: int, with_role: bool) -> pd.DataFrame:
     """The cohort's kept pairs of one pairing counted by item_id, [child,] before and after (the
-    values as kept: JSON text). ``child`` is read from the member now (None where the member is
-    no longer on record: a left join, so the counts without it are those of every pair)."""
+    values as kept: JSON text). ``child`` comes from the pair's slot, the member's role as kept
+    (None for a member not on record, so the counts without it are those of every pair)."""
     pairs = KeptAnswer.__table__
-    columns = [pairs.c.item_id]
-    if with_role:
-        child = Member.role.in_(CHILD_ROLES).label("child")
-        columns.append(child)
-    query = (sa.select(*columns, pairs.c.before, pairs.c.after, sa.func.count().label("n"))
-             .where(pairs.c.keeping == pairing, kept_in_cohort(pairs.c.family_id, filters)))
-    if with_role:
-        query = query.outerjoin(Member, Member.id == pairs.c.subject_id).group_by(pairs.c.item_id, child)
-    else:
-        query = query.group_by(pairs.c.item_id)
-    query = query.group_by(pairs.c.before, pairs.c.after)
+    columns = [pairs.c.item_id, *([pairs.c.slot] if with_role else []), pairs.c.before, pairs.c.after]
+    query = (sa.select(*columns, sa.func.count().label("n"))
+             .where(pairs.c.keeping == pairing, kept_in_cohort(pairs.c.family_id, filters))
+             .group_by(*columns))
     with pair_store.reading_kept():
-        return _frame(query, ["item_id", *(["child"] if with_role else []), "before", "after", "n"])
+        counted = _frame(query, ["item_id", *(["slot"] if with_role else []), "before", "after", "n"])
+    if with_role:
+        roles = {slot: child for child, slot in pair_store.ROLE_SLOTS.items()}
+        counted.insert(1, "child", counted.pop("slot").map(roles).astype(object))
+        counted["child"] = counted["child"].where(counted["child"].notna(), None)
+    return counted
 
 
 def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: str = "member") -> pd.DataFrame:
@@ -424,8 +423,8 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
         page, key = pair_store.page_memo("texts", pairing, cohort(filters))
         if page is not None and key in page:
             # ``transitions`` counted this pairing's pairs for the same cohort on this page: its
-            # texts, every pair's (a member no longer on record included; the query below joins
-            # the members, so such a pair's text only adds a candidate that matches no one).
+            # texts, every pair's (a member no longer on record included; the query below asks
+            # for a role's slot, so such a pair's text only adds a candidate that matches no one).
             texts = sorted({(before, after) for item, before, after in page[key] if item in items},
                            key=lambda pair: tuple("" if text is None else text for text in pair))
         else:
@@ -447,13 +446,13 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
         conditions = []
         for item, who in wanted:
             condition = pairs.c.item_id == item
-            if who is not None:
-                child = Member.role.in_(CHILD_ROLES)
-                condition = sa.and_(condition, child if who == "child" else sa.not_(child))
+            if level == "member":
+                # The member's role as kept with the pair; a member not on record counts for none.
+                slots = [pair_store.ROLE_SLOTS[who == "child"]] if who is not None else \
+                    list(pair_store.ROLE_SLOTS.values())
+                condition = sa.and_(condition, pairs.c.slot.in_(slots))
             conditions.append(condition)
         query = sa.select(pairs.c.family_id).where(in_pairing, moved, sa.or_(*conditions)).distinct()
-        if level == "member":
-            query = query.join(Member, Member.id == pairs.c.subject_id)
         with pair_store.reading_kept():
             found.update(family_id for (family_id,) in db.session.execute(query))
     return len(found)

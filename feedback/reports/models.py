@@ -32,15 +32,17 @@ class KeptAnswer(db.Model):
     One keeping (``pair_store``) is one way of reading an instrument, and its rows are per
     subject (a member or a family) and item, in a ``slot``:
 
-    - pairs across two waves (slot ``pair``): the latest answer at the first wave (``before``)
-      and at the second (``after``), kept only where both exist;
+    - pairs across two waves: the latest answer at the first wave (``before``) and at the second
+      (``after``), kept only where both exist; a member's in slot ``child`` or ``adult`` (the
+      member's role when kept, so that counts split by role join no members; ``pair`` if the
+      member is not on record), a family's in slot ``pair``;
     - latest answers (slot: the wave): the latest answer at that wave, in ``after``;
     - star moves (slot ``up``, ``same`` or ``down``): an item's answer at the family's first
       reading (``before``) and latest (``after``), both on the scale; star gaps (slot ``gap``, item
       the area): the parent's latest reading minus the key worker's (``after``).
 
     Rows are only ever a copy: a family's rows are thrown away and made again whenever its
-    completed responses differ from its ``KeptStamp``. Values are JSON text, as
+    completed responses, or its members' roles, differ from its ``KeptStamp``. Values are JSON text, as
     ``CAST(value AS TEXT)`` reads them.
     """
 
@@ -60,7 +62,8 @@ class KeptAnswer(db.Model):
 
 class KeptStamp(db.Model):
     """What a family's kept answers (of one keeping) were worked out from: how many completed
-    responses to the instrument at the waves read it had, and the highest of their ids.
+    responses to the instrument at the waves read it had, the highest of their ids, and how many
+    times its members' roles had changed.
     Completed responses are never edited, and a new one always has a higher id, so a different
     stamp means new or removed responses and the family's rows are made again."""
 
@@ -70,3 +73,6 @@ class KeptStamp(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
     responses: Mapped[int] = mapped_column(Integer)
     last_response_id: Mapped[int] = mapped_column(Integer)
+    #: The family's ``member_changes`` then: member pairs hold each member's role, so a role
+    #: corrected (or a member removed) makes them again even though no response changed.
+    member_changes: Mapped[int] = mapped_column(Integer, server_default="0")

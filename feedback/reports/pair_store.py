@@ -9,7 +9,9 @@ kept pairs of its cohort.
 Keeping them right without hooks in every place that writes responses: each family's pairs carry
 a stamp of what they were made from (how many completed responses at those waves, and the
 highest id). Completed responses are never edited and a new response always has a higher id, so
-the stamp changes with any response completed, imported, removed or detached by erasure. Before
+the stamp changes with any response completed, imported, removed or detached by erasure; it
+also holds the family's count of member changes (a role corrected, a member removed: members'
+pairs keep the role), which the database's triggers on members raise. Before
 counting, families' stamps are compared with their responses (one grouped query) and only the
 families whose stamp differs are paired again. The stamp is read before the pairs are made, so
 pairs made while another response completes are never taken as up to date: the next report finds
@@ -32,7 +34,8 @@ import hashlib
 import sqlalchemy as sa
 
 from ..extensions import conflict_insert, db
-from ..families.models import Family
+from ..families.eligibility import CHILD_ROLES
+from ..families.models import Family, Member
 from ..survey.models import Answer, Response
 from .kept_sums import KeptScaleScore, KeptScaleSums
 from . import response_changes
@@ -102,9 +105,17 @@ def _cohort_key(cohort) -> tuple:
     return str(compiled), tuple(sorted((name, repr(value)) for name, value in compiled.params.items()))
 
 
+#: The slots of a member's kept pair, by the member's role when kept (``ROLE_SLOTS[True]`` for a
+#: child or young person); a pair whose member is not on record has slot ``pair``, as a family's.
+ROLE_SLOTS = {True: "child", False: "adult"}
+
+
 def pairing_id(instrument_id: str, item_ids, level: str, before: str, after: str) -> int:
-    """A stable number for one way of pairing (a signed 63-bit digest of its definition)."""
-    return _digest([instrument_id, level, before, after, *sorted(item_ids)])
+    """A stable number for one way of pairing (a signed 63-bit digest of its definition). Member
+    pairs hold the member's role in their slot since the role slots came (``ROLE_SLOTS``): a
+    different definition from the pairs kept before, whose slot was ``pair`` for everyone."""
+    return _digest([instrument_id, "member:role slots" if level == "member" else level, before, after,
+                    *sorted(item_ids)])
 
 
 def _digest(parts) -> int:
@@ -212,14 +223,16 @@ def _keep(keeping: int, instrument_id: str, waves, make) -> int:
     if whole:
         now = _answered(scope, instrument_id, waves).subquery("now")
         db.session.execute(_insert(KeptStamp).from_select(
-            ["keeping", "family_id", "responses", "last_response_id"],
+            ["keeping", "family_id", "responses", "last_response_id", "member_changes"],
             # WHERE true: without it SQLite reads "now ON CONFLICT" as a join's ON (its upsert's
             # parsing ambiguity), and more than CHUNK families changed at once failed there.
-            sa.select(sa.literal(keeping, sa.BigInteger), now.c.family_id, now.c.responses, now.c.last_response_id)
+            sa.select(sa.literal(keeping, sa.BigInteger), now.c.family_id, now.c.responses, now.c.last_response_id,
+                      now.c.member_changes)
             .where(sa.true())))
     else:
-        stamps = [{"keeping": keeping, "family_id": family_id, "responses": count, "last_response_id": last}
-                  for family_id, (count, last) in sorted(changed.items()) if count is not None]
+        stamps = [{"keeping": keeping, "family_id": family_id, "responses": count, "last_response_id": last,
+                   "member_changes": members}
+                  for family_id, (count, last, members) in sorted(changed.items()) if count is not None]
         for start in range(0, len(stamps), CHUNK):
             db.session.execute(_insert(KeptStamp), stamps[start:start + CHUNK])
     make(families)
@@ -241,7 +254,7 @@ def _prune_and_commit(instrument_id: str) -> None:
 
 def _stale(keepings: list[int], instrument_id: str, waves) -> dict[int, tuple]:
     """For each keeping: (the families whose stamp differs from their responses, family ->
-    (responses, last response id) as in ``_changed``; the select of the families compared; the
+    (responses, last response id, member changes) as in ``_changed``; the select of the families compared; the
     counter they were compared at; whether the keeping was already marked checked at it)."""
     # The counter first: every change numbered up to it is committed and seen by the comparison
     # below; one in flight gets a higher number.
@@ -284,14 +297,17 @@ def analyse() -> None:
 
 def _changed(cohort, keepings: list[int], instrument_id: str, waves, full_join: bool | None = None) -> dict[int, dict]:
     """For each keeping: the cohort's families whose stamp differs from their responses now,
-    family -> (responses, last response id), both None for a family with none left. By a full join
+    family -> (responses, last response id, member changes), all None for a family with none left
+    (or gone). By a full join
     on PostgreSQL (``full_join`` None), else without one (the tests ask for each)."""
     answered = _answered(cohort, instrument_id, waves).subquery("answered")
     wanted = sa.union_all(*[sa.select(sa.literal(k, sa.BigInteger).label("keeping")) for k in keepings]
                           ).subquery("wanted")
-    stamped = (sa.select(KeptStamp.keeping, KeptStamp.family_id, KeptStamp.responses, KeptStamp.last_response_id)
+    stamped = (sa.select(KeptStamp.keeping, KeptStamp.family_id, KeptStamp.responses, KeptStamp.last_response_id,
+                         KeptStamp.member_changes)
                .where(KeptStamp.keeping.in_(keepings), KeptStamp.family_id.in_(cohort)).subquery("stamped"))
-    now = (sa.select(wanted.c.keeping, answered.c.family_id, answered.c.responses, answered.c.last_response_id)
+    now = (sa.select(wanted.c.keeping, answered.c.family_id, answered.c.responses, answered.c.last_response_id,
+                     answered.c.member_changes)
            .select_from(answered.join(wanted, sa.true())).subquery("now"))
     if full_join is None:
         full_join = db.session.get_bind().dialect.name == "postgresql"
@@ -300,8 +316,8 @@ def _changed(cohort, keepings: list[int], instrument_id: str, waves, full_join: 
     else:
         changed = _anti_join_changes(now, stamped)
     results: dict[int, dict] = {k: {} for k in keepings}
-    for k, family_id, count, last in db.session.execute(changed):
-        results[k][family_id] = (count, last)
+    for k, family_id, count, last, members in db.session.execute(changed):
+        results[k][family_id] = (count, last, members)
     return results
 
 
@@ -314,33 +330,41 @@ def _full_join_changes(now, stamped):
     ``work_mem``: 0.58 → 0.36 s per check at 20,000 families.)"""
     return (sa.select(sa.func.coalesce(now.c.keeping, stamped.c.keeping),
                       sa.func.coalesce(now.c.family_id, stamped.c.family_id),
-                      now.c.responses, now.c.last_response_id)
+                      now.c.responses, now.c.last_response_id, now.c.member_changes)
             .select_from(now.join(stamped, sa.and_(stamped.c.keeping == now.c.keeping,
                                                    stamped.c.family_id == now.c.family_id), full=True))
-            .where(sa.or_(stamped.c.family_id.is_(None), now.c.family_id.is_(None),
-                          stamped.c.responses != now.c.responses,
-                          stamped.c.last_response_id != now.c.last_response_id)))
+            .where(sa.or_(stamped.c.family_id.is_(None), now.c.family_id.is_(None), _differs(stamped, now))))
+
+
+def _differs(stamped, now):
+    """A stamp that no longer matches what its family's rows would be made from now."""
+    return sa.or_(stamped.c.responses != now.c.responses, stamped.c.last_response_id != now.c.last_response_id,
+                  stamped.c.member_changes != now.c.member_changes)
 
 
 def _anti_join_changes(now, stamped):
     """The same rows without a full join, which SQLite has only from 3.39 (Python 3.11 may be
     linked to an older one): answered families not stamped alike, then stamps with no answered
     family left."""
-    changed = (sa.select(now.c.keeping, now.c.family_id, now.c.responses, now.c.last_response_id)
+    changed = (sa.select(now.c.keeping, now.c.family_id, now.c.responses, now.c.last_response_id,
+                         now.c.member_changes)
                .select_from(now.outerjoin(stamped, sa.and_(stamped.c.keeping == now.c.keeping,
                                                            stamped.c.family_id == now.c.family_id)))
-               .where(sa.or_(stamped.c.family_id.is_(None), stamped.c.responses != now.c.responses,
-                             stamped.c.last_response_id != now.c.last_response_id)))
-    gone = (sa.select(stamped.c.keeping, stamped.c.family_id, sa.null(), sa.null())
+               .where(sa.or_(stamped.c.family_id.is_(None), _differs(stamped, now))))
+    gone = (sa.select(stamped.c.keeping, stamped.c.family_id, sa.null(), sa.null(), sa.null())
             .where(~sa.exists().where(now.c.keeping == stamped.c.keeping, now.c.family_id == stamped.c.family_id)))
     return sa.union_all(changed, gone)
 
 
 def _answered(cohort, instrument_id: str, waves):
     """The cohort's families with completed responses to the instrument (at ``waves``; None:
-    any): family_id, how many (``responses``) and the highest id (``last_response_id``), the stamp."""
+    any): family_id, how many (``responses``), the highest id (``last_response_id``) and the
+    family's ``member_changes``, the stamp. Read before the rows are made, as the stamp must be: a
+    role corrected while they are made leaves a stamp behind the family's count."""
     answered = (sa.select(Response.family_id.label("family_id"), sa.func.count().label("responses"),
-                          sa.func.max(Response.id).label("last_response_id"))
+                          sa.func.max(Response.id).label("last_response_id"),
+                          sa.func.max(Family.member_changes).label("member_changes"))
+                .join(Family, Family.id == Response.family_id)
                 .where(Response.status == "completed", Response.instrument_id == instrument_id,
                        Response.family_id.in_(cohort))
                 .group_by(Response.family_id))
@@ -393,18 +417,30 @@ def _pair(pairing: int, families, instrument_id: str, item_ids, level: str, befo
           after: str) -> None:
     """Pair those families' answers (ids, or a select of them) in the database: for each subject
     (member or family) and item, the latest completed response's answer at ``before`` and at
-    ``after``."""
+    ``after``. A member's pair is kept in the slot of the member's role now (``ROLE_SLOTS``): at
+    100,000 families, joining 300,000 members to 3.75 million pairs on each page to split them by
+    role was a third of need-flow's page (``ISSUE24_FINDINGS.md``, eleventh round). A role
+    corrected later makes the family's pairs again (the members' triggers and the stamp's
+    ``member_changes``)."""
     key = Response.member_id if level == "member" else Response.family_id
     ranked = latest_responses(instrument_id, (before, after), key, families)
     value = sa.cast(Answer.value, sa.Text)
     first = sa.func.max(sa.case((ranked.c.wave == before, value)))
     second = sa.func.max(sa.case((ranked.c.wave == after, value)))
-    paired = (sa.select(sa.literal(pairing, sa.BigInteger), ranked.c.k, sa.literal("pair"), Answer.item_id,
+    slot = sa.literal("pair")
+    if level == "member":
+        # Left out of the split by role, still in the counts that ignore it, as the pandas
+        # reference counts it: a member no longer on record (only where foreign keys go unenforced).
+        slot = sa.func.max(sa.case((Member.role.in_(CHILD_ROLES), ROLE_SLOTS[True]),
+                                   (Member.id.is_not(None), ROLE_SLOTS[False]), else_="pair"))
+    paired = (sa.select(sa.literal(pairing, sa.BigInteger), ranked.c.k, slot, Answer.item_id,
                         sa.func.max(ranked.c.family_id), first, second)
               .join(Answer, Answer.response_id == ranked.c.response_id)
               .where(ranked.c.rn == 1, Answer.item_id.in_(item_ids))
               .group_by(ranked.c.k, Answer.item_id)
               .having(sa.and_(first.is_not(None), second.is_not(None))))
+    if level == "member":
+        paired = paired.outerjoin(Member, Member.id == ranked.c.k)
     db.session.execute(_insert(KeptAnswer).from_select(COLUMNS, paired))
 
 

@@ -20,7 +20,9 @@ saves of a survey page never touch the counter; only completion, deletion, detac
 imports do.
 
 The triggers, for PostgreSQL and SQLite, are made by the migration that made these tables
-(``…_report_response_changes.py``). Whatever bypasses triggers (a superuser's ``session_replication_role = replica``) bypasses
+(``…_report_response_changes.py``). Triggers on ``members`` note the same way the families of a
+member whose role is corrected or who is removed, under each instrument the member completed
+(``…_report_member_changes.py``): members' kept pairs hold the role. Whatever bypasses triggers (a superuser's ``session_replication_role = replica``) bypasses
 this note too: the kept answers are only a copy, and ``forget_checks`` makes the next report check
 every family again.
 """

@@ -11,6 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from feedback.extensions import db
+from feedback.families.models import Family
 from feedback.instruments.loader import load_instrument
 from feedback.reports import cost_benefit, need_flow, pair_store
 from feedback.reports.catalogue import run_alongside, run_report
@@ -169,25 +170,28 @@ def _old_changed(cohort_select, keepings, instrument_id, waves) -> dict:
     join for stamps whose family has no response left), for comparison."""
     answered = pair_store._answered(cohort_select, instrument_id, waves).cte("answered")
     wanted = sa.union_all(*[sa.select(sa.literal(k, sa.BigInteger).label("keeping")) for k in keepings]).cte("wanted")
-    stamped = (sa.select(KeptStamp.keeping, KeptStamp.family_id, KeptStamp.responses, KeptStamp.last_response_id)
+    stamped = (sa.select(KeptStamp.keeping, KeptStamp.family_id, KeptStamp.responses, KeptStamp.last_response_id,
+                         KeptStamp.member_changes)
                .where(KeptStamp.keeping.in_(keepings), KeptStamp.family_id.in_(cohort_select)).cte("stamped"))
-    changed = (sa.select(wanted.c.keeping, answered.c.family_id, answered.c.responses, answered.c.last_response_id)
+    changed = (sa.select(wanted.c.keeping, answered.c.family_id, answered.c.responses, answered.c.last_response_id,
+                         answered.c.member_changes)
                .select_from(answered.join(wanted, sa.true()))
                .outerjoin(stamped, sa.and_(stamped.c.keeping == wanted.c.keeping,
                                            stamped.c.family_id == answered.c.family_id))
                .where(sa.or_(stamped.c.family_id.is_(None), stamped.c.responses != answered.c.responses,
-                             stamped.c.last_response_id != answered.c.last_response_id)))
-    gone = (sa.select(stamped.c.keeping, stamped.c.family_id, sa.null(), sa.null())
+                             stamped.c.last_response_id != answered.c.last_response_id,
+                             stamped.c.member_changes != answered.c.member_changes)))
+    gone = (sa.select(stamped.c.keeping, stamped.c.family_id, sa.null(), sa.null(), sa.null())
             .where(~sa.exists().where(answered.c.family_id == stamped.c.family_id)))
     results = {k: {} for k in keepings}
-    for k, family_id, count, last in db.session.execute(sa.union_all(changed, gone)):
-        results[k][family_id] = (count, last)
+    for k, family_id, count, last, members in db.session.execute(sa.union_all(changed, gone)):
+        results[k][family_id] = (count, last, members)
     return results
 
 
 def test_the_stamp_check_finds_what_the_old_one_found(app, ctx, world):
-    """New, re-assessed, erased and detached families, a keeping never made, stamps of other
-    sites' families: the one full join returns exactly what the left and anti joins returned, for
+    """New, re-assessed, erased and detached families, a member's role corrected, a keeping never
+    made, stamps of other sites' families: the one full join returns exactly what the left and anti joins returned, for
     every filter and keeping."""
     made = _cohort(world)
     waves = ("entry", "exit")
@@ -204,6 +208,8 @@ def test_the_stamp_check_finds_what_the_old_one_found(app, ctx, world):
     family, _members = family_with_members(world["north"], None, case_ref="new", exit_=date(2026, 3, 31),
                                            members=(("mother", 1990, 3),))
     assessment(family, "entry", 3)                                               # never stamped
+    db.session.execute(sa.update(Family).where(Family.id == made["north-4"].id)
+                       .values(member_changes=Family.member_changes + 1))         # a role corrected
     db.session.commit()
     # Both ways on PostgreSQL; on SQLite the full join only where it has one (3.39 and later).
     full_join_known = db.session.get_bind().dialect.name == "postgresql" or sqlite3.sqlite_version_info >= (3, 39)
@@ -216,8 +222,9 @@ def test_the_stamp_check_finds_what_the_old_one_found(app, ctx, world):
                     new = pair_store._changed(cohort(chosen), keepings, "practitioner-assessment", at, full_join)
                     assert new == old, (label, keepings, at, full_join)
     everything = pair_store._changed(cohort(Filters()), [need, risks], "practitioner-assessment", waves)
-    assert everything[need][made["north-3"].id] == (None, None)                  # erased: its stamp gone
-    assert everything[need][made["south-2"].id] == (None, None)
+    assert everything[need][made["north-3"].id] == (None, None, None)            # erased: its stamp gone
+    assert everything[need][made["south-2"].id] == (None, None, None)
+    assert everything[need][made["north-4"].id][2] == 1 and made["north-4"].id in everything[risks]
     assert made["north-2"].id in everything[need] and made["south-1"].id in everything[need]
     assert family.id in everything[need] and family.id in everything[risks]
     # Kept for every family, whatever cohort asked first: no other family differs.
