@@ -409,7 +409,7 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
     again). The kept
     values are JSON text: the few distinct (entry, exit) texts are read and decoded first, and the
     families counted in the database over the pairs that qualify."""
-    found: set[int] = set()
+    moved_families = []
     pairs = KeptAnswer.__table__
     for instrument_id, level, items, wanted in (
             ("member-assessment", "member", member_items, list(member_outcomes)),
@@ -452,7 +452,13 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
                     list(pair_store.ROLE_SLOTS.values())
                 condition = sa.and_(condition, pairs.c.slot.in_(slots))
             conditions.append(condition)
-        query = sa.select(pairs.c.family_id).where(in_pairing, moved, sa.or_(*conditions)).distinct()
-        with pair_store.reading_kept():
-            found.update(family_id for (family_id,) in db.session.execute(query))
-    return len(found)
+        moved_families.append(sa.select(pairs.c.family_id).where(in_pairing, moved, sa.or_(*conditions)))
+    if not moved_families:
+        return 0
+    # Counted where they are, over both instruments at once: at 100,000 families, some 50,000 ids
+    # no longer travel to be put in a set. (The pairs that moved to no concern are found by their
+    # own index, ``ix_report_kept_answers_to_none``.)
+    either = sa.union(*moved_families).subquery("avoided") if len(moved_families) > 1 \
+        else moved_families[0].distinct().subquery("avoided")
+    with pair_store.reading_kept():
+        return int(db.session.scalar(sa.select(sa.func.count()).select_from(either)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -23,6 +23,10 @@ class UnitSaving(db.Model):
     source: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+
+
+#: The kept pairs ``ix_report_kept_answers_to_none`` holds.
+AVOIDED_WHERE = """"after" = '0' AND "before" <> '0'"""
 
 
 class KeptAnswer(db.Model):
@@ -47,7 +51,15 @@ class KeptAnswer(db.Model):
     """
 
     __tablename__ = "report_kept_answers"
-    __table_args__ = (Index("ix_report_kept_answers_keeping_family_id", "keeping", "family_id"),)
+    __table_args__ = (
+        Index("ix_report_kept_answers_keeping_family_id", "keeping", "family_id"),
+        # The pairs that moved from something to "0" (no concern, in the assessments): the only
+        # rows cost-benefit's families avoiding an outcome read, 2% of the members' pairs at
+        # 100,000 families, found here instead of by filtering all 3.75 million (0.39 → 0.05 s).
+        # The query only has to imply the predicate; one that does not is answered as before.
+        Index("ix_report_kept_answers_to_none", "keeping", "item_id", postgresql_include=["slot", "before", "family_id"],
+              postgresql_where=text(AVOIDED_WHERE), sqlite_where=text(AVOIDED_WHERE)),
+    )
 
     #: Which keeping (kind, instrument, level, waves, items), as a number: see ``pair_store``.
     keeping: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -1,4 +1,4 @@
-"""members' role changes noted for the kept pairs, which now carry each member's role
+"""members' role changes noted for the kept pairs, which now carry each member's role; an index of the pairs that moved to no concern
 
 Member-level kept pairs hold the member's role as their slot (``child``, ``adult``), so that a
 report splits them by role without joining 300,000 members on every page (``pair_store._pair``).
@@ -10,6 +10,9 @@ so pairs made while a role was being corrected never match their stamp afterward
 
 A removal is noted BEFORE the row goes: afterwards its responses' ``member_id`` is already NULL
 (the foreign key's action runs first) and could not name them.
+
+``ix_report_kept_answers_to_none``: the kept pairs that moved from something to "0", which are
+all that cost-benefit's families avoiding an outcome read (partial, a few percent of the pairs).
 
 Existing stamps and families start at 0, so no family is paired again for this; the member
 pairings themselves have a new definition (their rows' slots changed), made for every family by
@@ -87,11 +90,18 @@ SQLITE = [
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS report_member_removed", "DROP TRIGGER IF EXISTS report_member_role_changed"]
 
 
+#: As ``reports.models.AVOIDED_WHERE`` (a migration does not import the app's models).
+_TO_NONE = """"after" = '0' AND "before" <> '0'"""
+
+
 def upgrade():
     with op.batch_alter_table('families') as batch_op:
         batch_op.add_column(sa.Column('member_changes', sa.Integer(), server_default='0', nullable=False))
     with op.batch_alter_table('report_kept_stamps') as batch_op:
         batch_op.add_column(sa.Column('member_changes', sa.Integer(), server_default='0', nullable=False))
+    op.create_index('ix_report_kept_answers_to_none', 'report_kept_answers', ['keeping', 'item_id'],
+                    postgresql_include=['slot', 'before', 'family_id'], postgresql_where=sa.text(_TO_NONE),
+                    sqlite_where=sa.text(_TO_NONE))
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL if postgresql else SQLITE:
         op.execute(statement)
@@ -101,6 +111,7 @@ def downgrade():
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL_DROP if postgresql else SQLITE_DROP:
         op.execute(statement)
+    op.drop_index('ix_report_kept_answers_to_none', table_name='report_kept_answers')
     with op.batch_alter_table('report_kept_stamps') as batch_op:
         batch_op.drop_column('member_changes')
     with op.batch_alter_table('families') as batch_op:
