@@ -107,17 +107,18 @@ def cohort(filters: Filters):
     return query
 
 
-def kept_in_cohort(family_id: sa.Column, filters: Filters):
-    """The condition that a kept row (``pair_store``, ``kept_sums``) belongs to the cohort. For
-    every family (every site, no period: an admin's first view) there is none to test on
-    PostgreSQL: a kept row's family always exists there (a foreign key that cascades, and the
-    column is never empty), so ``IN (every family)`` is true of every row, and testing it cost a
-    hash lookup per kept row (at 100,000 families, 3.75 million of them: 0.8 s of a 2.1 s count).
-    SQLite enforces no foreign keys unless asked, so there the test stays. Only for kept tables:
-    responses and invitations may have no family (erased, a partner's) and stay out by it."""
+def in_cohort(family_id: sa.Column, filters: Filters):
+    """The condition that a row with this ``family_id`` (a kept row of ``pair_store`` or
+    ``kept_sums``, an invitation) belongs to the cohort. For every family (every site, no period:
+    an admin's first view) on PostgreSQL it is only that the row has a family: the column is a
+    foreign key there, so a family id that is set is an existing family's, and ``IN (every
+    family)`` cost a hash lookup per row (at 100,000 families, 3.75 million kept pairs: 0.8 s of a
+    2.1 s count; 2.3 million invitations). A row with no family (an invitation to a partner
+    agency's staff) stays out either way. SQLite enforces no foreign keys unless asked, so there
+    the test stays."""
     if (filters.site_ids is None and filters.start is None and filters.end is None
             and db.session.get_bind().dialect.name == "postgresql"):
-        return sa.true()
+        return family_id.is_not(None)
     return family_id.in_(cohort(filters))
 
 
@@ -202,7 +203,7 @@ def _pair_counts(filters: Filters, pairing: int, with_role: bool) -> pd.DataFram
     pairs = KeptAnswer.__table__
     columns = [pairs.c.item_id, *([pairs.c.slot] if with_role else []), pairs.c.before, pairs.c.after]
     query = (sa.select(*columns, sa.func.count().label("n"))
-             .where(pairs.c.keeping == pairing, kept_in_cohort(pairs.c.family_id, filters))
+             .where(pairs.c.keeping == pairing, in_cohort(pairs.c.family_id, filters))
              .group_by(*columns))
     with pair_store.reading_kept():
         counted = _frame(query, ["item_id", *(["slot"] if with_role else []), "before", "after", "n"])
@@ -223,7 +224,7 @@ def distribution(filters: Filters, instrument_id: str, item_ids, waves, level: s
     keeping = pair_store.refresh_latest(instrument_id, item_ids, waves, level)
     kept = KeptAnswer.__table__
     query = (sa.select(kept.c.slot, kept.c.item_id, kept.c.after, sa.func.count())
-             .where(kept.c.keeping == keeping, kept_in_cohort(kept.c.family_id, filters))
+             .where(kept.c.keeping == keeping, in_cohort(kept.c.family_id, filters))
              .group_by(kept.c.slot, kept.c.item_id, kept.c.after))
     with pair_store.reading_kept():
         frame = _frame(query, ("wave", "item_id", "value", "n"))
@@ -250,7 +251,7 @@ def star_summary(filters: Filters, instrument_id: str, stems, readers=("parent",
     kept = KeptAnswer.__table__
     query = (sa.select(kept.c.item_id, kept.c.slot, sa.func.count(), sa.func.sum(sa.cast(kept.c.before, sa.Float)),
                        sa.func.sum(sa.cast(kept.c.after, sa.Float)))
-             .where(kept.c.keeping == keeping, kept_in_cohort(kept.c.family_id, filters))
+             .where(kept.c.keeping == keeping, in_cohort(kept.c.family_id, filters))
              .group_by(kept.c.item_id, kept.c.slot))
     with pair_store.reading_kept():
         sums = _frame(query, ("item_id", "slot", "n", "before_sum", "after_sum"))
@@ -333,14 +334,14 @@ def invitation_figures(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
                count(Invitation.state == "expired")]
     finished = sa.and_(done, Invitation.sent_at.is_not(None), Response.completed_at.is_not(None))
     joined = sa.and_(Response.id == Invitation.response_id, Response.status == "completed")
-    in_cohort = Invitation.family_id.in_(cohort(filters))
+    chosen = in_cohort(Invitation.family_id, filters)
     if db.session.get_bind().dialect.name == "postgresql":
         days = sa.case((finished, sa.extract("epoch", Response.completed_at - Invitation.sent_at) / 86400))
         # Per wave and channel, and per wave (grouping(channel) = 1): the counts of the per-wave
         # rows are left to the report, which adds up the channels itself.
         query = (sa.select(Invitation.wave, Invitation.channel, sa.func.grouping(Invitation.channel), *counted,
                            sa.func.percentile_cont(0.5).within_group(days))
-                 .outerjoin(Response, joined).where(in_cohort)
+                 .outerjoin(Response, joined).where(chosen)
                  .group_by(sa.func.grouping_sets(sa.tuple_(Invitation.wave, Invitation.channel),
                                                  sa.tuple_(Invitation.wave))))
         both = _frame(query, ("wave", "channel", "per_wave", *COUNTED, "median_days"))
@@ -349,10 +350,10 @@ def invitation_figures(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
         # The per-wave rows' channel is NULL: None, as medians_of gives it.
         medians = both.loc[both["median_days"].notna(), ["wave", "channel", "median_days"]].reset_index(drop=True)
     else:
-        counts = _frame(sa.select(Invitation.wave, Invitation.channel, *counted).where(in_cohort)
+        counts = _frame(sa.select(Invitation.wave, Invitation.channel, *counted).where(chosen)
                         .group_by(Invitation.wave, Invitation.channel), ("wave", "channel", *COUNTED))
         rows = _frame(sa.select(Invitation.wave, Invitation.channel, Invitation.sent_at, Response.completed_at)
-                      .join(Response, joined).where(finished, in_cohort), ("wave", "channel", "sent_at", "completed_at"))
+                      .join(Response, joined).where(finished, chosen), ("wave", "channel", "sent_at", "completed_at"))
         medians = medians_of(rows)
     for column in COUNTED:
         counts[column] = counts[column].fillna(0).astype(int)
@@ -379,7 +380,7 @@ def wave_sets(filters: Filters, waves) -> pd.DataFrame:
     flags = [sa.func.max(sa.case((Invitation.wave == wave, 1), else_=0)).label(f"w{n}") for n, wave in enumerate(waves)]
     per_family = (sa.select(Invitation.family_id, *flags)
                   .where(Invitation.state == "completed", Invitation.wave.in_(waves),
-                         Invitation.family_id.in_(cohort(filters)))
+                         in_cohort(Invitation.family_id, filters))
                   .group_by(Invitation.family_id).subquery("per_family"))
     columns = [per_family.c[f"w{n}"] for n in range(len(waves))]
     rows = db.session.execute(sa.select(*columns, sa.func.count()).group_by(*columns))
@@ -417,7 +418,7 @@ def families_avoiding_any(filters: Filters, member_outcomes, family_outcomes, me
         if not wanted:
             continue
         pairing = pair_store.refresh(instrument_id, items, level, "entry", "exit")
-        in_pairing = sa.and_(pairs.c.keeping == pairing, kept_in_cohort(pairs.c.family_id, filters),
+        in_pairing = sa.and_(pairs.c.keeping == pairing, in_cohort(pairs.c.family_id, filters),
                              pairs.c.item_id.in_(sorted({item for item, _who in wanted})))
         items = {item for item, _who in wanted}
         page, key = pair_store.page_memo("texts", pairing, cohort(filters))

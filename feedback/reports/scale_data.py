@@ -20,7 +20,7 @@ from ..extensions import db
 from ..instruments.definition import NOT_COLLECTED
 from ..survey.models import Answer, Response, Score
 from . import pair_store
-from .data import Filters, cohort, kept_in_cohort
+from .data import Filters, cohort, in_cohort
 from .kept_sums import PART, KeptScaleScore, KeptScaleSums
 from .scale_change import ItemSums
 
@@ -288,7 +288,7 @@ def item_sums(filters: Filters, instrument_id: str, scales, unit: str, wave: str
     query = (sa.select(table.c.keeping, table.c.part, sa.func.sum(table.c.units), sa.func.sum(table.c.n),
                        total(table.c.total), total(table.c.total_squares),
                        *[total(table.c[f"{kind}{j}"]) for j in range(PART) for kind in ("s", "q")])
-             .where(table.c.keeping.in_(list(keepings)), kept_in_cohort(table.c.family_id, filters))
+             .where(table.c.keeping.in_(list(keepings)), in_cohort(table.c.family_id, filters))
              .group_by(table.c.keeping, table.c.part))
     found: dict[int, dict[int, tuple]] = {keeping: {} for keeping in keepings}
     with pair_store.reading_kept():
@@ -386,7 +386,7 @@ def _kept_table(filters: Filters, keeping: int, slots) -> pd.DataFrame:
     table = KeptScaleScore.__table__
     columns = [sa.func.max(sa.case((table.c.slot == slot, table.c.value))).label(f"s{n}") for n, slot in enumerate(slots)]
     query = (sa.select(table.c.subject_id, *columns)
-             .where(table.c.keeping == keeping, kept_in_cohort(table.c.family_id, filters))
+             .where(table.c.keeping == keeping, in_cohort(table.c.family_id, filters))
              .group_by(table.c.subject_id).order_by(table.c.subject_id))
     with pair_store.reading_kept():
         if db.session.get_bind().dialect.name == "postgresql":
@@ -452,7 +452,7 @@ def latest_score_summary(filters: Filters, instrument_id: str, scale_id: str, wa
     per_member = (sa.select(*[part for n, wave in enumerate(waves) for part in (
         sa.func.max(sa.case((kept.c.slot == wave, kept.c.value))).label(f"v{n}"),
         sa.func.max(sa.case((kept.c.slot == wave + FLAGGED, 1), else_=0)).label(f"f{n}"))])
-        .where(kept.c.keeping == keeping, kept_in_cohort(kept.c.family_id, filters))
+        .where(kept.c.keeping == keeping, in_cohort(kept.c.family_id, filters))
         .group_by(kept.c.subject_id).subquery("per_member"))
     at = {wave: n for n, wave in enumerate(waves)}
     columns = []

@@ -311,21 +311,16 @@ def pages_in_process(options) -> None:
 
 def sms_in_process(options) -> None:
     import sms_inbound
-    from profile_sms import ClientWebhook
+    from profile_sms import ClientWebhook, webhook_app
 
     os.chdir(ROOT)
     database, url = throwaway_database("postgresql", "feedback_cpusms")
     base_env = {**production_env(url), "FEEDBACK_PUBLIC_BASE_URL": sms_inbound.PUBLIC_BASE_URL}
     try:
         conversations, _seeded = sms_inbound.seed(base_env, options.members)
-        from feedback import create_app
         from feedback.extensions import db
 
-        for name in ("TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE_URL", "FEEDBACK_RATE_LIMIT_STORAGE"):
-            os.environ.pop(name, None)
-        app = create_app({**base_env, "FEEDBACK_CHANNEL_BACKEND": "twilio",
-                          "TWILIO_ACCOUNT_SID": sms_inbound.ACCOUNT_SID, "TWILIO_AUTH_TOKEN": sms_inbound.AUTH_TOKEN,
-                          "TWILIO_FROM_NUMBER": sms_inbound.FROM_NUMBER})
+        app = webhook_app(base_env)
         with app.app_context():
             counter = StatementCounter(db.engine)
         inside = InsideApp(app)

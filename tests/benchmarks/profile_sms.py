@@ -75,6 +75,19 @@ class ClientWebhook:
         return response.status_code, html.unescape(found.group(1)) if found else "", started, seconds
 
 
+def webhook_app(base_env: dict):
+    """The app answering the benchmark's signed texts in process: Twilio's settings (its replies
+    are TwiML, so nothing is sent), the limiter in memory, nothing from the caller's environment
+    that would point it elsewhere."""
+    from feedback import create_app
+
+    for name in ("TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE_URL", "FEEDBACK_RATE_LIMIT_STORAGE"):
+        os.environ.pop(name, None)
+    return create_app({**base_env, "FEEDBACK_CHANNEL_BACKEND": "twilio",
+                       "TWILIO_ACCOUNT_SID": sms_inbound.ACCOUNT_SID, "TWILIO_AUTH_TOKEN": sms_inbound.AUTH_TOKEN,
+                       "TWILIO_FROM_NUMBER": sms_inbound.FROM_NUMBER})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=100)
@@ -95,13 +108,7 @@ def main() -> None:
                 "FEEDBACK_PUBLIC_BASE_URL": sms_inbound.PUBLIC_BASE_URL}
     try:
         conversations, _seeded = sms_inbound.seed(base_env, options.members)
-        from feedback import create_app
-
-        for name in ("TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE_URL", "FEEDBACK_RATE_LIMIT_STORAGE"):
-            os.environ.pop(name, None)
-        app = create_app({**base_env, "FEEDBACK_CHANNEL_BACKEND": "twilio",
-                          "TWILIO_ACCOUNT_SID": sms_inbound.ACCOUNT_SID, "TWILIO_AUTH_TOKEN": sms_inbound.AUTH_TOKEN,
-                          "TWILIO_FROM_NUMBER": sms_inbound.FROM_NUMBER})
+        app = webhook_app(base_env)
         phases: dict = {}
         if options.phases:
             time_phases(phases, PHASES)
