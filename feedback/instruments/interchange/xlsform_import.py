@@ -17,7 +17,7 @@ from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import get_xlsform
 
 from ..loader import DEFAULT_MAX_LENGTH
-from .common import ImportRefused, ImportResult, Unsupported, code_of, identifier, language_of_header
+from .common import ImportRefused, ImportResult, code_of, identifier, language_of_header
 from .expressions import ExpressionError, parse_condition
 from .shaping import InstrumentShaper
 
