@@ -105,6 +105,15 @@ def _cohort_key(cohort) -> tuple:
     return str(compiled), tuple(sorted((name, repr(value)) for name, value in compiled.params.items()))
 
 
+#: The transaction-level advisory lock (PostgreSQL) between members' roles and their kept pairs:
+#: a report holds it shared while it makes a keeping that reads roles again, from before it
+#: drops the old rows to its commit; the triggers on ``members`` take it exclusively before noting
+#: a role corrected or a member removed (migration ``f3a5c7e9b1d4``, which repeats the number). So
+#: a correction in flight is read by the report (which waits for it) and a correction made while a
+#: report pairs waits, then finds and notes what the report paired. Reports share it with each
+#: other; only corrections wait, and only for reports making rows (never the unchanged case).
+ROLE_LOCK = 7_305_118_421_960_447_245
+
 #: The slots of a member's kept pair, by the member's role when kept (``ROLE_SLOTS[True]`` for a
 #: child or young person); a pair whose member is not on record has slot ``pair``, as a family's.
 ROLE_SLOTS = {True: "child", False: "adult"}
@@ -132,7 +141,7 @@ def refresh(instrument_id: str, item_ids, level: str, before: str, after: str) -
     def make(families):
         _pair(pairing, families, instrument_id, item_ids, level, before, after)
 
-    return _keep(pairing, instrument_id, (before, after), make)
+    return _keep(pairing, instrument_id, (before, after), make, reads_roles=level == "member")
 
 
 def refresh_latest(instrument_id: str, item_ids, waves, level: str) -> int:
@@ -174,7 +183,7 @@ def keeping_id(kind: str, instrument_id: str, item_ids, level: str, waves=()) ->
 _known: dict[int, tuple[str, tuple | None]] = {}
 
 
-def _keep(keeping: int, instrument_id: str, waves, make) -> int:
+def _keep(keeping: int, instrument_id: str, waves, make, reads_roles: bool = False) -> int:
     """Make the rows of every family whose stamp differs from its responses again: by id for a
     few, in one pass for many. ``waves`` None: every wave. Inside ``one_page``, a keeping already
     brought up to date is not checked again, and the keepings of an instrument are checked together.
@@ -184,7 +193,8 @@ def _keep(keeping: int, instrument_id: str, waves, make) -> int:
     checked at (no pass over the responses at all, the usual case), those noted since otherwise,
     and every family for a keeping never checked or checked before the notes it needs were pruned.
     Every family, not a report's cohort: a keeping marked as checked is right for any cohort, and a
-    family that moves site or dates is already right in its new cohort."""
+    family that moves site or dates is already right in its new cohort. ``reads_roles``: the rows
+    hold members' roles, made under ``ROLE_LOCK``."""
     page = _page.get()
     if page is not None and ("kept", keeping) in page:
         return keeping
@@ -217,6 +227,10 @@ def _keep(keeping: int, instrument_id: str, waves, make) -> int:
     # one pass over all those checked, which PostgreSQL plans far better than thousands of ids.
     whole = len(stale) > CHUNK
     families = scope if whole else stale
+    if reads_roles and db.session.get_bind().dialect.name == "postgresql":
+        # Before the old rows go: two reports making one family's pairs around a correction
+        # would otherwise keep one role's rows each (the slot is part of the key).
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:lock)"), {"lock": ROLE_LOCK})
     _forget(families, keeping)
     # Stamps first: what the rows are then made from is never older than their stamp, so a
     # response completed meanwhile makes the next check pair that family again.
@@ -248,6 +262,9 @@ def _keep(keeping: int, instrument_id: str, waves, make) -> int:
 
 
 def _prune_and_commit(instrument_id: str) -> None:
+    """Commit what was kept, then prune the notes in a transaction of their own: pruning updates
+    the counter's row, which a correction waiting for ``ROLE_LOCK`` may hold."""
+    db.session.commit()
     response_changes.prune(instrument_id)
     db.session.commit()
 

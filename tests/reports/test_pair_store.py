@@ -188,29 +188,84 @@ def test_a_removed_member_counts_as_pairing_the_answers_afresh_would(app, ctx, w
 
 
 def test_a_role_corrected_while_its_pairs_are_made_is_not_missed(app, ctx, world, monkeypatch):
-    """The race the stamp's ``member_changes`` closes (PostgreSQL: SQLite's writers take turns):
-    a report makes a family's pairs with the role as it was, and a key worker's correction commits
-    before the report does. The correction's note names the family, but the pairs' stamp counts
-    the same responses as before; only the member changes it holds show them to be stale."""
+    """PostgreSQL (SQLite's writers take turns): a key worker corrects a role while a report is
+    making that family's pairs with the role as it was. The correction waits for the report to
+    commit (the report holds ``ROLE_LOCK`` shared), then notes the family it paired; the pairs'
+    stamp counts the same responses as before, and only the member changes it holds show them to
+    be stale. The report shows the role it read; the next one shows the correction."""
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("SQLite's writers take turns: a correction cannot commit inside a report's keeping")
+    import threading
+
     from feedback.families.models import Member
 
     _family, (child,) = _assessed_members(world, "M-1", ["child"])
+    child_id, engine = child.id, db.engine
     real = pair_store._pair
-    corrected = []
+    correction = []
+
+    def correct():
+        with engine.begin() as other:             # the key worker's correction
+            other.execute(sa.update(Member).where(Member.id == child_id).values(role="father"))
 
     def pair_then_correct(*args):
         real(*args)                              # rows made with the role as it was (uncommitted)
-        if not corrected:
-            with db.engine.begin() as other:     # the key worker's correction commits meanwhile
-                other.execute(sa.update(Member).where(Member.id == child.id).values(role="father"))
-            corrected.append(True)
+        if not correction:
+            correction.append(threading.Thread(target=correct))
+            correction[0].start()
+            correction[0].join(0.5)
+            assert correction[0].is_alive(), "the correction waits for the report to commit"
 
     monkeypatch.setattr(pair_store, "_pair", pair_then_correct)
     assert _children_and_adults() == (1, 0)      # this report read the role before the correction
-    assert corrected
+    correction[0].join(10)
+    assert not correction[0].is_alive()
     assert _children_and_adults() == (0, 1)      # the next one sees it
+
+
+def test_a_role_corrected_while_the_members_answers_arrive_is_not_missed(app, ctx, world):
+    """PostgreSQL, the race the reports' shared lock closes: a member's assessments are being
+    completed (an import, say) when a key worker corrects the member's role. The correction's
+    trigger sees none of them (not committed yet), so it notes nothing under the assessment; the
+    assessments commit; a report pairs them while the correction is still in flight. The report
+    waits for the correction and reads the corrected role, so neither it nor the next one counts
+    the old one."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns: a correction cannot be in flight while a report pairs")
+    import threading
+
+    from feedback.families.models import Member
+    from feedback.instruments.loader import load_instrument
+    from feedback.survey.models import Response
+    from feedback.survey.service import create_response, save_answers
+    from tests.families.helpers import family_with_members
+
+    _assessed_members(world, "M-0", ["mother"])             # the assessment has been reported on before
+    assert _children_and_adults() == (0, 1)
+    instrument = load_instrument(QUESTIONNAIRES / "member-assessment" / "v1.yaml")
+    family, (child,) = family_with_members(world["north"], None, case_ref="M-1", exit_=date(2026, 3, 1),
+                                           members=(("child", 1990, 3),))
+    for wave in ("entry", "exit"):
+        response, _token = create_response(instrument, 28)
+        response.family_id, response.member_id, response.wave = family.id, child.id, wave
+        save_answers(response, {"assessment_point": 1, "member_role": 1, "member_age_group": 1,
+                                "risk_drugs": 2 if wave == "entry" else 0}, mode="staff")
+    db.session.commit()                                     # answered, not completed yet
+    arriving, correcting = db.engine.connect(), db.engine.connect()
+    try:
+        arriving.execute(sa.update(Response).where(Response.member_id == child.id)
+                         .values(status="completed", completed_at=sa.func.now()))
+        correcting.execute(sa.update(Member).where(Member.id == child.id).values(role="father"))
+        arriving.commit()                                   # the assessments arrive
+        # The correction commits a moment later, while the report below waits for it.
+        later = threading.Timer(1.0, correcting.commit)
+        later.start()
+        assert _children_and_adults() == (0, 2)             # read after the correction, not before
+        later.join()
+    finally:
+        arriving.close()
+        correcting.close()
+    assert _children_and_adults() == (0, 2)
 
 
 def test_pairings_differ_by_what_they_pair():

@@ -11,6 +11,15 @@ so pairs made while a role was being corrected never match their stamp afterward
 A removal is noted BEFORE the row goes: afterwards its responses' ``member_id`` is already NULL
 (the foreign key's action runs first) and could not name them.
 
+On PostgreSQL the trigger first takes an exclusive transaction-level advisory lock
+(``ROLE_LOCK``, ``pair_store.ROLE_LOCK``) that a report holds shared while it makes members' pairs
+again: a correction waits for such a report to commit (and then finds the responses it paired,
+all committed), and such a report waits for a correction in flight (and then reads the corrected
+role). Without it, responses committing between a correction's trigger (which saw none of them)
+and its commit could be paired with the old role and never noted. Then the family's count, then
+the counters, in the order the responses' import takes the family row and the counters. SQLite's
+writers take turns, which gives the same order.
+
 ``ix_report_kept_answers_to_none``: the kept pairs that moved from something to "0", which are
 all that cost-benefit's families avoiding an outcome read (partial, a few percent of the pairs).
 
@@ -34,21 +43,25 @@ down_revision = 'e2a4c6e8f0b1'
 branch_labels = None
 depends_on = None
 
+#: As ``reports.pair_store.ROLE_LOCK`` (a migration does not import the app).
+ROLE_LOCK = 7_305_118_421_960_447_245
+
 POSTGRESQL = [
     # Each instrument the member completed a response to, in instrument order (the counters'
     # locks taken in the same order as the responses' triggers take them).
-    """CREATE OR REPLACE FUNCTION report_member_changed() RETURNS trigger AS $$
+    f"""CREATE OR REPLACE FUNCTION report_member_changed() RETURNS trigger AS $$
     DECLARE
         r record;
     BEGIN
+        PERFORM pg_advisory_xact_lock({ROLE_LOCK});
+        UPDATE families SET member_changes = member_changes + 1
+        WHERE id IN (SELECT family_id FROM responses
+                     WHERE member_id = OLD.id AND status = 'completed' AND family_id IS NOT NULL);
         FOR r IN SELECT instrument_id, array_agg(DISTINCT family_id) AS families FROM responses
                  WHERE member_id = OLD.id AND status = 'completed' AND family_id IS NOT NULL
                  GROUP BY instrument_id ORDER BY instrument_id LOOP
             PERFORM report_note_changed(r.instrument_id, r.families);
         END LOOP;
-        UPDATE families SET member_changes = member_changes + 1
-        WHERE id IN (SELECT family_id FROM responses
-                     WHERE member_id = OLD.id AND status = 'completed' AND family_id IS NOT NULL);
         IF TG_OP = 'DELETE' THEN
             RETURN OLD;
         END IF;
@@ -70,16 +83,17 @@ POSTGRESQL_DROP = [
 #: The member's completed responses that a kept row can come from.
 _ANSWERED = "FROM responses WHERE member_id = OLD.id AND status = 'completed' AND family_id IS NOT NULL"
 
-#: SQLite's body: the counters made, incremented and read, as for the responses' triggers.
+#: SQLite's body: the family's count, then the counters made, incremented and read, as for the
+#: responses' triggers.
 _SQLITE_NOTE = (
+    f"UPDATE families SET member_changes = member_changes + 1 WHERE id IN (SELECT family_id {_ANSWERED}); "
     f"INSERT OR IGNORE INTO report_response_changes (instrument_id, changes, pruned_through) "
     f"SELECT DISTINCT instrument_id, 0, 0 {_ANSWERED}; "
     f"UPDATE report_response_changes SET changes = changes + 1 "
     f"WHERE instrument_id IN (SELECT instrument_id {_ANSWERED}); "
     f"INSERT OR IGNORE INTO report_changed_families (instrument_id, changes, family_id) "
     f"SELECT DISTINCT c.instrument_id, c.changes, r.family_id FROM report_response_changes c "
-    f"JOIN (SELECT instrument_id, family_id {_ANSWERED}) r ON r.instrument_id = c.instrument_id; "
-    f"UPDATE families SET member_changes = member_changes + 1 WHERE id IN (SELECT family_id {_ANSWERED});")
+    f"JOIN (SELECT instrument_id, family_id {_ANSWERED}) r ON r.instrument_id = c.instrument_id;")
 
 SQLITE = [
     "CREATE TRIGGER report_member_role_changed AFTER UPDATE OF role ON members "
