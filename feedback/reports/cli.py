@@ -94,15 +94,18 @@ def report(name, sites, start, end, cohort, programme_cost, fmt, unsuppressed):
                                       "large import so that the first manager to open a report does not wait.")
 @click.option("--recheck", is_flag=True,
               help="Compare every family's kept answers with its responses, not only the families the database "
-                   "noted as changed: after responses were changed with the triggers off (a restore by a superuser).")
+                   "noted as changed, and invitations' copies of their responses' completion times: after "
+                   "responses were changed with the triggers off (a restore by a superuser).")
 @click.option("--drop-unread", is_flag=True,
               help="Then drop what reports kept that none of them read in this refresh: after an upgrade changed "
                    "what they keep. A site's report that still reads something dropped makes it again when opened.")
 @with_appcontext
 def report_refresh(recheck, drop_unread):
     if recheck:
+        from ..waves import completion_times
         from . import response_changes
         response_changes.forget_checks()
+        click.echo(f"invitations' completion times put right: {completion_times.put_right()}")
         db.session.commit()
     from . import pair_store
     # One page for the whole refresh: each keeping is checked once, and which were read is known.

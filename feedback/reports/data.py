@@ -23,19 +23,19 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..families.models import Family, Member
 from ..survey.models import Answer, Response, Score
-from ..waves.models import Invitation, InvitationEvent
+from ..waves.models import (COMPLETED_WHERE, OPENED_STATES, OPENING_WHERE, UNOPENED_WHERE, Invitation,
+                           InvitationEvent)
 from . import pair_store
+from .medians import Bin, median, merged, middle
 from .models import KeptAnswer
 
 COHORTS = ("exit", "entry")
-OPENED_STATES = ("opened", "started", "completed")
 #: Whether an invitation was ever opened. Every change of state records an event and states only
 #: move forward, so an invitation now opened, started or completed was; only the others (one
 #: that expired after it was opened, say: a few percent) have their events looked up, an index
 #: probe each. CASE makes sure the lookup comes second.
-_OPENED = sa.case((Invitation.state.in_(OPENED_STATES), sa.true()),
-                  else_=sa.exists().where(InvitationEvent.invitation_id == Invitation.id,
-                                          InvitationEvent.to_state.in_(OPENED_STATES)))
+_OPENED_BEFORE = sa.exists().where(InvitationEvent.invitation_id == Invitation.id, sa.text(OPENING_WHERE))
+_OPENED = sa.case((Invitation.state.in_(OPENED_STATES), sa.true()), else_=_OPENED_BEFORE)
 
 
 @dataclass(frozen=True)
@@ -318,47 +318,131 @@ def invitation_figures(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     ``counts``: per wave and channel, asked (not cancelled), sent, opened, completed, expired.
     ``medians``: median days from sending to completing, per wave and channel and per wave
-    (channel None). PostgreSQL works out both in one pass over the invitations
-    (``percentile_cont``, which leaves out the NULL days of invitations not completed); SQLite,
-    the small embedded default, has no median, so its durations are read and the median taken
-    here.
+    (channel None), over the completed invitations that were sent (``FINISHED_WHERE``; the
+    completion time is the response's, which the database copies onto the invitation).
+
+    PostgreSQL counts everything in one parallel pass that also bins the completed invitations'
+    times by whole hour (how many, the least and the greatest per bin); the one or two middle
+    values of each median are then read by their place in the index of times
+    (``reports.medians``), all on one snapshot. Sorting every time for ``percentile_cont`` cost
+    2 s of 3.7 at 100,000 families. SQLite, the small embedded default, reads the times and takes
+    the medians here.
     """
-    asked = Invitation.state != "cancelled"
-    sent = sa.and_(asked, sa.or_(Invitation.sent_at.is_not(None), Invitation.state.in_(OPENED_STATES)))
-    done = Invitation.state == "completed"
-
-    def count(condition):
-        return sa.func.sum(sa.case((condition, 1), else_=0))
-
-    counted = [count(asked), count(sent), count(sa.and_(asked, _OPENED)), count(done),
-               count(Invitation.state == "expired")]
-    finished = sa.and_(done, Invitation.sent_at.is_not(None), Response.completed_at.is_not(None))
-    joined = sa.and_(Response.id == Invitation.response_id, Response.status == "completed")
     chosen = in_cohort(Invitation.family_id, filters)
     if db.session.get_bind().dialect.name == "postgresql":
-        days = sa.case((finished, sa.extract("epoch", Response.completed_at - Invitation.sent_at) / 86400))
-        # Per wave and channel, and per wave (grouping(channel) = 1): the counts of the per-wave
-        # rows are left to the report, which adds up the channels itself.
-        query = (sa.select(Invitation.wave, Invitation.channel, sa.func.grouping(Invitation.channel), *counted,
-                           sa.func.percentile_cont(0.5).within_group(days))
-                 .outerjoin(Response, joined).where(chosen)
-                 .group_by(sa.func.grouping_sets(sa.tuple_(Invitation.wave, Invitation.channel),
-                                                 sa.tuple_(Invitation.wave))))
-        both = _frame(query, ("wave", "channel", "per_wave", *COUNTED, "median_days"))
-        per_wave = both["per_wave"].astype(bool)
-        counts = both.loc[~per_wave, ["wave", "channel", *COUNTED]].reset_index(drop=True)
-        # The per-wave rows' channel is NULL: None, as medians_of gives it.
-        medians = both.loc[both["median_days"].notna(), ["wave", "channel", "median_days"]].reset_index(drop=True)
+        counts, medians = _figures_by_place(chosen)
     else:
+        asked = Invitation.state != "cancelled"
+        sent = sa.and_(asked, sa.or_(Invitation.sent_at.is_not(None), Invitation.state.in_(OPENED_STATES)))
+
+        def count(condition):
+            return sa.func.sum(sa.case((condition, 1), else_=0))
+
+        counted = [count(asked), count(sent), count(sa.and_(asked, _OPENED)), count(Invitation.state == "completed"),
+                   count(Invitation.state == "expired")]
         counts = _frame(sa.select(Invitation.wave, Invitation.channel, *counted).where(chosen)
                         .group_by(Invitation.wave, Invitation.channel), ("wave", "channel", *COUNTED))
-        rows = _frame(sa.select(Invitation.wave, Invitation.channel, Invitation.sent_at, Response.completed_at)
-                      .join(Response, joined).where(finished, chosen), ("wave", "channel", "sent_at", "completed_at"))
+        rows = _frame(sa.select(Invitation.wave, Invitation.channel, Invitation.sent_at, Invitation.completed_at)
+                      .where(_FINISHED, chosen), ("wave", "channel", "sent_at", "completed_at"))
         medians = medians_of(rows)
     for column in COUNTED:
         counts[column] = counts[column].fillna(0).astype(int)
     medians["median_days"] = pd.to_numeric(medians["median_days"]).round(1)
     return counts, medians
+
+
+#: ``FINISHED_WHERE`` as an expression, its constant written out (not a parameter) so that the
+#: planner can see it implies the partial index's predicate whatever the plan.
+_FINISHED = sa.and_(Invitation.state == sa.literal_column("'completed'"), Invitation.sent_at.is_not(None),
+                    Invitation.completed_at.is_not(None))
+#: A completed invitation's time to complete, as ``ix_invitations_time_to_complete`` holds it.
+_TOOK = sa.type_coerce(Invitation.completed_at - Invitation.sent_at, sa.Interval())
+
+
+def _figures_by_place(chosen) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PostgreSQL's counts and medians (see ``invitation_figures``): one grouped pass with the
+    finished invitations binned by whole hour, then one statement for the middle values that
+    their bins cannot tell. All run on one REPEATABLE READ snapshot of their own, so that the
+    places worked out from the first are the places the second reads.
+
+    The pass groups invitations by wave, channel, state, whether sent, and hours to complete,
+    and only counts them (with the least and greatest time of each group): the five counts are
+    added up from the groups here, which costs a tenth of summing five conditions per row. It
+    counts as opened only invitations now opened, started or completed: a correlated look-up of
+    the events in it would keep PostgreSQL from counting in parallel (an expression over a
+    SubPlan cannot be split between workers), so the others once opened (an invitation that
+    expired after it was opened, say) are counted by a second statement, through the partial
+    index of invitations not opened (``ix_invitations_unopened``)."""
+    # The bin: whole hours of the time to complete. Written exactly as the statistics on it are
+    # (migration a6c8e0f2b4d7), its constants literal, so that the planner knows a few hundred
+    # bins come out and counts them in parallel, not by sorting 2.3 million rows.
+    hours = sa.func.floor(sa.func.date_part(sa.literal_column("'epoch'"), _TOOK) / sa.literal_column("3600"))
+    was_sent = Invitation.sent_at.is_not(None)
+    keys = (Invitation.wave, Invitation.channel, Invitation.state, was_sent, hours)
+    query = (sa.select(*keys, sa.func.count(), sa.func.min(_TOOK), sa.func.max(_TOOK))
+             .where(chosen).group_by(*keys))
+    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        rows = [tuple(row) for row in connection.execute(query)]
+        opened_before = dict(((wave, channel), n) for wave, channel, n in connection.execute(
+            sa.select(Invitation.wave, Invitation.channel, sa.func.count())
+            .where(sa.text("invitations." + UNOPENED_WHERE), _OPENED_BEFORE, chosen)
+            .group_by(Invitation.wave, Invitation.channel)))
+        counts = _counts_of(rows, opened_before)
+        groups = {}
+        for wave, channel, state, sent, hours, n, least, most in rows:
+            if state == "completed" and sent and hours is not None:  # FINISHED_WHERE
+                groups.setdefault((wave, channel), []).append(Bin(int(hours), n, least, most))
+        for wave in sorted({wave for wave, _channel in groups}):  # every channel's bins of the wave
+            groups[(wave, None)] = merged([part for (at, channel), bins in groups.items()
+                                           if at == wave and channel is not None for part in bins])
+        places = {key: middle(bins) for key, bins in groups.items()}
+        values = _values_at(connection, chosen, {(key, place) for key, pair in places.items() for place in pair
+                                                 if not place.known})
+    found = []
+    for (wave, channel), pair in places.items():
+        days = [(values[((wave, channel), place)] if not place.known else place.value).total_seconds() / 86400
+                for place in pair]
+        found.append({"wave": wave, "channel": channel, "median_days": median(*days)})
+    return counts, pd.DataFrame(found, columns=["wave", "channel", "median_days"])
+
+
+def _counts_of(rows, opened_before: dict) -> pd.DataFrame:
+    """``COUNTED`` per wave and channel from the grouped pass's rows (wave, channel, state, sent,
+    hours, n, ...) and the invitations once opened that are no longer (``opened_before``)."""
+    totals: dict = {}
+    for wave, channel, state, sent, _hours, n, *_times in rows:
+        figures = totals.setdefault((wave, channel), dict.fromkeys(COUNTED, 0))
+        if state != "cancelled":
+            figures["asked"] += n
+            figures["sent"] += n if sent or state in OPENED_STATES else 0
+            figures["opened"] += n if state in OPENED_STATES else 0
+        figures["completed"] += n if state == "completed" else 0
+        figures["expired"] += n if state == "expired" else 0
+    for key, n in opened_before.items():
+        totals[key]["opened"] += n
+    return pd.DataFrame([{"wave": wave, "channel": channel, **figures} for (wave, channel), figures in totals.items()],
+                        columns=["wave", "channel", *COUNTED])
+
+
+def _values_at(connection, chosen, wanted) -> dict:
+    """Each wanted place's time to complete, read in one statement: per place, the group's
+    finished invitations within its bin's least and greatest times (an index range of the bin's
+    own values: bins do not overlap), in order, at the place's offset."""
+    wanted = sorted(wanted, key=lambda item: (item[0][0], item[0][1] or "", item[1].bin.number, item[1].offset))
+    if not wanted:
+        return {}
+    parts = []
+    for number, ((wave, channel), place) in enumerate(wanted):
+        part = (sa.select(sa.literal(number).label("n"), _TOOK.label("took"))
+                .where(_FINISHED, Invitation.wave == wave, _TOOK >= place.bin.least, _TOOK <= place.bin.most, chosen))
+        if channel is not None:
+            part = part.where(Invitation.channel == channel)
+        parts.append(part.order_by(_TOOK).offset(place.offset).limit(1))
+    found = dict(tuple(row) for row in connection.execute(sa.union_all(*parts)))
+    if len(found) != len(wanted):
+        # One snapshot for both statements: a place the first found is always there.
+        raise RuntimeError("an invitation's time to complete was not where its bin said")
+    return {item: found[number] for number, item in enumerate(wanted)}
 
 
 def medians_of(rows: pd.DataFrame) -> pd.DataFrame:
@@ -379,7 +463,7 @@ def wave_sets(filters: Filters, waves) -> pd.DataFrame:
         return pd.DataFrame({"waves": pd.Series(dtype=object), "families": pd.Series(dtype=int)})
     flags = [sa.func.max(sa.case((Invitation.wave == wave, 1), else_=0)).label(f"w{n}") for n, wave in enumerate(waves)]
     per_family = (sa.select(Invitation.family_id, *flags)
-                  .where(Invitation.state == "completed", Invitation.wave.in_(waves),
+                  .where(sa.text("invitations." + COMPLETED_WHERE), Invitation.wave.in_(waves),
                          in_cohort(Invitation.family_id, filters))
                   .group_by(Invitation.family_id).subquery("per_family"))
     columns = [per_family.c[f"w{n}"] for n in range(len(waves))]

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (Date, DateTime, FetchedValue, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import Encrypted
@@ -32,6 +33,27 @@ MANUAL_WAVE = "manual-"
 OPEN_STATES = ("planned", "due", "sent", "opened", "started")
 #: States in which a text (the invitation or a reminder) may still go.
 SENDABLE = ("due", "sent", "opened", "started")
+#: A completed invitation whose time to complete is known (sent, and its response completed):
+#: the invitations response-rates' medians are taken over. SQL, as a partial index needs it.
+FINISHED_WHERE = "state = 'completed' AND sent_at IS NOT NULL AND completed_at IS NOT NULL"
+#: States of an invitation that was opened (states only move forward, so one in these was).
+OPENED_STATES = ("opened", "started", "completed")
+#: States of an invitation not opened now (it may have been once: one that expired after it was
+#: opened, say), cancelled ones aside: the few whose events response-rates must look up.
+UNOPENED_STATES = tuple(state for state in STATES if state not in (*OPENED_STATES, "cancelled"))
+
+
+def _in(states) -> str:
+    """``IN (...)`` with the states written out, as a partial index's predicate and the queries
+    that must imply it need them."""
+    return "IN (" + ", ".join(f"'{state}'" for state in states) + ")"
+
+
+UNOPENED_WHERE = f"state {_in(UNOPENED_STATES)}"
+#: An event of opening (or later): the events response-rates looks up, by invitation.
+OPENING_WHERE = f"to_state {_in(OPENED_STATES)}"
+#: A completed invitation (wave_sets reads each family's completed waves in family order).
+COMPLETED_WHERE = "state = 'completed'"
 #: A send begun this long ago and never confirmed is shown as "unknown": a person must check.
 UNKNOWN_AFTER_MINUTES = 10
 #: A claim this old whose send was never begun returns to the queue: its dispatcher stopped (or
@@ -56,6 +78,22 @@ class Invitation(db.Model):
               sqlite_where=text("state = 'planned'")),
         Index("ix_invitations_to_close", "closes_at", postgresql_where=text(f"state IN {OPEN_STATES}"),
               sqlite_where=text(f"state IN {OPEN_STATES}")),
+        # response-rates' median days: a few values found by their place among a wave's completed
+        # invitations' times to complete, each read from this index rather than by sorting them
+        # all (``reports.medians``). The channel and family ride along for the filters, and both
+        # times so that PostgreSQL answers from the index alone (it will not for an expression
+        # whose columns the index cannot return).
+        Index("ix_invitations_time_to_complete", "wave", text("(completed_at - sent_at)"),
+              postgresql_include=["channel", "family_id", "sent_at", "completed_at"],
+              postgresql_where=text(FINISHED_WHERE),
+              sqlite_where=text(FINISHED_WHERE)),
+        # response-rates' invitations once opened that are no longer: only these need their events
+        # looked up, and this finds them without reading every invitation.
+        Index("ix_invitations_unopened", "wave", "channel", postgresql_include=["family_id"],
+              postgresql_where=text(UNOPENED_WHERE), sqlite_where=text(UNOPENED_WHERE)),
+        # Which waves each family completed, read in family order without sorting (attrition).
+        Index("ix_invitations_completed_waves", "family_id", "wave", postgresql_where=text(COMPLETED_WHERE),
+              sqlite_where=text(COMPLETED_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,6 +142,12 @@ class Invitation(db.Model):
     #: The send promised anonymity: no response is ever linked to this invitation.
     anonymous: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: When the response this invitation led to was completed; None while it is not. Kept by the
+    #: database (triggers on ``invitations`` and ``responses``, migration ``a6c8e0f2b4d7``) for
+    #: every way a response completes, is imported or is removed, so that response-rates reads
+    #: times to complete without joining millions of responses. Never written by the app.
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=FetchedValue(),
+                                                          server_onupdate=FetchedValue())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -135,6 +179,11 @@ class InvitationEvent(db.Model):
     """One transition of one invitation, with its time and cause."""
 
     __tablename__ = "invitation_events"
+    __table_args__ = (
+        # Whether an invitation no longer opened ever was, answered from the index alone.
+        Index("ix_invitation_events_opened", "invitation_id", postgresql_where=text(OPENING_WHERE),
+              sqlite_where=text(OPENING_WHERE)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)

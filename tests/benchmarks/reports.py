@@ -7,8 +7,9 @@ Run:  python tests/benchmarks/reports.py [--families 20000] [--answer-sets 50] [
 
 Seeds a throwaway PostgreSQL database with ``export.seed`` (the datasets benchmark's families,
 members and completed responses with answers and scores), then adds what the response-rates
-report reads: an invitation for each completed response (sent two days before, "opened" once)
-and, for about half the carers, a 6-month follow-up invitation that expired unanswered. With
+report reads: an invitation for each completed response (sent a minute to 20 days before,
+"opened" once) and, for about half the carers, a 6-month follow-up invitation that expired
+unanswered. With
 ``--database NAME`` an already seeded database (``--keep-database`` from an earlier run) is used.
 
 Then, in this process, an admin signs in through the real sign-in form and each report page
@@ -53,10 +54,14 @@ SELECT r.family_id, r.member_id,
        'family-support', r.wave, r.instrument_id,
        CASE WHEN r.instrument_id IN ('practitioner-assessment', 'member-assessment', 'family-star') THEN 'staff_task'
             ELSE 'sms_link' END,
-       (r.completed_at - interval '2 days')::date, r.completed_at - interval '3 days',
-       r.completed_at + interval '25 days', 'completed', 0, 0, r.id, r.completed_at - interval '2 days',
-       r.completed_at - interval '3 days', r.completed_at
-FROM responses r WHERE r.status = 'completed'
+       s.sent::date, s.sent - interval '1 day', s.sent + interval '28 days', 'completed', 0, 0, r.id, s.sent,
+       s.sent - interval '1 day', r.completed_at
+FROM responses r
+-- Answered from a minute to 20 days after the text, spread by the response's id (a median over
+-- equal times would be no test of how medians are found).
+CROSS JOIN LATERAL (SELECT r.completed_at - interval '1 second' * (60 + (r.id::bigint * 2654435761) % 1728000)
+                    AS sent) s
+WHERE r.status = 'completed'
 ON CONFLICT DO NOTHING
 """
 EXPIRED = """
