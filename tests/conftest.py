@@ -150,6 +150,34 @@ def ctx(app):
         yield
 
 
+def page_text(html: str) -> str:
+    """What a reader sees: the page's text without its tags, attributes, scripts or styles.
+
+    Checks that a case reference is absent must read this, not the raw page: a CSRF token or a
+    nonce is random text and now and then holds "S-1" (CI met one, "...Ea1S-15q-...")."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.parts, self.hidden = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.hidden += tag in ("script", "style")
+
+        def handle_endtag(self, tag):
+            self.hidden -= tag in ("script", "style") and self.hidden > 0
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.parts.append(data)
+
+    reader = Text()
+    reader.feed(html)
+    reader.close()
+    return " ".join(reader.parts)
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', html)
