@@ -15,6 +15,7 @@ import yaml
 
 from ..instruments.checks import Checks, Problem, yaml_problem
 from ..instruments.loader import INSTRUMENT_ID_PATTERN
+from ..instruments.yaml_text import parse as parse_yaml
 from .profile import (
     AGE_STYLES, ALL, DATE_STYLES, DEFAULT_AGE_BANDS, DEFAULT_K, DEFAULT_KEY_SETTING, FORMATS, FREE_TEXT, LEVELS,
     ON_MISMATCH, ON_SMALL_GROUPS, QUASI_IDENTIFIERS, SHAPES, TIMESTAMP_UNITS, ChangePair, Deidentification, Disclosure,
@@ -43,7 +44,7 @@ def parse_profile(path: Path | str, name: str, known_instruments: Mapping[str, s
     path = Path(path)
     try:
         data = path.read_bytes()
-        raw = yaml.safe_load(data.decode("utf-8"))
+        raw = parse_yaml(data.decode("utf-8"))
     except yaml.YAMLError as error:
         raise ProfileError([yaml_problem(name, error)])
     except (OSError, UnicodeDecodeError) as error:

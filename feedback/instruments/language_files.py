@@ -35,6 +35,7 @@ import yaml
 from .checks import Problem, yaml_problem
 from .definition import Instrument
 from .loader import InstrumentError, build_instrument
+from .yaml_text import parse as parse_yaml
 
 FOLDER = "languages"
 #: Top-level parts of a version file that respondents never read (staff-facing report labels).
@@ -64,7 +65,7 @@ def language_file_paths(instrument_folder: Path) -> list[Path]:
 def load_language_file(path: Path, display: str) -> tuple[LanguageFile | None, list[Problem]]:
     """Read one language file; problems name the file and the pair (by number and source text)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         return None, [yaml_problem(display, error)]
     except (OSError, UnicodeDecodeError) as error:

@@ -21,6 +21,7 @@ from .definition import (
 from .checks import Problem, yaml_problem
 from .derivation import DerivationRules
 from .scale_rules import ScaleRules
+from .yaml_text import parse as parse_yaml
 
 INSTRUMENT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 
@@ -66,7 +67,7 @@ def load_instrument(path: Path | str, display_path: str | None = None) -> Instru
     path = Path(path)
     name = display_path or str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise InstrumentError([yaml_problem(name, error)])
     except (OSError, UnicodeDecodeError) as error:

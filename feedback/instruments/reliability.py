@@ -33,6 +33,7 @@ import yaml
 
 from .checks import Problem, yaml_problem
 from .definition import DIRECTIONS, RELIABILITY_KINDS as KINDS
+from .yaml_text import parse as parse_yaml
 
 SIDECAR = "reliability.yaml"
 VERSION_FILE = "version file"
@@ -66,7 +67,7 @@ def load_reliabilities(folder: Path, display: str, instrument_ids_scales: dict[s
     if not path.exists():
         return {}, []
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         return {}, [yaml_problem(display, error)]
     except (OSError, UnicodeDecodeError) as error:

@@ -21,6 +21,7 @@ import yaml
 
 from .checks import Problem, yaml_problem
 from .definition import Instrument
+from .yaml_text import parse as parse_yaml
 
 SIDECAR = "translations.yaml"
 #: ``source``: the wording as written; ``draft``: translated by the team, not checked by a qualified
@@ -62,7 +63,7 @@ def load_translation_statuses(path: Path, display: str, versions: Iterable[Instr
         return statuses, []
     problems: list[Problem] = []
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         return statuses, [yaml_problem(display, error)]
     except (OSError, UnicodeDecodeError) as error:

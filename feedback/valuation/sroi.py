@@ -310,12 +310,14 @@ def load_sroi_parameters(path, outcome_keys=None, display: str | None = None) ->
     name the file (default: its folder and name)."""
     import yaml
 
+    from ..instruments.yaml_text import parse as parse_yaml
+
     if outcome_keys is None:
         from ..reports.cost_benefit import OUTCOMES
         outcome_keys = [outcome.key for outcome in OUTCOMES]
     shown_name = display or _shown(path)
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, [f"{shown_name}: no such file"]
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:

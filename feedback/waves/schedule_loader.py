@@ -19,6 +19,7 @@ import yaml
 from ..families.eligibility import MEMBER_ROLES, may_answer
 from ..instruments.catalogue import Catalogue
 from ..instruments.checks import Checks, Problem, yaml_problem
+from ..instruments.yaml_text import parse as parse_yaml
 from ..instruments.definition import Instrument
 from ..instruments.loader import INSTRUMENT_ID_PATTERN, content_hash
 from .schedule import (
@@ -47,7 +48,7 @@ class ScheduleError(Exception):
 def load_schedule(path: Path | str, display_name: str, catalogue: Catalogue) -> Schedule:
     """Parse and validate one schedule file; raise ``ScheduleError`` listing every problem."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ScheduleError([yaml_problem(display_name, error)])
     except (OSError, UnicodeDecodeError) as error:
