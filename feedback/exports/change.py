@@ -36,8 +36,8 @@ import pandas as pd
 from ..instruments.definition import Instrument, Scale
 from ..instruments.reliability import better_direction
 from ..instruments.scoring import reverse, scorable
-from ..statistics.reliable_change import (Z95, ChangeThreshold, Reliability, change_threshold, choose_reliability,
-                                          classify)
+from ..statistics.reliable_change import (CLASSES, Z95, ChangeThreshold, Reliability, change_threshold,
+                                          choose_reliability, classify_all)
 from .codebook import Variable
 
 #: rcc codes, in the order of ``statistics.reliable_change.CLASSES``.
@@ -177,11 +177,14 @@ def add_reliable_change(table: pd.DataFrame, instrument: Instrument, *, person: 
         rci = (change / threshold.s_diff) if threshold is not None else pd.Series(np.nan, index=table.index)
         codes = pd.Series(np.nan, index=table.index, dtype="float64")
         if threshold is not None and better is not None:
-            for index in change.index[change.notna()]:
-                kind = classify(float(before[index]), float(score[index]), threshold.threshold, better,
-                                cutoff=scale.cutoff.value if scale.cutoff is not None else None,
-                                cutoff_direction=scale.cutoff.direction if scale.cutoff is not None else None)
-                codes[index] = CODES[kind]
+            # Classed all at once (``classify_all``); rows with no change (no baseline, or the
+            # baseline itself) keep no code.
+            classes = classify_all(before.to_numpy(dtype=float), score.to_numpy(dtype=float), threshold.threshold,
+                                   better, cutoff=scale.cutoff.value if scale.cutoff is not None else None,
+                                   cutoff_direction=scale.cutoff.direction if scale.cutoff is not None else None)
+            by_class = np.array([CODES[kind] for kind in CLASSES], dtype="float64")
+            codes = pd.Series(np.where(change.notna().to_numpy(), by_class[classes], np.nan), index=table.index,
+                              dtype="float64")
         names = {prefix: f"{prefix}{scale.id}" for prefix in PREFIXES}
         added[names["chg_"]] = change
         added[names["rci_"]] = rci.astype("float64")

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from flask_babel import gettext as _
 
 from ..instruments.reliability import VERSION_FILE, ScaleReliability, better_direction
 from ..instruments.scoring import reverse, scorable
 from ..statistics.change import paired_change
-from ..statistics.reliable_change import CLASSES, Reliability, change_threshold, choose_reliability, classify
+from ..statistics.reliable_change import CLASSES, Reliability, change_threshold, choose_reliability, classify_all
 from .disclosure import Sum
 from .model import Column, Report, Table, count_and_share, not_enough, p_text
 from .pairs import latest, paired
@@ -250,12 +251,10 @@ def compute(scales: list[ScaleData], min_n: int = MIN_ALPHA_N) -> Report:
                 hidden_with[(r, "threshold")] = [(r, "alpha_n")]
                 hidden_with[(r, "reliability")] = [(r, "alpha_n")]
             if threshold is not None and better is not None:
-                counts = dict.fromkeys(CLASSES, 0)
-                # Python floats (``tolist``), not a Series' items one by one: the same values, a
-                # fraction of the time over tens of thousands of pairs.
-                for b, a in zip(values_before.tolist(), values_after.tolist()):
-                    counts[classify(float(b), float(a), threshold.threshold, better,
-                                    cutoff.value if cutoff else None, cutoff.direction if cutoff else None)] += 1
+                found_classes = classify_all(values_before.to_numpy(dtype=float), values_after.to_numpy(dtype=float),
+                                             threshold.threshold, better, cutoff.value if cutoff else None,
+                                             cutoff.direction if cutoff else None)
+                counts = dict(zip(CLASSES, np.bincount(found_classes, minlength=len(CLASSES)).tolist()))
                 classes = [c for c in CLASSES if cutoff is not None or c != "recovered"]
                 atoms = {c: atom + (c,) for c in classes}
                 stat_made_of[(r, "n")] = Sum.of(atoms.values())

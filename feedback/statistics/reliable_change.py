@@ -20,7 +20,7 @@ import scipy.stats
 
 __all__ = [
     "Z95", "CLASSES", "Reliability", "cronbach_alpha", "choose_reliability", "ChangeThreshold",
-    "change_threshold", "reliable_change_index", "jacobson_truax_c", "classify", "is_clinical",
+    "change_threshold", "reliable_change_index", "jacobson_truax_c", "classify", "classify_all", "is_clinical",
 ]
 
 # The two-sided 95% normal quantile (1.959964…), from scipy rather than the rounded 1.96.
@@ -152,12 +152,7 @@ def classify(before: float, after: float, threshold: float, better: str, cutoff:
     reliable change the other way is "deteriorated"; anything else "unchanged". Without a cut-off
     nobody is "recovered".
     """
-    if better not in BETTER:
-        raise ValueError(f"better must be one of {BETTER}, not {better!r}")
-    if not threshold >= 0.0:
-        raise ValueError(f"threshold must be 0 or more, not {threshold}")
-    if cutoff is not None and cutoff_direction not in CUTOFF_DIRECTIONS:
-        raise ValueError(f"a cut-off needs cutoff_direction in {CUTOFF_DIRECTIONS}, not {cutoff_direction!r}")
+    _check(threshold, better, cutoff, cutoff_direction)
     change = after - before
     if not abs(change) > threshold:
         return "unchanged"
@@ -168,3 +163,38 @@ def classify(before: float, after: float, threshold: float, better: str, cutoff:
             after, cutoff, cutoff_direction):
         return "recovered"
     return "improved"
+
+
+def _check(threshold: float, better: str, cutoff: float | None, cutoff_direction: str | None) -> None:
+    if better not in BETTER:
+        raise ValueError(f"better must be one of {BETTER}, not {better!r}")
+    if not threshold >= 0.0:
+        raise ValueError(f"threshold must be 0 or more, not {threshold}")
+    if cutoff is not None and cutoff_direction not in CUTOFF_DIRECTIONS:
+        raise ValueError(f"a cut-off needs cutoff_direction in {CUTOFF_DIRECTIONS}, not {cutoff_direction!r}")
+
+
+def classify_all(before, after, threshold: float, better: str, cutoff: float | None = None,
+                 cutoff_direction: str | None = None) -> np.ndarray:
+    """``classify`` for many people at once: for each pair of ``before`` and ``after`` (arrays of
+    the same length), the position in ``CLASSES`` of the class ``classify`` gives it (int8).
+
+    A report or export classes every member of a national cohort: one Python call per person cost
+    most of a second at 100,000 families; the same comparisons over arrays cost milliseconds. A
+    missing score (NaN) changes by NaN, which is not more than the threshold: "unchanged", as
+    ``classify`` has it (callers leave such people out)."""
+    _check(threshold, better, cutoff, cutoff_direction)
+    before = np.asarray(before, dtype=float)
+    after = np.asarray(after, dtype=float)
+    with np.errstate(invalid="ignore"):  # infinity less infinity: NaN, as Python's floats give it
+        change = after - before
+    reliable = np.abs(change) > threshold
+    better_way = change > 0 if better == "higher" else change < 0
+    classes = np.full(change.shape, CLASSES.index("unchanged"), dtype=np.int8)
+    classes[reliable & ~better_way] = CLASSES.index("deteriorated")
+    classes[reliable & better_way] = CLASSES.index("improved")
+    if cutoff is not None:
+        clinical = (np.greater_equal if cutoff_direction == "at_or_above" else np.less_equal)
+        recovered = reliable & better_way & clinical(before, cutoff) & ~clinical(after, cutoff)
+        classes[recovered] = CLASSES.index("recovered")
+    return classes

@@ -153,3 +153,36 @@ def test_choose_reliability_when_nothing_usable():
     assert chosen.value is None and "not above 0" in chosen.warning
     bad_file = choose_reliability(1.3, "typo", None)
     assert bad_file.value is None and "outside (0, 1]" in bad_file.warning
+
+
+# --- classify_all: the same class as classify, person by person --------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from feedback.statistics.reliable_change import classify_all  # noqa: E402
+
+scores = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
+                   st.integers(-40, 40).map(float), st.sampled_from([0.0, -0.0, 1.5, 2.0, 2.5]))
+
+
+@settings(max_examples=300)
+@given(pairs=st.lists(st.tuples(scores, scores), max_size=40),
+       threshold=st.one_of(st.floats(0, 50, allow_nan=False), st.sampled_from([0.0, 1.0, 2.5, math.inf])),
+       better=st.sampled_from(["higher", "lower"]),
+       cutoff=st.one_of(st.none(), st.tuples(st.one_of(st.integers(-5, 5).map(float), st.floats(-50, 50)),
+                                             st.sampled_from(["at_or_above", "at_or_below"]))))
+def test_classify_all_gives_every_person_the_class_classify_gives(pairs, threshold, better, cutoff):
+    value, direction = cutoff if cutoff else (None, None)
+    before = np.array([b for b, _ in pairs], dtype=float)
+    after = np.array([a for _, a in pairs], dtype=float)
+    found = classify_all(before, after, threshold, better, value, direction)
+    assert found.shape == (len(pairs),)
+    assert [CLASSES[i] for i in found] == [classify(b, a, threshold, better, value, direction) for b, a in pairs]
+
+
+def test_classify_all_refuses_what_classify_refuses():
+    for args in ((1.0, "up"), (-1.0, "higher"), (math.nan, "higher")):
+        with pytest.raises(ValueError):
+            classify_all([1.0], [2.0], *args)
+    with pytest.raises(ValueError):
+        classify_all([1.0], [2.0], 1.0, "higher", cutoff=3.0, cutoff_direction=None)
