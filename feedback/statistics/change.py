@@ -101,6 +101,12 @@ class PairedChange:
 
 def _as_floats(values) -> np.ndarray:
     # Positional, whatever the container: a Series' index would otherwise pair the wrong rows.
+    # Numbers already (a report's 255,000 kept scores): copied as floats, not rebuilt from a list
+    # of Python objects, which cost a report 0.2 s at 100,000 families for the same values.
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+        return values.astype(float)
+    if isinstance(values, pd.Series) and values.dtype.kind in "biuf":
+        return values.to_numpy(dtype=float, na_value=np.nan, copy=True)
     if isinstance(values, pd.Series):
         series = values.reset_index(drop=True)
     else:

@@ -232,3 +232,29 @@ def test_refusals():
         paired_change([1, 2], [1, 2], confidence=95)
     with pytest.raises(ValueError):
         paired_change([1, float("inf")], [1, 2])
+
+
+# --- numbers already: copied as floats, the same as read one by one ---------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from feedback.statistics.change import _as_floats  # noqa: E402
+
+
+@settings(max_examples=100)
+@given(values=st.lists(st.one_of(st.floats(allow_infinity=False), st.integers(-1000, 1000).map(float)), max_size=30),
+       holes=st.lists(st.booleans(), max_size=30))
+def test_numbers_as_arrays_or_series_give_what_their_values_one_by_one_give(values, holes):
+    slow = pd.to_numeric(pd.Series(list(values), dtype="object"), errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    array = np.array(values, dtype=float)
+    for given_ in (array, pd.Series(array, index=np.arange(len(values))[::-1]), pd.Series(array, dtype="Float64")):
+        found = _as_floats(given_)
+        assert found.dtype == float and np.array_equal(found, slow, equal_nan=True)
+        assert found is not array  # a copy: the caller's scores are never changed
+    whole = [int(v) for v in range(len(values))]
+    assert np.array_equal(_as_floats(np.array(whole)), np.array(whole, dtype=float))
+    masked = [None if hole else n for n, hole in zip(whole, holes)]
+    nullable = pd.Series(masked, dtype="Int64")
+    assert np.array_equal(_as_floats(nullable), np.array([np.nan if m is None else m for m in masked], dtype=float),
+                          equal_nan=True)
+    assert np.array_equal(_as_floats(np.array([True, False])), [1.0, 0.0])
