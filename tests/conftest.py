@@ -55,12 +55,15 @@ def _catalogue_loaded_once_per_content():
     that writes, renames or removes any file of the folder gets a fresh load, problems and all.
     Only the start-up path is wrapped: tests of ``load_catalogue`` itself call the real one."""
     import hashlib
+    from collections import OrderedDict
 
     from feedback.instruments.catalogue import Catalogue
     from feedback.publishing import startup
 
     real = startup.load_catalogue
-    loaded: dict[str, Catalogue] = {}
+    # The last few folders' catalogues: tests that make folders of their own would otherwise keep
+    # one each for the whole run; the session's shared folder is asked for most and stays.
+    loaded: OrderedDict[str, Catalogue] = OrderedDict()
 
     def fingerprint(folder: Path) -> str:
         digest = hashlib.sha256(str(folder.resolve()).encode())
@@ -76,6 +79,9 @@ def _catalogue_loaded_once_per_content():
         key = fingerprint(folder)
         if key not in loaded:
             loaded[key] = real(folder)
+            while len(loaded) > 8:
+                loaded.popitem(last=False)
+        loaded.move_to_end(key)
         kept = loaded[key]
         return Catalogue(dict(kept.instruments), list(kept.problems), dict(kept.translations),
                          {gap: dict(missing) for gap, missing in kept.language_gaps.items()})

@@ -60,3 +60,17 @@ def test_a_response_is_shown_from_the_published_definition_even_if_the_file_is_g
     other = make_app(database_url, own_questionnaires)
     html = other.test_client().get(f"/s/{token}/q/adults").get_data(as_text=True)
     assert "How many adults live with you?" in html
+
+
+def test_a_file_changed_after_an_app_started_on_its_folder_is_read_again_at_the_next_start(
+        app, make_link, database_url, own_questionnaires):
+    # The suite reuses a folder's catalogue between app starts when its files hold the same bytes
+    # (tests/conftest.py): a file changed in place must still be read at the next start.
+    make_link("household")
+    make_app(database_url, own_questionnaires)  # starts, and its catalogue is kept
+    path = own_questionnaires / "household" / "v1.yaml"
+    path.write_text(path.read_text().replace("How many adults live with you?", "How many grown-ups live with you?"))
+    with pytest.raises(PublishedVersionChanged, match=r"v2\.yaml"):
+        make_app(database_url, own_questionnaires)
+    path.write_text(path.read_text().replace("How many grown-ups live with you?", "How many adults live with you?"))
+    make_app(database_url, own_questionnaires)  # the same bytes as the first start again: starts
