@@ -194,7 +194,8 @@ def classify_all(before, after, threshold: float, better: str, cutoff: float | N
     classes[reliable & ~better_way] = CLASSES.index("deteriorated")
     classes[reliable & better_way] = CLASSES.index("improved")
     if cutoff is not None:
-        clinical = (np.greater_equal if cutoff_direction == "at_or_above" else np.less_equal)
-        recovered = reliable & better_way & clinical(before, cutoff) & ~clinical(after, cutoff)
+        # ``is_clinical``'s comparisons work element by element on arrays.
+        recovered = (reliable & better_way & is_clinical(before, cutoff, cutoff_direction)
+                     & ~is_clinical(after, cutoff, cutoff_direction))
         classes[recovered] = CLASSES.index("recovered")
     return classes
