@@ -21,14 +21,17 @@ at that wave gets no change. For an instrument answered without waves (the famil
 readings), the person's first reading (table order is completion order). Baseline rows, and rows
 at the baseline wave, get blanks.
 
-SD_entry and alpha are computed over the whole table the runner passes, which is the whole export's
-table for the instrument (the runner builds one instrument at a time, never part of one).
+SD_entry and alpha are the whole export's for the instrument: ``change_basis`` works them out once
+over the cohort (the table's ids, waves and scores, and the baseline rows' answers) and
+``apply_change`` applies them to any part of the table that holds all of its people's rows (the
+runner builds a large export a block of families at a time); ``add_reliable_change`` does both
+over one table.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -113,6 +116,22 @@ def item_scores(values: pd.DataFrame | None, scale: Scale, index: pd.Index) -> p
     return pd.DataFrame(out, index=index)
 
 
+#: ``ScaleChange.baseline`` of an instrument answered without waves: each person's first reading.
+FIRST_READING = "first reading"
+
+
+@dataclass(frozen=True)
+class ChangeBasis:
+    """What reliable change is computed against, over a whole export's table for an instrument:
+    who a person is (the member, or the family for a family-level instrument) and, per scale, the
+    baseline, SD_entry, reliability and threshold (``notes``). Worked out once over the cohort
+    (``change_basis``) and applied to any part of its rows (``apply_change``): a person's rows are
+    never split between parts, so each part gets the values the whole table would have."""
+
+    by_member: bool
+    notes: tuple[ScaleChange, ...]
+
+
 def add_reliable_change(table: pd.DataFrame, instrument: Instrument, *, person: str, family: str,
                         wave_order: Sequence[str], item_values: pd.DataFrame | None = None,
                         reliabilities: Mapping[str, Any] | None = None
@@ -124,56 +143,88 @@ def add_reliable_change(table: pd.DataFrame, instrument: Instrument, *, person: 
     of the schedules in order. ``item_values`` holds the raw answers (item id columns) with the
     same index as ``table``; ``reliabilities`` maps scale id → ``ScaleReliability``.
     """
+    basis = change_basis(table, instrument, person=person, family=family, wave_order=wave_order,
+                         item_values=lambda rows: item_values, reliabilities=reliabilities)
+    if basis is None:
+        return table, [], []
+    table, variables = apply_change(table, instrument, basis, person=person, family=family, wave_order=wave_order)
+    return table, variables, list(basis.notes)
+
+
+def change_basis(table: pd.DataFrame, instrument: Instrument, *, person: str, family: str,
+                 wave_order: Sequence[str], item_values: Callable[[pd.Index], pd.DataFrame | None] | None = None,
+                 reliabilities: Mapping[str, Any] | None = None) -> ChangeBasis | None:
+    """The basis of reliable change over ``table``: the ids, ``wave`` and ``score_<scale>`` columns
+    are all it reads (in table order, which is completion order). ``item_values(rows)`` gives the
+    raw answers of those rows (item id columns), asked once, for the baseline rows of the scales
+    that have no published reliability (Cronbach's alpha is then computed from them). None when
+    the table has no person or wave to follow."""
     reliabilities = reliabilities or {}
     key = person if person in table.columns and table[person].notna().any() else family
     if key not in table.columns or "wave" not in table.columns:
-        return table, [], []
-    added: dict[str, pd.Series] = {}
-    variables: list[Variable] = []
-    notes: list[ScaleChange] = []
+        return None
     rank = {wave: position for position, wave in enumerate(wave_order)}
-    whose = "member" if key == person else "family"
+    found = []  # per scale: (scale, baseline, entry scores' rows, SD and its n)
     for scale in instrument.scales:
         column = f"score_{scale.id}"
         if column not in table.columns:
             continue
-        score = pd.to_numeric(table[column], errors="coerce").astype("float64")
+        score = _score(table, column)
         keyed = table[key].notna() & score.notna()
         waves = table["wave"]
         if keyed.any() and waves[keyed].notna().all():
-            def order(wave):
-                return rank.get(wave, len(rank)), str(wave)
-            first = min(waves[keyed].unique(), key=order)
-            at_base = keyed & (waves == first)
-            later = keyed & waves.map(lambda wave: pd.notna(wave) and order(wave) > order(first)).astype(bool)
-            baseline = str(first)
+            baseline = str(min(waves[keyed].unique(), key=lambda wave: _order(rank, wave)))
         else:
-            position = pd.Series(np.arange(len(table)), index=table.index)
-            first_at = table[key].map(position[keyed].groupby(table.loc[keyed, key]).min())
-            at_base = keyed & position.eq(first_at)
-            later = keyed & position.gt(first_at)
-            baseline = "first reading"
+            baseline = FIRST_READING
+        at_base, _later = _rows(table, key, keyed, baseline, rank)
         base_rows = table.loc[at_base, [key]].drop_duplicates(key, keep="last").index  # the key column only
-        before_by_key = pd.Series(score[base_rows].to_numpy(), index=table.loc[base_rows, key].to_numpy())
-        before = table[key].map(before_by_key).where(later).astype("float64")
-        change = (score - before).where(later)
         entry_scores = score[base_rows]
         n_entry = int(entry_scores.notna().sum())
         sd = float(entry_scores.std(ddof=1)) if n_entry >= 2 else None
         sd = sd if sd is not None and math.isfinite(sd) else None
+        found.append((scale, baseline, base_rows, n_entry, sd))
+    # One read of the answers for every scale that computes alpha: the union of their baseline rows.
+    alpha_rows = [rows for scale, _b, rows, _n, _sd in found if getattr(reliabilities.get(scale.id), "value", None) is None]
+    values = None
+    if alpha_rows and item_values is not None:
+        values = item_values(alpha_rows[0].append(alpha_rows[1:]).unique() if len(alpha_rows) > 1 else alpha_rows[0])
+    notes = []
+    for scale, baseline, base_rows, n_entry, sd in found:
         file = reliabilities.get(scale.id)
         reliability = choose_reliability(getattr(file, "value", None), getattr(file, "source", None),
-                                         item_scores(item_values, scale, base_rows), min_n=MIN_N)
+                                         item_scores(values, scale, base_rows), min_n=MIN_N)
         threshold = None
         if sd is not None and sd > 0 and reliability.value is not None and 0 < reliability.value < 1:
             threshold = change_threshold(sd, reliability.value)
-        better = better_direction(scale, file)
         cutoff = (f"{scale.cutoff.direction.replace('_', ' ')} {scale.cutoff.value:g}"
                   if scale.cutoff is not None else None)
-        note = ScaleChange(instrument.id, scale.id, baseline, n_entry, sd, reliability,
-                           getattr(file, "kind", None) if file is not None else None, threshold, better, cutoff,
-                           getattr(file, "origin", None))
-        notes.append(note)
+        notes.append(ScaleChange(instrument.id, scale.id, baseline, n_entry, sd, reliability,
+                                 getattr(file, "kind", None) if file is not None else None, threshold,
+                                 better_direction(scale, file), cutoff, getattr(file, "origin", None)))
+    return ChangeBasis(by_member=key == person, notes=tuple(notes))
+
+
+def apply_change(table: pd.DataFrame, instrument: Instrument, basis: ChangeBasis, *, person: str, family: str,
+                 wave_order: Sequence[str]) -> tuple[pd.DataFrame, list[Variable]]:
+    """``chg_``, ``rci_`` and ``rcc_`` columns of each scale in ``basis`` on ``table``: the whole
+    export's table or any part of it that holds every row of each of its people."""
+    key = person if basis.by_member else family
+    rank = {wave: position for position, wave in enumerate(wave_order)}
+    added: dict[str, pd.Series] = {}
+    variables: list[Variable] = []
+    whose = "member" if basis.by_member else "family"
+    scales = {scale.id: scale for scale in instrument.scales}
+    for note in basis.notes:
+        scale = scales[note.scale]
+        column = f"score_{scale.id}"
+        score = _score(table, column)
+        keyed = table[key].notna() & score.notna()
+        at_base, later = _rows(table, key, keyed, note.baseline, rank)
+        base_rows = table.loc[at_base, [key]].drop_duplicates(key, keep="last").index
+        before_by_key = pd.Series(score[base_rows].to_numpy(), index=table.loc[base_rows, key].to_numpy())
+        before = table[key].map(before_by_key).where(later).astype("float64")
+        change = (score - before).where(later)
+        threshold, better = note.threshold, note.better
         rci = (change / threshold.s_diff) if threshold is not None else pd.Series(np.nan, index=table.index)
         codes = pd.Series(np.nan, index=table.index, dtype="float64")
         if threshold is not None and better is not None:
@@ -191,9 +242,33 @@ def add_reliable_change(table: pd.DataFrame, instrument: Instrument, *, person: 
         added[names["rcc_"]] = codes
         variables += _variables(instrument, scale, note, names, column, whose)
     if not added:
-        return table, [], []
+        return table, []
     table = table.drop(columns=[name for name in added if name in table.columns])
-    return pd.concat([table, pd.DataFrame(added, index=table.index)], axis=1), variables, notes
+    return pd.concat([table, pd.DataFrame(added, index=table.index)], axis=1), variables
+
+
+def _score(table: pd.DataFrame, column: str) -> pd.Series:
+    if column not in table.columns:  # a part of the table nobody in it was scored on
+        return pd.Series(np.nan, index=table.index, dtype="float64")
+    return pd.to_numeric(table[column], errors="coerce").astype("float64")
+
+
+def _order(rank: Mapping[str, int], wave) -> tuple[int, str]:
+    return rank.get(wave, len(rank)), str(wave)
+
+
+def _rows(table: pd.DataFrame, key: str, keyed: pd.Series, baseline: str, rank: Mapping[str, int]
+          ) -> tuple[pd.Series, pd.Series]:
+    """Which rows are at a person's baseline, and which are later than it (both only rows with a
+    person and a score): by wave, or by table order when the baseline is each one's first reading."""
+    if baseline != FIRST_READING:
+        first = _order(rank, baseline)
+        at_base = keyed & (table["wave"] == baseline)
+        later = keyed & table["wave"].map(lambda wave: pd.notna(wave) and _order(rank, wave) > first).astype(bool)
+        return at_base, later
+    position = pd.Series(np.arange(len(table)), index=table.index)
+    first_at = table[key].map(position[keyed].groupby(table.loc[keyed, key]).min())
+    return keyed & position.eq(first_at), keyed & position.gt(first_at)
 
 
 def _variables(instrument: Instrument, scale: Scale, note: ScaleChange, names: dict[str, str], column: str,

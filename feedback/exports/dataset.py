@@ -9,7 +9,7 @@ than the statement.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import numpy as np
@@ -30,6 +30,11 @@ class Selection:
     instruments: tuple[str, ...] | None = None
     waves: tuple[str, ...] | None = None
     site_codes: tuple[str, ...] | None = None
+    #: Only the responses of families whose ids lie in this range (both ends included): a block of
+    #: the families an export builds at a time (``family_blocks``).
+    families: tuple[int, int] | None = None
+    #: Only responses without a family (an erased family's kept responses, a partner's).
+    without_family: bool = False
 
 
 RESPONSE_COLUMNS = ("response_id", "instrument", "version", "content_hash", "mode", "language", "wording_hash", "wave",
@@ -52,7 +57,41 @@ def _selected(query, selection: Selection, joined: bool = False):
         if not joined:
             query = query.join(Family, Family.id == Response.family_id).join(Site, Site.id == Family.site_id)
         query = query.where(Site.code.in_(selection.site_codes))
+    if selection.families is not None:
+        query = query.where(Response.family_id.between(*selection.families))
+    if selection.without_family:
+        query = query.where(Response.family_id.is_(None))
     return query
+
+
+def family_blocks(selection: Selection, size: int) -> list[Selection]:
+    """The selection cut into blocks of at most ``size`` families (by id), then one of the responses
+    without a family if there are any: every response is in exactly one block, and all of a
+    family's responses are in the same one. One block (the selection itself) when it has no more
+    than ``size`` families and no response without one."""
+    query = _selected(sa.select(Response.family_id).select_from(Response), selection).distinct()
+    ids = sorted(family for family in db.session.scalars(query) if family is not None)
+    orphans = db.session.scalar(sa.select(sa.exists(
+        _selected(sa.select(Response.id), replace(selection, without_family=True)))))
+    if len(ids) <= size and not orphans:
+        return [selection]
+    blocks = [replace(selection, families=(ids[start], ids[min(start + size, len(ids)) - 1]))
+              for start in range(0, len(ids), size)]
+    if orphans:
+        blocks.append(replace(selection, without_family=True))
+    return blocks
+
+
+KEY_COLUMNS = ("response_id", "family_id", "member_id", "wave")
+
+
+def response_keys(selection: Selection) -> pd.DataFrame:
+    """Who answered each completed response of the selection and at which wave, in the order of
+    ``responses`` (columns: KEY_COLUMNS): what an export needs of the whole cohort before it builds
+    its table a block of families at a time."""
+    query = (sa.select(Response.id, Response.family_id, Response.member_id, Response.wave)
+             .select_from(Response).order_by(Response.completed_at, Response.id))
+    return _frame(_selected(query, selection), KEY_COLUMNS)
 
 
 def responses(selection: Selection) -> pd.DataFrame:
@@ -104,8 +143,14 @@ def answers_by_response(selection: Selection, response_ids, chunk_responses: int
              .join(Response, Response.id == Answer.response_id))
     connection = db.session.connection()
     for start in range(0, len(ordered), size):
-        low, high = ordered[start], ordered[min(start + size, len(ordered)) - 1]
-        chunk = _selected(query.where(Answer.response_id.between(low, high)), selection)
+        ids = ordered[start:start + size]
+        low, high = ids[0], ids[-1]
+        # A range when the ids are about contiguous (the whole cohort's); a list when they are
+        # scattered (a block of families' responses): a range would read every other family's
+        # answers between them only to leave them out.
+        where = (Answer.response_id.between(low, high) if high - low < 2 * len(ids)
+                 else Answer.response_id.in_(ids))
+        chunk = _selected(query.where(where), selection)
         rows = _plain_rows(connection, chunk)
         if rows:
             grid.add_columns([row[0] for row in rows], [row[1] for row in rows], decode_json([row[2] for row in rows]))

@@ -1,6 +1,11 @@
 """Running an export profile: select completed responses, de-identify them, shape them, write the
 bundle (data files, codebook, manifest, README) and a zip of it, and audit the run.
 
+An instrument's table is built a block of ``FAMILY_BLOCK`` families at a time (``_build``), so
+what the build holds besides the finished table is a block's, not the cohort's; what a block
+cannot know alone (reliable change's baseline, SD and alpha, the wide shape's waves) is worked out
+over the whole selection first. A block's rows come together, in completion order within it.
+
 The bundle is built in a hidden folder next to its destination and renamed into place only when
 every file is written, so a failure (a refused disclosure check, a missing key, a full disk)
 leaves no partial bundle behind.
@@ -41,9 +46,10 @@ from ..instruments.definition import CODED_TYPES, FREE_TEXT_TYPES, NOT_COLLECTED
 from ..publishing.startup import current_catalogue
 from ..timeutil import utcnow
 from .codebook import Codebook, Variable
-from .dataset import Selection, answers_by_response, responses, score_chunks
+from .dataset import Selection, answers_by_response, family_blocks, response_keys, responses, score_chunks
 from .derived import add_level_counts, add_reading_gaps
-from .change import PREFIXES as CHANGE_PREFIXES, add_reliable_change, readme_lines as change_readme_lines
+from .change import (PREFIXES as CHANGE_PREFIXES, ChangeBasis, add_reliable_change, apply_change, change_basis,
+                     readme_lines as change_readme_lines)
 from ..instruments.reliability import reliabilities_for, with_version_file
 from .deidentify import (Drop, Recode, age_band, age_band_column, age_column, coarsen_column, days_since_column,
                          coarser_edges, generalise, local_days, scrub, shift_days, shifted_column,
@@ -147,14 +153,11 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
             for done, instrument_id in enumerate(chosen):
                 tell(f"reading {instrument_id}", done, len(chosen), sum(counts.values()))
                 chosen_here = Selection(instruments=(instrument_id,), **selection)
-                frame = responses(chosen_here)
-                if frame.empty:
+                built = _build(profile, instrument_id, chosen_here, key, catalogue, full, reliable_change)
+                if built is None:
                     continue
-                table, codebook = _table(profile, instrument_id, chosen_here, frame, key, catalogue, full,
-                                         reliable_change)
-                counts[instrument_id] = len(frame)
-                versions[instrument_id] = sorted(int(v) for v in frame["version"].unique())
-                del frame
+                table, codebook, counts[instrument_id], versions[instrument_id] = built
+                del built
                 if not full and profile.disclosure is not None:
                     table, codebook, applied, k, blanked_here = _disclose(profile, instrument_id, table, codebook)
                     table, codebook = follow_language(table, codebook)
@@ -231,9 +234,100 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
     return Bundle(final, zip_path, manifest)
 
 
+#: Families whose table is built at once: a block's responses, answers and intermediate tables
+#: are held, never the cohort's; the blocks' finished tables are then put together. An export of
+#: no more families than this is built whole, in one block.
+FAMILY_BLOCK = 5_000
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """What a table built a block of families at a time takes from the whole selection, so that
+    each block gets the columns and values the whole table would have given it."""
+
+    scored: bool                   # some response has a score: every block gets the score columns
+    by_member: bool                # some response has a member (else: a family-level instrument)
+    waves: tuple[str, ...]         # the waves a wide table has a block of columns for
+    change: ChangeBasis | None     # reliable change's baseline, SD and reliability over the cohort
+
+
+def _build(profile: Profile, instrument_id: str, selection: Selection, key: bytes | None, catalogue, full: bool,
+           change_notes: dict | None = None) -> tuple[pd.DataFrame, Codebook, int, list[int]] | None:
+    """One instrument's de-identified table and codebook, its responses and versions; None when it
+    has no responses. Built ``FAMILY_BLOCK`` families at a time (``dataset.family_blocks``): all of
+    a family's rows are in one block, so what follows a member or family (change, family means,
+    the wide reshape) is the same in a block as in the whole; what needs the whole cohort is worked
+    out first (``_cohort``). Rows come a block at a time (families by id, not shown), in
+    completion order within each; an export of one block has them in completion order."""
+    blocks = family_blocks(selection, FAMILY_BLOCK)
+    cohort = _cohort(profile, instrument_id, selection, catalogue) if len(blocks) > 1 else None
+    parts, variables, notes, rows, versions = [], None, [], 0, set()
+    for block in blocks:
+        frame = responses(block)
+        if frame.empty:
+            continue
+        rows += len(frame)
+        versions.update(int(v) for v in frame["version"].unique())
+        part, part_variables, notes = _table(profile, instrument_id, block, frame, key, catalogue, full, cohort)
+        del frame
+        if variables is None:
+            variables = part_variables
+        elif part_variables != variables:  # a block's columns must be the whole table's: never guess
+            differ = sorted({v.name for v in part_variables}.symmetric_difference(v.name for v in variables)
+                            or {a.name for a, b in zip(part_variables, variables) if a != b})
+            raise RuntimeError(f"{instrument_id}: a block of families gave other columns or codebook entries "
+                               f"than the first ({', '.join(differ)})")
+        if len(part) or not parts:
+            parts.append(part)
+    if not parts:
+        return None
+    if notes and change_notes is not None:
+        change_notes[instrument_id] = [note.manifest() for note in notes]
+    table = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    del parts
+    codebook = Codebook(tuple(variable for variable in variables if variable.name in table.columns))
+    for variable in codebook:
+        if variable.type == "numeric":
+            # A column with no values at all is read as text; it holds numbers, so say so.
+            table[variable.name] = pd.to_numeric(table[variable.name])
+    return table, codebook, rows, sorted(versions)
+
+
+def _cohort(profile: Profile, instrument_id: str, selection: Selection, catalogue) -> Cohort:
+    """What the blocks of ``_build`` need of the whole selection, from its responses' ids and
+    waves and its scores (internal ids stand for pseudonyms: one for one), and the answers at
+    baseline of scales whose reliability is computed here."""
+    instrument = catalogue.latest(instrument_id)
+    keys = response_keys(selection)
+    by_member = bool(keys["member_id"].notna().any())
+    placed = keys["member_id" if profile.shape == "wide_member" and by_member else "family_id"].notna()
+    waves = tuple(sorted(set(keys.loc[placed, "wave"].dropna())))
+    scored, basis = False, None
+    if profile.scores.scales:
+        place = ScorePlaces(keys["response_id"])
+        for chunk in score_chunks(selection):
+            place.add(chunk)
+        scored = bool(place.read)
+        if scored and not _answered_by_partners(instrument) and profile.scores.change != ():
+            for scale in instrument.scales:
+                keys[f"score_{scale.id}"] = place.scale(scale.id)[0]
+            del place
+            scale_items = sorted({item for scale in instrument.scales for item in scale.items})
+
+            def answers_at(rows: pd.Index) -> pd.DataFrame:
+                values = answers_by_response(selection, keys.loc[rows, "response_id"].tolist())
+                return values[[item for item in scale_items if item in values.columns]].set_axis(rows)
+
+            basis = change_basis(keys, instrument, person="member_id", family="family_id",
+                                 wave_order=[wave.name for wave in _schedule_waves()], item_values=answers_at,
+                                 reliabilities=with_version_file(reliabilities_for(instrument_id), instrument.scales))
+    return Cohort(scored=scored, by_member=by_member, waves=waves, change=basis)
+
+
 def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd.DataFrame, key: bytes | None,
-           catalogue, full: bool, change_notes: dict | None = None) -> tuple[pd.DataFrame, Codebook]:
-    """One instrument's responses as a de-identified table (long, or wide per member) and its codebook."""
+           catalogue, full: bool, cohort: Cohort | None = None) -> tuple[pd.DataFrame, list[Variable], list]:
+    """One instrument's responses (all, or a block of families' with the ``cohort``'s facts) as a
+    de-identified table (long, or wide per member), its variables and reliable change's notes."""
     deid = profile.deidentification
     instrument = catalogue.latest(instrument_id)
     only = None
@@ -268,11 +362,13 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
             table[column.name], variable = _relative_date(table[column.name], frame, table, variable, deid, key)
         variables.append(variable)
     # Of the answers as read (a Python object a cell), only the scales' items are needed from here
-    # on (reliable change's alpha); the rest is let go before the table grows.
-    scale_items = sorted({item for scale in instrument.scales for item in scale.items if item in values.columns})
+    # on (reliable change's alpha, over a whole table); the rest is let go before the table grows.
+    scale_items = [] if cohort is not None else sorted(
+        {item for scale in instrument.scales for item in scale.items if item in values.columns})
     values = values[scale_items]
     if profile.scores.scales:
-        table, score_variables = _with_scores(table, selection, frame, instrument)
+        table, score_variables = _with_scores(table, selection, frame, instrument,
+                                              always=cohort is not None and cohort.scored)
         variables.extend(score_variables)
     if profile.scores.derived:
         for add in (add_level_counts, add_reading_gaps):
@@ -293,28 +389,32 @@ def _table(profile: Profile, instrument_id: str, selection: Selection, frame: pd
                 variables.extend(added)
     notes = []
     if profile.scores.scales and not partners and profile.scores.change != ():
-        # Change since the first wave, RCI and its class (``change``), over this whole table: SD and
-        # alpha at baseline are the export's, as the instrument's table is never built in parts.
-        table, added, notes = add_reliable_change(
-            table, instrument, person=member, family=family, wave_order=[wave.name for wave in _schedule_waves()],
-            item_values=values.set_axis(table.index), reliabilities=with_version_file(reliabilities_for(instrument_id), instrument.scales))
+        # Change since the first wave, RCI and its class (``change``): SD and alpha at baseline are
+        # the whole export's, from this table when it is whole, else from the cohort's basis.
+        wave_order = [wave.name for wave in _schedule_waves()]
+        if cohort is None:
+            table, added, notes = add_reliable_change(
+                table, instrument, person=member, family=family, wave_order=wave_order,
+                item_values=values.set_axis(table.index),
+                reliabilities=with_version_file(reliabilities_for(instrument_id), instrument.scales))
+        elif cohort.change is not None:
+            table, added = apply_change(table, instrument, cohort.change, person=member, family=family,
+                                        wave_order=wave_order)
+            notes = list(cohort.change.notes)
+        else:
+            added = []
         variables.extend(added)
-        if notes and change_notes is not None:
-            change_notes[instrument_id] = [note.manifest() for note in notes]
     del values  # the answers as read (one Python object a cell): not held beside the wide table
+    by_member = None if cohort is None else cohort.by_member
+    waves = None if cohort is None else cohort.waves
     if profile.shape == "wide_member" and not partners:
-        table, variables = _wide_member(table, variables, full)
+        table, variables = _wide_member(table, variables, full, by_member, waves)
     elif profile.shape == "wide_family" and not partners:
-        table, variables = _wide_family(table, variables, full)
+        table, variables = _wide_family(table, variables, full, by_member, waves)
     if profile.shape != "long" and notes:  # the baseline wave's block of change columns is blank by definition
         table = table.drop(columns=[c for note in notes for prefix in CHANGE_PREFIXES
                                     if (c := f"{_plain(note.baseline)}_{prefix}{note.scale}") in table.columns])
-    codebook = Codebook(tuple(variable for variable in variables if variable.name in table.columns))
-    for variable in codebook:
-        if variable.type == "numeric":
-            # A column with no values at all is read as text; it holds numbers, so say so.
-            table[variable.name] = pd.to_numeric(table[variable.name])
-    return table, codebook
+    return table, [variable for variable in variables if variable.name in table.columns], notes
 
 
 def _item_values(values: pd.DataFrame, item, asked, frame: pd.DataFrame, known, full: bool) -> pd.Series:
@@ -358,10 +458,15 @@ def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd
     """The facts about each response's respondent, de-identified unless ``full``, one row per response."""
     completed = frame["completed_at"]
     if full:
+        # Whole numbers, missing where there is none (an erased family's kept responses, a family-level
+        # instrument's member): never 12.0, and the same in a block of families as in the whole table.
+        def whole(column: str) -> pd.Series:
+            return pd.to_numeric(frame[column]).astype("Int64")
+
         return pd.DataFrame({
-            "response_id": frame["response_id"], "family_id": frame["family_id"], "member_id": frame["member_id"],
-            "site": frame["site"], "role": frame["role"], "birth_year": frame["birth_year"],
-            "birth_month": frame["birth_month"], "language": frame["language"], "wording_hash": frame["wording_hash"],
+            "response_id": frame["response_id"], "family_id": whole("family_id"), "member_id": whole("member_id"),
+            "site": frame["site"], "role": frame["role"], "birth_year": whole("birth_year"),
+            "birth_month": whole("birth_month"), "language": frame["language"], "wording_hash": frame["wording_hash"],
             "translation_status": frame["translation_status"], "wave": frame["wave"],
             "instrument_version": frame["version"], "mode": frame["mode"], "completed_at": completed,
             "entry_date": frame["entry_date"], "exit_date": frame["exit_date"]})
@@ -482,14 +587,17 @@ def _is_numeric(item) -> bool:
                                                  all(isinstance(c.code, int) for c in item.all_choices))
 
 
-def _with_scores(table: pd.DataFrame, selection: Selection, frame: pd.DataFrame, instrument: Instrument):
+def _with_scores(table: pd.DataFrame, selection: Selection, frame: pd.DataFrame, instrument: Instrument,
+                 always: bool = False):
+    """Each scale's score, band and flag columns, and the scoring version; none when no response
+    read has a score, unless ``always`` (a block of a cohort that has scores: blank columns)."""
     # A chunk of scores at a time, each straight into its response's row: the long scores of a
     # national cohort and their pivots were the largest allocation of the table's build (issue 24;
     # ``score_columns`` says what the pivots gave and keeps to it).
     place = ScorePlaces(frame["response_id"])
     for chunk in score_chunks(selection):
         place.add(chunk)
-    if not place.read:
+    if not place.read and not always:
         return table, []
     variables = []
     for scale in instrument.scales:
@@ -554,7 +662,8 @@ def _plain(wave: str) -> str:
     return "".join(ch for ch in str(wave) if ch.isalnum())
 
 
-def _wide(table: pd.DataFrame, variables: list[Variable], key: str, fixed: list[str]):
+def _wide(table: pd.DataFrame, variables: list[Variable], key: str, fixed: list[str],
+          waves: tuple[str, ...] | None = None):
     """One row per ``key`` (member or family): its ``fixed`` facts once, every other column once
     per wave, prefixed with the wave's name (letters and digits only, so the names suit SPSS and
     Stata). Rows without the key (an erased family's kept responses) cannot be placed and are left
@@ -572,13 +681,15 @@ def _wide(table: pd.DataFrame, variables: list[Variable], key: str, fixed: list[
     placed = keys.notna().to_numpy()
     # The facts: the same steps as before over the key and fixed columns only (a few narrow columns).
     facts = table[[key, *fixed]].dropna(subset=[key]).drop_duplicates(key, keep="last").set_index(key)[fixed]
-    codes, waves = pd.factorize(table["wave"], sort=True)  # groupby("wave", sort=True)'s groups, NaN left out
+    codes, found = pd.factorize(table["wave"], sort=True)  # groupby("wave", sort=True)'s groups, NaN left out
+    number_of = {wave: number for number, wave in enumerate(found)}
     columns = [table.columns.get_loc(c) for c in per_wave]
     blocks = []
-    for number, wave in enumerate(waves):
+    for wave in (found if waves is None else waves):
         prefix = _plain(wave)
+        number = number_of.get(wave, -2)  # a cohort's wave this block has no row at: a blank block
         rows = np.flatnonzero((codes == number) & placed)
-        if not len(rows):  # a wave only rows without the key have: no block (as groupby after dropna)
+        if not len(rows) and waves is None:  # a wave only rows without the key have: no block (as groupby after dropna)
             continue
         at = keys.iloc[rows]
         last = ~at.duplicated(keep="last").to_numpy()
@@ -593,25 +704,31 @@ def _wide(table: pd.DataFrame, variables: list[Variable], key: str, fixed: list[
     return wide.reset_index(), out_vars
 
 
-def _wide_member(table: pd.DataFrame, variables: list[Variable], full: bool):
+def _wide_member(table: pd.DataFrame, variables: list[Variable], full: bool, by_member: bool | None = None,
+                 waves: tuple[str, ...] | None = None):
+    """One row per member (``_wide``). ``by_member`` and ``waves``: the whole cohort's, for a block
+    of its families (else from this table)."""
     member, family = ("member_id", "family_id") if full else ("member", "family")
-    if not table.empty and table[member].isna().all():
+    if by_member is None:
+        by_member = table.empty or table[member].notna().any()
+    if not by_member:
         # A family-level instrument (the key worker's assessment) has no member to put it on:
         # its rows are families, as in the wide_family shape, without the member's facts.
         table = table.drop(columns=[c for c in (member, "role", "age", "age_band") if c in table.columns])
-        return _wide(table, variables, family, ["site"])
-    return _wide(table, variables, member, [family, "site", "role"])
+        return _wide(table, variables, family, ["site"], waves)
+    return _wide(table, variables, member, [family, "site", "role"], waves)
 
 
-def _wide_family(table: pd.DataFrame, variables: list[Variable], full: bool):
+def _wide_family(table: pd.DataFrame, variables: list[Variable], full: bool, by_member: bool | None = None,
+                 waves: tuple[str, ...] | None = None):
     """One row per family. A family-level instrument (the key worker's assessment) keeps all its
     columns per wave; a members' instrument contributes the family's aggregates per wave (mean
     score, members scoring), since its members' own answers have no single place in a family row."""
     member, family = ("member_id", "family_id") if full else ("member", "family")
-    if table[member].notna().any():
+    if table[member].notna().any() if by_member is None else by_member:
         keep = [family, "site", "wave"] + [c for c in table.columns if c.startswith(("fam_mean_", "fam_n_"))]
         table = table[keep].drop_duplicates([family, "wave"], keep="last")
-    return _wide(table, variables, family, ["site"])
+    return _wide(table, variables, family, ["site"], waves)
 
 
 def _disclose(profile: Profile, instrument_id: str, table: pd.DataFrame, codebook: Codebook):

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 #: ``runner``'s names wrapped so their time in the build is named (each as it is looked up there).
-STEPS = ("answers_by_response", "_respondents", "_with_scores", "add_level_counts", "add_reading_gaps",
+STEPS = ("_cohort", "answers_by_response", "_respondents", "_with_scores", "add_level_counts", "add_reading_gaps",
          "add_reliable_change", "_wide_member", "_wide_family", "_disclose", "follow_language", "prepare_frame",
          "write_bundle_files")
 
