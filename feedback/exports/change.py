@@ -110,9 +110,29 @@ def item_scores(values: pd.DataFrame | None, scale: Scale, index: pd.Index) -> p
     out = {}
     for item in scale.items:
         column = values[item] if values is not None and item in values.columns else pd.Series(None, index=index)
-        cells = [(reverse(v, scale.low, scale.high) if item in scale.reverse else v) if scorable(v, scale) else np.nan
-                 for v in column.reindex(index)]
-        out[item] = pd.Series(cells, index=index, dtype="float64")
+        flipped = item in scale.reverse
+
+        def item_score(value) -> float:
+            if not scorable(value, scale):
+                return np.nan
+            return reverse(value, scale.low, scale.high) if flipped else value
+
+        cells = column.reindex(index).to_numpy(dtype=object)
+        scored = np.full(len(cells), np.nan)
+        # Each distinct answer (by type and value: True is not 1) worked out once: most are a few codes.
+        memo: dict = {}
+        for position, value in enumerate(cells):
+            if value is None or (isinstance(value, float) and value != value):  # unanswered (NaN: each its own key)
+                continue
+            try:
+                key = (value.__class__, value)
+                found = memo.get(key)
+                if found is None:
+                    found = memo[key] = item_score(value)
+            except TypeError:  # a list of codes: never scorable
+                found = item_score(value)
+            scored[position] = found
+        out[item] = pd.Series(scored, index=index, dtype="float64")
     return pd.DataFrame(out, index=index)
 
 
@@ -264,8 +284,9 @@ def _rows(table: pd.DataFrame, key: str, keyed: pd.Series, baseline: str, rank: 
     if baseline != FIRST_READING:
         first = _order(rank, baseline)
         at_base = keyed & (table["wave"] == baseline)
-        later = keyed & table["wave"].map(lambda wave: pd.notna(wave) and _order(rank, wave) > first).astype(bool)
-        return at_base, later
+        # Each wave compared once, not each row's (a national cohort has millions of rows, a few waves).
+        later_waves = [wave for wave in table["wave"].dropna().unique() if _order(rank, wave) > first]
+        return at_base, keyed & table["wave"].isin(later_waves)
     position = pd.Series(np.arange(len(table)), index=table.index)
     first_at = table[key].map(position[keyed].groupby(table.loc[keyed, key]).min())
     return keyed & position.eq(first_at), keyed & position.gt(first_at)

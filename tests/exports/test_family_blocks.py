@@ -203,3 +203,24 @@ def test_every_response_is_in_exactly_one_block(cohort):
     assert dataset.family_blocks(selection, 1000) != [selection]  # the erased family's responses: a block of their own
     south = dataset.Selection(instruments=("family-functioning",), site_codes=("south",))
     assert dataset.family_blocks(south, 1000) == [south]  # a site's selection has no erased family's responses
+
+
+def test_item_scores_count_what_scoring_counts_each_answer_once(app, ctx):
+    """``change.item_scores`` (alpha's input) gives each cell what scoring gives it: a code in the
+    scale's range (mirrored for a reverse item), NaN for a missing code, "not collected", a value
+    outside the range, text, a list, a boolean (True is not 1) or no answer."""
+    from feedback.exports.change import item_scores
+    from feedback.instruments.scoring import reverse, scorable
+
+    scale = current_catalogue().latest("family-functioning").scales[0]
+    plain, flipped = scale.items[0], sorted(scale.reverse)[0]
+    unanswered = next(item for item in scale.items if item not in (plain, flipped))
+    cells = [1, 4, 2.5, True, False, -9, -6, 5, 0, "2", [1, 2], None, float("nan"), pd.NA, 3.0, 1]
+    values = pd.DataFrame({plain: cells, flipped: cells}, dtype=object, index=range(10, 10 + len(cells)))
+    got = item_scores(values, scale, values.index)
+    for item, mirrored in ((plain, False), (flipped, True)):
+        want = [(reverse(v, scale.low, scale.high) if mirrored else v) if scorable(v, scale) else float("nan")
+                for v in [None if c is pd.NA else c for c in cells]]
+        assert got[item].tolist() == pytest.approx(want, nan_ok=True)
+    assert got[plain].iloc[3] != got[plain].iloc[3] and got[plain].iloc[0] == 1  # True is not scored as 1
+    assert set(got.columns) == set(scale.items) and got[unanswered].isna().all()  # an item nobody answered
