@@ -278,12 +278,15 @@ def _build(profile: Profile, instrument_id: str, selection: Selection, key: byte
             raise RuntimeError(f"{instrument_id}: a block of families gave other columns or codebook entries "
                                f"than the first ({', '.join(differ)})")
         if len(part) or not parts:
-            parts.append(part)
+            # Column by column, so the columns taken into the whole table can be let go as they are
+            # (a frame's columns share 2-D blocks, which live on while any of their columns does).
+            parts.append(part if len(blocks) == 1 else {name: part[name].copy() for name in part.columns})
+        del part
     if not parts:
         return None
     if notes and change_notes is not None:
         change_notes[instrument_id] = [note.manifest() for note in notes]
-    table = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    table = parts[0] if len(blocks) == 1 else _stacked(parts)
     del parts
     codebook = Codebook(tuple(variable for variable in variables if variable.name in table.columns))
     for variable in codebook:
@@ -291,6 +294,16 @@ def _build(profile: Profile, instrument_id: str, selection: Selection, key: byte
             # A column with no values at all is read as text; it holds numbers, so say so.
             table[variable.name] = pd.to_numeric(table[variable.name])
     return table, codebook, rows, sorted(versions)
+
+
+def _stacked(parts: list[dict[str, pd.Series]]) -> pd.DataFrame:
+    """The blocks' tables (each as its columns) one after another, as ``pd.concat`` puts frames
+    (the same dtypes), a column at a time: each block's column is let go once the whole column is
+    made, so the blocks and the whole table are never held together."""
+    columns = []
+    for name in list(parts[0]):
+        columns.append(pd.concat([part.pop(name) for part in parts], ignore_index=True))
+    return pd.concat(columns, axis=1) if columns else pd.DataFrame(index=pd.RangeIndex(0))
 
 
 def _cohort(profile: Profile, instrument_id: str, selection: Selection, catalogue) -> Cohort:
