@@ -147,9 +147,12 @@ def answers_by_response(selection: Selection, response_ids, chunk_responses: int
         low, high = ids[0], ids[-1]
         # A range when the ids are about contiguous (the whole cohort's); a list when they are
         # scattered (a block of families' responses): a range would read every other family's
-        # answers between them only to leave them out.
+        # answers between them only to leave them out. The list is put on the responses, whose
+        # ids PostgreSQL counts well, so each one's answers are found by the index: on the answers
+        # it took every id for a hundred answers (its sample sees a tenth of the responses) and
+        # read the whole table instead, two seconds a statement at 100,000 families.
         where = (Answer.response_id.between(low, high) if high - low < 2 * len(ids)
-                 else Answer.response_id.in_(ids))
+                 else Response.id.in_(ids))
         chunk = _selected(query.where(where), selection)
         rows = _plain_rows(connection, chunk)
         if rows:
