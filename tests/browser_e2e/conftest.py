@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,6 +55,19 @@ def answer(page, item, typed: str) -> None:
             page.locator(f"#f-{item.id}-{part}").fill(value)
     else:
         page.locator(f"#f-{item.id}").fill(typed)
+
+
+def focus_is_on_error_summary(page) -> bool:
+    """Whether the error summary takes the focus, waiting for it: Chromium moves the focus to an
+    ``autofocus`` element at a later rendering step, not by the time the page's load event fires,
+    so reading ``activeElement`` at once fails on a busy machine."""
+    try:
+        page.wait_for_function(
+            "document.activeElement && document.activeElement.classList.contains('govuk-error-summary')",
+            timeout=5000)
+    except PlaywrightTimeout:  # the focus never came
+        return False
+    return True
 
 
 PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}

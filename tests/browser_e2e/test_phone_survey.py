@@ -17,7 +17,7 @@ import pytest
 from feedback.extensions import db
 from feedback.instruments import Instrument, Item, load_catalogue
 from feedback.survey.models import Response
-from tests.browser_e2e.conftest import answer, serious_violations
+from tests.browser_e2e.conftest import answer, focus_is_on_error_summary, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +93,7 @@ def test_a_family_answers_each_instrument_on_a_phone_one_question_per_screen(
         page.get_by_role("button", name=words["continue"]).click()
         summary = page.locator(".govuk-error-summary")
         assert summary.is_visible() and words["problem"] in summary.inner_text()
-        assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+        assert focus_is_on_error_summary(page)
         for link in summary.locator("a").all():
             target = link.get_attribute("href")
             assert page.locator(f"main form {target}").count() == 1  # each link names its input

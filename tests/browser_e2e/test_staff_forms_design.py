@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from tests.browser_e2e.conftest import serious_violations
+from tests.browser_e2e.conftest import focus_is_on_error_summary, serious_violations
 from tests.browser_e2e.test_staff_pages import sign_in
 
 pytestmark = pytest.mark.browser
@@ -44,7 +44,7 @@ def test_a_family_import_sent_without_a_file_says_so_at_the_top_and_links_to_the
         assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= SIZES[size]["height"], box
         assert summary.evaluate("(el) => !!(el.compareDocumentPosition(document.querySelector('main form'))"
                                 " & Node.DOCUMENT_POSITION_FOLLOWING)")
-        assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+        assert focus_is_on_error_summary(page)
 
         # The error beside the field too, and the summary's link takes the focus to the file input.
         assert "Choose the file to import." in page.locator("#file-error").inner_text()
@@ -92,7 +92,7 @@ def test_a_refused_unit_saving_is_shown_beside_its_box_with_the_typed_words_kept
 
         assert page.url.endswith("/staff/reports/cost-benefit/savings/truancy?cohort=entry")
         summary = page.locator(".govuk-error-summary")
-        assert summary.count() == 1 and page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+        assert summary.count() == 1 and focus_is_on_error_summary(page)
         assert "not an amount of money" in page.locator("#amount-truancy-error").inner_text()
         assert page.input_value("#amount-truancy") == "about forty thousand"
         assert page.input_value("#source-truancy") == "Our finance team, 2026"
