@@ -4,7 +4,8 @@ bundle (data files, codebook, manifest, README) and a zip of it, and audit the r
 An instrument's table is built a block of ``FAMILY_BLOCK`` families at a time (``_build``), so
 what the build holds besides the finished table is a block's, not the cohort's; what a block
 cannot know alone (reliable change's baseline, SD and alpha, the wide shape's waves) is worked out
-over the whole selection first. A block's rows come together, in completion order within it.
+over the whole selection first. Rows then go in an order that says nothing the columns do not
+(``_row_order``): a de-identified table's by its pseudonyms, never by enrolment or completion.
 
 The bundle is built in a hidden folder next to its destination and renamed into place only when
 every file is written, so a failure (a refused disclosure check, a missing key, a full disk)
@@ -257,8 +258,8 @@ def _build(profile: Profile, instrument_id: str, selection: Selection, key: byte
     has no responses. Built ``FAMILY_BLOCK`` families at a time (``dataset.family_blocks``): all of
     a family's rows are in one block, so what follows a member or family (change, family means,
     the wide reshape) is the same in a block as in the whole; what needs the whole cohort is worked
-    out first (``_cohort``). Rows come a block at a time (families by id, not shown), in
-    completion order within each; an export of one block has them in completion order."""
+    out first (``_cohort``). The rows are then put in ``_row_order``, the same however many
+    blocks there were."""
     blocks = family_blocks(selection, FAMILY_BLOCK)
     cohort = _cohort(profile, instrument_id, selection, catalogue) if len(blocks) > 1 else None
     parts, variables, notes, rows, versions = [], None, [], 0, set()
@@ -286,7 +287,14 @@ def _build(profile: Profile, instrument_id: str, selection: Selection, key: byte
         return None
     if notes and change_notes is not None:
         change_notes[instrument_id] = [note.manifest() for note in notes]
-    table = parts[0] if len(blocks) == 1 else _stacked(parts)
+    if len(blocks) == 1:
+        table = parts[0]
+        order = _row_order(table, full)
+        if not np.array_equal(order, np.arange(len(table))):
+            table = table.take(order).reset_index(drop=True)
+    else:
+        table = _stacked(parts, _row_order(_stacked([{name: part[name] for name in ROW_ORDER_KEYS[full]
+                                                       if name in part} for part in parts]), full))
     del parts
     codebook = Codebook(tuple(variable for variable in variables if variable.name in table.columns))
     for variable in codebook:
@@ -296,14 +304,52 @@ def _build(profile: Profile, instrument_id: str, selection: Selection, key: byte
     return table, codebook, rows, sorted(versions)
 
 
-def _stacked(parts: list[dict[str, pd.Series]]) -> pd.DataFrame:
+def _stacked(parts: list[dict[str, pd.Series]], order: np.ndarray | None = None) -> pd.DataFrame:
     """The blocks' tables (each as its columns) one after another, as ``pd.concat`` puts frames
     (the same dtypes), a column at a time: each block's column is let go once the whole column is
-    made, so the blocks and the whole table are never held together."""
+    made, so the blocks and the whole table are never held together. ``order``: the rows'
+    positions in the result (``_row_order``), applied a column at a time too."""
     columns = []
     for name in list(parts[0]):
-        columns.append(pd.concat([part.pop(name) for part in parts], ignore_index=True))
+        column = pd.concat([part.pop(name) for part in parts], ignore_index=True)
+        columns.append(column if order is None else column.take(order).reset_index(drop=True))
     return pd.concat(columns, axis=1) if columns else pd.DataFrame(index=pd.RangeIndex(0))
+
+
+#: The columns rows are ordered by: family, member, response (``_row_order``).
+ROW_ORDER_KEYS = {True: ("family_id", "member_id", "response_id"), False: ("family", "member", "response")}
+
+
+def _row_order(table: pd.DataFrame, full: bool) -> np.ndarray:
+    """The rows' positions in the order they are exported: by family, then member, each member's
+    (or family's) rows in the order they are in, which is completion order (a block's rows are).
+
+    A de-identified table is ordered by its pseudonyms, which are keyed: so the order says nothing
+    about when a family enrolled or answered, or which id it has, that the columns do not (before,
+    a table in completion order let a reader who knew when one family answered bracket the rest,
+    and set anonymous partners' rows beside the invitations' "responded" days). A row without a
+    family (an erased family's kept response, a partner's) goes after those with one, by member or
+    response. An identifiable table is ordered by family and member id."""
+    names = [name for name in ROW_ORDER_KEYS[full] if name in table.columns]
+    if not names or not len(table):
+        return np.arange(len(table))
+    keys = [table[name] for name in names]
+    # The first of family, member, response a row has, and which of them it was.
+    primary, source = keys[0], pd.Series(np.where(keys[0].notna(), 0, len(keys)), index=table.index)
+    for rank, key in enumerate(keys[1:], start=1):
+        source = source.mask(primary.isna() & key.notna(), rank)
+        primary = primary.where(primary.notna(), key)
+    member = ROW_ORDER_KEYS[full][1]
+
+    def codes(values: pd.Series) -> np.ndarray:
+        found, _ = pd.factorize(values, sort=True)  # ordered codes; missing is -1, first
+        return found
+
+    columns = [np.arange(len(table))]  # the last key: ties keep their order
+    if member in table.columns:
+        columns.append(codes(table[member]))
+    columns += [codes(primary), source.to_numpy()]
+    return np.lexsort(columns)
 
 
 def _cohort(profile: Profile, instrument_id: str, selection: Selection, catalogue) -> Cohort:
@@ -834,12 +880,16 @@ def _readme(profile: Profile, manifest: dict) -> str:
         lines += ["", "R: source(\"load.R\") reads every CSV file with its variable and value labels (base R only;",
                   "the script's first lines say how)."]
     if manifest["identifiable"]:
-        lines += ["", "IDENTIFIABLE: this bundle identifies families. Keep it where only those allowed can read it."]
+        lines += ["", "IDENTIFIABLE: this bundle identifies families. Keep it where only those allowed can read it.",
+                  "Rows go by family id, then member id, each member's in the order answered."]
     else:
         lines += ["", "De-identified: ids are pseudonyms (the same in later exports made with the same key), dates",
                   "are relative or shifted, identifying items and (unless scrubbed) free text are removed.",
                   "No column is a real calendar date: with relative dates there is no completion date at all,",
-                  "and with shifted dates the completion month or week is taken on the shifted calendar."]
+                  "and with shifted dates the completion month or week is taken on the shifted calendar.",
+                  "Rows go by family pseudonym, then member pseudonym (each member's in the order answered;",
+                  "rows without a family last, by response pseudonym), so their order says nothing about when",
+                  "a family joined or answered."]
         disclosure = manifest.get("disclosure")
         if disclosure:
             lines += ["", f"Disclosure check: every row shares its {', '.join(disclosure['quasi_identifiers'])} with at "

@@ -8,8 +8,7 @@ anyone was scored or answered as a member). Here blocks of two families are forc
 where families answer at different waves, in completion times that interleave across families,
 with a family-level instrument, one answered without waves (the star's readings), and an erased
 family, and every file of the bundle is compared with the one built whole: the same header,
-the same rows (their order aside: a block's rows come together), the same codebooks, README and
-manifest, in every shape, de-identified (with local suppression) and identifiable.
+the same rows in the same order (``runner._row_order``), the same codebooks, README and manifest, in every shape, de-identified (with local suppression) and identifiable.
 """
 from __future__ import annotations
 
@@ -111,12 +110,12 @@ def cohort(app, ctx, world):
 
 
 def rows_of(frame: pd.DataFrame) -> list[tuple]:
-    """A frame's rows, in a fixed order (a block's rows come together; their order is not compared)."""
-    return sorted(tuple("" if pd.isna(cell) else repr(cell) for cell in row) for row in frame.itertuples(index=False))
+    """A frame's rows, in order."""
+    return list(tuple("" if pd.isna(cell) else repr(cell) for cell in row) for row in frame.itertuples(index=False))
 
 
 def read_back(path: Path):
-    """A file's content as a reader sees it, rows sorted; the write time left out."""
+    """A file's content as a reader sees it; the write time left out."""
     name = path.name
     if name.endswith("-codebook.csv") or name.endswith("-codebook.json") or path.suffix in (".txt", ".R"):
         return path.read_bytes()
@@ -131,7 +130,7 @@ def read_back(path: Path):
         sheets = {}
         for sheet in book.worksheets:
             rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
-            sheets[sheet.title] = rows if sheet is not book.worksheets[0] else (rows[:1], sorted(map(repr, rows[1:])))
+            sheets[sheet.title] = rows if sheet is not book.worksheets[0] else (rows[:1], rows[1:])
         return sheets
     if path.suffix in (".sav", ".dta"):
         if path.suffix == ".sav":
