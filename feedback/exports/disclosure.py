@@ -199,6 +199,18 @@ def matching_rows(frame: pd.DataFrame, quasi: Sequence[str]) -> np.ndarray:
     return _matching(_codes(frame, quasi))
 
 
+def _combination_ids(codes: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """For each of ``rows``, a number standing for its combination of values in ``columns`` (equal
+    numbers, equal combinations). Built a column at a time, each step's numbers kept below the
+    row count by factorising: ``np.unique(axis=0)`` over the rows' sub-table did the same with
+    several copies of it (sorted as raw bytes), the export's largest allocation after its table."""
+    ids = np.zeros(len(rows), dtype=np.int64)
+    for column in columns:
+        values = codes[rows, column]  # codes run from −1 (missing) up, below the row count
+        ids, _ = pd.factorize(ids * (int(values.max()) + 2) + (values + 1))
+    return ids
+
+
 def _matching(codes: np.ndarray) -> np.ndarray:
     n = len(codes)
     counts = np.zeros(n, dtype=np.int64)
@@ -214,9 +226,7 @@ def _matching(codes: np.ndarray) -> np.ndarray:
             if not shared.any():
                 counts[rows] += len(others)
                 continue
-            keys = np.concatenate([codes[others][:, shared], codes[rows][:, shared]])
-            _, inverse = np.unique(keys, axis=0, return_inverse=True)
-            inverse = inverse.reshape(-1)
+            inverse = _combination_ids(codes, np.concatenate([others, rows]), np.flatnonzero(shared))
             tally = np.bincount(inverse[:len(others)], minlength=inverse.max() + 1)
             counts[rows] += tally[inverse[len(others):]]
     return counts
