@@ -21,7 +21,9 @@ What could still tie a response to an invitation, and what is done about it:
   order in which responses were made or sent can be matched with the order in which invitations
   were opened or completed, and the two transactions of one opening usually have neighbouring
   ids. Only a day with several respondents hides one among them. Whoever holds the database's
-  files rather than its tables (dead row versions, the write-ahead log) sees more still.
+  files rather than its tables (dead row versions, the write-ahead log) sees more still. What
+  leaves the database does not carry that order: an export's rows go by the responses' keyed
+  pseudonyms (``exports.runner._row_order``), not by id or completion time.
 - Outside the database, a web server's access log shows ``/s/<T>`` then ``/s/<R>`` from one address
   in one second: keep survey paths out of access logs, or keep those logs briefly.
 - Opening the emailed link in another browser (or after closing this one) makes a new, empty
