@@ -60,6 +60,7 @@ from .profile import Profile
 from .r_script import SCRIPT_NAME, write_load_script
 from .versions import VersionMismatch, item_columns
 from .background import BackgroundWriter
+from .freed_memory import give_back
 from .wording import WORDING_VARIABLES, follow_language, translation_statuses, translation_table
 from .bundling import bundle_name, content_hash, write_zip
 from .score_columns import ScorePlaces
@@ -166,16 +167,19 @@ def run_export(profile: Profile, out: Path, actor=None, key: bytes | None = None
                     if blanked_here:
                         blanked[instrument_id] = blanked_here
                     smallest = k if smallest is None else min(smallest, k)
+                    give_back()  # the disclosure check's counts, before the writers' copy
                 if "scoring_version" in table:
                     scoring_versions.update(table["scoring_version"].dropna().unique())
                 stem = f"{instrument_id}{suffix}"
                 tell(f"writing {instrument_id}", done, len(chosen), sum(counts.values()))
                 # Converted once for every writer; the table itself is let go first, so its Python
                 # objects are not held beside their converted copies while the files are written.
-                data = prepare_frame(table, codebook)
+                data = prepare_frame(table, codebook, consume=True)
                 del table
+                give_back()
                 written = write_bundle_files(data, codebook, building, stem, profile.formats, background)
                 del data
+                give_back()  # this instrument's table, before the next one is built
                 files.extend(path.name for path in written.values())
                 codebook.write_codebook_csv(building / f"{stem}-codebook.csv")
                 codebook.write_codebook_json(building / f"{stem}-codebook.json")
@@ -283,6 +287,7 @@ def _build(profile: Profile, instrument_id: str, selection: Selection, key: byte
             # (a frame's columns share 2-D blocks, which live on while any of their columns does).
             parts.append(part if len(blocks) == 1 else {name: part[name].copy() for name in part.columns})
         del part
+        give_back()  # the block's answers and intermediate tables, before the next block's
     if not parts:
         return None
     if notes and change_notes is not None:
@@ -296,6 +301,7 @@ def _build(profile: Profile, instrument_id: str, selection: Selection, key: byte
         table = _stacked(parts, _row_order(_stacked([{name: part[name] for name in ROW_ORDER_KEYS[full]
                                                        if name in part} for part in parts]), full))
     del parts
+    give_back()  # the blocks' pieces of the columns
     codebook = Codebook(tuple(variable for variable in variables if variable.name in table.columns))
     for variable in codebook:
         if variable.type == "numeric":
@@ -309,11 +315,24 @@ def _stacked(parts: list[dict[str, pd.Series]], order: np.ndarray | None = None)
     (the same dtypes), a column at a time: each block's column is let go once the whole column is
     made, so the blocks and the whole table are never held together. ``order``: the rows'
     positions in the result (``_row_order``), applied a column at a time too."""
-    columns = []
+    columns, freed = [], 0
     for name in list(parts[0]):
-        column = pd.concat([part.pop(name) for part in parts], ignore_index=True)
+        pieces = [part.pop(name) for part in parts]
+        column = pd.concat(pieces, ignore_index=True)
+        freed += sum(piece.memory_usage(index=False) for piece in pieces)
+        del pieces
         columns.append(column if order is None else column.take(order).reset_index(drop=True))
+        del column
+        if freed >= STACK_GIVE_BACK_BYTES:
+            # The blocks' pieces are small and the whole columns large, so the heap does not fit
+            # the one into the other: without this it grew by most of a table while stacking.
+            give_back()
+            freed = 0
     return pd.concat(columns, axis=1) if columns else pd.DataFrame(index=pd.RangeIndex(0))
+
+
+#: Pieces let go while stacking before their memory is handed back (``freed_memory``).
+STACK_GIVE_BACK_BYTES = 32 * 2**20
 
 
 #: The columns rows are ordered by: family, member, response (``_row_order``).
@@ -537,7 +556,10 @@ def _respondents(frame: pd.DataFrame, key: bytes | None, deid, full: bool) -> pd
         present = [int(i) for i in distinct]
         names = pseudonym_map(kind, present, key, recipient)
         looked_up = np.array([names[i] for i in present] + [None], dtype=object)
-        return pd.Series(looked_up[codes], index=ids.index, dtype="object")
+        # Text held by Arrow, not as a Python string per cell: an export's pseudonyms (a response's
+        # is unique) were most of the small objects it kept, and the arenas Python kept them in
+        # stayed after the table was written (about 100 MB more at 100,000 families than at 20,000).
+        return pd.Series(looked_up[codes], index=ids.index, dtype="str")
 
     table = pd.DataFrame({
         "response": pseudonyms("response", frame["response_id"]), "family": pseudonyms("family", frame["family_id"]),

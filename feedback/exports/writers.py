@@ -171,8 +171,12 @@ def write_spilled(name: str, spill: Path, codebook: Codebook, path: Path) -> Pat
     return write_atomically(path, lambda temporary: _write_xlsx_batches(read_spilled(spill), codebook, temporary))
 
 
-def prepare_frame(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """A copy in codebook order with each column in the dtype every writer can take."""
+def prepare_frame(frame: pd.DataFrame, codebook: Codebook, *, consume: bool = False) -> pd.DataFrame:
+    """A copy in codebook order with each column in the dtype every writer can take.
+
+    ``consume``: take the columns out of ``frame`` as they are converted (it is left empty), so a
+    caller that has no further use for it never holds a column and its converted copy beside the
+    whole table (at 100,000 families the writers' copy of the text columns was 150 MB more)."""
     missing = [name for name in codebook.names if name not in frame.columns]
     extra = [str(name) for name in frame.columns if name not in codebook.names]
     if missing or extra:
@@ -184,9 +188,9 @@ def prepare_frame(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         raise ValueError("Data and codebook disagree: " + "; ".join(problems) + ".")
     # No deep copy: pandas' copy-on-write keeps the caller's frame as it was, and the columns that
     # need no conversion (most numbers) are shared rather than held twice.
-    data = frame[codebook.names].reset_index(drop=True)
+    converted = []
     for variable in codebook:
-        column = data[variable.name]
+        column = (frame.pop(variable.name) if consume else frame[variable.name]).reset_index(drop=True)
         if variable.type == "numeric":
             if pd.api.types.is_bool_dtype(column):
                 column = column.astype("Int8")
@@ -201,8 +205,10 @@ def prepare_frame(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
             column = column.astype("str")
         else:
             column = _date_column(variable.name, column)
-        data[variable.name] = column
-    return data
+        converted.append(column)
+    if not converted:
+        return pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    return pd.concat(converted, axis=1)
 
 
 def _date_column(name: str, column: pd.Series) -> pd.Series:

@@ -20,6 +20,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +76,20 @@ class ClientWebhook:
         return response.status_code, html.unescape(found.group(1)) if found else "", started, seconds
 
 
+def count_statements(app, counts: Counter) -> None:
+    """Count every statement the app's engine runs into ``counts``, keyed by its first words."""
+    import sqlalchemy as sa
+
+    with app.app_context():
+        from feedback.extensions import db
+
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def counted(_conn, _cursor, statement, _parameters, _context, _executemany):
+        counts[" ".join(statement.split())[:110]] += 1
+
+
 def webhook_app(base_env: dict):
     """The app answering the benchmark's signed texts in process: Twilio's settings (its replies
     are TwiML, so nothing is sent), the limiter in memory, nothing from the caller's environment
@@ -94,6 +109,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile listing")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--phases", action="store_true", help="CPU ms per text in each phase of the webhook")
+    parser.add_argument("--statements", action="store_true",
+                        help="SQL statements per text, and how often each kind ran")
     options = parser.parse_args()
     os.chdir(ROOT)
 
@@ -113,11 +130,15 @@ def main() -> None:
         if options.phases:
             time_phases(phases, PHASES)
         timings: list = []
+        statements: Counter = Counter()
+        if options.statements:
+            count_statements(app, statements)
         webhook = ClientWebhook(app.test_client(), timings)
         warm, rest = conversations[:5], conversations[5:]
         sms_inbound.sender(webhook, warm, sms_inbound.Tally(), 1, 0.0, 0.03)
         timings.clear()
         phases.clear()
+        statements.clear()
         tally = sms_inbound.Tally()
         profiler = cProfile.Profile() if options.profile else None
         if profiler:
@@ -137,6 +158,10 @@ def main() -> None:
           f"mean {statistics.fmean(cpus):.2f}")
     for (_method, label), seconds in phases.items():
         print(f"  {label:<28} {seconds * 1000 / len(timings):6.2f} ms CPU per text")
+    if options.statements:
+        print(f"SQL statements per text: {sum(statements.values()) / len(timings):.2f}")
+        for statement, count in statements.most_common():
+            print(f"  {count / len(timings):5.2f}  {statement}")
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(options.top)

@@ -441,3 +441,19 @@ def test_a_wide_table_spilled_and_sliced_by_cells_gives_the_same_files(tmp_path,
     wb_whole, wb_cells = load_workbook(whole["xlsx"], read_only=True), load_workbook(written["xlsx"], read_only=True)
     assert [list(r) for r in wb_cells["data"].iter_rows(values_only=True)] == \
         [list(r) for r in wb_whole["data"].iter_rows(values_only=True)]
+
+
+def test_a_frame_prepared_by_consuming_it_is_the_one_prepared_from_a_copy(frame, codebook):
+    """The runner lets ``prepare_frame`` take the table's columns as it converts them (so a column
+    and its converted copy are never both held beside the whole table): the result must be the same,
+    and the table it was handed is left with nothing in it."""
+    kept = writers.prepare_frame(frame.copy(), codebook)
+    table = frame.copy()
+    consumed = writers.prepare_frame(table, codebook, consume=True)
+    pd.testing.assert_frame_equal(consumed, kept)
+    assert list(consumed.columns) == list(codebook.names)
+    assert table.columns.empty
+    # Without ``consume`` the caller's frame is untouched.
+    untouched = frame.copy()
+    writers.prepare_frame(untouched, codebook)
+    pd.testing.assert_frame_equal(untouched, frame)
