@@ -266,6 +266,7 @@ def _build(profile: Profile, instrument_id: str, selection: Selection, key: byte
     blocks there were."""
     blocks = family_blocks(selection, FAMILY_BLOCK)
     cohort = _cohort(profile, instrument_id, selection, catalogue) if len(blocks) > 1 else None
+    give_back()  # the cohort's keys and baseline answers, before the blocks
     parts, variables, notes, rows, versions = [], None, [], 0, set()
     for block in blocks:
         frame = responses(block)
@@ -507,6 +508,10 @@ def _item_values(values: pd.DataFrame, item, asked, frame: pd.DataFrame, known, 
     numeric = _is_numeric(item)
     scrubbing = item.type in FREE_TEXT_TYPES and not full  # "drop" never gets here
     families = frame["family_id"].to_numpy()
+    # One object per distinct number, by type and value (True is not 1): a numeric item's cells
+    # stay Python objects until the whole table is made numeric, and read from numpy each was its
+    # own (a -9 "not asked" in a quarter of the cells), so a national table held tens of MB of them.
+    shared: dict[tuple[type, object], object] = {}
     for index, value in enumerate(cells):
         if value is None:
             continue
@@ -517,6 +522,8 @@ def _item_values(values: pd.DataFrame, item, asked, frame: pd.DataFrame, known, 
             cells[index], _changed = scrub(value, known.get(family, ()))
         elif not numeric:
             cells[index] = str(value)
+        elif isinstance(value, (int, float)):
+            cells[index] = shared.setdefault((type(value), value), value)
     return pd.Series(cells, index=frame.index, dtype="object")
 
 

@@ -10,7 +10,8 @@ record), with a thread reading this process's resident set size every 50 ms. Eac
 (``STEPS``: the answers read, the respondents, the scores, change, the wide reshape, the
 disclosure check, the files) is named as it runs; the largest RSS seen under each name is printed,
 largest first, with the RSS at each step's start and end as it goes, and glibc's own count of
-its heaps there (``mallinfo2``: in use, free but kept, mmapped). The finished table's deep size is
+its heaps there (``mallinfo2``: in use, free, mmapped), Python's small-object arenas and Arrow's
+pool. The finished table's deep size is
 taken where the disclosure check and the writers' conversion are handed it, and each instrument's
 peak is printed beside it with the peak beyond it (what target 3's proposed restatement bounds).
 ``--only`` stops after that instrument's files are written (the rest of the export is not run,
@@ -41,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 #: ``runner``'s names wrapped so their time in the build is named (each as it is looked up there).
 STEPS = ("_cohort", "answers_by_response", "_respondents", "_with_scores", "add_level_counts", "add_reading_gaps",
-         "add_reliable_change", "_wide_member", "_wide_family", "_disclose", "follow_language", "prepare_frame",
+         "add_reliable_change", "_wide_member", "_wide_family", "_row_order", "_stacked", "_disclose", "follow_language", "prepare_frame",
          "write_bundle_files")
 #: Steps handed the finished table, and which argument it is: its deep size is printed there.
 TABLE_STEPS = {"_disclose": 2, "prepare_frame": 0}
@@ -96,15 +97,16 @@ def _pymalloc() -> tuple[float, float]:
 
 
 def heap() -> str:
-    """Where the RSS is: glibc's own count (bytes in use in its heaps, bytes free there but kept,
-    and large chunks mmapped), Python's small-object arenas and their use, and Arrow's pool (its
+    """Where the RSS is: glibc's own count (bytes in use in its heaps, bytes free there, which are
+    resident until ``freed_memory.give_back`` trims them and still counted free after, and large
+    chunks mmapped), Python's small-object arenas and their use, and Arrow's pool (its
     own allocator, which is not glibc's). The rest of the RSS is the code and libraries."""
     if _MALLINFO2 is None:
         return ""
     import pyarrow
 
     info, (arenas, used) = _MALLINFO2(), _pymalloc()
-    return (f" (malloc in use {info.uordblks / 2**20:.0f}, free but kept {info.fordblks / 2**20:.0f}, "
+    return (f" (malloc in use {info.uordblks / 2**20:.0f}, free {info.fordblks / 2**20:.0f}, "
             f"mmapped {info.hblkhd / 2**20:.0f}; pymalloc arenas {arenas:.0f}, used {used:.0f}; "
             f"arrow {pyarrow.total_allocated_bytes() / 2**20:.0f} MB)")
 
@@ -170,6 +172,20 @@ def name_steps(sampler: Sampler) -> None:
                 sampler.name = stage
 
         setattr(runner, step, named)
+    from feedback.exports import writers
+
+    for name, write in list(writers.WRITERS.items()):  # each format the main process writes, by name
+        def written(data, codebook, path, _write=write, _name=name):
+            stage = sampler.name
+            sampler.name = f"{stage} / writing {_name}"
+            try:
+                return _write(data, codebook, path)
+            finally:
+                print(f"{time.strftime('%X')}   {'wrote ' + _name:<22} ends at   {rss_mb():7.0f} MB{heap()}",
+                      flush=True)
+                sampler.name = stage
+
+        writers.WRITERS[name] = written
 
 
 def time_giving_back(spent: list) -> None:

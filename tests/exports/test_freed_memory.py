@@ -61,3 +61,22 @@ def test_a_deidentified_tables_pseudonyms_are_arrow_text_not_python_objects(app,
         assert table[name].notna().all() and table[name].str.len().eq(16).all()
     # Unique per response, shared per member and family, as before.
     assert table["response"].is_unique and table["member"].nunique() == 4 and table["family"].nunique() == 2
+
+
+def test_a_numeric_items_cells_share_one_object_per_number_and_keep_their_types():
+    # Read from numpy, every -9 ("not asked") was its own Python int, held until the whole table was
+    # made numeric: tens of MB at national scale. One object per (type, value) now; True is not 1,
+    # and 1.0 stays a float beside 1.
+    from types import SimpleNamespace
+
+    read = [int(v) for v in np.array([-9, 1, -9, 2, -9, 1000, 1000] * 50, dtype=np.int64)]
+    read[:4] = [True, 1, 1.0, None]
+    assert len({id(v) for v in read if v == -9}) > 1  # the premise: numpy gave separate objects
+    values = pd.DataFrame({"q": pd.Series(read, dtype=object)})
+    frame = pd.DataFrame({"family_id": range(len(read))})
+    item = SimpleNamespace(id="q", type="number")
+    cells = runner._item_values(values, item, np.ones(len(read), dtype=bool), frame, {}, False)
+    assert [(type(v), v) for v in cells[:4]] == [(bool, True), (int, 1), (float, 1.0), (type(None), None)]
+    assert cells[4:].tolist() == read[4:]
+    for number in (-9, 1000):
+        assert len({id(v) for v in cells if type(v) is int and v == number}) == 1
