@@ -1,12 +1,13 @@
 """Profile: where one inbound SMS reply (Twilio's webhook) spends its time, in-process.
 
-Run:  python tests/benchmarks/profile_sms.py [--members 100] [--profile] [--top 30]
+Run:  python tests/benchmarks/profile_sms.py [--members 100] [--phases] [--statements] [--profile] [--top 30]
 
 No server and no sockets: the Flask test client posts signed texts, so the figures are the app's
 own cost per text plus the database's (PostgreSQL, a throwaway database). Seeds and dispatches
 exactly as ``sms_inbound.py`` does, answers every conversation to the end with the same senders'
 logic, and prints the median and p90 wall and CPU milliseconds per text. ``--profile`` adds a
-cProfile listing of the heaviest functions. Not a pytest test: nothing is asserted.
+cProfile listing of the heaviest functions, ``--phases`` the CPU of each phase of the webhook,
+``--statements`` the SQL statements per text by kind. Not a pytest test: nothing is asserted.
 """
 from __future__ import annotations
 
