@@ -33,6 +33,10 @@ Then, each in its own subprocess (so its peak memory is its own), it times
 Seconds are the wall time of the whole subprocess (interpreter start and imports included, for
 both). Peak memory is the subprocess's resident-set high-water mark (``ru_maxrss``) read with
 ``os.wait4`` for that child — what ``resource.getrusage(RUSAGE_CHILDREN)`` gives, but per child.
+The export's own process then reports its peak and the XLSX worker's apart (``OWN_RUSAGE``): the
+worker's is its own ``VmHWM``, because its ``ru_maxrss`` starts at the main process's high-water
+mark when the worker was started (Linux carries it across fork and exec), which the sums printed
+before 8 December 2026 counted twice.
 Not tracemalloc: that sees only Python allocations, not numpy/pandas/pyarrow buffers or the C
 heap. If the profile's disclosure check refuses, the message is printed and the export is timed
 again with a copy of the profile whose k is 2.
@@ -319,12 +323,40 @@ def run_export(url: str, profile: Path, out: Path, cprofile: Path | None = None,
 
 
 #: ``flask`` run in a process that reports, as it exits, its own peak RSS and that of the worker
-#: processes it waited for (the XLSX worker), which ``wait4`` alone cannot tell apart.
+#: processes it started (the XLSX worker), which ``wait4`` alone cannot tell apart. The worker's is
+#: its own high-water mark (``VmHWM``, read every 0.25 s while it runs), not ``RUSAGE_CHILDREN``'s
+#: ``ru_maxrss``: Linux carries the parent's high-water mark into a child across fork and exec, so
+#: that figure was the main process's RSS when the worker was started, not the worker's (it is
+#: still printed, as "worker's ru_maxrss", to compare with earlier rounds).
 OWN_RUSAGE = """
-import atexit, json, resource, sys
+import atexit, json, os, resource, sys, threading, time
+own_marks = {}  # child pid -> its own resident high-water mark (VmHWM), MB
+def high_water(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
+def watch_children():
+    me = str(os.getpid())
+    while True:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = stat.read().rsplit(")", 1)[1].split()[1]
+                except OSError:
+                    continue
+                if parent == me:
+                    mark = high_water(entry)
+                    if mark is not None:
+                        own_marks[entry] = max(own_marks.get(entry, 0.0), mark)
+        time.sleep(0.25)
+threading.Thread(target=watch_children, daemon=True).start()
 def report():
     own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    sys.stderr.write("RUSAGE " + json.dumps({"main_mb": own.ru_maxrss / 1024, "worker_mb": workers.ru_maxrss / 1024,
+    sys.stderr.write("RUSAGE " + json.dumps({"main_mb": own.ru_maxrss / 1024, "worker_maxrss_mb": workers.ru_maxrss / 1024,
+                     "worker_mb": max(own_marks.values(), default=0.0),
                      "main_cpu": own.ru_utime + own.ru_stime, "worker_cpu": workers.ru_utime + workers.ru_stime}) + "\\n")
     sys.stderr.flush()
 atexit.register(report)
@@ -340,7 +372,10 @@ def peaks(export: dict) -> str:
     if "main_mb" in export:
         text += (f" (main {export['main_mb']:.0f} MB, worker {export['worker_mb']:.0f} MB, sum "
                  f"{export['main_mb'] + export['worker_mb']:.0f}; CPU main {export['main_cpu']:.1f} s, "
-                 f"worker {export['worker_cpu']:.1f} s)")
+                 f"worker {export['worker_cpu']:.1f} s")
+        if "worker_maxrss_mb" in export:
+            text += f"; worker's ru_maxrss {export['worker_maxrss_mb']:.0f} MB, inherited at its start"
+        text += ")"
     return text
 
 
